@@ -1,0 +1,39 @@
+"""Duplicate declarations: stages, gates, params, lets and defs must be unique in scope."""
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..syntax import ast
+
+
+def check(pack: ast.Pack) -> list:
+    out: list = []
+    stage_seen: dict = {}
+    top_gates: dict = {}
+    _unique(out, [i for i in pack.items if isinstance(i, (ast.Param, ast.Let, ast.Def))], "PL210", "definition")
+    for item in pack.items:
+        if isinstance(item, ast.Gate):
+            _first(out, top_gates, item.name, item.span, "PL207", "gate")
+        elif isinstance(item, ast.Lifecycle):
+            _unique(out, [i for i in item.body if isinstance(i, (ast.Let, ast.Def))], "PL210", "definition")
+            for stage in item.stages:
+                _first(out, stage_seen, stage.name, stage.span, "PL206", "stage")
+                gates: dict = {}
+                for gate in stage.body:
+                    if isinstance(gate, ast.Gate):
+                        _first(out, gates, gate.name, gate.span, "PL207", f"gate in stage `{stage.name}`")
+    return out
+
+
+def _unique(out, items, code, what):
+    seen: dict = {}
+    for item in items:
+        _first(out, seen, item.name, item.span, code, what)
+
+
+def _first(out, seen: dict, name: str, span, code: str, what: str) -> None:
+    if name in seen:
+        first = seen[name]
+        out.append(Diagnostic(code, f"duplicate {what} `{name}`", span,
+                              f"`{name}` is already declared at line {first.line}"))
+    else:
+        seen[name] = span

@@ -1,0 +1,346 @@
+"""The command line. argparse only; each subcommand imports what it needs when it runs,
+so `policylint --help` and a warm `check` stay fast.
+
+Exit codes: 0 nothing blocking, 1 a blocking gate failed or errored, 2 the tool could
+not do its job (bad flags, a policy that does not parse or check, an internal error).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
+    p.add_argument("--root", default=".", metavar="DIR", help="repository root (default: current directory)")
+    if packs:
+        p.add_argument("--pack", action="append", default=[], metavar="NAME|PATH",
+                       help="a built-in or installed pack name, or a pack folder/.policy file (repeatable)")
+        p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--select", action="append", default=[], metavar="GATE-GLOB",
+                   help="only gates whose id matches (e.g. `speckit.implementing.*`; repeatable)")
+    p.add_argument("--ignore", action="append", default=[], metavar="GATE-GLOB",
+                   help="skip gates whose id matches (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="policylint", description="Check delivery-workflow gates against a repository.")
+    parser.add_argument("--version", action="version", version=f"policylint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("check", help="evaluate every gate and report failures (exit 1 when one blocks)")
+    _common(p)
+    _selection(p)
+    p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default) or json")
+    p.add_argument("--verbose", "-v", action="store_true", help="show passing and skipped gates too")
+
+    p = sub.add_parser("status", help="each subject's claimed and earned stage, and what it lacks for the next")
+    _common(p)
+    _selection(p)
+    p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default) or json")
+
+    p = sub.add_parser("explain", help="what a gate checks, why, and how it is written")
+    p.add_argument("gate", metavar="GATE", help="a gate id, e.g. speckit.implementing.all-done")
+    _common(p)
+
+    p = sub.add_parser("list", help="list packs, their stages and gates")
+    _common(p)
+
+    p = sub.add_parser("validate", help="parse and check policy files without running them")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
+
+    p = sub.add_parser("inspect", help="print what a loader sees in a file, as JSON")
+    p.add_argument("loader", metavar="LOADER")
+    p.add_argument("path", metavar="PATH", help="path relative to --root")
+    _common(p, packs=False)
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    from .errors import PolicylintError
+
+    try:
+        return COMMANDS[args.command](args)
+    except PolicylintError as exc:
+        print_diagnostics(exc.diagnostics)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"policylint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:  # a bug in policylint itself: say so, never dump a bare traceback
+        if os.environ.get("POLICYLINT_DEBUG"):
+            raise
+        import traceback
+
+        last = traceback.format_exc().strip().splitlines()[-1]
+        print(f"policylint: internal error[PL900]: {last}\n"
+              "This is a bug in policylint, not in your repository. Please report it with the command you ran;\n"
+              "set POLICYLINT_DEBUG=1 to see the full traceback.", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def print_diagnostics(diagnostics, stream=None) -> None:
+    stream = stream or sys.stderr
+    sources: dict = {}
+    for diag in diagnostics:
+        source = None
+        if diag.span is not None:
+            if diag.span.path not in sources:
+                try:
+                    with open(diag.span.path, encoding="utf-8", errors="replace") as fh:
+                        sources[diag.span.path] = fh.read()
+                except OSError:
+                    sources[diag.span.path] = None
+            source = sources[diag.span.path]
+        stream.write(diag.render(source) + "\n\n")
+    count = len(diagnostics)
+    stream.write(f"policylint: {count} error{'s' if count != 1 else ''} in the policy; nothing was checked\n")
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _root(args):
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root `{args.root}` is not a folder")
+    from .repo import Repo
+
+    return Repo(args.root)
+
+
+def _format(args, allowed=None):
+    from .reporters import FORMATS
+
+    known = allowed or sorted(FORMATS)
+    if args.format not in known:
+        raise UsageError(f"unknown format `{args.format}`; known formats: {', '.join(known)}")
+    return args.format
+
+
+def load_packs(args, repo=None, *, detect: bool = True) -> list:
+    """The packs named by --pack; else the built-in packs whose layout the repository has."""
+    from .packs import PackLoader, builtin_packs
+
+    loader = PackLoader(use_cache=not args.no_cache)
+    if args.pack:
+        return [loader.load(spec) for spec in args.pack]
+    packs = [loader.load(name) for name in builtin_packs()]
+    if not detect:
+        return packs
+    chosen = [p for p in packs if p.ast.detect and repo is not None and repo.glob(p.ast.detect)]
+    if not chosen:
+        hints = ", ".join(f"{p.name} (needs {p.ast.detect})" for p in packs if p.ast.detect)
+        raise UsageError(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "
+                         "name one with --pack NAME|PATH")
+    return chosen
+
+
+def _run(args):
+    from .evaluate import Engine, Selection
+
+    repo = _root(args)
+    packs = load_packs(args, repo)
+    return Engine(repo, Selection(args.select, args.ignore)).run(packs)
+
+
+class Options:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def _color(stream) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+# -- commands -----------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    fmt = _format(args)
+    run = _run(args)
+    from .reporters import get
+
+    options = Options(root_as_given=args.root, verbose=args.verbose, color=_color(sys.stdout))
+    get(fmt)(run, sys.stdout, options)
+    return run.exit_code()
+
+
+def cmd_status(args) -> int:
+    fmt = _format(args, ["json", "text"])
+    run = _run(args)
+    if fmt == "json":
+        import json
+
+        from .reporters.json import evidence
+
+        data = [{"id": s.id, "lifecycle": s.lifecycle, "claimed": s.claimed, "earned": s.earned,
+                 "next": s.next_stage,
+                 "lacks": [{"gate": r.gate, "status": r.status, "message": r.message,
+                            "evidence": [evidence(e) for e in r.evidence]} for r in s.lacks]}
+                for s in run.subjects]
+        json.dump({"subjects": data}, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    width = max([len(s.id) for s in run.subjects] + [7])
+    print(f"{'subject':<{width}}  {'claimed':<20} {'earned':<20} next")
+    for s in run.subjects:
+        nxt = f"{s.next_stage}: needs " + ", ".join(r.gate.rsplit('.', 1)[-1] for r in s.lacks) if s.next_stage else "—"
+        print(f"{s.id:<{width}}  {s.claimed or '—':<20} {s.earned or '—':<20} {nxt}")
+        for r in s.lacks:
+            first = r.evidence[0] if r.evidence else None
+            where = f"{first.path}:{first.line}  " if first and first.line else (f"{first.path}  " if first else "")
+            print(f"{'':<{width}}    {r.gate}  {where}{first.message if first else r.message}")
+    return EXIT_OK
+
+
+def _gates(packs):
+    """(gate id, pack, stage name or None, gate node) for every gate in the packs."""
+    from .syntax import ast
+
+    for pack in packs:
+        for item in pack.ast.items:
+            if isinstance(item, ast.Gate):
+                yield f"{pack.name}.{item.name}", pack, None, item
+            elif isinstance(item, ast.Lifecycle):
+                for stage in item.stages:
+                    for gate in stage.body:
+                        if isinstance(gate, ast.Gate):
+                            yield f"{pack.name}.{stage.name}.{gate.name}", pack, stage.name, gate
+
+
+def _all_packs(args):
+    packs = load_packs(args, detect=False)
+    seen, out = set(), []
+
+    def add(p):
+        if p.key not in seen:
+            seen.add(p.key)
+            out.append(p)
+            for u in p.uses:
+                add(u)
+
+    for p in packs:
+        add(p)
+    return out
+
+
+def cmd_explain(args) -> int:
+    packs = _all_packs(args)
+    gates = {gid: (pack, stage, gate) for gid, pack, stage, gate in _gates(packs)}
+    if args.gate not in gates:
+        from .diagnostics import did_you_mean
+
+        hint = did_you_mean(args.gate, gates, "gates")
+        raise UsageError(f"unknown gate `{args.gate}`" + (f"; {hint}" if hint else ""))
+    pack, stage, gate = gates[args.gate]
+    lines = pack.ast.source.split("\n")
+    title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
+    print(f"{args.gate}: {title}")
+    print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})"
+          + (f" · stage {stage}" if stage else " · repository-wide") + f" · severity {gate.severity}"
+          + (" · unwaivable" if gate.unwaivable else ""))
+    if gate.doc:
+        print()
+        print(gate.doc)
+    end = _block_end(lines, gate.span.line - 1)
+    print()
+    for text in lines[gate.span.line - 1:end + 1]:
+        print("    " + text.strip() if text.strip() else "")
+    return EXIT_OK
+
+
+def _block_end(lines, start) -> int:
+    depth, seen = 0, False
+    for i in range(start, len(lines)):
+        text = lines[i].split("#")[0] if '"' not in lines[i] else lines[i]
+        depth += text.count("{") - text.count("}")
+        seen = seen or "{" in text
+        if seen and depth <= 0:
+            return i
+    return start
+
+
+def cmd_list(args) -> int:
+    from .syntax import ast
+
+    for pack in _all_packs(args):
+        version = f" {pack.ast.version}" if pack.ast.version else ""
+        print(f"{pack.name}{version}  {pack.ast.title}  ({pack.display_path})")
+        for item in pack.ast.items:
+            if isinstance(item, ast.Lifecycle):
+                print(f"  lifecycle {item.name}: {' → '.join(s.name for s in item.stages)}")
+        for gid, p, stage, gate in _gates([pack]):
+            if p is pack:
+                title = "".join(x if isinstance(x, str) else "{…}" for x in gate.title.parts) if gate.title else ""
+                flags = "" if gate.severity == "error" else f" [{gate.severity}]"
+                print(f"    {gid}{flags}  {title}")
+        print()
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from .errors import PolicylintError
+    from .packs import PackLoader
+
+    diagnostics = []
+    for path in args.files:
+        if not os.path.isfile(path):
+            raise UsageError(f"`{path}` is not a file")
+        try:
+            PackLoader(use_cache=not args.no_cache).load(path if ("/" in path or path.endswith(".policy")) else "./" + path)
+        except PolicylintError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        print_diagnostics(diagnostics)
+        return EXIT_USAGE
+    print(f"{len(args.files)} polic{'ies' if len(args.files) != 1 else 'y'} OK")
+    return EXIT_OK
+
+
+def cmd_inspect(args) -> int:
+    import json
+
+    from . import loaders
+    from .errors import ArtifactError
+    from .values import to_plain
+
+    if args.loader not in loaders.LOADERS:
+        raise UsageError(f"unknown loader `{args.loader}`; loaders: {', '.join(sorted(loaders.LOADERS))}")
+    repo = _root(args)
+    fn = loaders.get(args.loader)
+    try:
+        value = fn(repo, args.path)
+    except ArtifactError as exc:
+        where = f"{exc.path}:{exc.line}" if exc.line else exc.path
+        print(f"policylint: error[{exc.code}] {where}: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    json.dump(to_plain(value), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    for notice in sorted(repo.notices.values(), key=lambda n: n.sort_key()):
+        print(f"note[{notice.code}] {notice.path}:{notice.line}: {notice.message}", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"check": cmd_check, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
+            "validate": cmd_validate, "inspect": cmd_inspect}

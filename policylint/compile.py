@@ -1,0 +1,253 @@
+"""Checked AST -> Python closures. Each expression node gets `node.fn(env)`.
+
+Closures are built once per run (milliseconds); the parsed and checked AST is what the
+cache keeps, so a warm run never imports Lark.
+"""
+from __future__ import annotations
+
+from . import ops
+from .errors import EvaluationError
+from .syntax import ast
+
+
+class Env:
+    """Variables of one scope; `let`s are computed on first use and kept."""
+
+    __slots__ = ("vars", "lazy", "parent", "kind", "runtime")
+
+    def __init__(self, parent: "Env | None", kind: str = "local", runtime=None, values: dict | None = None):
+        self.parent = parent
+        self.kind = kind
+        self.vars = values if values is not None else {}
+        self.lazy: dict = {}
+        self.runtime = runtime if runtime is not None else parent.runtime
+
+    def get(self, name: str):
+        env = self
+        while env is not None:
+            if name in env.vars:
+                return env.vars[name]
+            fn = env.lazy.get(name)
+            if fn is not None:
+                value = fn(env)
+                env.vars[name] = value
+                return value
+            env = env.parent
+        raise EvaluationError(f"unknown name `{name}`")
+
+    def child(self, values: dict) -> "Env":
+        return Env(self, "local", self.runtime, values)
+
+    def enclosing(self, kind: str) -> "Env":
+        env = self
+        while env is not None and env.kind != kind:
+            env = env.parent
+        return env or self
+
+
+class Runtime:
+    """What closures reach at run time: the repository and the compiled defs."""
+
+    def __init__(self, repo):
+        self.repo = repo
+        self.defs: dict = {}  # name -> (scope kind, params, body fn, home env or None)
+
+
+def bind_lets(env: Env, items) -> None:
+    for item in items:
+        if isinstance(item, ast.Let):
+            env.lazy[item.name] = item.value.fn
+
+
+def compile_tree(node) -> None:
+    """Attach `.fn` to every expression node under `node` (declarations included)."""
+    if isinstance(node, list):
+        for item in node:
+            compile_tree(item)
+        return
+    if isinstance(node, (ast.Pack,)):
+        compile_tree(node.items)
+    elif isinstance(node, ast.Lifecycle):
+        compile_expr(node.domain)
+        for c in node.claims:
+            compile_expr(c)
+        compile_tree(node.body)
+    elif isinstance(node, ast.Stage):
+        compile_tree(node.body)
+    elif isinstance(node, ast.Gate):
+        for part in (node.title, node.when):
+            if part is not None:
+                compile_expr(part)
+        compile_tree(node.body)
+    elif isinstance(node, ast.Require):
+        compile_expr(node.expr)
+        if node.message is not None:
+            compile_expr(node.message)
+    elif isinstance(node, ast.Let):
+        compile_expr(node.value)
+    elif isinstance(node, ast.Param):
+        compile_expr(node.default)
+    elif isinstance(node, ast.Def):
+        compile_expr(node.body)
+
+
+def compile_expr(node):
+    fn = _COMPILERS[type(node).__name__](node)
+    node.fn = fn
+    return fn
+
+
+def _name(node: ast.Name):
+    name = node.id
+    return lambda env: env.get(name)
+
+
+def _literal(node: ast.Literal):
+    value = ops.Percent(node.value) if node.kind == "percent" else node.value
+    return lambda env: value
+
+
+def render_value(value) -> str:
+    """How a value reads inside a message: text bare, numbers plain, lists comma-joined."""
+    value = ops.text_of(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list):
+        return ", ".join(render_value(v) for v in value)
+    return ops.show(value)
+
+
+def _template(node: ast.Template):
+    parts = [(p if isinstance(p, str) else compile_expr(p)) for p in node.parts]
+    if len(parts) == 1 and isinstance(parts[0], str):
+        text = parts[0]
+        return lambda env: text
+
+    def run(env):
+        return "".join(p if isinstance(p, str) else render_value(p(env)) for p in parts)
+
+    return run
+
+
+def _regex(node: ast.Regex):
+    from .regex import RegexValue
+
+    value = RegexValue(node.pattern, node.flags)
+    return lambda env: value
+
+
+def _list(node: ast.ListLit):
+    items = [compile_expr(i) for i in node.items]
+    return lambda env: [f(env) for f in items]
+
+
+def _field(node: ast.Field):
+    obj, name = compile_expr(node.obj), node.name
+    return lambda env: ops.field(obj(env), name)
+
+
+def _index(node: ast.Index):
+    obj, key = compile_expr(node.obj), compile_expr(node.key)
+    return lambda env: ops.index(obj(env), key(env))
+
+
+def _call(node: ast.Call):
+    args = [compile_expr(a) for a in node.args]
+    name = node.func
+    short = name.rpartition(".")[2]
+
+    def run(env):
+        runtime = env.runtime
+        entry = runtime.defs.get(name) or runtime.defs.get(short)
+        values = [a(env) for a in args]
+        if entry is not None:
+            kind, params, body, home = entry
+            parent = home if home is not None else env.enclosing(kind)
+            return body(Env(parent, "local", runtime, dict(zip(params, values))))
+        fn = _builtin(name)
+        if fn.signature.needs_repo:
+            return fn(runtime.repo, *values)
+        return fn(*values)
+
+    return run
+
+
+def _builtin(name):
+    from . import functions, loaders
+
+    if name in loaders.LOADERS:
+        return loaders.get(name)
+    if name in functions.FUNCTIONS:
+        return functions.get(name)
+    raise EvaluationError(f"unknown function `{name}`")
+
+
+def _unary(node: ast.Unary):
+    operand = compile_expr(node.operand)
+    if node.op == "not":
+        return lambda env: not ops.truthy(operand(env))
+
+    def neg(env):
+        value = operand(env)
+        if value is None:
+            return None
+        return ops.arith("-", 0, value)
+
+    return neg
+
+
+def _binary(node: ast.Binary):
+    left, right, op = compile_expr(node.left), compile_expr(node.right), node.op
+    if op == "and":
+        return lambda env: ops.truthy(left(env)) and ops.truthy(right(env))
+    if op == "or":
+        return lambda env: ops.truthy(left(env)) or ops.truthy(right(env))
+    if op == "==":
+        return lambda env: ops.equal(left(env), right(env))
+    if op == "!=":
+        return lambda env: not ops.equal(left(env), right(env))
+    if op in ("<", "<=", ">", ">="):
+        return lambda env: ops.order(op, left(env), right(env))
+    if op == "in":
+        return lambda env: ops.contains(right(env), left(env))
+    if op == "not in":
+        return lambda env: not ops.contains(right(env), left(env))
+    if op == "contains":
+        return lambda env: ops.contains(left(env), right(env))
+    if op == "contains all":
+        return lambda env: not ops.missing_from(left(env), right(env))
+    if op == "contains any":
+        return lambda env: any(ops.contains(left(env), w) for w in ops.items_of(right(env)))
+    if op == "matches":
+        return lambda env: ops.matches(left(env), right(env))
+    return lambda env: ops.arith(op, left(env), right(env))
+
+
+def _quantified(node: ast.Quantified):
+    domain, body, var = compile_expr(node.domain), compile_expr(node.body), node.var
+    where = compile_expr(node.where) if node.where is not None else None
+    kind = node.kind
+
+    def elements(env):
+        for item in ops.items_of(domain(env)):
+            inner = env.child({var: item})
+            if where is None or ops.truthy(where(inner)):
+                yield inner
+
+    if kind == "every":
+        return lambda env: all(ops.truthy(body(e)) for e in elements(env))
+    if kind == "some":
+        return lambda env: any(ops.truthy(body(e)) for e in elements(env))
+    return lambda env: not any(ops.truthy(body(e)) for e in elements(env))
+
+
+def _where(node: ast.Where):
+    domain, pred = compile_expr(node.domain), compile_expr(node.pred)
+    return lambda env: [x for x in ops.items_of(domain(env)) if ops.truthy(pred(env.child({"it": x})))]
+
+
+_COMPILERS = {
+    "Name": _name, "Literal": _literal, "Template": _template, "Regex": _regex, "ListLit": _list,
+    "Field": _field, "Index": _index, "Call": _call, "Unary": _unary, "Binary": _binary,
+    "Quantified": _quantified, "Where": _where,
+}

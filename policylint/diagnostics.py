@@ -1,0 +1,100 @@
+"""Spans, diagnostics and the table of error codes.
+
+Codes are stable and never reused: PL1xx syntax, PL2xx checks, PL3xx config and
+waivers, PL4xx artifacts, PL9xx internal. Each has a kebab-case name stating the problem.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CODES = {
+    "PL100": "syntax-error",
+    "PL101": "unterminated-string",
+    "PL102": "unexpected-character",
+    "PL103": "invalid-interpolation",
+    "PL104": "unexpected-end-of-file",
+    "PL200": "unreadable-policy",
+    "PL201": "unknown-field",
+    "PL202": "wrong-argument-type",
+    "PL203": "wrong-argument-count",
+    "PL204": "unknown-name",
+    "PL205": "unknown-function",
+    "PL206": "duplicate-stage",
+    "PL207": "duplicate-gate",
+    "PL208": "unknown-pack",
+    "PL209": "invalid-regex",
+    "PL210": "duplicate-definition",
+    "PL211": "not-a-collection",
+    "PL212": "wrong-operand-type",
+    "PL213": "not-callable",
+    "PL214": "use-cycle",
+    "PL300": "unknown-option",
+    "PL301": "unknown-gate",
+    "PL302": "unknown-format",
+    "PL401": "file-not-found",
+    "PL402": "path-outside-root",
+    "PL403": "invalid-encoding",
+    "PL405": "unreadable-artifact",
+    "PL406": "unknown-stage-claimed",
+    "PL900": "internal-error",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    path: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    severity: str = "error"
+
+    def headline(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        return f"{where}{self.severity}[{self.code}] {self.message}"
+
+    def render(self, source: str | None = None) -> str:
+        """`path:line:col: error[CODE] message`, the source line with a caret, `help:`."""
+        out = [self.headline()]
+        if self.span and source is not None:
+            lines = source.split("\n")
+            if 1 <= self.span.line <= len(lines):
+                text = lines[self.span.line - 1].rstrip("\r")
+                num = str(self.span.line)
+                pad = " " * len(num)
+                width = 1
+                if self.span.end_line == self.span.line and self.span.end_column:
+                    width = max(1, self.span.end_column - self.span.column)
+                width = min(width, max(1, len(text) - self.span.column + 1))
+                out.append(f"{pad} |")
+                out.append(f"{num} | {text}")
+                out.append(f"{pad} | {' ' * (self.span.column - 1)}{'^' * width}")
+        if self.help:
+            out.append(f"help: {self.help}")
+        return "\n".join(out)
+
+
+def did_you_mean(word: str, choices, what: str = "") -> str | None:
+    """`did you mean `x`?` plus at most five choices, then `(N more)`."""
+    import difflib
+
+    choices = sorted(set(choices))
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    listing = ", ".join(choices[:5]) + (f" ({len(choices) - 5} more)" if len(choices) > 5 else "")
+    if close:
+        tail = f" ({what}: {listing})" if what and listing else ""
+        return f"did you mean `{close[0]}`?{tail}"
+    if listing and what:
+        return f"{what}: {listing}"
+    return None

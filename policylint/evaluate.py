@@ -1,0 +1,308 @@
+"""The engine: subjects, claimed and earned stages, and one result per subject x gate.
+
+A subject at stage S must pass the gates of every stage up to S. Its earned stage is the
+last stage whose gates, and all before it, pass (warnings and info never block). Gates of
+stages beyond the claim are evaluated only as far as the earned stage reaches, and are
+reported as skipped: they are not required yet.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from . import ops
+from .compile import Env, Runtime, bind_lets, compile_tree, render_value
+from .errors import ArtifactError, ArtifactMissing, EvaluationError
+from .explain import Evidence, Explainer
+from .syntax import ast
+from .values import location_of
+
+PASSING = ("pass", "skipped", "waived")
+
+
+@dataclass
+class Result:
+    gate: str
+    subject: str | None
+    stage: str | None
+    status: str
+    severity: str
+    title: str
+    message: str = ""
+    evidence: list = field(default_factory=list)
+    require: str = ""
+    lifecycle: str | None = None
+    unwaivable: bool = False
+
+    def blocking(self) -> bool:
+        return self.status in ("fail", "error") and self.severity == "error"
+
+    def sort_key(self):
+        """Repository-wide gates first, then subjects by id; a subject's gates stay in stage order."""
+        return (self.subject is not None, self.subject or "")
+
+
+@dataclass
+class Subject:
+    id: str
+    lifecycle: str
+    stages: list
+    claimed: str | None = None
+    claimed_at: str | None = None  # path:line the claim was read from
+    earned: str | None = None
+    next_stage: str | None = None
+    lacks: list = field(default_factory=list)  # results that keep it from the next stage
+
+
+@dataclass
+class Run:
+    root: str
+    packs: list
+    subjects: list
+    results: list
+    notices: list
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        levels = ("error",) if fail_on == "error" else ("error", "warning")
+        return 1 if any(r.status in ("fail", "error") and r.severity in levels for r in self.results) else 0
+
+    def summary(self) -> dict:
+        out = {k: 0 for k in ("pass", "fail", "error", "waived", "skipped")}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+
+@dataclass
+class Selection:
+    select: list = field(default_factory=list)
+    ignore: list = field(default_factory=list)
+
+    def wants(self, gate_id: str) -> bool:
+        if self.select and not any(_gate_match(gate_id, p) for p in self.select):
+            return False
+        return not any(_gate_match(gate_id, p) for p in self.ignore)
+
+
+def _gate_match(gate_id: str, pattern: str) -> bool:
+    """A pattern matches the id itself, or any id it is a dotted prefix of (`speckit.draft`)."""
+    return fnmatch.fnmatchcase(gate_id, pattern) or gate_id.startswith(pattern.rstrip(".") + ".")
+
+
+class Engine:
+    def __init__(self, repo, selection: Selection | None = None, params: dict | None = None):
+        self.repo = repo
+        self.runtime = Runtime(repo)
+        self.selection = selection or Selection()
+        self.params = params or {}  # pack name -> {param: value}
+        self.results: list = []
+        self.subjects: list = []
+        self.globals: dict = {}
+
+    def run(self, packs) -> Run:
+        done: set = set()
+        for pack in packs:
+            self._run_pack(pack, done)
+        self.results.sort(key=Result.sort_key)
+        self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
+        notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
+        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices)
+
+    # -- packs -----------------------------------------------------------------------------
+    def _run_pack(self, pack, done: set) -> None:
+        if pack.key in done:
+            return
+        done.add(pack.key)
+        for used in pack.uses:
+            self._run_pack(used, done)
+        tree = pack.ast
+        compile_tree(tree)
+        env = Env(None, "global", self.runtime)
+        self.globals[pack.name] = env
+        overrides = self.params.get(pack.name, {})
+        for item in tree.items:
+            if isinstance(item, ast.Param):
+                if item.name in overrides:
+                    env.vars[item.name] = overrides[item.name]
+                else:
+                    env.lazy[item.name] = item.default.fn
+            elif isinstance(item, ast.Let):
+                env.lazy[item.name] = item.value.fn
+            elif isinstance(item, ast.Def):
+                self.runtime.defs[item.name] = ("global", item.params, item.body.fn, env)
+                self.runtime.defs[f"{pack.name}.{item.name}"] = ("global", item.params, item.body.fn, env)
+        explainer = Explainer(tree.source)
+        for item in tree.items:
+            if isinstance(item, ast.Gate):
+                gate_id = f"{pack.name}.{item.name}"
+                if self.selection.wants(gate_id):
+                    self.results.append(self._gate(item, gate_id, env, env, explainer, None, None))
+            elif isinstance(item, ast.Lifecycle):
+                self._lifecycle(pack, item, env, explainer)
+
+    # -- lifecycles ------------------------------------------------------------------------
+    def _lifecycle(self, pack, node: ast.Lifecycle, genv: Env, explainer: Explainer) -> None:
+        lifecycle_id = f"{pack.name}.{node.name}"
+        stages = node.stages
+        names = [s.name for s in stages]
+        try:
+            found = ops.items_of(node.domain.fn(genv))
+        except (ArtifactError, EvaluationError) as exc:
+            self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
+                                       f"Subjects of lifecycle `{node.name}`", _error_text(exc),
+                                       _error_evidence(exc), lifecycle=lifecycle_id))
+            return
+        for subject_value in found:
+            sid = str(ops.text_of(subject_value))
+            env = Env(genv, "subject", self.runtime, {node.name: subject_value})
+            for item in node.body:
+                if isinstance(item, ast.Let):
+                    env.lazy[item.name] = item.value.fn
+                elif isinstance(item, ast.Def):
+                    self.runtime.defs[item.name] = ("subject", item.params, item.body.fn, None)
+            subject = Subject(sid, lifecycle_id, names)
+            self.subjects.append(subject)
+            required = self._claims(node, env, subject, names, lifecycle_id)
+            self._stages(pack, node, env, subject, required, explainer)
+
+    def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
+        """Index of the last required stage; reads the claim from the first source that has one."""
+        for expr in node.claims:
+            try:
+                value = expr.fn(env)
+            except ArtifactMissing:
+                continue
+            except (ArtifactError, EvaluationError) as exc:
+                self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
+                                           "The claimed stage can be read", _error_text(exc),
+                                           _error_evidence(exc), lifecycle=lifecycle_id))
+                return 0
+            text = render_value(value).strip() if value is not None else ""
+            if not text:
+                continue
+            loc = location_of(value)
+            subject.claimed_at = str(loc) if loc else None
+            stage = match_stage(text, names)
+            if stage is None:
+                from .diagnostics import did_you_mean
+
+                hint = did_you_mean(text.split("\n")[0].strip().lower(), names, "stages")
+                evidence = [Evidence(loc.path, loc.line, f"claims `{_first_line(text)}`")] if loc else []
+                self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
+                                           "The claimed stage is one of the lifecycle's stages",
+                                           f"unknown stage `{_first_line(text)}`" + (f"; {hint}" if hint else ""),
+                                           evidence, lifecycle=lifecycle_id))
+                return 0
+            subject.claimed = stage
+            return names.index(stage)
+        return 0  # claims nothing: it exists, so it is at least at the first stage
+
+    def _stages(self, pack, node, env, subject: Subject, required: int, explainer) -> None:
+        earned, blocked = -1, False
+        for i, stage in enumerate(node.stages):
+            senv = Env(env, "stage", self.runtime)
+            bind_lets(senv, stage.body)
+            gates = [g for g in stage.body if isinstance(g, ast.Gate)]
+            stage_results = []
+            for gate in gates:
+                gate_id = f"{pack.name}.{stage.name}.{gate.name}"
+                if not self.selection.wants(gate_id):
+                    continue
+                if i > required and blocked:
+                    result = Result(gate_id, subject.id, stage.name, "skipped", gate.severity, "",
+                                    _not_required(subject, stage.name), lifecycle=subject.lifecycle)
+                    result.title = self._title(gate, env)
+                else:
+                    result = self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name)
+                    result.lifecycle = subject.lifecycle
+                stage_results.append(result)
+            stage_ok = all(r.status in PASSING or r.severity != "error" for r in stage_results)
+            if not blocked and i > required:
+                if not stage_ok:
+                    subject.lacks = [r for r in stage_results if r.status not in PASSING]
+                for r in stage_results:  # evaluated only to find the earned stage
+                    r.status, r.message, r.evidence, r.require = "skipped", _not_required(subject, stage.name), [], ""
+            elif not blocked and not stage_ok:
+                subject.lacks = [r for r in stage_results if r.status not in PASSING and r.severity == "error"]
+            if not blocked and stage_ok:
+                earned = i
+            elif not blocked:
+                blocked = True
+                subject.next_stage = stage.name
+            self.results.extend(stage_results)
+        subject.earned = node.stages[earned].name if earned >= 0 else None
+
+    # -- gates -----------------------------------------------------------------------------
+    def _title(self, gate: ast.Gate, env: Env) -> str:
+        if gate.title is None:
+            return gate.name
+        try:
+            return gate.title.fn(env)
+        except (ArtifactError, EvaluationError):
+            return gate.name
+
+    def _gate(self, gate: ast.Gate, gate_id, env: Env, title_env: Env, explainer, subject, stage) -> Result:
+        result = Result(gate_id, subject, stage, "pass", gate.severity, self._title(gate, title_env),
+                        unwaivable=gate.unwaivable)
+        genv = Env(env, "gate", self.runtime)
+        bind_lets(genv, gate.body)
+        try:
+            if gate.when is not None and not ops.truthy(gate.when.fn(genv)):
+                result.status = "skipped"
+                result.message = f"does not apply: `{explainer.src(gate.when)}` is false"
+                return result
+            for req in gate.body:
+                if not isinstance(req, ast.Require):
+                    continue
+                if ops.truthy(req.expr.fn(genv)):
+                    continue
+                why = explainer.require(req, genv)
+                result.status = "fail"
+                result.message = why.text
+                result.evidence = sorted(why.evidence, key=Evidence.sort_key)
+                result.require = explainer.src(req.expr)
+                return result
+        except ArtifactMissing as exc:
+            result.status = "fail"
+            result.message = f"`{exc.path}` is missing"
+            result.evidence = [Evidence(exc.path, exc.line, exc.message)]
+        except ArtifactError as exc:
+            result.status = "error"
+            result.message = _error_text(exc)
+            result.evidence = _error_evidence(exc)
+        except EvaluationError as exc:
+            result.status = "error"
+            result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
+        return result
+
+
+def match_stage(text: str, names: list) -> str | None:
+    """`Draft`, `draft - comprehensive revision`, `Checklist Validated` -> a stage name."""
+    first = _first_line(text).lower()
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in first).strip()
+    normal = "-".join(cleaned.replace("_", " ").split())
+    for name in sorted(names, key=len, reverse=True):
+        if normal == name or normal.startswith(name + "-"):
+            return name
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n")[0].strip()
+
+
+def _not_required(subject: Subject, stage: str) -> str:
+    claim = f"claims `{subject.claimed}`" if subject.claimed else "claims no stage"
+    return f"not required yet: applies from stage `{stage}`; {subject.id} {claim}"
+
+
+def _error_text(exc) -> str:
+    if isinstance(exc, ArtifactError):
+        return f"cannot use `{exc.path}`: {exc.message}"
+    return getattr(exc, "message", str(exc))
+
+
+def _error_evidence(exc) -> list:
+    if isinstance(exc, ArtifactError):
+        return [Evidence(exc.path, exc.line, exc.message)]
+    return []

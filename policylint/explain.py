@@ -1,0 +1,206 @@
+"""Why a `require` failed: the values that decided it, and where they came from.
+
+Runs only on failure, re-using the compiled closures of the sub-expressions (loads are
+memoized, so this costs almost nothing). Like pytest's assertion rewriting, it shows the
+values of the operands; for a quantifier it lists every offending element at its line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import ops
+from .compile import render_value
+from .errors import ArtifactError, EvaluationError
+from .syntax import ast
+from .values import Loc, location_of
+
+MAX_EVIDENCE = 200
+
+
+@dataclass
+class Evidence:
+    path: str
+    line: int | None
+    message: str
+
+    def sort_key(self):
+        return (self.path, self.line or 0, self.message)
+
+
+@dataclass
+class Why:
+    text: str
+    evidence: list = field(default_factory=list)
+
+
+class Explainer:
+    def __init__(self, source: str):
+        self.lines = source.split("\n")
+
+    def src(self, node) -> str:
+        """The policy text of an expression (first line of it for long ones)."""
+        span = node.span
+        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
+        end = span.end_column if span.end_line == span.line and span.end_column else len(line) + 1
+        text = line[span.column - 1:end - 1].strip()
+        return text if span.end_line == span.line else text + " …"
+
+    # -- entry ---------------------------------------------------------------------------
+    def require(self, req: ast.Require, env) -> Why:
+        """Summary and evidence for a failed require; the `else` message overrides the text."""
+        if isinstance(req.expr, ast.Quantified):
+            return self.quantified(req.expr, env, True, req.message)
+        why = self.explain(req.expr, env, True)
+        if req.message is not None:
+            custom = req.message.fn(env)
+            loc = self.locate(req.expr, env)
+            if not why.evidence and loc is not None:
+                why.evidence = [Evidence(loc.path, loc.line, custom)]
+            why.text = f"{custom} ({why.text})" if why.text else custom
+        return why
+
+    def explain(self, node, env, want: bool) -> Why:
+        method = getattr(self, "x_" + type(node).__name__, None)
+        if method is not None:
+            return method(node, env, want)
+        return self.plain(node, env, want)
+
+    # -- generic ---------------------------------------------------------------------------
+    def plain(self, node, env, want: bool) -> Why:
+        value = node.fn(env)
+        text = f"`{self.src(node)}` is {ops.show(value)}"
+        return Why(text, self.at(node, env, text))
+
+    def at(self, node, env, message: str) -> list:
+        loc = self.locate(node, env)
+        return [Evidence(loc.path, loc.line, message)] if loc is not None else []
+
+    def locate(self, node, env) -> Loc | None:
+        """Where a value came from: its own location, else its record's or its file's."""
+        try:
+            value = node.fn(env)
+        except (ArtifactError, EvaluationError):
+            value = None
+        loc = location_of(value)
+        if loc is not None:
+            return loc
+        if isinstance(value, list):  # a list of located things lives in their file
+            for item in value:
+                inner = location_of(item)
+                if inner is not None:
+                    return Loc(inner.path, None)
+        if isinstance(node, (ast.Field, ast.Index)):
+            return self.locate(node.obj, env)
+        if isinstance(node, ast.Binary) and node.op not in ("and", "or"):
+            return self.locate(node.left, env) or self.locate(node.right, env)
+        if isinstance(node, ast.Call) and node.args:
+            try:
+                first = node.args[0].fn(env)
+            except (ArtifactError, EvaluationError):
+                return None
+            if isinstance(first, str):
+                loc = location_of(first)
+                return Loc(loc.path if loc else str(first), None)
+            return self.locate(node.args[0], env)
+        return None
+
+    # -- operators -------------------------------------------------------------------------
+    def x_Unary(self, node: ast.Unary, env, want):
+        if node.op == "not":
+            return self.explain(node.operand, env, not want)
+        return self.plain(node, env, want)
+
+    def x_Binary(self, node: ast.Binary, env, want):
+        op = node.op
+        if op in ("and", "or"):
+            deciding_value = not want if op == "and" else want
+            parts = []
+            for side in (node.left, node.right):
+                if ops.truthy(side.fn(env)) == deciding_value or op == "or" and want:
+                    parts.append(self.explain(side, env, want))
+            if op == "or" and want:
+                return Why("neither holds: " + "; ".join(p.text for p in parts),
+                           [e for p in parts for e in p.evidence])
+            if not parts:
+                return self.plain(node, env, want)
+            return Why("; ".join(p.text for p in parts), [e for p in parts for e in p.evidence])
+        left = node.left.fn(env)
+        right = node.right.fn(env)
+        lsrc = self.src(node.left)
+        if op in ("contains all", "contains any") and want:
+            wanted = ops.items_of(right)
+            if op == "contains all":
+                missing = ops.missing_from(left, right)
+                text = f"`{lsrc}` lacks {', '.join(ops.show(m) for m in missing)}"
+            else:
+                text = f"`{lsrc}` has none of {ops.show(wanted)}"
+            return Why(text, self.at(node.left, env, text))
+        if op in ("in", "not in", "contains", "contains all", "contains any"):
+            verb = {"in": "is not in", "not in": "is in", "contains": "does not contain"}.get(op, f"fails `{op}`")
+            if not want:
+                verb = {"in": "is in", "not in": "is not in", "contains": "contains"}.get(op, f"passes `{op}`")
+            if op in ("in", "not in"):
+                text = f"{ops.show(left)} {verb} `{self.src(node.right)}`"
+            else:
+                text = f"`{lsrc}` {verb} {ops.show(right)}"
+            return Why(text, self.at(node.left, env, text))
+        if op == "matches":
+            verb = "does not match" if want else "matches"
+            text = f"`{lsrc}` is {ops.show(left)}, which {verb} {right}"
+            return Why(text, self.at(node.left, env, text))
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            expected = op if want else {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
+            rtext = ops.show(right)
+            if not isinstance(node.right, ast.Literal):
+                rtext = f"{rtext} (`{self.src(node.right)}`)"
+            text = f"`{lsrc}` is {ops.show(left)}, expected {expected} {rtext}"
+            return Why(text, self.at(node.left, env, text))
+        return self.plain(node, env, want)
+
+    def x_Quantified(self, node: ast.Quantified, env, want):
+        return self.quantified(node, env, want, None)
+
+    def quantified(self, node: ast.Quantified, env, want: bool, message) -> Why:
+        """Offending elements: failing ones for `every`, matching ones for `no` (or `not some`)."""
+        kind = node.kind
+        if not want:
+            kind = {"every": "not-every", "some": "no", "no": "some"}[kind]
+        elements = []
+        for item in ops.items_of(node.domain.fn(env)):
+            inner = env.child({node.var: item})
+            if node.where is None or ops.truthy(node.where.fn(inner)):
+                elements.append((item, inner))
+        body_src = self.src(node.body)
+        total = len(elements)
+        noun = "element" if total == 1 else "elements"
+        if kind == "some":
+            return Why(f"none of {total} {noun} satisfies `{body_src}`", self.at(node.domain, env,
+                       f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`"))
+        if kind == "not-every":
+            return Why(f"all {total} {noun} satisfy `{body_src}`", [])
+        offending_truth = kind == "no"
+        offenders = [(item, inner) for item, inner in elements
+                     if ops.truthy(node.body.fn(inner)) == offending_truth]
+        evidence = []
+        domain_loc = self.locate(node.domain, env)
+        for item, inner in offenders[:MAX_EVIDENCE]:
+            if message is not None:
+                text = message.fn(inner)
+            else:
+                detail = self.explain(node.body, inner, not offending_truth).text
+                text = f"{render_value(item)}: {detail}" if _short(item) else detail
+            loc = location_of(item) or domain_loc
+            if loc is not None:
+                evidence.append(Evidence(loc.path, loc.line, text))
+        if len(offenders) > MAX_EVIDENCE:
+            evidence.append(Evidence(evidence[-1].path, None, f"… and {len(offenders) - MAX_EVIDENCE} more"))
+        if kind == "no":
+            text = f"{len(offenders)} of {total} {noun} match `{body_src}`"
+        else:
+            text = f"{len(offenders)} of {total} {noun} fail `{body_src}`"
+        return Why(text, evidence)
+
+
+def _short(value) -> bool:
+    text = render_value(value)
+    return len(text) <= 60 and "\n" not in text

@@ -1,0 +1,40 @@
+"""Functions over dates. `today()` honours SOURCE_DATE_EPOCH so runs are reproducible."""
+from __future__ import annotations
+
+import datetime
+import os
+
+from ..signature import builtin
+from ..types import ANY, DATE, NUMBER
+
+
+@builtin("today", {}, DATE, "Today's date (UTC), or the date of SOURCE_DATE_EPOCH when it is set.")
+def today():
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+@builtin("date", {"text": ANY}, DATE, "The text read as a YYYY-MM-DD date, or null.")
+def to_date(text):
+    return as_date(text)
+
+
+@builtin("days_between", {"start": DATE, "end": DATE}, NUMBER, "Whole days from `start` to `end`, or null.")
+def days_between(start, end):
+    a, b = as_date(start), as_date(end)
+    return None if a is None or b is None else (b - a).days

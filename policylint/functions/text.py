@@ -1,0 +1,93 @@
+"""Functions over strings."""
+from __future__ import annotations
+
+from ..signature import builtin
+from ..types import ANY, BOOL, NUMBER, STR, List
+from ..values import LStr
+
+
+def _text(value) -> str:
+    from ..values import Record
+
+    if isinstance(value, Record):
+        return str(value.fields.get("text", ""))
+    return "" if value is None else str(value)
+
+
+def _keep_loc(result: str, source) -> str:
+    loc = getattr(source, "loc", None)
+    return LStr(result, loc) if loc is not None else result
+
+
+@builtin("lower", {"text": STR}, STR, "The text in lower case.")
+def lower(text):
+    return _keep_loc(_text(text).lower(), text)
+
+
+@builtin("upper", {"text": STR}, STR, "The text in upper case.")
+def upper(text):
+    return _keep_loc(_text(text).upper(), text)
+
+
+@builtin("trim", {"text": STR}, STR, "The text without leading and trailing white space.")
+def trim(text):
+    return _keep_loc(_text(text).strip(), text)
+
+
+@builtin("startswith", {"text": STR, "prefix": STR}, BOOL, "True if `text` begins with `prefix`.")
+def startswith(text, prefix):
+    return _text(text).startswith(_text(prefix))
+
+
+@builtin("endswith", {"text": STR, "suffix": STR}, BOOL, "True if `text` ends with `suffix`.")
+def endswith(text, suffix):
+    return _text(text).endswith(_text(suffix))
+
+
+@builtin("split", {"text": STR, "separator": STR}, List(STR), "The parts of `text` between separators, trimmed.")
+def split(text, separator):
+    return [_keep_loc(part.strip(), text) for part in _text(text).split(_text(separator))]
+
+
+@builtin("join", {"items": List(ANY), "separator": STR}, STR, "The elements as text, with `separator` between them.")
+def join(items, separator):
+    return _text(separator).join(_text(item) for item in items or [])
+
+
+@builtin("replace", {"text": STR, "old": STR, "new": STR}, STR, "The text with every `old` replaced by `new`.")
+def replace(text, old, new):
+    return _keep_loc(_text(text).replace(_text(old), _text(new)), text)
+
+
+@builtin("find", {"text": STR, "pattern": ANY}, STR,
+         "The first match of a regex in `text` (its first group if it has one), or null.")
+def find(text, pattern):
+    from ..regex import compile_regex
+
+    match = compile_regex(pattern).search(_text(text))
+    if match is None:
+        return None
+    value = match.group(1) if match.re.groups else match.group(0)
+    return _keep_loc(value, text) if value is not None else None
+
+
+@builtin("number", {"text": ANY}, NUMBER, "The text read as a number (`80`, `80.5`, `80%`), or null.")
+def number(text):
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return text
+    raw = _text(text).strip().rstrip("%").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+@builtin("string", {"value": ANY}, STR, "The value as text.")
+def string(value):
+    from ..values import to_plain
+
+    if isinstance(value, str):
+        return value
+    plain = to_plain(value)
+    return "null" if plain is None else str(plain).lower() if isinstance(plain, bool) else str(plain)

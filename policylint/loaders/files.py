@@ -1,0 +1,60 @@
+"""Files and folders: `exists`, `glob`, `dirs`, `text`, `lines`.
+
+- `exists(path)` -> Bool: the file or folder is there (inside the root).
+- `glob(pattern)` -> List[Path]: files and folders matching a glob (`*`, `?`, `[0-9]`, `**`), sorted.
+- `dirs(pattern)` -> List[Path]: only the folders matching the glob, sorted.
+- `text(path)` -> Str: the whole file, located at its first line; a missing file fails the gate.
+- `lines(path)` -> List[Line]: each line with `text` and `number`.
+"""
+from __future__ import annotations
+
+from ..signature import loader
+from ..types import BOOL, PATH, STR, List, record, NUMBER
+from ..values import Loc, LStr, PathValue, Record
+
+LINE = record("Line", "One line of a text file.", {
+    "text": (STR, "the line without its newline"),
+    "number": (NUMBER, "1-based line number"),
+    "in_code": (BOOL, "inside a fenced code block (Markdown only)"),
+})
+
+
+@loader("exists", {"path": STR}, BOOL, "True when the file or folder exists inside the repository.")
+def exists(repo, path):
+    return repo.exists(path)
+
+
+def _paths(repo, pattern, dirs_only):
+    return [PathValue(p, Loc(p)) for p in repo.glob(pattern, dirs_only=dirs_only)]
+
+
+@loader("glob", {"pattern": STR}, List(PATH), "Files and folders matching a glob pattern, sorted.")
+def glob(repo, pattern):
+    return _paths(repo, pattern, False)
+
+
+@loader("dirs", {"pattern": STR}, List(PATH), "Folders matching a glob pattern, sorted.")
+def dirs(repo, pattern):
+    return _paths(repo, pattern, True)
+
+
+@loader("text", {"path": STR}, STR, "The file's text (newlines normalized, invalid UTF-8 replaced).")
+def text(repo, path):
+    norm = repo.normalize(path)
+    return LStr(repo.read_text(norm), Loc(norm, 1))
+
+
+def split_lines(content: str, relpath: str) -> list:
+    """One Line per line; a final newline ends the last line rather than starting another."""
+    if content.endswith("\n"):
+        content = content[:-1]
+    if not content:
+        return []
+    return [Record("Line", Loc(relpath, n), text=LStr(t, Loc(relpath, n)), number=n, in_code=False)
+            for n, t in enumerate(content.split("\n"), 1)]
+
+
+@loader("lines", {"path": STR}, List(LINE), "Each line of the file with its number.")
+def lines(repo, path):
+    norm = repo.normalize(path)
+    return repo.memo(("lines", norm), lambda: split_lines(repo.read_text(norm), norm))

@@ -1,0 +1,205 @@
+"""Finding, loading and caching packs.
+
+A pack is a folder holding `<name>.policy` (built-in in `rules/`, a path, or a Python
+package registered under the `policylint.packs` entry point). Parsed and checked packs
+are cached by content hash, so a warm run neither imports Lark nor re-checks.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import Diagnostic, Span, did_you_mean
+from .errors import PolicylintError
+
+ENTRY_POINT_GROUP = "policylint.packs"
+
+
+def builtin_rules_dir() -> Path:
+    """`policylint/rules` in a wheel; the repository's `rules/` in a source checkout."""
+    here = Path(__file__).resolve().parent
+    inside = here / "rules"
+    return inside if inside.is_dir() else here.parent / "rules"
+
+
+def builtin_packs() -> dict:
+    root = builtin_rules_dir()
+    if not root.is_dir():
+        return {}
+    return {d.name: d / f"{d.name}.policy" for d in sorted(root.iterdir()) if (d / f"{d.name}.policy").is_file()}
+
+
+def installed_packs() -> dict:
+    from importlib.metadata import entry_points
+
+    out = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = __import__(ep.value.split(":")[0], fromlist=["__name__"])
+        except Exception:  # a broken plugin must not break the run; it simply is not found
+            continue
+        folder = Path(module.__file__).parent
+        out[ep.name] = folder / f"{ep.name}.policy"
+    return out
+
+
+def resolve(spec: str, base: Path | None = None, span: Span | None = None) -> Path:
+    """The `.policy` file a pack name or path stands for."""
+    looks_like_path = "/" in spec or "\\" in spec or spec.endswith(".policy") or spec.startswith(".")
+    if looks_like_path:
+        path = (base / spec) if base is not None and not os.path.isabs(spec) else Path(spec)
+        if path.is_dir():
+            named = path / f"{path.resolve().name}.policy"
+            if named.is_file():
+                return named
+            found = sorted(path.glob("*.policy"))
+            if len(found) == 1:
+                return found[0]
+            raise PolicylintError(Diagnostic("PL208", f"no pack in `{spec}`: expected `{path.resolve().name}.policy` there", span))
+        if path.is_file():
+            return path
+        raise PolicylintError(Diagnostic("PL208", f"pack `{spec}` not found", span, "no such file or folder"))
+    builtin = builtin_packs()
+    if spec in builtin:
+        return builtin[spec]
+    installed = installed_packs()
+    if spec in installed:
+        return installed[spec]
+    known = sorted(set(builtin) | set(installed))
+    raise PolicylintError(Diagnostic("PL208", f"unknown pack `{spec}`", span, did_you_mean(spec, known, "known packs")))
+
+
+@dataclass
+class LoadedPack:
+    name: str
+    path: Path
+    ast: object
+    uses: list = field(default_factory=list)
+    key: str = ""
+
+    @property
+    def display_path(self) -> str:
+        return display(self.path)
+
+
+def display(path: Path) -> str:
+    """A policy path as users see it: relative to the current directory when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not str(os.path.relpath(path)).startswith("..") else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("POLICYLINT_NO_CACHE"):
+        return None
+    explicit = os.environ.get("POLICYLINT_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "policylint"
+
+
+def _grammar_digest() -> str:
+    from .syntax import parse as _unused  # noqa: F401 - only its location matters
+
+    grammar = Path(__file__).with_name("syntax") / "policy.lark"
+    return hashlib.sha256(grammar.read_bytes()).hexdigest()[:16]
+
+
+def _read_cache(path: Path):
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # a stale or broken cache entry is just a miss
+        return None
+
+
+def _write_cache(path: Path, value) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+class PackLoader:
+    """Loads packs and everything they `use`, once each, parse -> check, through the cache."""
+
+    def __init__(self, use_cache: bool = True):
+        self.cache = cache_dir() if use_cache else None
+        self.loaded: dict = {}
+        self._stack: list = []
+
+    def load(self, spec: str, base: Path | None = None, span: Span | None = None) -> LoadedPack:
+        path = resolve(spec, base, span).resolve()
+        if path in self.loaded:
+            return self.loaded[path]
+        if path in self._stack:
+            chain = " -> ".join(p.stem for p in self._stack + [path])
+            raise PolicylintError(Diagnostic("PL214", f"packs use each other in a cycle: {chain}", span))
+        self._stack.append(path)
+        try:
+            pack = self._load(path)
+        finally:
+            self._stack.pop()
+        self.loaded[path] = pack
+        return pack
+
+    def _load(self, path: Path) -> LoadedPack:
+        shown = display(path)
+        try:
+            source_bytes = path.read_bytes()
+        except OSError as exc:
+            raise PolicylintError(Diagnostic("PL200", f"cannot read `{shown}`: {exc.strerror}")) from None
+        source = source_bytes.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        digest = hashlib.sha256(source_bytes + shown.encode()).hexdigest()
+        tag = f"{__version__}-{_grammar_digest()}"
+        entry = self.cache / f"ast-{tag}-{digest[:32]}.pickle" if self.cache else None
+        tree = _read_cache(entry) if entry else None
+        if tree is None:
+            from .syntax.parse import parse_policy
+
+            tree = parse_policy(source, shown)
+            if entry:
+                _write_cache(entry, tree)
+        from .syntax import ast
+
+        uses = [self.load(u.target if not u.is_path else u.target, path.parent if u.is_path else None, u.span)
+                for u in tree.items if isinstance(u, ast.Use)]
+        key = hashlib.sha256((digest + tag + "".join(u.key for u in uses)).encode()).hexdigest()
+        pack = LoadedPack(tree.name, path, tree, uses, key)
+        checked = self.cache / f"checked-{key[:32]}" if self.cache else None
+        if checked is None or not checked.exists():
+            from .check import check_pack
+
+            diagnostics = check_pack(tree, imported_defs(uses))
+            if diagnostics:
+                raise PolicylintError(diagnostics)
+            if checked is not None:
+                try:
+                    checked.parent.mkdir(parents=True, exist_ok=True)
+                    checked.touch()
+                except OSError:
+                    pass
+        return pack
+
+
+def imported_defs(uses) -> dict:
+    """Defs that `use` brings in: unqualified and as `pack.name`."""
+    from .syntax import ast
+
+    out = {}
+    for used in uses:
+        for item in used.ast.items:
+            if isinstance(item, ast.Def):
+                out[item.name] = item
+                out[f"{used.name}.{item.name}"] = item
+    return out

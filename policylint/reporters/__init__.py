@@ -1,0 +1,18 @@
+"""Output formats: name -> "module:render". Each renders a Run to a text stream.
+
+One file per format behind one interface, as conftest does; an unknown format is an
+error that lists these names.
+"""
+from __future__ import annotations
+
+import importlib
+
+FORMATS = {
+    "text": "policylint.reporters.text:render",
+    "json": "policylint.reporters.json:render",
+}
+
+
+def get(name: str):
+    module, attr = FORMATS[name].split(":")
+    return getattr(importlib.import_module(module), attr)

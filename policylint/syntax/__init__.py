@@ -1,0 +1,1 @@
+"""Parsing policy source into an AST that keeps source spans."""

@@ -1,0 +1,171 @@
+"""The AST: plain dataclasses, each node with its source span.
+
+Plain data so a parsed pack can be pickled into the cache and loaded without Lark.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Span
+
+
+@dataclass(eq=False)
+class Node:
+    span: Span
+
+
+# ---- expressions -------------------------------------------------------------------------
+@dataclass(eq=False)
+class Name(Node):
+    id: str
+
+
+@dataclass(eq=False)
+class Literal(Node):
+    """A constant: str, float, bool, None, datetime.date; `kind` says which literal."""
+
+    value: Any
+    kind: str  # string number percent date bool null
+
+
+@dataclass(eq=False)
+class Template(Node):
+    """A string with `{expr}` parts; `parts` alternates str and Expr."""
+
+    parts: list
+
+
+@dataclass(eq=False)
+class Regex(Node):
+    pattern: str
+    flags: str
+
+
+@dataclass(eq=False)
+class ListLit(Node):
+    items: list
+
+
+@dataclass(eq=False)
+class Field(Node):
+    obj: Any
+    name: str
+    name_span: Span
+
+
+@dataclass(eq=False)
+class Index(Node):
+    obj: Any
+    key: Any
+
+
+@dataclass(eq=False)
+class Call(Node):
+    func: str  # a name, or `pack.name` for a def imported with `use`
+    args: list
+    func_span: Span
+
+
+@dataclass(eq=False)
+class Unary(Node):
+    op: str  # not, -
+    operand: Any
+
+
+@dataclass(eq=False)
+class Binary(Node):
+    op: str  # and or == != < <= > >= in "not in" contains "contains all" "contains any" matches + - * /
+    left: Any
+    right: Any
+    op_span: Span
+
+
+@dataclass(eq=False)
+class Quantified(Node):
+    kind: str  # every some no
+    var: str
+    domain: Any
+    where: Any | None
+    body: Any
+
+
+@dataclass(eq=False)
+class Where(Node):
+    """`xs where p`: the elements for which p holds; p names the element `it`."""
+
+    domain: Any
+    pred: Any
+
+
+# ---- declarations ------------------------------------------------------------------------
+@dataclass(eq=False)
+class Let(Node):
+    name: str
+    value: Any
+
+
+@dataclass(eq=False)
+class Param(Node):
+    name: str
+    default: Any
+
+
+@dataclass(eq=False)
+class Def(Node):
+    name: str
+    params: list
+    body: Any
+
+
+@dataclass(eq=False)
+class Use(Node):
+    target: str
+    is_path: bool
+
+
+@dataclass(eq=False)
+class Require(Node):
+    expr: Any
+    message: Template | None
+
+
+@dataclass(eq=False)
+class Gate(Node):
+    name: str
+    title: Template | None
+    severity: str
+    unwaivable: bool
+    when: Any | None
+    body: list  # Let and Require in order
+    doc: str = ""
+    stage: str | None = None
+
+
+@dataclass(eq=False)
+class Stage(Node):
+    name: str
+    body: list  # Let and Gate in order
+
+
+@dataclass(eq=False)
+class Lifecycle(Node):
+    name: str
+    domain: Any
+    claims: list
+    body: list  # Let, Def, Stage in order
+
+    @property
+    def stages(self) -> list:
+        return [item for item in self.body if isinstance(item, Stage)]
+
+
+@dataclass(eq=False)
+class Pack(Node):
+    name: str
+    title: str
+    version: str | None
+    items: list
+    path: str
+    source: str = field(default="", repr=False)
+    detect: str | None = None  # a glob: the pack applies by default where it matches

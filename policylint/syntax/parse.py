@@ -1,0 +1,371 @@
+"""Policy source -> AST (Lark LALR, grammar in policy.lark).
+
+Lark is imported only here, and only when a pack is not already in the compiled cache.
+"""
+from __future__ import annotations
+
+import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Span
+from ..errors import PolicylintError
+from . import ast
+
+GRAMMAR_PATH = Path(__file__).with_name("policy.lark")
+ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "{": "{", "}": "}"}
+
+
+@lru_cache(maxsize=1)
+def parser():
+    import lark
+
+    return lark.Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
+                     start=["start", "expr_start"], propagate_positions=True, maybe_placeholders=True,
+                     cache=False)
+
+
+def parse_policy(source: str, path: str) -> ast.Pack:
+    """Parse a whole policy file; syntax errors raise PolicylintError with a labelled diagnostic."""
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    try:
+        tree = parser().parse(source, start="start")
+    except UnexpectedInput as exc:
+        from .errors import syntax_diagnostic
+
+        raise PolicylintError(syntax_diagnostic(exc, source, path)) from None
+    try:
+        pack = _Builder(path, source).transform(tree)
+    except VisitError as exc:  # unwrap: our own diagnostics travel inside orig_exc
+        if isinstance(exc.orig_exc, PolicylintError):
+            raise exc.orig_exc from None
+        raise
+    _attach_docs(pack, source)
+    return pack
+
+
+def _attach_docs(pack: ast.Pack, source: str) -> None:
+    """A gate's doc is the run of `##` comment lines right above it."""
+    lines = source.split("\n")
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, ast.Gate):
+                doc, n = [], item.span.line - 2
+                while n >= 0 and lines[n].strip().startswith("##"):
+                    doc.append(lines[n].strip()[2:].removeprefix(" "))
+                    n -= 1
+                item.doc = "\n".join(reversed(doc))
+            elif isinstance(item, (ast.Stage, ast.Lifecycle)):
+                walk(item.body)
+
+    walk(pack.items)
+
+
+def _span(path, meta) -> Span:
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(path, tok) -> Span:
+    return Span(path, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _make_builder():
+    from lark import Transformer, v_args
+
+    @v_args(meta=True)
+    class Builder(Transformer):
+        def __init__(self, path, source):
+            super().__init__()
+            self.path = path
+            self.source = source
+
+        def sp(self, meta):
+            return _span(self.path, meta)
+
+        # -- top level ------------------------------------------------------------------
+        def start(self, meta, children):
+            header = None
+            if children and isinstance(children[0], tuple) and children[0][0] == "header":
+                header = children.pop(0)
+            name = header[1] if header else Path(self.path).stem
+            title = header[2] if header else ""
+            version = header[3] if header else None
+            detect = header[4] if header else None
+            span = self.sp(meta) if not meta.empty else Span(self.path, 1, 1)
+            return ast.Pack(span, name, title, version, children, self.path, self.source, detect)
+
+        def header(self, meta, children):
+            name, title, version, detect = children
+            return ("header", str(name), _unquote(title, self.path),
+                    _unquote(version, self.path) if version is not None else None,
+                    _unquote(detect, self.path) if detect is not None else None)
+
+        def use(self, meta, children):
+            (target,) = children
+            if target.type == "STRING":
+                return ast.Use(self.sp(meta), _unquote(target, self.path), True)
+            return ast.Use(self.sp(meta), str(target), False)
+
+        def param(self, meta, children):
+            name, default = children
+            return ast.Param(self.sp(meta), str(name), default)
+
+        def let(self, meta, children):
+            name, value = children
+            return ast.Let(self.sp(meta), str(name), value)
+
+        def definition(self, meta, children):
+            name, *rest = children
+            body = rest[-1]
+            params = [str(p) for p in rest[:-1] if p is not None]
+            return ast.Def(self.sp(meta), str(name), params, body)
+
+        def lifecycle(self, meta, children):
+            name, domain, *body = children
+            claims = [c for c in body if isinstance(c, tuple)]
+            exprs = [e for c in claims for e in c[1]]
+            items = [c for c in body if not isinstance(c, tuple)]
+            return ast.Lifecycle(self.sp(meta), str(name), domain, exprs, items)
+
+        def claims(self, meta, children):
+            return ("claims", children)
+
+        def stage(self, meta, children):
+            name, *body = children
+            return ast.Stage(_tok_span(self.path, name), str(name), body)
+
+        def gate(self, meta, children):
+            name, title, *rest = children
+            severity, unwaivable, when, body = "error", False, None, []
+            for item in rest:
+                if isinstance(item, tuple):
+                    kind, value = item
+                    if kind == "severity":
+                        severity = value
+                    elif kind == "unwaivable":
+                        unwaivable = True
+                    else:
+                        when = value
+                else:
+                    body.append(item)
+            title_t = self._template(title) if title is not None else None
+            return ast.Gate(_tok_span(self.path, name), str(name), title_t, severity, unwaivable, when, body)
+
+        def severity(self, meta, children):
+            return ("severity", str(children[0]))
+
+        def unwaivable(self, meta, children):
+            return ("unwaivable", True)
+
+        def when(self, meta, children):
+            return ("when", children[0])
+
+        def require(self, meta, children):
+            expr, message = children
+            return ast.Require(self.sp(meta), expr, self._template(message) if message is not None else None)
+
+        # -- expressions --------------------------------------------------------------------
+        def quantified(self, meta, children):
+            kind, var, domain, where, body = children
+            return ast.Quantified(self.sp(meta), kind, str(var), domain, where, body)
+
+        def quantifier(self, meta, children):
+            return str(children[0])
+
+        def where(self, meta, children):
+            return ast.Where(self.sp(meta), children[0], children[1])
+
+        def _binary(self, meta, op, left, right, op_tok=None):
+            op_span = _tok_span(self.path, op_tok) if op_tok is not None else self.sp(meta)
+            return ast.Binary(self.sp(meta), op, left, right, op_span)
+
+        def or_(self, meta, c):
+            return self._binary(meta, "or", c[0], c[1])
+
+        def and_(self, meta, c):
+            return self._binary(meta, "and", c[0], c[1])
+
+        def not_(self, meta, c):
+            return ast.Unary(self.sp(meta), "not", c[0])
+
+        def neg(self, meta, c):
+            return ast.Unary(self.sp(meta), "-", c[0])
+
+        def compare(self, meta, c):
+            return self._binary(meta, str(c[1]), c[0], c[2], c[1])
+
+        def arith(self, meta, c):
+            return self._binary(meta, str(c[1]), c[0], c[2], c[1])
+
+        def in_(self, meta, c):
+            return self._binary(meta, "in", c[0], c[1])
+
+        def not_in(self, meta, c):
+            return self._binary(meta, "not in", c[0], c[1])
+
+        def contains(self, meta, c):
+            return self._binary(meta, "contains", c[0], c[1])
+
+        def contains_all(self, meta, c):
+            return self._binary(meta, "contains all", c[0], c[1])
+
+        def contains_any(self, meta, c):
+            return self._binary(meta, "contains any", c[0], c[1])
+
+        def matches(self, meta, c):
+            return self._binary(meta, "matches", c[0], c[1])
+
+        def field(self, meta, c):
+            obj, name = c
+            return ast.Field(self.sp(meta), obj, str(name), _tok_span(self.path, name))
+
+        def index(self, meta, c):
+            return ast.Index(self.sp(meta), c[0], c[1])
+
+        def call(self, meta, c):
+            func, *args = c
+            args = [a for a in args if a is not None]
+            if isinstance(func, ast.Name):
+                return ast.Call(self.sp(meta), func.id, args, func.span)
+            if isinstance(func, ast.Field) and isinstance(func.obj, ast.Name):
+                return ast.Call(self.sp(meta), f"{func.obj.id}.{func.name}", args, func.span)
+            raise PolicylintError(Diagnostic("PL213", "only a function or a pack's def can be called", func.span,
+                                             "write `name(args)` or `pack.name(args)`"))
+
+        def name(self, meta, c):
+            return ast.Name(self.sp(meta), str(c[0]))
+
+        def string(self, meta, c):
+            return self._template(c[0])
+
+        def number(self, meta, c):
+            return ast.Literal(self.sp(meta), _number(str(c[0])), "number")
+
+        def percent(self, meta, c):
+            return ast.Literal(self.sp(meta), _number(str(c[0])[:-1]), "percent")
+
+        def date(self, meta, c):
+            try:
+                value = datetime.date.fromisoformat(str(c[0]))
+            except ValueError:
+                raise PolicylintError(Diagnostic("PL100", f"`{c[0]}` is not a valid date", self.sp(meta),
+                                                 "dates are written YYYY-MM-DD")) from None
+            return ast.Literal(self.sp(meta), value, "date")
+
+        def regex(self, meta, c):
+            text = str(c[0])
+            end = text.rindex("/")
+            return ast.Regex(self.sp(meta), text[1:end].replace("\\/", "/"), text[end + 1:])
+
+        def true(self, meta, c):
+            return ast.Literal(self.sp(meta), True, "bool")
+
+        def false(self, meta, c):
+            return ast.Literal(self.sp(meta), False, "bool")
+
+        def null(self, meta, c):
+            return ast.Literal(self.sp(meta), None, "null")
+
+        def list(self, meta, c):
+            return ast.ListLit(self.sp(meta), [x for x in c if x is not None])
+
+        # -- strings ------------------------------------------------------------------------
+        def _template(self, tok) -> ast.Template:
+            return parse_template(tok, self.path)
+
+    return Builder
+
+
+_BUILDER = None
+
+
+def _Builder(path, source):  # noqa: N802 - builds the class lazily, then instantiates it
+    global _BUILDER
+    if _BUILDER is None:
+        _BUILDER = _make_builder()
+    return _BUILDER(path, source)
+
+
+def _number(text: str):
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _unquote(tok, path) -> str:
+    template = parse_template(tok, path)
+    return "".join(p if isinstance(p, str) else "{…}" for p in template.parts)
+
+
+def parse_template(tok, path: str) -> ast.Template:
+    """Split a string token into text and `{expr}` parts; `{{` and `}}` are literal braces."""
+    raw = str(tok)[1:-1]
+    base_col = tok.column + 1  # column of the first character inside the quotes
+    parts: list = []
+    buf: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\" and i + 1 < len(raw):
+            buf.append(ESCAPES.get(raw[i + 1], "\\" + raw[i + 1]))
+            i += 2
+        elif ch == "{" and raw.startswith("{{", i):
+            buf.append("{")
+            i += 2
+        elif ch == "}" and raw.startswith("}}", i):
+            buf.append("}")
+            i += 2
+        elif ch == "{":
+            end = raw.find("}", i)
+            span = Span(path, tok.line, base_col + i, tok.line, base_col + i + 1)
+            if end < 0:
+                raise PolicylintError(Diagnostic("PL103", "unclosed `{` in string", span,
+                                                 "write `{{` for a literal brace"))
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(_parse_interpolation(raw[i + 1:end], path, tok.line, base_col + i + 1))
+            i = end + 1
+        else:
+            buf.append(ch)
+            i += 1
+    if buf or not parts:
+        parts.append("".join(buf))
+    return ast.Template(_tok_span(path, tok), parts)
+
+
+def _parse_interpolation(text: str, path: str, line: int, column: int):
+    from lark.exceptions import UnexpectedInput
+
+    span = Span(path, line, column, line, column + max(1, len(text)))
+    if not text.strip():
+        raise PolicylintError(Diagnostic("PL103", "empty `{}` in string", span, "write `{{}}` for literal braces"))
+    try:
+        tree = parser().parse(text, start="expr_start")
+    except UnexpectedInput as exc:
+        col = column + (getattr(exc, "column", 1) or 1) - 1
+        raise PolicylintError(Diagnostic("PL103", f"cannot read `{{{text}}}` as an expression",
+                                         Span(path, line, col, line, col + 1),
+                                         "write `{{` for a literal brace")) from None
+    node = _Builder(path, "").transform(tree)
+    return _shift(node, line, column - 1)
+
+
+def _shift(node, line: int, col_offset: int):
+    """Move spans of an interpolated expression from its own text into the policy file."""
+    from dataclasses import fields, is_dataclass, replace
+
+    if isinstance(node, list):
+        return [_shift(n, line, col_offset) for n in node]
+    if not is_dataclass(node) or isinstance(node, Span):
+        return node
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Span):
+            setattr(node, f.name, replace(value, line=line, column=value.column + col_offset, end_line=line,
+                                          end_column=(value.end_column or value.column) + col_offset))
+        elif is_dataclass(value) or isinstance(value, list):
+            setattr(node, f.name, _shift(value, line, col_offset))
+    return node
+

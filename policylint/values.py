@@ -1,0 +1,96 @@
+"""Runtime values that remember where they came from.
+
+Every value a loader returns carries its provenance, so a failing gate can point at the
+file and line without the pack author asking for it.
+"""
+from __future__ import annotations
+
+import posixpath
+from typing import Any, NamedTuple
+
+
+class Loc(NamedTuple):
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}"
+
+
+class LStr(str):
+    """A string with a location (a heading title, a table cell, a file path)."""
+
+    loc: Loc | None
+
+    def __new__(cls, value: str, loc: Loc | None = None):
+        obj = super().__new__(cls, value)
+        obj.loc = loc
+        return obj
+
+    def __reduce__(self):
+        return (self.__class__, (str(self), self.loc))
+
+
+class PathValue(LStr):
+    """A repository-relative path, always with `/`; `/` joins it with a name."""
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self)
+
+    def join(self, other: str) -> "PathValue":
+        return PathValue(posixpath.normpath(posixpath.join(self, str(other))), Loc(posixpath.join(self, str(other))))
+
+
+class Record:
+    """A loader's typed view: a type name, fields and a location."""
+
+    __slots__ = ("type", "fields", "loc")
+
+    def __init__(self, type_name: str, loc: Loc | None = None, **fields: Any):
+        self.type = type_name
+        self.loc = loc
+        self.fields = fields
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def __repr__(self) -> str:
+        return f"{self.type}({', '.join(f'{k}={v!r}' for k, v in self.fields.items())})"
+
+    def __reduce__(self):
+        return (_make_record, (self.type, self.loc, self.fields))
+
+
+def _make_record(type_name, loc, fields):
+    return Record(type_name, loc, **fields)
+
+
+def location_of(value: Any) -> Loc | None:
+    return getattr(value, "loc", None)
+
+
+def to_plain(value: Any) -> Any:
+    """JSON-ready form of a value, with locations kept as `@path:line` keys for records."""
+    if isinstance(value, Record):
+        out = {}
+        if value.loc is not None:
+            out["@"] = str(value.loc)
+        for key, item in value.fields.items():
+            out[key] = to_plain(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
