@@ -223,16 +223,31 @@ def _binary(node: ast.Binary):
     return lambda env: ops.arith(op, left(env), right(env))
 
 
+def quantifier_elements(node: ast.Quantified, env):
+    """(innermost element, its env) for every combination of the bindings that passes `where`."""
+
+    def walk(bindings, outer):
+        (var, domain), rest = bindings[0], bindings[1:]
+        for item in ops.items_of(domain.fn(outer)):
+            inner = outer.child({var: item})
+            if rest:
+                yield from walk(rest, inner)
+            elif node.where is None or ops.truthy(node.where.fn(inner)):
+                yield item, inner
+
+    return walk(node.bindings, env)
+
+
 def _quantified(node: ast.Quantified):
-    domain, body, var = compile_expr(node.domain), compile_expr(node.body), node.var
-    where = compile_expr(node.where) if node.where is not None else None
-    kind = node.kind
+    for _, domain in node.bindings:
+        compile_expr(domain)
+    if node.where is not None:
+        compile_expr(node.where)
+    body, kind = compile_expr(node.body), node.kind
 
     def elements(env):
-        for item in ops.items_of(domain(env)):
-            inner = env.child({var: item})
-            if where is None or ops.truthy(where(inner)):
-                yield inner
+        for _, inner in quantifier_elements(node, env):
+            yield inner
 
     if kind == "every":
         return lambda env: all(ops.truthy(body(e)) for e in elements(env))

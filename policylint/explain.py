@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ops
-from .compile import render_value
+from .compile import quantifier_elements, render_value
 from .errors import ArtifactError, EvaluationError
 from .syntax import ast
 from .values import Loc, location_of
@@ -165,11 +165,7 @@ class Explainer:
         kind = node.kind
         if not want:
             kind = {"every": "not-every", "some": "no", "no": "some"}[kind]
-        elements = []
-        for item in ops.items_of(node.domain.fn(env)):
-            inner = env.child({node.var: item})
-            if node.where is None or ops.truthy(node.where.fn(inner)):
-                elements.append((item, inner))
+        elements = list(quantifier_elements(node, env))
         body_src = self.src(node.body)
         total = len(elements)
         noun = "element" if total == 1 else "elements"
@@ -182,17 +178,17 @@ class Explainer:
         offenders = [(item, inner) for item, inner in elements
                      if ops.truthy(node.body.fn(inner)) == offending_truth]
         evidence = []
-        domain_loc = self.locate(node.domain, env)
+        innermost_domain = node.bindings[-1][1]
         for item, inner in offenders[:MAX_EVIDENCE]:
             if message is not None:
                 text = message.fn(inner)
             else:
                 detail = self.explain(node.body, inner, not offending_truth).text
                 text = f"{render_value(item)}: {detail}" if _short(item) else detail
-            loc = location_of(item) or domain_loc
+            loc = location_of(item) or self.locate(node.body, inner) or self.locate(innermost_domain, inner)
             if loc is not None:
                 evidence.append(Evidence(loc.path, loc.line, text))
-        if len(offenders) > MAX_EVIDENCE:
+        if len(offenders) > MAX_EVIDENCE and evidence:
             evidence.append(Evidence(evidence[-1].path, None, f"… and {len(offenders) - MAX_EVIDENCE} more"))
         if kind == "no":
             text = f"{len(offenders)} of {total} {noun} match `{body_src}`"

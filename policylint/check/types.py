@@ -150,10 +150,11 @@ class Checker:
                     self.infer(item.message, message_scope)
 
     def require_scope(self, expr, scope: Scope) -> Scope:
-        """A quantified require's message sees the quantifier's variable."""
+        """A quantified require's message sees the quantifier's variables."""
         if isinstance(expr, ast.Quantified):
             inner = Scope(scope)
-            inner.vars[expr.var] = T.element_type(self.quiet(expr.domain, scope)) or ANY
+            for var, domain in expr.bindings:
+                inner.vars[var] = T.element_type(self.quiet(domain, inner)) or ANY
             return inner
         return scope
 
@@ -334,13 +335,14 @@ class Checker:
             self.error("PL212", f"{what} needs a number, found {found}", span)
 
     def infer_Quantified(self, node: ast.Quantified, scope):
-        domain = self.infer(node.domain, scope)
-        elem = T.element_type(domain)
-        if elem is None:
-            self.error("PL211", f"`{node.kind} … in` needs a list, found {domain}", node.domain.span)
-            elem = ANY
         inner = Scope(scope)
-        inner.vars[node.var] = elem
+        for var, domain_node in node.bindings:
+            domain = self.infer(domain_node, inner)
+            elem = T.element_type(domain)
+            if elem is None:
+                self.error("PL211", f"`{node.kind} … in` needs a list, found {domain}", domain_node.span)
+                elem = ANY
+            inner.vars[var] = elem
         if node.where is not None:
             self.infer(node.where, inner)
         self.infer(node.body, inner)

@@ -37,8 +37,10 @@ and an unclosed fence runs to the end of the file. Known simplifications: conten
 """
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from ..errors import ArtifactError
 from ..signature import loader
@@ -124,13 +126,16 @@ _ATX = re.compile(r"(#{1,6})(?:[ \t](.*))?$")
 _ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
 _FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
-_HR = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_BREAK_CHARS = frozenset("-*_ \t")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
-_LIST_ITEM = re.compile(r"(?:[-+*]|(\d{1,9})[.)])([ \t]+|$)")
+_ORDERED_MARKER = re.compile(r"(\d{1,9})[.)]")
 _CHECKBOX = re.compile(r"\[([ xX])\][ \t]")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r":?-+:?$")
 _BLOCK_START = frozenset("#`~<>-*_+=0123456789")  # first characters that may start a block
+_BULLETS = frozenset("-*+")
+_DIGITS = frozenset("0123456789")
 
 _HTML_BLOCK_TAGS = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
@@ -190,16 +195,51 @@ def _interrupts_paragraph(text: str, lazy: bool) -> bool:
         return True
     if c == "<":
         return _html_block(text, True) is not None
-    if c in "-*_" and _HR.match(text):
+    if c in "-*_" and _is_thematic_break(text):
         return True
-    if c in "-*+" or c.isdigit():
-        m = _LIST_ITEM.match(text)
+    item = _list_item(text)
+    if item is None:
+        return False
+    return lazy or (item[0] < len(text) and item[2] in (None, 1))
+
+
+def _is_thematic_break(text: str) -> bool:
+    """`---`, `***` or `___`, spaces allowed; the first test rejects `- item` and `**bold**`."""
+    return len(text) >= 3 and text[1] in _BREAK_CHARS and text[2] in _BREAK_CHARS \
+        and _THEMATIC_BREAK.match(text) is not None
+
+
+def _setext_title(lines, first, underline, first_text) -> str:
+    return " ".join([first_text] + [lines[k].strip() for k in range(first + 1, underline)])
+
+
+def _list_item(text: str):
+    """(where the item's text starts in `text`, its content column relative to `text`,
+    the ordered list's number or None) for a list marker line, else None."""
+    c = text[0]
+    if c in "-*+":
+        width, number = 1, None
+    elif c.isdigit():
+        m = _ORDERED_MARKER.match(text)
         if m is None:
-            return False
-        if lazy:
-            return True
-        return m.end() < len(text) and (m.group(1) is None or int(m.group(1)) == 1)
-    return False
+            return None
+        width, number = m.end(), int(m.group(1))
+    else:
+        return None
+    rest = text[width:]
+    if not rest:
+        return width, width + 1, number
+    if rest[0] != " " and rest[0] != "\t":
+        return None
+    content = rest.lstrip(" \t")
+    gap = len(rest) - len(content)
+    if "\t" in rest[:gap]:
+        gap = len(rest[:gap].expandtabs(4))
+    if not content:
+        return len(text), width + 1, number
+    if gap >= 5:  # the text is indented code inside the item: the item starts one space in
+        return width + 1, width + 1, number
+    return len(text) - len(content), width + gap, number
 
 
 def _fence_open(text: str):
@@ -264,7 +304,7 @@ class _Scan:
         self.in_code = [False] * n
         self.in_comment = [False] * n
         self.hidden = [False] * n  # code, comments, HTML blocks, front matter
-        self.headings = []  # (index, level, raw title, index of the last heading line)
+        self.headings = []  # (index, level, title as written, index of its last line)
         self.checkboxes = []  # (index, mark, text, column of text)
         self.tables = []  # (header index, header text, [row indexes])
         self.code_blocks = []  # (index, lang, [content lines])
@@ -305,13 +345,16 @@ def scan_blocks(lines: list) -> _Scan:
             para = -1
             i += 1
             continue
+        c = text[0]
+        if para >= 0 and c not in _BLOCK_START and "|" not in text:
+            i += 1  # paragraph text goes on, lazily or not, whatever its indentation
+            continue
         indent = len(line) - len(text)
         if indent and "\t" in line[:indent]:
             indent = len(line[:indent].expandtabs(4))
-        c = text[0]
 
         if stack and indent < stack[-1]:
-            if para >= 0 and (c not in _BLOCK_START or not _interrupts_paragraph(text, lazy=True)):
+            if para >= 0 and not (c in _BULLETS and text[1:2] in " \t") and not _interrupts_paragraph(text, True):
                 i += 1  # lazy continuation of the paragraph
                 continue
             while stack and indent < stack[-1]:
@@ -328,12 +371,43 @@ def scan_blocks(lines: list) -> _Scan:
             continue
 
         while True:  # dispatch on the first character; a list marker loops to its content
-            if c not in _BLOCK_START:
+            if c in _BULLETS or c in _DIGITS:
+                second = text[1:2]
+                if c == "-" and para >= 0 and second in "- \t" and _SETEXT.match(text) \
+                        and not para_quote and para_depth == len(stack):
+                    headings.append((para, 2, _setext_title(lines, para, i, para_text), i))
+                    para = -1
+                    i += 1
+                    break
+                if c != "+" and second in _BREAK_CHARS and text[2:3] in _BREAK_CHARS \
+                        and _THEMATIC_BREAK.match(text):
+                    para = -1
+                    i += 1
+                    break
+                item = _list_item(text) if c in _DIGITS or second in " \t" else None
+                if item and (para < 0 or (item[0] < len(text) and item[2] in (None, 1))):
+                    indent += item[1]
+                    stack.append(indent)
+                    base = indent
+                    para = -1
+                    text = text[item[0]:]
+                    if not text:
+                        i += 1
+                        break
+                    c = text[0]
+                    if c == "[":
+                        box = _CHECKBOX.match(text)
+                        if box:
+                            after = text[box.end():].lstrip()
+                            checkboxes.append((i, box.group(1), after.rstrip(), len(line) - len(after) + 1))
+                    continue
+            elif c not in _BLOCK_START:
                 pass
             elif c == "#":
                 m = _ATX.match(text)
                 if m:
-                    headings.append((i, len(m.group(1)), m.group(2) or "", i))
+                    title = _ATX_CLOSING.sub("", m.group(2).strip()) if m.group(2) else ""
+                    headings.append((i, len(m.group(1)), title, i))
                     para = -1
                     i += 1
                     break
@@ -354,37 +428,16 @@ def scan_blocks(lines: list) -> _Scan:
                     para, para_depth, para_quote = i, len(stack), True
                 i += 1
                 break
-            else:  # one of - * _ + = and digits
-                if (c == "=" or c == "-") and para >= 0 and not para_quote and para_depth == len(stack) \
-                        and _SETEXT.match(text):
-                    title = " ".join([para_text] + [lines[k].strip() for k in range(para + 1, i)])
-                    headings.append((para, 1 if c == "=" else 2, title, i))
+            elif c == "=":
+                if para >= 0 and _SETEXT.match(text) and not para_quote and para_depth == len(stack):
+                    headings.append((para, 1, _setext_title(lines, para, i, para_text), i))
                     para = -1
                     i += 1
                     break
-                if c in "-*_" and _HR.match(text):
-                    para = -1
-                    i += 1
-                    break
-                m = _LIST_ITEM.match(text) if c != "=" and c != "_" else None
-                if m and (para < 0 or _interrupts_paragraph(text, lazy=False)):
-                    marker = m.group(2)
-                    spaces = len(marker.expandtabs(4)) if "\t" in marker else len(marker)
-                    indent += m.end() - len(marker) + (spaces if 0 < spaces < 5 else 1)
-                    stack.append(indent)
-                    base = indent
-                    para = -1
-                    text = text[m.end():]
-                    if not text:
-                        i += 1
-                        break
-                    c = text[0]
-                    if c == "[":
-                        box = _CHECKBOX.match(text)
-                        if box:
-                            after = text[box.end():].lstrip()
-                            checkboxes.append((i, box.group(1), after.rstrip(), len(line) - len(after) + 1))
-                    continue
+            elif _is_thematic_break(text):  # `_ _ _`
+                para = -1
+                i += 1
+                break
             if "|" in text and i + 1 < n and _table_starts(lines, i, text, base):
                 i = _table(lines, i, text, base, scan)
                 para = -1
@@ -641,135 +694,156 @@ def _expanded_size(node, sizes: dict) -> int:
 
 
 # -- records -----------------------------------------------------------------------------
+#
+# A long spec has thousands of lines, each a record with a located text, so these three
+# build values without the keyword-argument and NamedTuple round trips (about 3x faster).
 
-def _located(value: str, path: str, line: int, column: int | None = None) -> LStr:
-    return LStr(value, Loc(path, line, column))
+_new_tuple = tuple.__new__
+_new_str = str.__new__
+_new_object = object.__new__
 
 
-def _section_titles(heading_lines: list, titles: list, index: int) -> str:
-    """Title of the nearest heading at or above line `index`, or an empty string."""
-    k = bisect_right(heading_lines, index) - 1
-    return titles[k] if k >= 0 else ""
+def _loc(path: str, line: int | None, column: int | None = None) -> Loc:
+    return _new_tuple(Loc, (path, line, column))
+
+
+def _located(value: str, loc: Loc) -> LStr:
+    located = _new_str(LStr, value)
+    located.loc = loc
+    return located
+
+
+def _record(type_name: str, loc: Loc, fields: dict) -> Record:
+    rec = _new_object(Record)
+    rec.type, rec.loc, rec.fields = type_name, loc, fields
+    return rec
 
 
 def parse_markdown(text: str, relpath: str) -> Record:
     """The `Markdown` record of `text`, as if read from `relpath` (pure; no file access)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of acyclic objects: collecting meanwhile only costs
+    try:
+        return _parse(text, relpath)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, path: str) -> Record:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    path = relpath
     scan = scan_blocks(lines)
     in_code, in_comment = scan.in_code, scan.in_comment
 
     line_records = []
     append = line_records.append
     for i, line_text in enumerate(lines):
-        loc = Loc(path, i + 1)
-        append(Record("Line", loc, text=LStr(line_text, loc), number=i + 1,
-                      in_code=in_code[i], in_comment=in_comment[i]))
+        loc = _new_tuple(Loc, (path, i + 1, None))
+        located = _new_str(LStr, line_text)
+        located.loc = loc
+        rec = _new_object(Record)
+        rec.type, rec.loc = "Line", loc
+        rec.fields = {"text": located, "number": i + 1, "in_code": in_code[i], "in_comment": in_comment[i]}
+        append(rec)
 
     heading_lines = [h[0] for h in scan.headings]
-    titles = [_located(plain_text(raw_title(h)), path, h[0] + 1) for h in scan.headings]
+    titles = [_located(plain_text(h[2]), _loc(path, h[0] + 1)) for h in scan.headings]
+
+    def section_of(index: int) -> str:
+        k = bisect_right(heading_lines, index) - 1
+        return titles[k] if k >= 0 else ""
 
     checkboxes = []
     for i, mark, box_text, column in scan.checkboxes:
-        loc = Loc(path, i + 1)
-        checkboxes.append(Record(
-            "Checkbox", loc, text=_located(box_text, path, i + 1, column), checked=mark != " ",
-            mark=LStr(mark, loc), line=i + 1, section=_section_titles(heading_lines, titles, i)))
+        loc = _loc(path, i + 1)
+        checkboxes.append(_record("Checkbox", loc, {
+            "text": _located(box_text, _loc(path, i + 1, column)), "checked": mark != " ",
+            "mark": _located(mark, loc), "line": i + 1, "section": section_of(i)}))
 
-    tables = [_table_record(lines, i, header, rows, path, _section_titles(heading_lines, titles, i))
-              for i, header, rows in scan.tables]
+    tables = [_table_record(lines, i, header, rows, path, section_of(i)) for i, header, rows in scan.tables]
 
     code_blocks = []
     for i, lang, content in scan.code_blocks:
-        loc = Loc(path, i + 1)
-        code_blocks.append(Record("CodeBlock", loc, lang=LStr(lang, loc),
-                                  text=_located("\n".join(content), path, i + 2 if lang or content else i + 1),
-                                  line=i + 1))
+        loc = _loc(path, i + 1)
+        first = i + 1 if lang == "" and not in_code[i - 1:i] else i + 2  # fenced code starts after its fence
+        code_blocks.append(_record("CodeBlock", loc, {
+            "lang": _located(lang, loc), "text": _located("\n".join(content), _loc(path, first)),
+            "line": i + 1}))
 
-    headings, sections = _heading_records(lines, scan, titles, line_records, checkboxes, tables, path)
-    file_loc = Loc(path)
-    return Record(
-        "Markdown", file_loc,
-        path=PathValue(path, file_loc),
-        text=LStr(text, file_loc),
-        lines=line_records,
-        headings=headings,
-        sections=sections,
-        checkboxes=checkboxes,
-        tables=tables,
-        links=_links(lines, scan.hidden, path),
-        code_blocks=code_blocks,
-        front_matter=_front_matter(lines, scan.front_matter_end, path),
-        meta=_meta(lines, scan.hidden, path),
-    )
-
-
-def raw_title(heading: tuple) -> str:
-    """An ATX title without its closing `#`s; setext titles as found."""
-    title = heading[2]
-    if heading[3] == heading[0]:
-        title = _ATX_CLOSING.sub("", title.strip())
-    return title
+    headings, sections = _heading_records(text, lines, scan, titles, line_records, checkboxes, tables, path)
+    file_loc = _loc(path, None)
+    return _record("Markdown", file_loc, {
+        "path": PathValue(path, file_loc),
+        "text": _located(text, file_loc),
+        "lines": line_records,
+        "headings": headings,
+        "sections": sections,
+        "checkboxes": checkboxes,
+        "tables": tables,
+        "links": _links(lines, scan.hidden, path),
+        "code_blocks": code_blocks,
+        "front_matter": _front_matter(lines, scan.front_matter_end, path),
+        "meta": _meta(lines, scan.hidden, path),
+    })
 
 
 def _table_record(lines, header_index, header_text, row_indexes, path, section) -> Record:
+    number = header_index + 1
     offset = len(lines[header_index]) - len(header_text)
-    header = [_located(plain_text(cell), path, header_index + 1, column)
+    header = [_located(plain_text(cell), _loc(path, number, column))
               for cell, column in _split_row(header_text, offset)]
+    names = []
+    for name in header:  # a column is reachable by name unless unnamed or named twice
+        names.append(str(name) if name and name not in names else None)
     width = len(header)
     rows = []
     for j in row_indexes:
         number = j + 1
-        cells = [_located(cell, path, number, column) for cell, column in _split_row(lines[j])[:width]]
+        cells = [_located(cell, _loc(path, number, column)) for cell, column in _split_row(lines[j])[:width]]
         while len(cells) < width:
-            cells.append(_located("", path, number))
-        fields = {}
-        for name, cell in zip(header, cells):
-            if name and name not in fields:
-                fields[str(name)] = cell
-        fields["cells"] = cells
+            cells.append(_located("", _loc(path, number)))
+        fields = {name: cell for name, cell in zip(names, cells) if name is not None}
+        fields["cells"] = cells  # `cells` and `line` win over columns of the same name
         fields["line"] = number
-        rows.append(Record("Row", Loc(path, number), **fields))
-    loc = Loc(path, header_index + 1)
-    return Record("Table", loc, header=header, rows=rows, line=header_index + 1, section=section)
+        rows.append(_record("Row", _loc(path, number), fields))
+    return _record("Table", _loc(path, header_index + 1), {
+        "header": header, "rows": rows, "line": header_index + 1, "section": section})
 
 
-def _heading_records(lines, scan, titles, line_records, checkboxes, tables, path):
+def _heading_records(text, lines, scan, titles, line_records, checkboxes, tables, path):
     """Heading records with their bodies, and the roots of the section tree."""
     found = scan.headings
-    n = len(lines)
-    box_lines = [c["line"] for c in checkboxes]
-    table_lines = [t["line"] for t in tables]
+    starts = [0]  # offset in `text` of each line, and of the end
+    starts.extend(accumulate(len(line) + 1 for line in lines))
+    ends = [len(lines)] * len(found)  # index where each section ends
+    open_sections = []  # indexes into `found`, outermost first
+    for k, (_, level, _, _) in enumerate(found):
+        while open_sections and found[open_sections[-1]][1] >= level:
+            ends[open_sections.pop()] = found[k][0]
+        open_sections.append(k)
+
+    box_lines = [box["line"] for box in checkboxes]
+    table_lines = [table["line"] for table in tables]
     records = []
     sections = []
-    open_headings = []  # (level, record) from the root down to the latest heading
-    for k, heading in enumerate(found):
-        index, level, _, last = heading
-        end = n
-        for later in found[k + 1:]:
-            if later[1] <= level:
-                end = later[0]
-                break
-        start = last + 1
-        loc = Loc(path, index + 1)
-        first_box, last_box = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
-        first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
+    parents = []  # (level, record) from the root down to the latest heading
+    for k, (index, level, _, last) in enumerate(found):
+        start, end = last + 1, ends[k]
         title = titles[k]
-        rec = Record(
-            "Heading", loc, text=title, title=title, level=level, line=index + 1,
-            body=_located("\n".join(lines[start:end]), path, start + 1),
-            lines=line_records[start:end], children=[],
-            checkboxes=checkboxes[first_box:last_box], tables=tables[first_table:last_table])
+        boxes = checkboxes[bisect_left(box_lines, start + 1):bisect_left(box_lines, end + 1)]
+        inner_tables = tables[bisect_left(table_lines, start + 1):bisect_left(table_lines, end + 1)]
+        rec = _record("Heading", _loc(path, index + 1), {
+            "text": title, "title": title, "level": level, "line": index + 1,
+            "body": _located(text[starts[start]:max(starts[start], starts[end] - 1)], _loc(path, start + 1)),
+            "lines": line_records[start:end], "children": [],
+            "checkboxes": boxes, "tables": inner_tables})
         records.append(rec)
-        while open_headings and open_headings[-1][0] >= level:
-            open_headings.pop()
-        if open_headings:
-            open_headings[-1][1]["children"].append(rec)
-        else:
-            sections.append(rec)
-        open_headings.append((level, rec))
+        while parents and parents[-1][0] >= level:
+            parents.pop()
+        (parents[-1][1]["children"] if parents else sections).append(rec)
+        parents.append((level, rec))
     return records, sections

@@ -83,11 +83,18 @@ class Binary(Node):
 
 @dataclass(eq=False)
 class Quantified(Node):
+    """`every a in xs, b in a.ys where p: q`; `more` holds the nested (var, domain) pairs."""
+
     kind: str  # every some no
     var: str
     domain: Any
     where: Any | None
     body: Any
+    more: list = field(default_factory=list)
+
+    @property
+    def bindings(self) -> list:
+        return [(self.var, self.domain)] + list(self.more)
 
 
 @dataclass(eq=False)

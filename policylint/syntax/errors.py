@@ -83,21 +83,85 @@ CHARACTER_HINTS = {
 }
 
 
-def _examples():
-    return {label: examples for label, (_, _, examples) in LABELLED_MISTAKES.items()}
+# Labels about the unexpected keyword itself. Such a label needs that very keyword, and
+# matches wherever the parser accepts at least what it accepted in one of the examples: the
+# state a misplaced keyword fails in depends on what came before it (a `let`, a header, a
+# `}`), so `require x` at the top of a file also teaches `let n = 1` followed by `require`.
+KEYWORD_LABELS = {
+    "`require` must be inside a gate",
+    "`=` assigns; use `==` to compare",
+    "`stage` must be inside a lifecycle",
+    "`claims` must be inside a lifecycle",
+}
+
+
+def _label(exc) -> str | None:
+    """The label whose example fails like `exc`, or None.
+
+    Lark's `match_examples` compares the whole parser stack, so a mistake taught at the
+    top of a file would not be recognised inside a lifecycle's stage. Here the other
+    labels compare only the LALR state the parser is in; an example failing on the same
+    token wins over one that merely fails in the same state.
+    """
+    from lark.exceptions import UnexpectedInput
+
+    from .parse import parser
+
+    state = getattr(exc, "state", None)
+    if state is None:
+        return None
+    token = getattr(exc, "token", None)
+    candidate = None
+    for label, (_, _, examples) in LABELLED_MISTAKES.items():
+        for example in examples:
+            try:
+                parser().parse(example, start="start")
+                continue
+            except UnexpectedInput as failed:
+                other = failed
+            if getattr(other, "state", None) is None:
+                continue
+            same_token = token is not None and getattr(other, "token", None) == token
+            if label in KEYWORD_LABELS:
+                if same_token and _accepts(other) <= _accepts(exc):
+                    return label
+            elif other.state.position == state.position:
+                if same_token:
+                    return label
+                candidate = candidate or label
+    return candidate
+
+
+def _accepts(exc) -> set:
+    return set(getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ())
+
+
+def _after_previous(exc) -> tuple | None:
+    """(line, column) just past the last token the parser read: where a missing piece goes."""
+    from lark import Token, Tree
+
+    for value in reversed(getattr(getattr(exc, "state", None), "value_stack", None) or []):
+        if isinstance(value, Token) and value.end_line is not None:
+            return value.end_line, value.end_column
+        if isinstance(value, Tree) and not value.meta.empty:
+            return value.meta.end_line, value.meta.end_column
+    return None
 
 
 def syntax_diagnostic(exc, source: str, path: str) -> Diagnostic:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-    from .parse import parser
-
     line = getattr(exc, "line", None)
     column = getattr(exc, "column", None)
-    if line is None or line < 1:  # end of input: point just past the last character
+    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+    if at_end or not isinstance(line, int) or line < 1:  # point just past the last character
         lines = source.rstrip("\n").split("\n")
         line, column = len(lines), len(lines[-1]) + 1
-    span = Span(path, line, column, line, column + 1)
+    end = column + 1
+    token = getattr(exc, "token", None)
+    if not at_end and getattr(token, "end_line", None) == line and token.end_column:
+        end = max(end, token.end_column)  # underline the whole unexpected token
+    span = Span(path, line, column, line, end)
 
     if isinstance(exc, UnexpectedCharacters):
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
@@ -108,13 +172,10 @@ def syntax_diagnostic(exc, source: str, path: str) -> Diagnostic:
         hint = CHARACTER_HINTS.get(char)
         return Diagnostic("PL102", f"unexpected character `{char}`", span, hint)
 
-    label = None
     try:
-        label = exc.match_examples(lambda text: parser().parse(text, start="start"), _examples(),
-                                   use_accepts=True)
+        label = _label(exc)
     except Exception:  # a label is a nicety: never let it hide the real error
         label = None
-    at_end = isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
     if label is not None and (LABELLED_MISTAKES[label][0] == "PL104") != at_end:
         label = None  # the same parser state, but not the same mistake
     if at_end and label is None:
@@ -124,8 +185,11 @@ def syntax_diagnostic(exc, source: str, path: str) -> Diagnostic:
             return Diagnostic("PL104", "unexpected end of file", span, _expected_help(exc))
     if label:
         code, help_text, _ = LABELLED_MISTAKES[label]
+        previous = _after_previous(exc) if label not in KEYWORD_LABELS and not at_end else None
+        if previous is not None and previous[0] < line:  # something is missing at the end of a line:
+            span = Span(path, previous[0], previous[1], previous[0], previous[1] + 1)  # point there
         return Diagnostic(code, label, span, help_text or _expected_help(exc))
-    found = getattr(getattr(exc, "token", None), "value", "")
+    found = getattr(token, "value", "")
     message = f"unexpected `{found}`" if found else "unexpected input"
     return Diagnostic("PL100", message, span, _expected_help(exc))
 

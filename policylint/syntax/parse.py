@@ -168,8 +168,12 @@ def _make_builder():
 
         # -- expressions --------------------------------------------------------------------
         def quantified(self, meta, children):
-            kind, var, domain, where, body = children
-            return ast.Quantified(self.sp(meta), kind, str(var), domain, where, body)
+            kind, *bindings, where, body = children
+            (var, domain), more = bindings[0], bindings[1:]
+            return ast.Quantified(self.sp(meta), kind, var, domain, where, body, more)
+
+        def binding(self, meta, children):
+            return (str(children[0]), children[1])
 
         def quantifier(self, meta, children):
             return str(children[0])

@@ -1,0 +1,40 @@
+"""Shared helpers: run a policy on a throwaway repository built from a dict of files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cache(tmp_path_factory, monkeypatch):
+    """Tests never read or write the user's pack cache."""
+    monkeypatch.setenv("POLICYLINT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "policylint-cache"))
+
+
+def make_repo(root: Path, files: dict) -> Path:
+    for rel, content in (files or {}).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def run_policy(tmp_path: Path, policy: str, files: dict | None = None, **engine_kw):
+    """Write `policy` and `files`, evaluate, return the Run."""
+    from policylint.evaluate import Engine
+    from policylint.packs import PackLoader
+    from policylint.repo import Repo
+
+    repo = make_repo(tmp_path / "repo", files or {})
+    repo.mkdir(exist_ok=True)
+    policy_path = tmp_path / "t.policy"
+    policy_path.write_text(policy, encoding="utf-8")
+    pack = PackLoader(use_cache=False).load(str(policy_path))
+    return Engine(Repo(repo), **engine_kw).run([pack])

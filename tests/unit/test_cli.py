@@ -1,0 +1,150 @@
+"""The command line: exit codes, formats, lazy imports, the cache."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, make_repo
+from policylint.cli import main
+
+POLICY = """pack demo "Demo" version "1.0"
+lifecycle item in dirs("items/*") {
+  claims text(item / ".status")
+  stage one { gate exists-ok "ok file exists" { require exists(item / "ok") else "{item}/ok is missing" } }
+  stage two { gate lines "notes have no TODO" { require no l in lines(item / "notes.txt"): l.text matches /TODO/ else "todo: {l.text}" } }
+}
+gate readme "README exists" warning { require exists("README.md") }
+"""
+
+
+def _setup(tmp_path):
+    repo = make_repo(tmp_path / "repo", {
+        "items/a/.status": "two\n", "items/a/ok": "", "items/a/notes.txt": "fine\nTODO: finish\n",
+        "items/b/.status": "one\n", "items/b/ok": "",
+    })
+    policy = tmp_path / "demo.policy"
+    policy.write_text(POLICY, encoding="utf-8")
+    return repo, policy
+
+
+def test_check_text_exit_1_and_evidence(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    code = main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "items/a  claims two (items/a/.status:1) · earned one" in out
+    assert "  FAIL   demo.two.lines  notes have no TODO" in out
+    assert "         items/a/notes.txt:2  todo: TODO: finish" in out
+    assert "  FAIL   demo.readme  README exists (warning)" in out
+    assert out.rstrip().endswith("(2 pass, 2 fail, 0 error, 0 waived, 1 skipped · 2 subjects)")
+
+
+def test_check_json_is_deterministic_and_versioned(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    args = ["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "-f", "json"]
+    main(args)
+    first = capsys.readouterr().out
+    main(args)
+    assert capsys.readouterr().out == first
+    data = json.loads(first)
+    assert data["policylint"] and data["schema"] == 1 and data["root"] == str(repo)
+    assert data["subjects"][0] == {"id": "items/a", "lifecycle": "demo.item", "claimed": "two", "earned": "one",
+                                   "claimed_at": "items/a/.status:1", "next": "two"}
+    lines = next(r for r in data["results"] if r["gate"] == "demo.two.lines" and r["subject"] == "items/a")
+    assert lines["evidence"] == [{"path": "items/a/notes.txt", "line": 2, "message": "todo: TODO: finish"}]
+    readme = data["results"][0]
+    assert readme["gate"] == "demo.readme" and readme["subject"] is None and readme["stage"] is None
+    assert data["summary"] == {"pass": 2, "fail": 2, "error": 0, "waived": 0, "skipped": 1}
+
+
+def test_select_and_ignore(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "-f", "json", "--select", "demo.two.*"])
+    gates = {r["gate"] for r in json.loads(capsys.readouterr().out)["results"]}
+    assert gates == {"demo.two.lines"}
+    code = main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "--ignore", "demo.two"])
+    assert code == 0
+
+
+def test_status_lists_what_is_lacking(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    assert main(["status", "--root", str(repo), "--pack", str(policy), "--no-cache"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["subject", "claimed", "earned", "next"]
+    assert out[1].split() == ["items/a", "two", "one", "two:", "needs", "lines"]
+    assert out[2].split() == ["demo.two.lines", "items/a/notes.txt:2", "todo:", "TODO:", "finish"]
+    assert out[3].split() == ["items/b", "one", "one", "two:", "needs", "lines"]
+    assert out[4].split() == ["demo.two.lines", "items/b/notes.txt", "file", "not", "found"]
+
+
+def test_unknown_format_exits_2_and_lists_formats(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    assert main(["check", "--root", str(repo), "--pack", str(policy), "-f", "yaml"]) == 2
+    assert capsys.readouterr().err == "policylint: error: unknown format `yaml`; known formats: json, text\n"
+
+
+def test_missing_root_exits_2(tmp_path, capsys):
+    assert main(["check", "--root", str(tmp_path / "nope")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_no_pack_applies_exits_2(tmp_path, capsys):
+    assert main(["check", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"policylint: error: no built-in pack applies to `{tmp_path}`: speckit (needs specs/*/spec.md)")
+
+
+def test_unknown_pack_exits_2_with_suggestion(capsys):
+    assert main(["check", "--pack", "speckti"]) == 2
+    err = capsys.readouterr().err
+    assert "error[PL208] unknown pack `speckti`" in err and "did you mean `speckit`?" in err
+
+
+def test_inspect_prints_loader_view(tmp_path, capsys):
+    make_repo(tmp_path, {"a.txt": "one\ntwo\n"})
+    assert main(["inspect", "lines", "a.txt", "--root", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[1] == {"@": "a.txt:2", "text": "two", "number": 2, "in_code": False}
+
+
+def test_inspect_missing_file_says_so(tmp_path, capsys):
+    assert main(["inspect", "text", "nope.md", "--root", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "policylint: error[PL401] nope.md: file not found\n"
+
+
+def test_explain_and_list_builtin(capsys):
+    assert main(["explain", "speckit.implementing.all-done"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("speckit.implementing.all-done: Every task is checked\n")
+    assert "require every t in tasks: t.done" in out
+    assert main(["list"]) == 0
+    assert "lifecycle spec: draft → clarified → planned → tasked → checklist-validated → implementing → testing" \
+           " → review → merged → released → closed" in capsys.readouterr().out
+
+
+def test_explain_unknown_gate_suggests(capsys):
+    assert main(["explain", "speckit.implementing.all-dne"]) == 2
+    assert "did you mean `speckit.implementing.all-done`?" in capsys.readouterr().err
+
+
+def _python(code: str, env=None) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **(env or {})}, check=True).stdout
+
+
+def test_cli_import_is_lazy():
+    loaded = _python("import sys, policylint.cli; print(sorted(m for m in ('lark', 'yaml', 'jsonschema', 'rich', 're2') if m in sys.modules))")
+    assert loaded.strip() == "[]"
+
+
+def test_warm_run_does_not_import_lark(tmp_path):
+    repo, policy = _setup(tmp_path)
+    env = {"POLICYLINT_CACHE_DIR": str(tmp_path / "cache")}
+    code = ("import sys, io, contextlib; from policylint.cli import main\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): main(['check', '--root', {str(repo)!r}, '--pack', {str(policy)!r}])\n"
+            "print('lark' in sys.modules)")
+    assert _python(code, env).strip() == "True"  # cold: parses
+    assert _python(code, env).strip() == "False"  # warm: from the cache
