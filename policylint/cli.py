@@ -155,7 +155,11 @@ def load_packs(args, repo=None, *, detect: bool = True) -> list:
 
 
 def _run(args):
+    import gc
+
     from .evaluate import Engine, Selection
+
+    gc.disable()  # a run keeps every loaded document alive: collecting only re-walks them
 
     repo = _root(args)
     packs = load_packs(args, repo)

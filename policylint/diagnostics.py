@@ -79,7 +79,8 @@ class Diagnostic:
                 width = min(width, max(1, len(text) - self.span.column + 1))
                 out.append(f"{pad} |")
                 out.append(f"{num} | {text}")
-                out.append(f"{pad} | {' ' * (self.span.column - 1)}{'^' * width}")
+                indent = "".join(c if c == "\t" else " " for c in text[:self.span.column - 1])  # tabs stay tabs
+                out.append(f"{pad} | {indent}{'^' * width}")
         if self.help:
             out.append(f"help: {self.help}")
         return "\n".join(out)

@@ -8,7 +8,7 @@ reported as skipped: they are not required yet.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import ops
 from .compile import Env, Runtime, bind_lets, compile_tree, render_value
@@ -217,13 +217,11 @@ class Engine:
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
             stage_ok = all(r.status in PASSING or r.severity != "error" for r in stage_results)
+            if not blocked and not stage_ok:
+                subject.lacks = [replace(r) for r in stage_results if r.status not in PASSING and r.severity == "error"]
             if not blocked and i > required:
-                if not stage_ok:
-                    subject.lacks = [r for r in stage_results if r.status not in PASSING]
                 for r in stage_results:  # evaluated only to find the earned stage
                     r.status, r.message, r.evidence, r.require = "skipped", _not_required(subject, stage.name), [], ""
-            elif not blocked and not stage_ok:
-                subject.lacks = [r for r in stage_results if r.status not in PASSING and r.severity == "error"]
             if not blocked and stage_ok:
                 earned = i
             elif not blocked:
@@ -259,7 +257,10 @@ class Engine:
                 why = explainer.require(req, genv)
                 result.status = "fail"
                 result.message = why.text
-                result.evidence = sorted(why.evidence, key=Evidence.sort_key)
+                evidence = why.evidence
+                if not evidence and subject:  # nothing located: point at the subject itself
+                    evidence = [Evidence(subject, None, why.text)]
+                result.evidence = sorted(evidence, key=Evidence.sort_key)
                 result.require = explainer.src(req.expr)
                 return result
         except ArtifactMissing as exc:

@@ -51,11 +51,13 @@ class Explainer:
         if isinstance(req.expr, ast.Quantified):
             return self.quantified(req.expr, env, True, req.message)
         why = self.explain(req.expr, env, True)
-        if req.message is not None:
+        if req.message is not None:  # the author's words, at each place the values came from
             custom = req.message.fn(env)
-            loc = self.locate(req.expr, env)
-            if not why.evidence and loc is not None:
-                why.evidence = [Evidence(loc.path, loc.line, custom)]
+            places = list(dict.fromkeys((e.path, e.line) for e in why.evidence))
+            if not places:
+                loc = self.locate(req.expr, env)
+                places = [(loc.path, loc.line)] if loc is not None else []
+            why.evidence = [Evidence(path, line, custom) for path, line in places]
             why.text = f"{custom} ({why.text})" if why.text else custom
         return why
 
@@ -170,8 +172,13 @@ class Explainer:
         total = len(elements)
         noun = "element" if total == 1 else "elements"
         if kind == "some":
-            return Why(f"none of {total} {noun} satisfies `{body_src}`", self.at(node.domain, env,
-                       f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`"))
+            text = f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`"
+            if message is not None:
+                try:  # the message may only name outer values: no element satisfied the body
+                    text = message.fn(env)
+                except (ArtifactError, EvaluationError):
+                    pass
+            return Why(text, self.at(node.domain, env, text))
         if kind == "not-every":
             return Why(f"all {total} {noun} satisfy `{body_src}`", [])
         offending_truth = kind == "no"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +16,8 @@ from .errors import ArtifactError, ArtifactMissing
 from .values import Loc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# A well-formed UTF-8 multi-byte sequence: its presence means "UTF-8 with damage", not cp1252.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 class Notice:
@@ -102,10 +105,15 @@ class Repo:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data.count(b"\n", 0, exc.start) + 1
-            text = data.decode("utf-8", errors="replace")
-            bad = text.count("\ufffd")
-            self.notice(norm, line, "PL403",
-                        f"file is not valid UTF-8: {bad} byte(s) replaced with U+FFFD, the first on this line")
+            if _UTF8_MULTIBYTE.search(data) is None:  # no UTF-8 at all: a legacy Windows editor wrote it
+                text = data.decode("cp1252", errors="replace")
+                self.notice(norm, line, "PL403", "file is not valid UTF-8: read as Windows-1252 "
+                                                 "(the first such byte is on this line)")
+            else:
+                text = data.decode("utf-8", errors="replace")
+                bad = text.count("\ufffd")
+                self.notice(norm, line, "PL403",
+                            f"file is not valid UTF-8: {bad} byte(s) replaced with U+FFFD, the first on this line")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         self._memo[key] = text

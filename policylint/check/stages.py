@@ -20,7 +20,7 @@ def check(pack: ast.Pack) -> list:
                 gates: dict = {}
                 for gate in stage.body:
                     if isinstance(gate, ast.Gate):
-                        _first(out, gates, gate.name, gate.span, "PL207", f"gate in stage `{stage.name}`")
+                        _first(out, gates, gate.name, gate.span, "PL207", "gate", f" in stage `{stage.name}`")
     return out
 
 
@@ -30,10 +30,10 @@ def _unique(out, items, code, what):
         _first(out, seen, item.name, item.span, code, what)
 
 
-def _first(out, seen: dict, name: str, span, code: str, what: str) -> None:
+def _first(out, seen: dict, name: str, span, code: str, what: str, where: str = "") -> None:
     if name in seen:
         first = seen[name]
-        out.append(Diagnostic(code, f"duplicate {what} `{name}`", span,
+        out.append(Diagnostic(code, f"duplicate {what} `{name}`{where}", span,
                               f"`{name}` is already declared at line {first.line}"))
     else:
         seen[name] = span

@@ -198,7 +198,9 @@ class Checker:
         try:
             compile_regex(node.pattern, node.flags)
         except RegexError as exc:
-            self.error("PL209", f"invalid regex: {exc}", node.span, "regexes use RE2 syntax (no backreferences or lookaround)")
+            problem, _, fragment = str(exc).partition(": ")  # RE2 says "invalid escape sequence: \1"
+            self.error("PL209", f"invalid regex: {problem}" + (f" `{fragment}`" if fragment else ""), node.span,
+                       "regexes use RE2 syntax (no backreferences or lookaround)")
         return REGEX
 
     def infer_ListLit(self, node: ast.ListLit, scope):
@@ -290,7 +292,8 @@ class Checker:
             return BOOL
         if op in COMPARISONS:
             if op in ORDERED and not _comparable(left, right):
-                self.error("PL212", f"cannot order {left} against {right} with `{op}`", node.op_span)
+                hint = "read the text as a number with `number(…)`" if {left, right} == {STR, NUMBER} else None
+                self.error("PL212", f"cannot order {left} against {right} with `{op}`", node.op_span, hint)
             return BOOL
         if op in ("in", "not in"):
             if T.element_type(right) is None and right not in (STR, PATH) and not isinstance(right, RecordType):
@@ -305,7 +308,7 @@ class Checker:
                 self.error("PL212", f"`{op}` needs a list or a string on its left, found {left}", node.left.span)
             if not isinstance(right, ListType) and right != ANY:
                 self.error("PL212", f"`{op}` needs a list on its right, found {right}", node.right.span,
-                           'write `… contains all ["a", "b"]`')
+                           f'write `… {op} ["a", "b"]`')
             return BOOL
         if op == "matches":
             if right not in (REGEX, STR, ANY):

@@ -15,7 +15,8 @@ from ..values import Loc, LStr, PathValue, Record
 LINE = record("Line", "One line of a text file.", {
     "text": (STR, "the line without its newline"),
     "number": (NUMBER, "1-based line number"),
-    "in_code": (BOOL, "inside a fenced code block (Markdown only)"),
+    "in_code": (BOOL, "inside a fenced or indented code block (Markdown only)"),
+    "in_comment": (BOOL, "inside an HTML comment block `<!-- … -->` (Markdown only)"),
 })
 
 
@@ -50,7 +51,8 @@ def split_lines(content: str, relpath: str) -> list:
         content = content[:-1]
     if not content:
         return []
-    return [Record("Line", Loc(relpath, n), text=LStr(t, Loc(relpath, n)), number=n, in_code=False)
+    return [Record("Line", Loc(relpath, n), text=LStr(t, Loc(relpath, n)), number=n,
+                   in_code=False, in_comment=False)
             for n, t in enumerate(content.split("\n"), 1)]
 
 

@@ -40,8 +40,11 @@ from __future__ import annotations
 import gc
 import re
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
+from contextlib import contextmanager
+from itertools import accumulate, count
+from operator import add
 
+from .files import LINE
 from ..errors import ArtifactError
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
@@ -49,12 +52,6 @@ from ..values import Loc, LStr, PathValue, Record
 
 # -- record types ------------------------------------------------------------------------
 
-LINE = record("Line", "One line of a text file.", {
-    "text": (STR, "the line without its newline"),
-    "number": (NUMBER, "line number, from 1"),
-    "in_code": (BOOL, "inside a fenced or indented code block"),
-    "in_comment": (BOOL, "inside an HTML comment block (`<!-- … -->`)"),
-})
 CHECKBOX = record("Checkbox", "A task-list item: `- [ ] text` or `- [x] text`.", {
     "text": (STR, "the item's text after the box (its first line)"),
     "checked": (BOOL, "the box holds `x` or `X`"),
@@ -87,7 +84,7 @@ HEADING = record("Heading", "A heading and the section it opens.", {
     "title": (STR, "the title (same as text)"),
     "level": (NUMBER, "1 for `#` … 6 for `######`"),
     "line": (NUMBER, "line number"),
-    "body": (STR, "text under the heading, subsections included"),
+    "body": (STR, "text under the heading, subsections included (located at the heading)"),
     "lines": (List(LINE), "the lines of the body"),
     "checkboxes": (List(CHECKBOX), "checkboxes in the body, subsections included"),
     "tables": (List(TABLE), "tables in the body, subsections included"),
@@ -120,10 +117,9 @@ def load_markdown(repo, path):
 # One pass over the lines with a small CommonMark state: the open list items (by the
 # column their content starts at), the open paragraph, and whether the line is inside a
 # fence, an HTML block or a table. That is all it takes to tell a heading from a `#` in a
-# code block, and it runs at a few hundred nanoseconds a line.
+# code block, at about a microsecond a line; markdown-it-py takes some forty.
 
 _ATX = re.compile(r"(#{1,6})(?:[ \t](.*))?$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
 _FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
 _THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
@@ -133,6 +129,7 @@ _ORDERED_MARKER = re.compile(r"(\d{1,9})[.)]")
 _CHECKBOX = re.compile(r"\[([ xX])\][ \t]")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r":?-+:?$")
+MAX_ITEMS_PER_LINE = 32  # `- - - … x` deeper than this is text: a hostile line stays linear
 _BLOCK_START = frozenset("#`~<>-*_+=0123456789")  # first characters that may start a block
 _BULLETS = frozenset("-*+")
 _DIGITS = frozenset("0123456789")
@@ -178,12 +175,9 @@ def _html_block(text: str, in_paragraph: bool):
     return None
 
 
-def _interrupts_paragraph(text: str, lazy: bool) -> bool:
-    """True when `text` starts a block that ends an open paragraph.
-
-    `lazy` lines sit left of the paragraph's list item, where any list marker starts a
-    new item; inside the item only a non-empty bullet or `1.` item may interrupt.
-    """
+def _starts_block(text: str) -> bool:
+    """True when `text` opens a block that ends a paragraph or a table from outside:
+    a heading, a fence, a quote, an HTML block that may interrupt, a rule, a list item."""
     c = text[0]
     if c not in _BLOCK_START:
         return False
@@ -197,10 +191,30 @@ def _interrupts_paragraph(text: str, lazy: bool) -> bool:
         return _html_block(text, True) is not None
     if c in "-*_" and _is_thematic_break(text):
         return True
-    item = _list_item(text)
-    if item is None:
-        return False
-    return lazy or (item[0] < len(text) and item[2] in (None, 1))
+    return _list_item(text, 0) is not None
+
+
+def _parent_base(stack: list) -> int:
+    """Content column of the container that holds the innermost list item."""
+    return stack[-2] if len(stack) > 1 else 0
+
+
+def _continues_lazily(lines, i, text, indent, stack) -> bool:
+    """True when line `i`, left of the open list item's content, goes on with its paragraph.
+
+    It does unless it starts a block; a list marker starts one only while it is less
+    than 4 columns right of the list's own container (as markdown-it decides).
+    """
+    c = text[0]
+    if c in _BLOCK_START:
+        if c in "-*_" and _is_thematic_break(text):
+            return False
+        if c in _BULLETS or c in _DIGITS:
+            if _list_item(text, indent) is not None:
+                return indent >= _parent_base(stack) + 4
+        elif _starts_block(text):
+            return False
+    return not ("|" in text and i + 1 < len(lines) and _table_starts(lines, i, text, stack[-1]))
 
 
 def _is_thematic_break(text: str) -> bool:
@@ -209,13 +223,31 @@ def _is_thematic_break(text: str) -> bool:
         and _THEMATIC_BREAK.match(text) is not None
 
 
+def _marker(text: str) -> str:
+    """The list marker `text` opens with (`.`/`)` for ordered items), or an empty string."""
+    item = _list_item(text, 0)
+    return item[3] if item else ""
+
+
+def _atx_title(text: str | None) -> str:
+    """The title without the optional closing `#`s (which need a space before them)."""
+    title = (text or "").strip()
+    bare = title.rstrip("#")
+    if not bare:
+        return ""
+    if bare != title and bare[-1] in " \t":
+        return bare.rstrip()
+    return title
+
+
 def _setext_title(lines, first, underline, first_text) -> str:
     return " ".join([first_text] + [lines[k].strip() for k in range(first + 1, underline)])
 
 
-def _list_item(text: str):
+def _list_item(text: str, column: int):
     """(where the item's text starts in `text`, its content column relative to `text`,
-    the ordered list's number or None) for a list marker line, else None."""
+    the ordered list's number or None, the marker: `-` `*` `+` `.` `)`) when `text`,
+    found at `column`, opens a list item; else None."""
     c = text[0]
     if c in "-*+":
         width, number = 1, None
@@ -226,20 +258,22 @@ def _list_item(text: str):
         width, number = m.end(), int(m.group(1))
     else:
         return None
+    marker = text[width - 1]
     rest = text[width:]
     if not rest:
-        return width, width + 1, number
+        return width, width + 1, number, marker
     if rest[0] != " " and rest[0] != "\t":
         return None
     content = rest.lstrip(" \t")
     gap = len(rest) - len(content)
-    if "\t" in rest[:gap]:
-        gap = len(rest[:gap].expandtabs(4))
+    if "\t" in rest[:gap]:  # a tab reaches the next multiple of 4, counted from the line start
+        start = column + width
+        gap = len((" " * start + rest[:gap]).expandtabs(4)) - start
     if not content:
-        return len(text), width + 1, number
+        return len(text), width + 1, number, marker
     if gap >= 5:  # the text is indented code inside the item: the item starts one space in
-        return width + 1, width + 1, number
-    return len(text) - len(content), width + gap, number
+        return width + 1, width + 1, number, marker
+    return len(text) - len(content), width + gap, number, marker
 
 
 def _fence_open(text: str):
@@ -275,22 +309,16 @@ def _split_row(line: str, offset: int = 0):
     `offset` is how many characters of the full line precede `line`.
     """
     body = line.strip()
-    offset += len(line) - len(line.lstrip())
-    bounds = []
-    pos = 0
-    for m in _UNESCAPED_PIPE.finditer(body):
-        bounds.append((pos, m.start()))
-        pos = m.end()
-    bounds.append((pos, len(body)))
-    if bounds[0][0] == bounds[0][1]:
-        bounds.pop(0)
-    if bounds and bounds[-1][0] == bounds[-1][1]:
-        bounds.pop()
+    offset += len(line) - len(line.lstrip()) + 1
+    parts = _UNESCAPED_PIPE.split(body) if "\\" in body else body.split("|")
+    last = len(parts) - 1
     cells = []
-    for start, end in bounds:
-        raw = body[start:end]
-        lead = len(raw) - len(raw.lstrip())
-        cells.append((raw.strip().replace("\\|", "|"), offset + start + lead + 1))
+    position = 0
+    for k, part in enumerate(parts):
+        if part or 0 < k < last:  # an empty first or last part is the row's outer pipe
+            lead = len(part) - len(part.lstrip())
+            cells.append((part.strip().replace("\\|", "|"), offset + position + lead))
+        position += len(part) + 1
     return cells
 
 
@@ -307,7 +335,7 @@ class _Scan:
         self.headings = []  # (index, level, title as written, index of its last line)
         self.checkboxes = []  # (index, mark, text, column of text)
         self.tables = []  # (header index, header text, [row indexes])
-        self.code_blocks = []  # (index, lang, [content lines])
+        self.code_blocks = []  # (index, lang, [content lines], index of the first content line)
         self.front_matter_end = -1  # index of the closing `---`, -1 when none
 
 
@@ -321,27 +349,31 @@ def _front_matter_end(lines: list) -> int:
 
 
 def scan_blocks(lines: list) -> _Scan:
-    """One pass of CommonMark block structure over `lines` (shared with the tasks loader)."""
+    """The block structure of `lines` (CommonMark with GitHub tables and task items)."""
     n = len(lines)
     scan = _Scan(n)
-    in_code, hidden = scan.in_code, scan.hidden
     headings, checkboxes = scan.headings, scan.checkboxes
 
     fm_end = scan.front_matter_end = _front_matter_end(lines)
     for k in range(fm_end + 1):
-        hidden[k] = True
+        scan.hidden[k] = True
 
     stack = []  # content column of each open list item, innermost last
+    markers = []  # and its marker: `-`, `*`, `+`, or `.`/`)` for an ordered list
     para = -1  # index of the open paragraph's first line, -1 when none
     para_depth = 0  # len(stack) when it opened
     para_text = ""  # its first line's text (after any list marker)
     para_quote = False  # a block quote: read as text, never a setext heading
 
+    empty_item = -1  # index of a list item line with no text yet
     i = fm_end + 1
     while i < n:
         line = lines[i]
         text = line.lstrip(" \t")
         if not text:
+            if empty_item == i - 1 and empty_item >= 0:
+                stack.pop()  # an item may not start with a blank line: it stays empty
+                markers.pop()
             para = -1
             i += 1
             continue
@@ -354,13 +386,17 @@ def scan_blocks(lines: list) -> _Scan:
             indent = len(line[:indent].expandtabs(4))
 
         if stack and indent < stack[-1]:
-            if para >= 0 and not (c in _BULLETS and text[1:2] in " \t") and not _interrupts_paragraph(text, True):
-                i += 1  # lazy continuation of the paragraph
+            if para >= 0 and not (c in _BULLETS and text[1:2] in " \t" and indent < _parent_base(stack) + 4) \
+                    and _continues_lazily(lines, i, text, indent, stack):
+                i += 1
                 continue
             while stack and indent < stack[-1]:
                 stack.pop()
+                sibling = markers.pop()  # the list it belonged to may go on with this line
             if para >= 0 and para_depth != len(stack):
                 para = -1
+        else:
+            sibling = ""
         base = stack[-1] if stack else 0
 
         if indent - base >= 4:
@@ -370,7 +406,13 @@ def scan_blocks(lines: list) -> _Scan:
                 i += 1
             continue
 
+        opened = 0  # list items opened on this line: `- - - x` nests three deep
         while True:  # dispatch on the first character; a list marker loops to its content
+            if "|" in text and i + 1 < n and _table_starts(lines, i, text, base) \
+                    and not (sibling and _marker(text) == sibling):  # tables come first, but not in a list
+                i = _table(lines, i, text, base, scan)
+                para = -1
+                break
             if c in _BULLETS or c in _DIGITS:
                 second = text[1:2]
                 if c == "-" and para >= 0 and second in "- \t" and _SETEXT.match(text) \
@@ -384,30 +426,46 @@ def scan_blocks(lines: list) -> _Scan:
                     para = -1
                     i += 1
                     break
-                item = _list_item(text) if c in _DIGITS or second in " \t" else None
-                if item and (para < 0 or (item[0] < len(text) and item[2] in (None, 1))):
+                if second == " " and c in _BULLETS and text[2:3] not in " \t":
+                    item = (2, 2, None, c)  # `- text`, by far the commonest item
+                elif c in _DIGITS or second in " \t":
+                    item = _list_item(text, indent)
+                else:
+                    item = None
+                if item and opened < MAX_ITEMS_PER_LINE \
+                        and (para < 0 or (item[0] < len(text) and item[2] in (None, 1))):
+                    opened += 1
                     indent += item[1]
                     stack.append(indent)
+                    markers.append(item[3])
+                    sibling = ""
                     base = indent
                     para = -1
                     text = text[item[0]:]
                     if not text:
+                        empty_item = i
                         i += 1
                         break
                     c = text[0]
+                    if c == " " or c == "\t":  # five spaces or more after the marker: indented code
+                        i = _indented_code(lines, i, base, scan, text)
+                        break
                     if c == "[":
                         box = _CHECKBOX.match(text)
                         if box:
-                            after = text[box.end():].lstrip()
-                            checkboxes.append((i, box.group(1), after.rstrip(), len(line) - len(after) + 1))
+                            text = text[box.end():].lstrip()
+                            checkboxes.append((i, box.group(1), text.rstrip(), len(line) - len(text) + 1))
+                            if not text:
+                                i += 1
+                                break
+                            c = text[0]
                     continue
             elif c not in _BLOCK_START:
                 pass
             elif c == "#":
                 m = _ATX.match(text)
                 if m:
-                    title = _ATX_CLOSING.sub("", m.group(2).strip()) if m.group(2) else ""
-                    headings.append((i, len(m.group(1)), title, i))
+                    headings.append((i, len(m.group(1)), _atx_title(m.group(2)), i))
                     para = -1
                     i += 1
                     break
@@ -438,10 +496,6 @@ def scan_blocks(lines: list) -> _Scan:
                 para = -1
                 i += 1
                 break
-            if "|" in text and i + 1 < n and _table_starts(lines, i, text, base):
-                i = _table(lines, i, text, base, scan)
-                para = -1
-                break
             if para < 0:
                 para, para_depth, para_text, para_quote = i, len(stack), text.strip(), False
             i += 1
@@ -449,8 +503,11 @@ def scan_blocks(lines: list) -> _Scan:
     return scan
 
 
-def _indented_code(lines, i, base, scan) -> int:
-    """Mark an indented code block from line `i`; return the index after it."""
+def _indented_code(lines, i, base, scan, first_text=None) -> int:
+    """Mark an indented code block from line `i`; return the index after it.
+
+    `first_text` is the code on line `i` when a list marker precedes it there.
+    """
     n = len(lines)
     last = i
     j = i + 1
@@ -464,13 +521,28 @@ def _indented_code(lines, i, base, scan) -> int:
     for k in range(i, last + 1):
         scan.in_code[k] = scan.hidden[k] = True
     cut = base + 4
-    scan.code_blocks.append((i, "", [_dedent(lines[k], cut) for k in range(i, last + 1)]))
+    code = [_dedent(lines[k], cut) for k in range(i, last + 1)]
+    if first_text is not None:
+        code[0] = first_text[4:] if first_text.startswith("    ") else first_text.lstrip()
+    scan.code_blocks.append((i, "", code, i))
     return last + 1
 
 
 def _dedent(line: str, columns: int) -> str:
-    text = line.lstrip(" ")
-    return line[min(columns, len(line) - len(text)):]
+    """`line` without up to `columns` columns of indentation; a tab cut in two leaves spaces."""
+    column = k = 0
+    while k < len(line) and column < columns:
+        if line[k] == " ":
+            column += 1
+        elif line[k] == "\t":
+            tab_stop = column // 4 * 4 + 4
+            if tab_stop > columns:
+                return " " * (tab_stop - columns) + line[k + 1:]
+            column = tab_stop
+        else:
+            break
+        k += 1
+    return line[k:]
 
 
 def _fence(lines, i, m, base, fence_indent, scan) -> int:
@@ -502,7 +574,7 @@ def _fence(lines, i, m, base, fence_indent, scan) -> int:
         j += 1
     for k in range(i, end):
         scan.in_code[k] = scan.hidden[k] = True
-    scan.code_blocks.append((i, info.split()[0] if info else "", content))
+    scan.code_blocks.append((i, info.split()[0] if info else "", content, i + 1))
     return end
 
 
@@ -552,7 +624,7 @@ def _table(lines, i, header, base, scan) -> int:
         if not text:
             break
         indent = _indent(line, text)
-        if indent < base or indent - base >= 4 or _interrupts_paragraph(text, lazy=True):
+        if indent < base or indent - base >= 4 or _starts_block(text):
             break
         rows.append(j)
         j += 1
@@ -563,11 +635,12 @@ def _table(lines, i, header, base, scan) -> int:
 # -- inline text -------------------------------------------------------------------------
 
 _INLINE = re.compile(
-    r"(?P<ticks>`+)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)"
+    r"(?<!`)(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)"
+    r"|<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*" + _ATTRIBUTE + r"*\s*/?>"
     r"|\\(?P<escaped>[!-/:-@\[-`{-~])"
-    r"|!?\[(?P<label>[^\]]*)\]\([^)]*\)"
+    r"|!?\[(?P<label>[^\[\]]{0,1000})\]\([^()]{0,2000}\)"
     r"|(?<!\w)[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}(?!\w)")
-_INLINE_CHARS = frozenset("`\\[*_")
+_INLINE_CHARS = frozenset("`\\[*_<")
 
 
 def _inline_piece(m: re.Match) -> str:
@@ -584,63 +657,88 @@ def _inline_piece(m: re.Match) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Inline Markdown as the reader sees it: emphasis, backticks, escapes and links removed."""
+    """Inline Markdown as the reader sees it: emphasis, code marks, escapes, links and HTML removed."""
     if _INLINE_CHARS.isdisjoint(text):
         return text.strip()
     return _INLINE.sub(_inline_piece, text).strip()
 
 
-_CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+# Bounded repeats keep a hostile line linear: no match attempt scans more than a few
+# thousand characters. Link text has no brackets and a target no parentheses.
 _LINK = re.compile(
-    r"(?<![!\]\\])\[(?P<text>[^\]]*)\]"
-    r"(?:\(\s*(?:<(?P<angled>[^>]*)>|(?P<target>[^)\s]*))(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?\s*\)"
-    r"|\[(?P<ref>[^\]]*)\])"
-    r"|<(?P<auto>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
-_LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]+)\]:\s*<?([^\s>]+)>?")
-_META = re.compile(r" {0,3}\*\*([^*]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)$")
+    r"\[(?P<text>[^\[\]]{0,1000})\]"
+    r"(?:\(\s{0,100}(?:<(?P<angled>[^<>\n]{0,2000})>|(?P<target>[^()\s]{0,2000}))"
+    r"(?:\s{1,100}(?:\"[^\"]{0,1000}\"|'[^']{0,1000}'|\([^()]{0,1000}\)))?\s{0,100}\)"
+    r"|\[(?P<ref>[^\[\]]{0,1000})\])"
+    r"|<(?P<auto>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]{0,2000})>")
+# one literal search each: a regex alternation of them scans the text several times slower
+_LINK_MARKS = (re.compile(r"\]\("), re.compile(r"\]\["), re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:"))
+_DEFINITION_MARK = re.compile(r"\]:")
+_LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?")
+_LABEL_LINE = re.compile(r"\n {0,3}\*\*")
+_META = re.compile(r" {0,3}\*\*([^*]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)")
+
+# Whole-text searches for a literal find the few lines worth a closer look far faster
+# than a Python loop over every line.
 
 
-def _links(lines, hidden, path) -> list:
+def _lines_with(pattern, text, starts, hidden) -> list:
+    """Indexes of the visible lines where `pattern` matches, in order, once each."""
+    found = []
+    last = -1
+    for m in pattern.finditer(text):
+        i = bisect_right(starts, m.end() - 1) - 1
+        if i != last and not hidden[i]:
+            found.append(i)
+            last = i
+    return found
+
+
+def _links(lines, text, starts, hidden, path) -> list:
     definitions = {}
-    candidates = []
-    for i, line in enumerate(lines):
-        if hidden[i] or ("[" not in line and "<" not in line):
-            continue
-        m = _LINK_DEFINITION.match(line)
+    for i in _lines_with(_DEFINITION_MARK, text, starts, hidden):
+        m = _LINK_DEFINITION.match(lines[i])
         if m:
             definitions.setdefault(m.group(1).strip().lower(), m.group(2))
-            continue
-        candidates.append(i)
     links = []
-    for i in candidates:
+    for i in sorted(set().union(*(_lines_with(mark, text, starts, hidden) for mark in _LINK_MARKS))):
         line = lines[i]
-        if "`" in line:  # links do not work inside code spans: blank those out
+        if _LINK_DEFINITION.match(line):
+            continue
+        if "`" in line:  # no links inside code spans: blank those out
             line = _CODE_SPAN.sub(lambda m: " " * len(m.group()), line)
         for m in _LINK.finditer(line):
+            start = m.start()
+            if start and line[start - 1] in "!\\":  # an image, or an escaped bracket
+                continue
             if m.group("auto"):
-                text = target = m.group("auto")
+                label = target = m.group("auto")
             else:
-                text = m.group("text")
+                label = m.group("text")
                 target = m.group("angled") if m.group("angled") is not None else m.group("target")
                 if target is None:
-                    target = definitions.get((m.group("ref") or text).strip().lower())
+                    target = definitions.get((m.group("ref") or label).strip().lower())
                     if target is None:
                         continue
-                text = plain_text(text)
-            loc = Loc(path, i + 1, m.start() + 1)
-            links.append(Record("Link", loc, text=LStr(text, loc), target=LStr(target, loc), line=i + 1))
+                label = plain_text(label)
+            loc = _loc(path, i + 1, start + 1)
+            links.append(_record("Link", loc, {"text": _located(label, loc), "target": _located(target, loc),
+                                               "line": i + 1}))
     return links
 
 
-def _meta(lines, hidden, path) -> dict:
+
+def _meta(lines, text, starts, hidden, path) -> dict:
+    """`**Key**: value` lines: the label opens the line (up to 3 spaces in), outside code."""
     meta = {}
-    for i, line in enumerate(lines):
-        if "**" not in line or hidden[i]:
-            continue
-        m = _META.match(line)
-        if m and m.group(1).strip() not in meta:
+    first_line = [0] if lines and not hidden[0] else []
+    for i in first_line + _lines_with(_LABEL_LINE, text, starts, hidden):
+        m = _META.match(lines[i])
+        if m:
             key = m.group(1).strip()
-            meta[key] = LStr(m.group(2).strip(), Loc(path, i + 1, m.start(2) + 1))
+            if key not in meta:
+                meta[key] = _located(m.group(2).strip(), _loc(path, i + 1, m.start(2) + 1))
     return meta
 
 
@@ -723,10 +821,18 @@ def parse_markdown(text: str, relpath: str) -> Record:
     """The `Markdown` record of `text`, as if read from `relpath` (pure; no file access)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    collecting = gc.isenabled()
-    gc.disable()  # hundreds of thousands of acyclic objects: collecting meanwhile only costs
-    try:
+    with gc_paused():
         return _parse(text, relpath)
+
+
+@contextmanager
+def gc_paused():
+    """No garbage collection meanwhile: loaders build many objects and no cycles, and
+    collecting while the heap grows costs a third of the time for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
@@ -738,16 +844,19 @@ def _parse(text: str, path: str) -> Record:
         lines.pop()
     scan = scan_blocks(lines)
     in_code, in_comment = scan.in_code, scan.in_comment
+    starts = [0]  # offset in `text` of each line, then of the end (+1 for each newline)
+    starts.extend(map(add, accumulate(map(len, lines)), range(1, len(lines) + 1)))
 
     line_records = []
     append = line_records.append
-    for i, line_text in enumerate(lines):
-        loc = _new_tuple(Loc, (path, i + 1, None))
+    for number, line_text, code, comment in zip(count(1), lines, in_code, in_comment):
+        loc = _new_tuple(Loc, (path, number, None))
         located = _new_str(LStr, line_text)
         located.loc = loc
         rec = _new_object(Record)
-        rec.type, rec.loc = "Line", loc
-        rec.fields = {"text": located, "number": i + 1, "in_code": in_code[i], "in_comment": in_comment[i]}
+        rec.type = "Line"
+        rec.loc = loc
+        rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
         append(rec)
 
     heading_lines = [h[0] for h in scan.headings]
@@ -767,14 +876,13 @@ def _parse(text: str, path: str) -> Record:
     tables = [_table_record(lines, i, header, rows, path, section_of(i)) for i, header, rows in scan.tables]
 
     code_blocks = []
-    for i, lang, content in scan.code_blocks:
+    for i, lang, content, first in scan.code_blocks:
         loc = _loc(path, i + 1)
-        first = i + 1 if lang == "" and not in_code[i - 1:i] else i + 2  # fenced code starts after its fence
         code_blocks.append(_record("CodeBlock", loc, {
-            "lang": _located(lang, loc), "text": _located("\n".join(content), _loc(path, first)),
+            "lang": _located(lang, loc), "text": _located("\n".join(content), _loc(path, first + 1)),
             "line": i + 1}))
 
-    headings, sections = _heading_records(text, lines, scan, titles, line_records, checkboxes, tables, path)
+    headings, sections = _heading_records(text, starts, scan, titles, line_records, checkboxes, tables, path)
     file_loc = _loc(path, None)
     return _record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
@@ -784,10 +892,10 @@ def _parse(text: str, path: str) -> Record:
         "sections": sections,
         "checkboxes": checkboxes,
         "tables": tables,
-        "links": _links(lines, scan.hidden, path),
+        "links": _links(lines, text, starts, scan.hidden, path),
         "code_blocks": code_blocks,
         "front_matter": _front_matter(lines, scan.front_matter_end, path),
-        "meta": _meta(lines, scan.hidden, path),
+        "meta": _meta(lines, text, starts, scan.hidden, path),
     })
 
 
@@ -814,12 +922,10 @@ def _table_record(lines, header_index, header_text, row_indexes, path, section) 
         "header": header, "rows": rows, "line": header_index + 1, "section": section})
 
 
-def _heading_records(text, lines, scan, titles, line_records, checkboxes, tables, path):
+def _heading_records(text, starts, scan, titles, line_records, checkboxes, tables, path):
     """Heading records with their bodies, and the roots of the section tree."""
     found = scan.headings
-    starts = [0]  # offset in `text` of each line, and of the end
-    starts.extend(accumulate(len(line) + 1 for line in lines))
-    ends = [len(lines)] * len(found)  # index where each section ends
+    ends = [len(line_records)] * len(found)  # index where each section ends
     open_sections = []  # indexes into `found`, outermost first
     for k, (_, level, _, _) in enumerate(found):
         while open_sections and found[open_sections[-1]][1] >= level:
@@ -838,7 +944,7 @@ def _heading_records(text, lines, scan, titles, line_records, checkboxes, tables
         inner_tables = tables[bisect_left(table_lines, start + 1):bisect_left(table_lines, end + 1)]
         rec = _record("Heading", _loc(path, index + 1), {
             "text": title, "title": title, "level": level, "line": index + 1,
-            "body": _located(text[starts[start]:max(starts[start], starts[end] - 1)], _loc(path, start + 1)),
+            "body": _located(text[starts[start]:max(starts[start], starts[end] - 1)], _loc(path, index + 1)),
             "lines": line_records[start:end], "children": [],
             "checkboxes": boxes, "tables": inner_tables})
         records.append(rec)

@@ -32,15 +32,17 @@ def lines(run, options) -> list:
     for subject in run.subjects:
         results = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
         shown = [r for r in results if show(r)]
-        if not shown and not verbose:
-            continue
         claim = f"claims {subject.claimed}" if subject.claimed else "claims no stage"
         if subject.claimed_at:
             claim += f" ({subject.claimed_at})"
         earned = f"earned {subject.earned}" if subject.earned else "earned nothing"
-        out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim")])
+        ok = "" if any(r.blocking() for r in results) else "  ✓"
+        out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim"), (ok, "green")])
         for result in shown:
             out.extend(_result_lines(result))
+        if shown:
+            out.append([])
+    if run.subjects and out and out[-1]:
         out.append([])
 
     for notice in run.notices:

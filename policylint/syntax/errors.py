@@ -1,34 +1,45 @@
-"""Human labels for common syntax mistakes (Lark's `match_examples`).
+"""Human labels for common syntax mistakes (after Lark's `match_examples`).
 
 Each label is matched by the parser state the bad example leaves Lark in, so a new
-mistake is taught by adding an example here and a test case that shows its message.
+mistake is taught by adding an example here and a case in tests/cases/errors/syntax.yaml
+that shows its message in a context the examples do not.
 """
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, Span
 
-# label -> (code, help, examples). Examples are whole policy files.
+# label -> (code, help, examples). Examples are whole policy files; each should fail at
+# the mistake it teaches (a new context or kind of token the label misses needs one more).
 LABELLED_MISTAKES = {
     "missing `{` after the gate's title": ("PL100", 'a gate reads `gate name "Title" { require … }`', [
         'gate a "t" require x',
+        'gate a "t" error require x',
         'gate a "t" warning require x',
-        'stage s { gate a "t" require x }',
+        'gate a "t" info require x',
+        'gate a "t" unwaivable require x',
+        'gate a "t" when x require y',
     ]),
     "`require` must be inside a gate": ("PL100", 'wrap it: `gate name "Title" { require … }`', [
         "require x",
-        "stage s { require x }",
-        "lifecycle l in x { stage s { require x } }",
+        'gate a "t" { }\nrequire x',
         "lifecycle l in x { require x }",
+        "lifecycle l in x { stage s { require x } }",
     ]),
-    "`=` assigns; use `==` to compare": ("PL100", "write `require x == 1`", [
+    "`=` assigns; use `==` to compare": ("PL100", "`=` only gives a `let` or a `param` its value", [
         'gate a "t" { require x = 1 }',
-        'gate a "t" { require x.y = "a" }',
-        'gate a "t" { require f(x) = 1 }',
+        'gate a "t" { let y = x = 1 }',
+        'gate a "t" when x = 1 { }',
+        "let y = x = 1",
+        'gate a "t" { require f(x = 1) }',
+        'gate a "t" { require every t in ts where t.x = 1: t }',
     ]),
     "missing `:` before the quantifier's condition": ("PL100", "write `every x in xs: condition`", [
         'gate a "t" { require every t in ts t.done }',
         'gate a "t" { require no t in x.y t.done }',
         'gate a "t" { require some t in f(x) t }',
+        'gate a "t" { require some t in [x] t }',
+        'gate a "t" { require some t in "x" t }',
+        'gate a "t" { require every t in ts where t.x t }',
     ]),
     "missing `in` after the quantifier's variable": ("PL100", "write `every x in xs: condition`", [
         'gate a "t" { require every t ts: t }',
@@ -40,25 +51,33 @@ LABELLED_MISTAKES = {
     ]),
     "a gate needs a name before its title": ("PL100", 'write `gate my-gate "Title" { … }`', [
         'gate "t" { }',
-        'stage s { gate "t" { } }',
     ]),
     "gate names cannot contain spaces; put the title in quotes": ("PL100", 'write `gate my-gate "My gate" { … }`', [
         'gate a b { }',
         'gate a b "t" { }',
-        'stage s { gate a b { } }',
     ]),
     "`stage` must be inside a lifecycle": ("PL100", "write `lifecycle name in dirs(\"…\") { stage … }`", [
         "stage s { }",
+        'gate a "t" { }\nstage s { }',
     ]),
-    "`claims` must be inside a lifecycle": ("PL100", None, [
+    "`claims` must be inside a lifecycle": ("PL100", "write `lifecycle name in dirs(\"…\") { claims … }`", [
         "claims x",
-        "stage s { claims x }",
+        'gate a "t" { }\nclaims x',
     ]),
-    "missing value after the operator": ("PL100", None, [
+    "missing value after the operator": ("PL100", "finish the expression (`count(xs) >= 1`) or remove the operator", [
         'gate a "t" { require x == }',
         'gate a "t" { require x and }',
-        'gate a "t" { require x > }',
+        'gate a "t" { require x or }',
+        'gate a "t" { require not }',
+        'gate a "t" { require - }',
+        'gate a "t" { require x + }',
+        'gate a "t" { require x * }',
+        'gate a "t" { require x in }',
+        'gate a "t" { require x not in }',
         'gate a "t" { require x contains }',
+        'gate a "t" { require x contains all }',
+        'gate a "t" { require x contains any }',
+        'gate a "t" { require x matches }',
     ]),
     "the file ends inside a block: a `}` is missing": ("PL104", "every `{` needs its `}`", [
         'gate a "t" {',
@@ -73,13 +92,12 @@ LABELLED_MISTAKES = {
     ]),
 }
 
-CHARACTER_HINTS = {
+CHARACTER_HINTS = {  # `=` is never here: the lexer knows it, so it arrives as a token
     "&": "write `and` instead of `&&`",
     "|": "write `or` instead of `||`",
     "!": "write `not` instead of `!` (and `!=` to compare)",
     "'": 'strings use double quotes: "text"',
     ";": "statements end at the end of the line; no `;` is needed",
-    "=": "use `==` to compare",
 }
 
 
@@ -98,10 +116,12 @@ KEYWORD_LABELS = {
 def _label(exc) -> str | None:
     """The label whose example fails like `exc`, or None.
 
-    Lark's `match_examples` compares the whole parser stack, so a mistake taught at the
-    top of a file would not be recognised inside a lifecycle's stage. Here the other
-    labels compare only the LALR state the parser is in; an example failing on the same
-    token wins over one that merely fails in the same state.
+    An example fails like `exc` when the parser is left in the same LALR state and would
+    accept the same tokens next. Unlike Lark's `match_examples`, the depth of the parser's
+    stack is not compared, so a mistake taught at the top of a file is also recognised
+    inside a lifecycle's stage; the accepted tokens keep apart the states that are shared
+    by every context (such as "just read a name"). An example failing on the same token
+    wins over one that merely fails in the same state.
     """
     from lark.exceptions import UnexpectedInput
 
@@ -111,6 +131,7 @@ def _label(exc) -> str | None:
     if state is None:
         return None
     token = getattr(exc, "token", None)
+    accepts = _accepts(exc)
     candidate = None
     for label, (_, _, examples) in LABELLED_MISTAKES.items():
         for example in examples:
@@ -123,9 +144,9 @@ def _label(exc) -> str | None:
                 continue
             same_token = token is not None and getattr(other, "token", None) == token
             if label in KEYWORD_LABELS:
-                if same_token and _accepts(other) <= _accepts(exc):
+                if same_token and _accepts(other) <= accepts:
                     return label
-            elif other.state.position == state.position:
+            elif other.state.position == state.position and _accepts(other) == accepts:
                 if same_token:
                     return label
                 candidate = candidate or label
@@ -167,10 +188,15 @@ def syntax_diagnostic(exc, source: str, path: str) -> Diagnostic:
         char = source[exc.pos_in_stream] if exc.pos_in_stream < len(source) else ""
         if char == '"':
             return Diagnostic("PL101", "unterminated string", span, "close it with `\"` on the same line")
-        if char == "/":
-            return Diagnostic("PL102", "unexpected `/`", span, "a regex literal reads `/pattern/`; it cannot be empty")
         hint = CHARACTER_HINTS.get(char)
         return Diagnostic("PL102", f"unexpected character `{char}`", span, hint)
+    if getattr(token, "value", None) == "/" and "REGEX" in _accepts(exc):  # not a regex, so a division
+        return Diagnostic("PL102", "unexpected `/`", span,
+                          "a regex literal reads `/pattern/`: not empty, and not starting with a space or `*`")
+
+    typo = _misspelt_keyword(exc, token)
+    if typo:
+        return Diagnostic("PL100", f"unexpected `{token}`", span, f"did you mean `{typo}`?")
 
     try:
         label = _label(exc)
@@ -194,12 +220,32 @@ def syntax_diagnostic(exc, source: str, path: str) -> Diagnostic:
     return Diagnostic("PL100", message, span, _expected_help(exc))
 
 
+def _misspelt_keyword(exc, token) -> str | None:
+    """The keyword accepted here that the unexpected name is a typo of (`requre`), or None."""
+    import difflib
+
+    from .parse import parser
+
+    if getattr(token, "type", None) not in ("NAME", "DECL_NAME"):
+        return None
+    keywords = []
+    for name in _accepts(exc):
+        try:
+            pattern = parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and pattern.value.isalpha():
+            keywords.append(pattern.value)
+    close = difflib.get_close_matches(str(token), sorted(keywords), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def _expected_help(exc) -> str | None:
-    names = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+    names = _accepts(exc) or set(getattr(exc, "allowed", None) or ())
     if not names:
         return None
-    pretty = [TERMINAL_NAMES.get(n, f"`{n.lower()}`") for n in names if not n.startswith("__")]
-    pretty = sorted(set(pretty))
+    pretty = {TERMINAL_NAMES.get(n, f"`{n.lower()}`") for n in names if not n.startswith("__")}
+    pretty = sorted(pretty, key=lambda p: (p.startswith("`"), p))  # "a name", "a string" first
     shown = ", ".join(pretty[:8]) + (f" ({len(pretty) - 8} more)" if len(pretty) > 8 else "")
     return f"expected one of: {shown}"
 

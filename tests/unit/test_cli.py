@@ -107,7 +107,7 @@ def test_inspect_prints_loader_view(tmp_path, capsys):
     make_repo(tmp_path, {"a.txt": "one\ntwo\n"})
     assert main(["inspect", "lines", "a.txt", "--root", str(tmp_path)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data[1] == {"@": "a.txt:2", "text": "two", "number": 2, "in_code": False}
+    assert data[1] == {"@": "a.txt:2", "text": "two", "number": 2, "in_code": False, "in_comment": False}
 
 
 def test_inspect_missing_file_says_so(tmp_path, capsys):

@@ -1,0 +1,354 @@
+"""tasks(path): a Spec Kit task list (`tasks.md`) as tasks with ids, status, markers, paths and phases.
+
+`every t in tasks` walks `tasks.items`. Fields of `Tasks`:
+
+- `items`: every task in document order; `done` and `open`: the checked and unchecked ones.
+- `phases`: the `##` headings that hold tasks or whose title starts with `Phase`
+  (`title`, `number`, `line`, `items`).
+- `path`: the file.
+
+Each `Task` is located at its line and has:
+
+- `id` (`T001`), `number` (1), `done`, `mark` (the character in the box, or empty).
+- `position` (1 for the file's first task, 2 for the next, …); `previous_id`, the id of the
+  task before it (null for the first); `expected_number`, that task's number plus one (1 for
+  the first), and `expected_id`, it written as wide as the id's digits (`005`): together
+  they say where numbering skips or goes back.
+- `parallel`: marked `[P]`; `story`: the `[US1]` label, or null.
+- `title`: the description without the box, id, markers and bold; `text`: the raw line.
+- `paths`: the file paths it names: backticked paths, and bare words that end in a file
+  extension (`src/models/user.py`, `package.json`) or a `/` (`docs/`). Not URLs, not routes
+  or absolute paths starting with `/`, not npm scopes like `@types/node`, not `Node.js`.
+- `depends_on`: ids after "depends on", "after", "requires", "blocked by" or "needs";
+  ranges such as `T001-T003` are expanded.
+- `phase`, `phase_number`: the enclosing `##` heading and its number (`## Phase 3.2: …`
+  gives 3.2; null without a number), or empty and null outside any `##` heading.
+
+A task is a list item whose text starts with its id, in any of the forms both template
+generations and real repositories write: `- [ ] T001 Title`, `- [x] T003 [P] [US1] Title`,
+`- [X] **T001** [P] Title`, `- [x] **T002 [P]** Title`, markers in any order. A heading
+`### T001: Title` (or `### T001 - Title`) is a task too; it counts as done only when its
+heading carries a checked box or ✅, or when one of the first three non-blank lines under it
+is a checked box, a ✅ or a "Status: Complete/Done" line, and none of those is an unchecked
+box. Plain list items `- T001 Title` count only in files that use no boxes or task headings at
+all, once per id. Text in code blocks and HTML comments never counts.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from ..signature import loader
+from ..types import BOOL, NUMBER, PATH, STR, List, record
+from ..values import Loc, LStr, Record
+from .markdown import gc_paused, load_markdown, parse_markdown
+
+TASK = record("Task", "A task of a Spec Kit task list.", {
+    "id": (STR, "the task id, `T001`"),
+    "number": (NUMBER, "the id's number, 1 for `T001`"),
+    "done": (BOOL, "its box is checked (`x` or `X`)"),
+    "mark": (STR, "the character in its box, or empty"),
+    "parallel": (BOOL, "marked `[P]`"),
+    "story": (STR, "its user story label (`US1`), or null"),
+    "title": (STR, "the description, without id, markers and bold"),
+    "text": (STR, "the whole line as written"),
+    "paths": (List(STR), "file paths the task names"),
+    "depends_on": (List(STR), "ids of the tasks it waits for"),
+    "phase": (STR, "title of the enclosing `##` heading, or empty"),
+    "phase_number": (NUMBER, "the phase's number (`3.2` for Phase 3.2), or null"),
+    "position": (NUMBER, "1 for the first task in the file, 2 for the next, …"),
+    "previous_id": (STR, "id of the task before it in the file, or null for the first"),
+    "expected_number": (NUMBER, "the previous task's number plus one, or 1 for the first"),
+    "expected_id": (STR, "expected_number as wide as the id's digits: `005`"),
+    "line": (NUMBER, "line number"),
+})
+PHASE = record("Phase", "A `##` section of a task list.", {
+    "title": (STR, "the heading's title"),
+    "number": (NUMBER, "the number after `Phase`, or null"),
+    "line": (NUMBER, "line number of the heading"),
+    "items": (List(TASK), "the tasks in it"),
+})
+TASKS = record("Tasks", "A Spec Kit task list; walking it walks its items.", {
+    "items": (List(TASK), "every task, in document order"),
+    "done": (List(TASK), "the checked tasks"),
+    "open": (List(TASK), "the unchecked tasks"),
+    "phases": (List(PHASE), "the `##` sections"),
+    "path": (PATH, "the file"),
+}, iterates="items")
+
+
+@loader("tasks", args={"path": STR}, returns=TASKS,
+        doc="A Spec Kit task list: each task's id, status, [P] and [US] markers, title, paths and phase.")
+def load_tasks(repo, path):
+    relpath = repo.normalize(path)
+    return repo.memo(("tasks", relpath), lambda: tasks_from_markdown(load_markdown(repo, relpath)))
+
+
+def parse_tasks(text: str, relpath: str) -> Record:
+    """The `Tasks` record of `text`, as if read from `relpath` (pure; no file access)."""
+    return tasks_from_markdown(parse_markdown(text, relpath))
+
+
+# -- one task's text ---------------------------------------------------------------------
+
+# What may precede the title, in any order: bold marks, the id, `[P]`, `[US1]`, and a
+# separator right after the id (`T001: Title`, `T001 - Title`).
+_HEAD_TOKEN = re.compile(
+    r"[ \t]*(?:(?P<bold>\*\*|__)|\[(?P<parallel>P)\]|\[(?P<story>US\d+)\]"
+    r"|(?P<id>T(?P<number>\d+)[a-z]?)(?![\w-])|(?P<separator>[:.–—-])(?=\s|$))")
+_BOLD_OUTSIDE_CODE = re.compile(r"(`[^`]*`)|\*\*")
+_TRAILING_MARKER = re.compile(r"\s*\[(?:(P)|(US\d+))\]\s*$")
+_HEADING_BOX = re.compile(r"^\[[ xX]\]\s*")
+_TASK_ID = re.compile(r"\bT(\d+)([a-z]?)\b")
+_ID_DIGITS = re.compile(r"T(\d+)")
+_ID_OR_RANGE = r"T\d+[a-z]?(?:\s*(?:[-–]|to|through)\s*T\d+)?"
+_DEPENDENCY = re.compile(
+    r"\b(?:depends?\s+(?:up)?on|dependent\s+on|after|requires?|blocked\s+by|needs?)\s*:?\s*"
+    rf"({_ID_OR_RANGE}(?:\s*(?:,|and|&|/|\+)\s*{_ID_OR_RANGE})*)", re.I)
+_ID_RANGE = re.compile(r"T(\d+)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d+)(?![a-z]))?", re.I)
+MAX_RANGE = 500  # `T001-T999` in prose should not become a thousand dependencies
+
+
+class _Head:
+    """The id and markers at the start of a task's text, and where its title begins."""
+
+    __slots__ = ("id", "number", "parallel", "story", "title_start")
+
+    def __init__(self):
+        self.id = None
+        self.number = None
+        self.parallel = False
+        self.story = None
+        self.title_start = 0
+
+
+def _read_head(text: str):
+    """The `_Head` of `text`, or None when no task id opens it."""
+    head = _Head()
+    pos = 0
+    while True:
+        m = _HEAD_TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        if m.group("id"):
+            if head.id is not None:
+                break  # a second id belongs to the title ("T001 T002 …" is not two markers)
+            head.id, head.number = m.group("id"), int(m.group("number"))
+        elif m.group("separator") and head.id is None:
+            return None
+        elif m.group("parallel"):
+            head.parallel = True
+        elif m.group("story"):
+            head.story = m.group("story")
+        pos = m.end()
+    if head.id is None:
+        return None
+    head.title_start = pos
+    return head
+
+
+def _title(text: str, head: _Head) -> str:
+    """The title after the head, bold marks removed; trailing `[P]`/`[US1]` are read into `head`."""
+    title = _BOLD_OUTSIDE_CODE.sub(lambda m: m.group(1) or "", text[head.title_start:]).strip()
+    while True:
+        m = _TRAILING_MARKER.search(title)
+        if m is None:
+            break
+        if m.group(1):
+            head.parallel = True
+        elif head.story is None:
+            head.story = m.group(2)
+        title = title[:m.start()]
+    return title.rstrip(":").strip()
+
+
+# -- paths a task names ------------------------------------------------------------------
+
+_EXTENSIONS = frozenset("""
+    py pyi ipynb ts tsx js jsx mjs cjs vue svelte md mdx rst txt json jsonc jsonl yaml yml toml ini cfg
+    conf lock sql sh bash zsh ps1 go rs java kt kts swift m mm rb php c h cc cpp hpp cs fs scala dart lua
+    r ex exs erl hs clj html htm css scss sass less xml xsd svg png jpg jpeg gif webp ico pdf csv tsv
+    graphql gql proto tf hcl gradle properties plist xcconfig storyboard xib csproj sln sqlite db env
+    dockerfile mod sum
+""".split())
+_SPAN_OR_WORD = re.compile(r"`([^`]+)`|[^\s`]+")
+_INLINE_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
+_WORD_CHARACTER = re.compile(r"\w")
+_NOT_IN_PATHS = re.compile(r"[,{}=<>()|\\]")
+_DOTFILE = re.compile(r"\.[a-z0-9][\w.-]*$")
+_FRAMEWORK_NAME = re.compile(r"[A-Z][a-z]+\.js$")  # Node.js, Next.js: names, not files
+_LEADING_PUNCTUATION = "([{<\"'*"
+_TRAILING_PUNCTUATION = ".,;:!?)]}>\"'*"
+
+
+def _has_extension(name: str) -> bool:
+    stem, dot, ext = name.rpartition(".")
+    return bool(dot) and ext.lower() in _EXTENSIONS and _WORD_CHARACTER.search(stem) is not None
+
+
+def _is_path(token: str, backticked: bool) -> bool:
+    if not token or "://" in token or token[0] in "/@~$#-" or _NOT_IN_PATHS.search(token):
+        return False
+    if "/" in token:
+        if backticked:
+            return _WORD_CHARACTER.search(token) is not None
+        return token.endswith("/") or _has_extension(token.rsplit("/", 1)[1])
+    if _has_extension(token):
+        return backticked or not _FRAMEWORK_NAME.match(token)
+    return bool(_DOTFILE.match(token)) and token[1:].lower() not in _EXTENSIONS
+
+
+def task_paths(text: str) -> list:
+    """The file paths named in a task's text, in order, once each."""
+    found = []
+    for m in _SPAN_OR_WORD.finditer(_INLINE_LINK.sub(r" \1 ", text)):
+        if m.group(1) is not None:
+            span = m.group(1).strip()
+            if " " not in span and _is_path(span, backticked=True):
+                found.append(span)
+        elif "/" in m.group() or "." in m.group():
+            word = m.group().lstrip(_LEADING_PUNCTUATION).rstrip(_TRAILING_PUNCTUATION)
+            if _is_path(word, backticked=False):
+                found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def task_dependencies(text: str, own_id: str) -> list:
+    """Ids after "depends on", "after", … with ranges expanded, in order, once each."""
+    ids = []
+    for m in _DEPENDENCY.finditer(text):
+        for r in _ID_RANGE.finditer(m.group(1)):
+            first, suffix, last = r.group(1), r.group(2), r.group(3)
+            if last is None or suffix:
+                ids.append(f"T{first}{suffix}")
+                continue
+            low, high = int(first), int(last)
+            if high < low or high - low > MAX_RANGE:
+                ids.extend((f"T{first}", f"T{last}"))
+                continue
+            width = len(first)
+            ids.extend(f"T{k:0{width}d}" for k in range(low, high + 1))
+    return [task_id for task_id in dict.fromkeys(ids) if task_id != own_id]
+
+
+# -- the list ----------------------------------------------------------------------------
+
+_PHASE_NUMBER = re.compile(r"phase\s+(\d+(?:\.\d+)?)\b", re.I)
+_STATUS_DONE = re.compile(r"\bstatus\W{0,6}(?:✅|complete[d]?\b|done\b|finished\b)", re.I)
+_BOX = re.compile(r"\[([ xX])\]")
+_UNCHECKED = re.compile(r"\[ \]")
+_CHECKED = re.compile(r"\[[xX]\]")
+_PLAIN_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)")
+_NOT_A_TITLE = tuple("→-–—,;&/")
+STATUS_LINES = 3  # how far under a task heading its status may be written
+
+
+def _phase_number(title: str):
+    m = _PHASE_NUMBER.match(title)
+    if m is None:
+        return None
+    value = m.group(1)
+    return float(value) if "." in value else int(value)
+
+
+def _heading_done(heading: Record, raw_line: str):
+    """(done, mark) for a task written as a heading (see the module doc)."""
+    box = _BOX.search(raw_line)
+    if box:
+        return box.group(1) != " ", box.group(1)
+    if "✅" in raw_line:
+        return True, ""
+    first_lines = [line["text"] for line in heading["lines"] if line["text"].strip()][:STATUS_LINES]
+    if any(_UNCHECKED.search(text) for text in first_lines):
+        return False, ""
+    if any(_CHECKED.search(text) or "✅" in text or _STATUS_DONE.search(text) for text in first_lines):
+        return True, ""
+    return False, ""
+
+
+def _task(path: str, line: Record, head: _Head, body: str, body_column: int | None,
+          done: bool, mark: str) -> dict:
+    """A task's fields but its phase, from the text after its box (`body`)."""
+    number = line["number"]
+    loc = Loc(path, number)
+    title = _title(body, head)
+    title_column = body_column + body.index(title) if body_column is not None and title in body else None
+    return {
+        "id": LStr(head.id, loc), "number": head.number, "done": done, "mark": LStr(mark, loc),
+        "parallel": head.parallel, "story": LStr(head.story, loc) if head.story else None,
+        "title": LStr(title, Loc(path, number, title_column)), "text": line["text"],
+        "paths": [LStr(p, loc) for p in task_paths(body)],
+        "depends_on": [LStr(d, loc) for d in task_dependencies(body, head.id)],
+        "line": number,
+    }
+
+
+def tasks_from_markdown(doc: Record) -> Record:
+    """The `Tasks` record of a parsed Markdown file."""
+    with gc_paused():
+        return _tasks(doc)
+
+
+def _tasks(doc: Record) -> Record:
+    path = str(doc["path"])
+    lines = doc["lines"]
+    found = []  # the fields of each task, but its phase and its place in the file
+
+    for box in doc["checkboxes"]:
+        head = _read_head(box["text"])
+        if head:
+            line = lines[box["line"] - 1]
+            found.append(_task(path, line, head, str(box["text"]), box["text"].loc.column,
+                               box["checked"], str(box["mark"])))
+
+    task_headings = set()
+    for heading in doc["headings"]:
+        text = _HEADING_BOX.sub("", heading["text"]).replace("✅", "").rstrip()
+        head = _read_head(text)
+        if head:
+            line = lines[heading["line"] - 1]
+            done, mark = _heading_done(heading, str(line["text"]))
+            found.append(_task(path, line, head, text, None, done, mark))
+            task_headings.add(heading["line"])
+
+    if not found:  # plain `- T001 Title` items, in files that write no boxes
+        seen = set()
+        for line in lines:
+            if line["in_code"] or line["in_comment"]:
+                continue
+            m = _PLAIN_ITEM.match(line["text"])
+            head = _read_head(m.group(1)) if m else None
+            if head is None or head.id in seen:
+                continue
+            rest = m.group(1)[head.title_start:].lstrip()
+            if not rest or rest.startswith(_NOT_A_TITLE) or _TASK_ID.match(rest):
+                continue  # "- T001 → T002" is a dependency note, not a task
+            seen.add(head.id)
+            found.append(_task(path, line, head, m.group(1), m.start(1) + 1, False, ""))
+
+    found.sort(key=lambda task: task["line"])
+    sections = [h for h in doc["headings"] if h["level"] == 2 and h["line"] not in task_headings]
+    section_lines = [h["line"] for h in sections]
+    numbers = [_phase_number(h["text"]) for h in sections]
+    members = [[] for _ in sections]
+    items = []
+    previous = None
+    for position, fields in enumerate(found, 1):
+        expected = previous["number"] + 1 if previous else 1
+        width = len(_ID_DIGITS.match(fields["id"]).group(1))
+        fields.update(position=position, previous_id=previous["id"] if previous else None,
+                      expected_number=expected, expected_id=LStr(f"{expected:0{width}d}", fields["id"].loc))
+        previous = fields
+        k = bisect_right(section_lines, fields["line"]) - 1
+        fields["phase"] = sections[k]["text"] if k >= 0 else ""
+        fields["phase_number"] = numbers[k] if k >= 0 else None
+        task = Record("Task", Loc(path, fields["line"]), **fields)
+        items.append(task)
+        if k >= 0:
+            members[k].append(task)
+
+    phases = [Record("Phase", h.loc, title=h["text"], number=number, line=h["line"], items=tasks)
+              for h, number, tasks in zip(sections, numbers, members)
+              if tasks or h["text"].lower().startswith("phase")]
+    return Record("Tasks", Loc(path), items=items, done=[t for t in items if t["done"]],
+                  open=[t for t in items if not t["done"]], phases=phases, path=doc["path"])

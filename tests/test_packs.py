@@ -1,0 +1,99 @@
+"""The built-in packs' case folders: `rules/<pack>/tests/<case>/{repo/, expected.yaml}`.
+
+One test per case, with the id `<pack>/<case>`, so `pytest -k speckit` runs one pack's
+cases and `pytest -k speckit/fully-released` runs one case. The format of expected.yaml
+is documented in policylint/packtest.py; `policylint test rules/<pack>` runs the same cases.
+
+A second test holds the packs to their own standard: every gate of every built-in pack
+must be seen both passing and failing in at least one of the pack's cases, so a gate
+nobody has watched fail (or pass) cannot ship.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from policylint.packtest import discover, run_case
+
+RULES = Path(__file__).resolve().parents[1] / "rules"
+
+
+def _pack_dirs() -> list:
+    """Every built-in pack folder: `rules/<name>/` holding `<name>.policy`."""
+    if not RULES.is_dir():
+        return []
+    return [d for d in sorted(RULES.iterdir()) if (d / f"{d.name}.policy").is_file()]
+
+
+def _cases() -> list:
+    return [case for pack_dir in _pack_dirs() for case in discover(pack_dir)]
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_pack_case(case):
+    outcome = run_case(case, use_cache=False)
+    if not outcome.ok:
+        pytest.fail(f"{case.id}: {case.expected.get('note', '')}\n" + "\n".join(outcome.mismatches),
+                    pytrace=False)
+
+
+# -- gate coverage --------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def _load(pack_dir: Path):
+    from policylint.packs import PackLoader
+
+    return PackLoader(use_cache=False).load(str(pack_dir / f"{pack_dir.name}.policy"))
+
+
+def _gate_ids(pack) -> list:
+    """`pack.gate` for repository-wide gates, `pack.stage.gate` for a lifecycle's gates."""
+    from policylint.syntax import ast
+
+    ids = []
+    for item in pack.ast.items:
+        if isinstance(item, ast.Gate):
+            ids.append(f"{pack.name}.{item.name}")
+        elif isinstance(item, ast.Lifecycle):
+            for stage in item.stages:
+                ids.extend(f"{pack.name}.{stage.name}.{gate.name}"
+                           for gate in stage.body if isinstance(gate, ast.Gate))
+    return ids
+
+
+def _statuses(pack_dir: Path) -> dict:
+    """gate id -> {status: [case ids]} over every case of the pack, as the engine reports them."""
+    from policylint.evaluate import Engine
+    from policylint.repo import Repo
+
+    pack = _load(pack_dir)
+    seen: dict = {}
+    for case in discover(pack_dir):
+        run = Engine(Repo(case.folder / "repo")).run([pack])
+        for result in run.results:
+            seen.setdefault(result.gate, {}).setdefault(result.status, []).append(case.id)
+    return seen
+
+
+PACK_DIRS = _pack_dirs()
+
+
+@pytest.mark.parametrize("pack_dir", PACK_DIRS, ids=[d.name for d in PACK_DIRS])
+def test_every_gate_is_shown_passing_and_failing(pack_dir):
+    gates = _gate_ids(_load(pack_dir))
+    assert gates, f"{pack_dir.name}: the pack declares no gate"
+    seen = _statuses(pack_dir)
+    missing = []
+    for gate in gates:
+        lacks = [status for status in ("pass", "fail") if status not in seen.get(gate, {})]
+        if lacks:
+            found = ", ".join(sorted(seen.get(gate, {}))) or "no result at all"
+            missing.append(f"{gate}: never {' nor '.join(lacks)} in rules/{pack_dir.name}/tests/ (seen: {found})")
+    if missing:
+        pytest.fail(f"{len(missing)} of {len(gates)} gates of `{pack_dir.name}` lack a passing or a failing case:\n"
+                    + "\n".join(missing), pytrace=False)
