@@ -155,6 +155,7 @@ def _call(node: ast.Call):
     args = [compile_expr(a) for a in node.args]
     name = node.func
     short = name.rpartition(".")[2]
+    resolved = []  # the built-in, looked up on first call
 
     def run(env):
         runtime = env.runtime
@@ -164,7 +165,9 @@ def _call(node: ast.Call):
             kind, params, body, home = entry
             parent = home if home is not None else env.enclosing(kind)
             return body(Env(parent, "local", runtime, dict(zip(params, values))))
-        fn = _builtin(name)
+        if not resolved:
+            resolved.append(_builtin(name))
+        fn = resolved[0]
         if fn.signature.needs_repo:
             return fn(runtime.repo, *values)
         return fn(*values)

@@ -93,7 +93,7 @@ class Explainer:
                     return Loc(inner.path, None)
         if isinstance(node, (ast.Field, ast.Index)):
             return self.locate(node.obj, env)
-        if isinstance(node, ast.Binary) and node.op not in ("and", "or"):
+        if isinstance(node, ast.Binary):
             return self.locate(node.left, env) or self.locate(node.right, env)
         if isinstance(node, ast.Call) and node.args:
             try:

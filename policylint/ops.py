@@ -131,7 +131,7 @@ def _is_number(value) -> bool:
 def field(value, name: str):
     if isinstance(value, Record):
         if name in value.fields:
-            return value.fields[name]
+            return value.get(name)
         raise EvaluationError(f"{value.type} has no field `{name}`")
     if isinstance(value, dict):
         return value.get(name)
@@ -154,7 +154,7 @@ def field(value, name: str):
 
 def index(value, key):
     if isinstance(value, Record):
-        return value.fields.get(str(key))
+        return value.get(str(key))
     if isinstance(value, dict):
         return value.get(str(key) if not isinstance(key, (int, float)) else key)
     if isinstance(value, (list, str)):

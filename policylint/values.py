@@ -45,6 +45,15 @@ class PathValue(LStr):
         return PathValue(posixpath.normpath(posixpath.join(self, str(other))), Loc(posixpath.join(self, str(other))))
 
 
+class Lazy:
+    """A field computed on first read (front matter needs YAML; most runs never ask for it)."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute):
+        self.compute = compute
+
+
 class Record:
     """A loader's typed view: a type name, fields and a location."""
 
@@ -56,10 +65,15 @@ class Record:
         self.fields = fields
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self.fields.get(name, default)
+        value = self.fields.get(name, default)
+        if type(value) is Lazy:
+            value = self.fields[name] = value.compute()
+        return value
 
     def __getitem__(self, name: str) -> Any:
-        return self.fields[name]
+        if name not in self.fields:
+            raise KeyError(name)
+        return self.get(name)
 
     def __repr__(self) -> str:
         return f"{self.type}({', '.join(f'{k}={v!r}' for k, v in self.fields.items())})"
@@ -82,8 +96,8 @@ def to_plain(value: Any) -> Any:
         out = {}
         if value.loc is not None:
             out["@"] = str(value.loc)
-        for key, item in value.fields.items():
-            out[key] = to_plain(item)
+        for key in value.fields:
+            out[key] = to_plain(value.get(key))
         return out
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]

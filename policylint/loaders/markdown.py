@@ -41,6 +41,7 @@ import gc
 import re
 from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
+from functools import partial
 from itertools import accumulate, count
 from operator import add
 
@@ -48,7 +49,7 @@ from .files import LINE
 from ..errors import ArtifactError
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Loc, LStr, PathValue, Record
+from ..values import Lazy, Loc, LStr, PathValue, Record
 
 # -- record types ------------------------------------------------------------------------
 
@@ -894,7 +895,8 @@ def _parse(text: str, path: str) -> Record:
         "tables": tables,
         "links": _links(lines, text, starts, scan.hidden, path),
         "code_blocks": code_blocks,
-        "front_matter": _front_matter(lines, scan.front_matter_end, path),
+        "front_matter": (Lazy(partial(_front_matter, lines, scan.front_matter_end, path))
+                         if scan.front_matter_end >= 0 else None),
         "meta": _meta(lines, text, starts, scan.hidden, path),
     })
 
