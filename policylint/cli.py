@@ -214,7 +214,8 @@ def cmd_status(args) -> int:
         for r in s.lacks:
             first = r.evidence[0] if r.evidence else None
             where = f"{first.path}:{first.line}  " if first and first.line else (f"{first.path}  " if first else "")
-            print(f"{'':<{width}}    {r.gate}  {where}{first.message if first else r.message}")
+            more = f"  (+{len(r.evidence) - 1} more)" if len(r.evidence) > 1 else ""
+            print(f"{'':<{width}}    {r.gate}  {where}{first.message if first else r.message}{more}")
     return EXIT_OK
 
 

@@ -148,3 +148,13 @@ def test_warm_run_does_not_import_lark(tmp_path):
             "print('lark' in sys.modules)")
     assert _python(code, env).strip() == "True"  # cold: parses
     assert _python(code, env).strip() == "False"  # warm: from the cache
+
+
+def test_json_report_matches_its_published_schema(capsys):
+    import jsonschema
+
+    schema = json.loads((ROOT / "policylint" / "schemas" / "report-1.schema.json").read_text(encoding="utf-8"))
+    main(["check", "--root", str(ROOT / "fixtures" / "speckit-demo"), "-f", "json"])
+    report = json.loads(capsys.readouterr().out)
+    jsonschema.validate(report, schema)
+    assert report["summary"]["fail"] > 0 and report["subjects"]
