@@ -19,6 +19,7 @@ class UsageError(Exception):
 
 def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
     p.add_argument("--root", default=".", metavar="DIR", help="repository root (default: current directory)")
+    p.add_argument("--base", metavar="REV", help="what a pull request merges into (git facts are taken since its merge-base)")
     if packs:
         p.add_argument("--pack", action="append", default=[], metavar="NAME|PATH",
                        help="a built-in or installed pack name, or a pack folder/.policy file (repeatable)")
@@ -124,7 +125,7 @@ def _root(args):
         raise UsageError(f"--root `{args.root}` is not a folder")
     from .repo import Repo
 
-    return Repo(args.root)
+    return Repo(args.root, base=getattr(args, "base", None))
 
 
 def _format(args, allowed=None):
@@ -339,7 +340,7 @@ def cmd_inspect(args) -> int:
     except ArtifactError as exc:
         where = f"{exc.path}:{exc.line}" if exc.line else exc.path
         print(f"policylint: error[{exc.code}] {where}: {exc.message}", file=sys.stderr)
-        return EXIT_FAIL
+        return EXIT_USAGE
     json.dump(to_plain(value), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     for notice in sorted(repo.notices.values(), key=lambda n: n.sort_key()):

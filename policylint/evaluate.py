@@ -118,6 +118,7 @@ class Engine:
         tree = pack.ast
         compile_tree(tree)
         env = Env(None, "global", self.runtime)
+        bind_value_loaders(env, self.repo)
         self.globals[pack.name] = env
         overrides = self.params.get(pack.name, {})
         for item in tree.items:
@@ -275,6 +276,14 @@ class Engine:
             result.status = "error"
             result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
         return result
+
+
+def bind_value_loaders(env: Env, repo) -> None:
+    """Loaders used as names (`git`) are computed on first use, once per run."""
+    from . import loaders
+
+    for name in loaders.VALUE_LOADERS:
+        env.lazy[name] = lambda _env, name=name: loaders.get(name)(repo)
 
 
 def match_stage(text: str, names: list) -> str | None:

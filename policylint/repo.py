@@ -33,8 +33,9 @@ class Notice:
 
 
 class Repo:
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, base: str | None = None):
         self.root = Path(root)
+        self.base = base  # --base REV: what a pull request merges into
         self.real_root = Path(os.path.realpath(self.root))
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}

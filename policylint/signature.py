@@ -19,6 +19,7 @@ class Signature:
     needs_repo: bool = False  # loaders get the Repo as their first argument
     optional: int = 0  # how many trailing params may be left out
     variadic: bool = False  # the last param repeats
+    value: bool = False  # a loader without arguments, used as a name: `git.branch`
     fields_doc: dict = field(default_factory=dict)
 
     @property
@@ -42,12 +43,12 @@ class Signature:
 
 
 def builtin(name: str, args: dict, returns: Type, doc: str = "", *, repo: bool = False,
-            optional: int = 0, variadic: bool = False):
-    """Attach a signature to a function; `repo=True` marks a loader."""
+            optional: int = 0, variadic: bool = False, value: bool = False):
+    """Attach a signature to a function; `repo=True` marks a loader, `value=True` one used as a name."""
 
     def wrap(fn):
         fn.signature = Signature(name, list(args.items()), returns, doc or (fn.__doc__ or "").strip(),
-                                 repo, optional, variadic)
+                                 repo, optional, variadic, value=value)
         return fn
 
     return wrap

@@ -95,6 +95,9 @@ class Checker:
     # -- declarations ------------------------------------------------------------------------
     def run(self) -> list:
         root = Scope()
+        for name, sig in self.sigs.items():
+            if sig.value:
+                root.vars[name] = sig.returns
         for name, node in self.imported.items():
             root.defs[name] = DefInfo(node, Scope(), self, imported=True)
         top = Scope(root)
@@ -175,7 +178,7 @@ class Checker:
         found = scope.lookup(node.id)
         if found is not None:
             return found
-        if node.id in self.sigs or scope.lookup_def(node.id):
+        if (node.id in self.sigs and not self.sigs[node.id].value) or scope.lookup_def(node.id):
             self.error("PL204", f"`{node.id}` is a function; call it", node.span, f"write `{node.id}(…)`")
             return ANY
         self.error("PL204", f"unknown name `{node.id}`", node.span,

@@ -19,6 +19,10 @@ LOADERS = {
 }
 
 
+# Loaders without arguments that a policy uses as a name (`git.branch`), not as a call.
+VALUE_LOADERS = ("git",)
+
+
 def get(name: str):
     """The loader's function (with `.signature` attached by `@loader`)."""
     module, attr = LOADERS[name].split(":")

@@ -111,7 +111,7 @@ def test_inspect_prints_loader_view(tmp_path, capsys):
 
 
 def test_inspect_missing_file_says_so(tmp_path, capsys):
-    assert main(["inspect", "text", "nope.md", "--root", str(tmp_path)]) == 1
+    assert main(["inspect", "text", "nope.md", "--root", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "policylint: error[PL401] nope.md: file not found\n"
 
 
