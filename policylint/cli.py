@@ -23,7 +23,39 @@ def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
     if packs:
         p.add_argument("--pack", action="append", default=[], metavar="NAME|PATH",
                        help="a built-in or installed pack name, or a pack folder/.policy file (repeatable)")
+        p.add_argument("--config", metavar="FILE",
+                       help="configuration file (default: .policylint.yaml, or [tool.policylint] in pyproject.toml, at the root)")
         p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+
+
+class _FormatAction(argparse.Action):
+    """`-f sarif -o r.sarif -f text`: each --output belongs to the --format before it."""
+
+    def __call__(self, parser, namespace, value, option_string=None):
+        outputs = getattr(namespace, "outputs", None) or []
+        if option_string in ("-f", "--format"):
+            outputs.append([value, None])
+        else:
+            if not outputs or outputs[-1][1] is not None:
+                outputs.append(["text", value])
+            else:
+                outputs[-1][1] = value
+        namespace.outputs = outputs
+
+
+def _outputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", "-f", action=_FormatAction, dest="outputs", metavar="FORMAT",
+                   help="output format (repeatable; default text): %(choices_hint)s" % {"choices_hint": FORMAT_NAMES})
+    p.add_argument("--output", "-o", action=_FormatAction, dest="outputs", metavar="FILE",
+                   help="write the preceding --format to FILE instead of standard output")
+    p.add_argument("--fail-on", choices=("error", "warning"), default=None,
+                   help="the lowest severity that fails the run (default: error, or `fail_on` in the config)")
+    p.add_argument("--exit-zero", action="store_true", help="report only: exit 0 even when gates fail")
+    p.add_argument("--baseline", metavar="FILE",
+                   help=f"known failures to tolerate (default: {'.policylint-baseline.json'} at the root when it exists)")
+
+
+FORMAT_NAMES = "text, json, sarif, junit, github, gitlab, markdown"
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
@@ -41,10 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("check", help="evaluate every gate and report failures (exit 1 when one blocks)")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="only subjects that hold these files, plus repository-wide gates (as pre-commit passes them)")
     _common(p)
     _selection(p)
-    p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default) or json")
+    _outputs(p)
     p.add_argument("--verbose", "-v", action="store_true", help="show passing and skipped gates too")
+
+    p = sub.add_parser("baseline", help="record today's failures so `check` blocks only on new ones")
+    _common(p)
+    _selection(p)
+    p.add_argument("--output", "-o", metavar="FILE", help="where to write it (default: .policylint-baseline.json at the root)")
 
     p = sub.add_parser("status", help="each subject's claimed and earned stage, and what it lacks for the next")
     _common(p)
@@ -128,22 +167,25 @@ def _root(args):
     return Repo(args.root, base=getattr(args, "base", None))
 
 
-def _format(args, allowed=None):
+def _format(name, allowed=None):
     from .reporters import FORMATS
 
     known = allowed or sorted(FORMATS)
-    if args.format not in known:
-        raise UsageError(f"unknown format `{args.format}`; known formats: {', '.join(known)}")
-    return args.format
+    if name not in known:
+        raise UsageError(f"unknown format `{name}`; known formats: {', '.join(known)}")
+    return name
 
 
-def load_packs(args, repo=None, *, detect: bool = True) -> list:
-    """The packs named by --pack; else the built-in packs whose layout the repository has."""
+def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
+    """--pack; else the config's packs; else the built-in packs whose layout the repository has."""
     from .packs import PackLoader, builtin_packs
 
     loader = PackLoader(use_cache=not args.no_cache)
     if args.pack:
         return [loader.load(spec) for spec in args.pack]
+    if config is not None and config.packs:
+        root = repo.root if repo is not None else None
+        return [loader.load(spec, root if _is_path(spec) else None) for spec in config.packs]
     packs = [loader.load(name) for name in builtin_packs()]
     if not detect:
         return packs
@@ -155,16 +197,115 @@ def load_packs(args, repo=None, *, detect: bool = True) -> list:
     return chosen
 
 
-def _run(args):
+def _is_path(spec: str) -> bool:
+    return "/" in spec or spec.endswith(".policy") or spec.startswith(".")
+
+
+def _config(args):
+    from .config import load_config
+
+    return load_config(_root_path(args), getattr(args, "config", None))
+
+
+def _root_path(args):
+    from pathlib import Path
+
+    if not os.path.isdir(args.root):
+        raise UsageError(f"--root `{args.root}` is not a folder")
+    return Path(args.root)
+
+
+def _scope(args, repo):
+    """Repository paths the run is limited to: the files given, or what changed since --base."""
+    files = getattr(args, "files", None) or []
+    if files:
+        root = os.path.realpath(args.root)
+        return {os.path.relpath(os.path.realpath(f), root).replace(os.sep, "/") for f in files}
+    if getattr(args, "base", None) and getattr(args, "command", "") == "check":
+        from . import loaders
+        from .errors import ArtifactError
+
+        try:
+            changed = loaders.get("git")(repo).get("changed_files")
+        except ArtifactError as exc:
+            raise UsageError(f"--base {args.base}: {exc.message}") from None
+        return {str(c.get("path")) for c in changed} | {str(c.get("old_path")) for c in changed if c.get("old_path")}
+    return None
+
+
+def _run(args, config=None):
     import gc
 
     from .evaluate import Engine, Selection
 
     gc.disable()  # a run keeps every loaded document alive: collecting only re-walks them
-
+    config = config if config is not None else _config(args)
     repo = _root(args)
-    packs = load_packs(args, repo)
-    return Engine(repo, Selection(args.select, args.ignore)).run(packs)
+    packs = load_packs(args, repo, config=config)
+    _check_params(config, packs)
+    selection = Selection(config.select + args.select, config.ignore + args.ignore)
+    engine = Engine(repo, selection, params=config.params, severity=config.severity, waivers=config.waivers,
+                    scope=_scope(args, repo))
+    run = engine.run(packs)
+    run.fail_on = getattr(args, "fail_on", None) or config.fail_on or "error"
+    return run
+
+
+def _check_params(config, packs) -> None:
+    """Every overridden param exists in its pack, with a value of the default's kind."""
+    from .diagnostics import Diagnostic, Span, did_you_mean
+    from .errors import PolicylintError
+    from .syntax import ast
+
+    by_name = {}
+    for pack in packs:
+        for p in [pack] + list(pack.uses):
+            by_name[p.name] = p
+    problems = []
+    for pack_name, overrides in config.params.items():
+        span = Span(config.path, config.line_of(f"/params/{pack_name}") or 1, 1)
+        pack = by_name.get(pack_name)
+        if pack is None:
+            problems.append(Diagnostic("PL305", f"`params.{pack_name}`: no pack `{pack_name}` in this run", span,
+                                       did_you_mean(pack_name, by_name, "packs")))
+            continue
+        declared = {i.name: i for i in pack.ast.items if isinstance(i, ast.Param)}
+        for name, value in overrides.items():
+            span = Span(config.path, config.line_of(f"/params/{pack_name}/{name}") or span.line, 1)
+            if name not in declared:
+                problems.append(Diagnostic("PL305", f"`params.{pack_name}.{name}`: pack `{pack_name}` has no param `{name}`",
+                                           span, did_you_mean(name, declared, "params")))
+                continue
+            expected = _param_kind(declared[name].default)
+            if expected and not _kind_ok(value, expected):
+                problems.append(Diagnostic("PL305", f"`params.{pack_name}.{name}`: expected {expected}, "
+                                                    f"found {type(value).__name__}", span))
+    if problems:
+        raise PolicylintError(problems)
+
+
+def _param_kind(default) -> str | None:
+    from .syntax import ast
+
+    if isinstance(default, ast.Literal):
+        return {"number": "a number", "percent": "a number", "string": "a string", "bool": "a boolean",
+                "date": "a date"}.get(default.kind)
+    if isinstance(default, ast.Template):
+        return "a string"
+    if isinstance(default, ast.ListLit):
+        return "a list"
+    if isinstance(default, ast.Regex):
+        return "a regex string"
+    return None
+
+
+def _kind_ok(value, expected: str) -> bool:
+    import datetime
+
+    return {"a number": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "a string": isinstance(value, str), "a regex string": isinstance(value, str),
+            "a boolean": isinstance(value, bool), "a list": isinstance(value, list),
+            "a date": isinstance(value, (datetime.date, str))}[expected]
 
 
 class Options:
@@ -182,17 +323,77 @@ def _color(stream) -> bool:
 
 # -- commands -----------------------------------------------------------------------------
 def cmd_check(args) -> int:
-    fmt = _format(args)
-    run = _run(args)
+    outputs = getattr(args, "outputs", None) or [["text", None]]
+    for fmt, _ in outputs:
+        _format(fmt)
+    config = _config(args)
+    run = _run(args, config)
+    _apply_baseline(args, config, run)
     from .reporters import get
 
-    options = Options(root_as_given=args.root, verbose=args.verbose, color=_color(sys.stdout))
-    get(fmt)(run, sys.stdout, options)
-    return run.exit_code()
+    for fmt, target in outputs:
+        if target is None:
+            options = Options(root_as_given=args.root, verbose=args.verbose, color=fmt == "text" and _color(sys.stdout))
+            get(fmt)(run, sys.stdout, options)
+            continue
+        options = Options(root_as_given=args.root, verbose=args.verbose, color=False)
+        try:
+            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+                get(fmt)(run, fh, options)
+        except OSError as exc:
+            raise UsageError(f"cannot write `{target}`: {exc.strerror}") from None
+    return EXIT_OK if args.exit_zero else run.exit_code()
+
+
+def _baseline_path(args, config, explicit=None):
+    from pathlib import Path
+
+    from .baseline import DEFAULT_NAME
+
+    if explicit:
+        return Path(explicit)
+    if config.baseline:
+        return Path(args.root) / config.baseline
+    return Path(args.root) / DEFAULT_NAME
+
+
+def _apply_baseline(args, config, run) -> None:
+    from . import baseline
+    from .config import Waiver
+    from .packs import display
+
+    path = _baseline_path(args, config, args.baseline)
+    if not path.is_file():
+        if args.baseline or config.baseline:
+            raise UsageError(f"baseline `{display(path)}` not found; write it with `policylint baseline`")
+        return
+    shown = display(path)
+    known = baseline.read(path, shown)
+    baseline.apply(run, known, shown, lambda r: Waiver(r.gate, "known failure, recorded in the baseline",
+                                                         r.subject, None, None, shown, None))
+    run.notices.sort(key=lambda n: n.sort_key())
+
+
+def cmd_baseline(args) -> int:
+    from . import baseline
+    from .packs import display
+
+    config = _config(args)
+    run = _run(args, config)
+    path = _baseline_path(args, config, args.output)
+    try:
+        count, refused = baseline.write(run, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{display(path)}`: {exc.strerror}") from None
+    print(f"wrote {count} known failure{'s' if count != 1 else ''} to {display(path)}")
+    if refused:
+        print(f"left out {refused} failure{'s' if refused != 1 else ''} of unwaivable gates: "
+              "a baseline cannot tolerate them, fix them")
+    return EXIT_OK
 
 
 def cmd_status(args) -> int:
-    fmt = _format(args, ["json", "text"])
+    fmt = _format(args.format, ["json", "text"])
     run = _run(args)
     if fmt == "json":
         import json
@@ -236,7 +437,10 @@ def _gates(packs):
 
 
 def _all_packs(args):
-    packs = load_packs(args, detect=False)
+    config = _config(args)
+    packs = load_packs(args, detect=False, config=config)
+    if config.packs and not args.pack:
+        packs += [p for p in load_packs(args, detect=False) if p.key not in {q.key for q in packs}]
     seen, out = set(), []
 
     def add(p):
@@ -336,7 +540,7 @@ def cmd_inspect(args) -> int:
     repo = _root(args)
     fn = loaders.get(args.loader)
     try:
-        value = fn(repo, args.path)
+        value = fn(repo) if fn.signature.value else fn(repo, args.path)
     except ArtifactError as exc:
         where = f"{exc.path}:{exc.line}" if exc.line else exc.path
         print(f"policylint: error[{exc.code}] {where}: {exc.message}", file=sys.stderr)
@@ -348,5 +552,5 @@ def cmd_inspect(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
+COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
             "validate": cmd_validate, "inspect": cmd_inspect}

@@ -33,6 +33,7 @@ class Result:
     require: str = ""
     lifecycle: str | None = None
     unwaivable: bool = False
+    waiver: object = None  # the config.Waiver that waived it
 
     def blocking(self) -> bool:
         return self.status in ("fail", "error") and self.severity == "error"
@@ -61,9 +62,12 @@ class Run:
     subjects: list
     results: list
     notices: list
+    gate_docs: dict = field(default_factory=dict)  # gate id -> title, doc, pack, policy_path, line, ...
 
-    def exit_code(self, fail_on: str = "error") -> int:
-        levels = ("error",) if fail_on == "error" else ("error", "warning")
+    fail_on: str = "error"
+
+    def exit_code(self, fail_on: str | None = None) -> int:
+        levels = ("error",) if (fail_on or self.fail_on) == "error" else ("error", "warning")
         return 1 if any(r.status in ("fail", "error") and r.severity in levels for r in self.results) else 0
 
     def summary(self) -> dict:
@@ -90,11 +94,15 @@ def _gate_match(gate_id: str, pattern: str) -> bool:
 
 
 class Engine:
-    def __init__(self, repo, selection: Selection | None = None, params: dict | None = None):
+    def __init__(self, repo, selection: Selection | None = None, params: dict | None = None,
+                 severity: dict | None = None, waivers: list | None = None, scope: set | None = None):
         self.repo = repo
         self.runtime = Runtime(repo)
         self.selection = selection or Selection()
         self.params = params or {}  # pack name -> {param: value}
+        self.severity = severity or {}  # gate id or glob -> severity
+        self.waivers = waivers or []  # config.Waiver
+        self.scope = scope  # repository paths a change touched; None: every subject
         self.results: list = []
         self.subjects: list = []
         self.globals: dict = {}
@@ -103,10 +111,12 @@ class Engine:
         done: set = set()
         for pack in packs:
             self._run_pack(pack, done)
+        self._report_waivers()
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
-        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices)
+        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices,
+                   gate_docs(packs, self.repo.root))
 
     # -- packs -----------------------------------------------------------------------------
     def _run_pack(self, pack, done: set) -> None:
@@ -137,7 +147,7 @@ class Engine:
             if isinstance(item, ast.Gate):
                 gate_id = f"{pack.name}.{item.name}"
                 if self.selection.wants(gate_id):
-                    self.results.append(self._gate(item, gate_id, env, env, explainer, None, None))
+                    self.results.append(self._configure(self._gate(item, gate_id, env, env, explainer, None, None)))
             elif isinstance(item, ast.Lifecycle):
                 self._lifecycle(pack, item, env, explainer)
 
@@ -155,6 +165,8 @@ class Engine:
             return
         for subject_value in found:
             sid = str(ops.text_of(subject_value))
+            if not self._in_scope(sid):
+                continue
             env = Env(genv, "subject", self.runtime, {node.name: subject_value})
             for item in node.body:
                 if isinstance(item, ast.Let):
@@ -214,7 +226,7 @@ class Engine:
                                     _not_required(subject, stage.name), lifecycle=subject.lifecycle)
                     result.title = self._title(gate, env)
                 else:
-                    result = self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name)
+                    result = self._configure(self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name))
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
             stage_ok = all(r.status in PASSING or r.severity != "error" for r in stage_results)
@@ -230,6 +242,61 @@ class Engine:
                 subject.next_stage = stage.name
             self.results.extend(stage_results)
         subject.earned = node.stages[earned].name if earned >= 0 else None
+
+    def _in_scope(self, subject_id: str) -> bool:
+        if self.scope is None:
+            return True
+        prefix = subject_id.rstrip("/") + "/"
+        return any(path == subject_id or path.startswith(prefix) for path in self.scope)
+
+    # -- severities and waivers ------------------------------------------------------------
+    def _configure(self, result: Result) -> Result:
+        """Config severities first (they decide what blocks), then waivers for what still fails."""
+        severity = self.severity.get(result.gate)
+        if severity is None:
+            for pattern, value in self.severity.items():
+                if _gate_match(result.gate, pattern):
+                    severity = value
+                    break
+        if severity is not None:
+            result.severity = severity
+        if result.status in ("fail", "error"):
+            for waiver in self.waivers:
+                if self._waives(waiver, result):
+                    break
+        return result
+
+    def _waives(self, waiver, result: Result) -> bool:
+        if not _gate_match(result.gate, waiver.gate):
+            return False
+        if waiver.subject is not None and not (result.subject is not None and (
+                fnmatch.fnmatchcase(result.subject, waiver.subject) or result.subject == waiver.subject.rstrip("/"))):
+            return False
+        from .functions.dates import today
+
+        if result.unwaivable:
+            waiver.refused = True
+            result.message += f" (waiver at {waiver.where()} refused: this gate is unwaivable)"
+            self.repo.notice(waiver.path, waiver.line, "PL304",
+                             f"waiver refused: `{result.gate}` is unwaivable ({waiver.reason})")
+            return True
+        if waiver.expires is not None and waiver.expires < today():
+            waiver.expired = True
+            result.message += f" (waiver at {waiver.where()} expired on {waiver.expires.isoformat()})"
+            self.repo.notice(waiver.path, waiver.line, "PL303",
+                             f"waiver for `{waiver.gate}` expired on {waiver.expires.isoformat()}: it no longer waives")
+            return True
+        waiver.used = True
+        result.status = "waived"
+        result.waiver = waiver
+        return True
+
+    def _report_waivers(self) -> None:
+        for waiver in self.waivers:
+            if not (waiver.used or getattr(waiver, "refused", False) or getattr(waiver, "expired", False)):
+                target = f"`{waiver.gate}`" + (f" on `{waiver.subject}`" if waiver.subject else "")
+                self.repo.notice(waiver.path, waiver.line, "PL301",
+                                 f"stale waiver: {target} waives nothing that fails; remove it")
 
     # -- gates -----------------------------------------------------------------------------
     def _title(self, gate: ast.Gate, env: Env) -> str:
@@ -276,6 +343,45 @@ class Engine:
             result.status = "error"
             result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
         return result
+
+
+def gate_docs(packs, root) -> dict:
+    """Per gate id: title, doc comment, severity, and the policy line that declares it."""
+    import os
+
+    out: dict = {}
+    seen: set = set()
+
+    def policy_path(pack) -> str:
+        try:
+            rel = os.path.relpath(pack.path, os.path.realpath(root))
+        except ValueError:
+            rel = ".."
+        return rel.replace(os.sep, "/") if not rel.startswith("..") else pack.display_path
+
+    def visit(pack):
+        if pack.key in seen:
+            return
+        seen.add(pack.key)
+        for used in pack.uses:
+            visit(used)
+        where = policy_path(pack)
+        for item in pack.ast.items:
+            gates = []
+            if isinstance(item, ast.Gate):
+                gates = [(f"{pack.name}.{item.name}", None, item)]
+            elif isinstance(item, ast.Lifecycle):
+                gates = [(f"{pack.name}.{s.name}.{g.name}", s.name, g) for s in item.stages
+                         for g in s.body if isinstance(g, ast.Gate)]
+            for gid, stage, gate in gates:
+                title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
+                out[gid] = {"title": title, "doc": gate.doc, "pack": pack.name, "pack_version": pack.ast.version,
+                            "policy_path": where, "line": gate.span.line, "stage": stage,
+                            "severity": gate.severity, "unwaivable": gate.unwaivable}
+
+    for pack in packs:
+        visit(pack)
+    return out
 
 
 def bind_value_loaders(env: Env, repo) -> None:

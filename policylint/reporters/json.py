@@ -15,6 +15,13 @@ def evidence(ev) -> dict:
     return {"path": ev.path, "line": ev.line, "message": ev.message}
 
 
+def waiver(w) -> dict | None:
+    if w is None:
+        return None
+    return {"reason": w.reason, "approved_by": w.approved_by,
+            "expires": w.expires.isoformat() if w.expires else None, "source": w.where() or None}
+
+
 def to_dict(run, root_as_given: str) -> dict:
     return {
         "policylint": __version__,
@@ -25,7 +32,8 @@ def to_dict(run, root_as_given: str) -> dict:
                       "claimed_at": s.claimed_at, "next": s.next_stage} for s in run.subjects],
         "results": [{"gate": r.gate, "subject": r.subject, "stage": r.stage, "status": r.status,
                      "severity": r.severity, "title": r.title, "message": r.message,
-                     "evidence": [evidence(e) for e in r.evidence]} for r in run.results],
+                     "evidence": [evidence(e) for e in r.evidence],
+                     **({"waiver": waiver(r.waiver)} if r.waiver is not None else {})} for r in run.results],
         "summary": run.summary(),
         "notices": [{"path": n.path, "line": n.line, "code": n.code, "message": n.message} for n in run.notices],
     }

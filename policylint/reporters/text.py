@@ -63,10 +63,24 @@ def _result_lines(result) -> list:
     for ev in result.evidence:
         where = f"{ev.path}:{ev.line}" if ev.line else ev.path
         rows.append([(f"         {where}", "cyan"), (f"  {ev.message}", "")])
-    if result.status in ("fail", "error", "waived", "skipped") and result.message:
+    if result.status in ("fail", "error", "skipped") and result.message:
         tail = f"require {result.require}  → {result.message}" if result.require else result.message
         rows.append([(f"         {tail}", "dim")])
+    if result.status == "waived" and result.waiver is not None:
+        rows.append([(f"         waived: {waiver_text(result.waiver)}", "yellow")])
     return rows
+
+
+def waiver_text(waiver) -> str:
+    """`reason (approved by X, until 2026-12-31; .policylint.yaml:7)`: shared by the formats."""
+    details = []
+    if getattr(waiver, "approved_by", None):
+        details.append(f"approved by {waiver.approved_by}")
+    if getattr(waiver, "expires", None):
+        details.append(f"until {waiver.expires.isoformat()}")
+    where = waiver.where() if hasattr(waiver, "where") else ""
+    tail = "; ".join(x for x in (", ".join(details), where) if x)
+    return f"{waiver.reason} ({tail})" if tail else waiver.reason
 
 
 def _summary(run) -> list:

@@ -1,0 +1,259 @@
+"""Configuration: `[tool.policylint]` in pyproject.toml, or `.policylint.yaml` at the root.
+
+Validated against schemas/config.schema.json; a problem names the file, the key (and its
+line) and what was expected, and stops the run (exit 2).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Span, did_you_mean
+from .errors import PolicylintError
+
+YAML_NAME = ".policylint.yaml"
+SCHEMA = Path(__file__).with_name("schemas") / "config.schema.json"
+
+
+@dataclass
+class Waiver:
+    gate: str
+    reason: str
+    subject: str | None = None
+    approved_by: str | None = None
+    expires: datetime.date | None = None
+    path: str = ""
+    line: int | None = None
+    used: bool = False  # it waived a failing gate in this run
+    expired: bool = False
+    refused: bool = False  # it named an unwaivable gate
+
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass
+class Config:
+    path: str | None = None  # as shown to users
+    packs: list = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    severity: dict = field(default_factory=dict)
+    select: list = field(default_factory=list)
+    ignore: list = field(default_factory=list)
+    fail_on: str | None = None
+    baseline: str | None = None
+    waivers: list = field(default_factory=list)
+    lines: dict = field(default_factory=dict)  # JSON pointer -> line
+
+    def line_of(self, pointer: str) -> int | None:
+        while pointer:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            pointer = pointer.rsplit("/", 1)[0]
+        return None
+
+
+def load_config(root: Path, explicit: str | None = None) -> Config:
+    """The configuration that applies to `root` (an empty one when there is none)."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise PolicylintError(Diagnostic("PL300", f"config file `{explicit}` not found"))
+        return _load(path, path.name != "pyproject.toml")
+    yaml_path, pyproject = root / YAML_NAME, root / "pyproject.toml"
+    in_pyproject = pyproject.is_file() and "[tool.policylint" in pyproject.read_text(encoding="utf-8", errors="replace")
+    if yaml_path.is_file() and in_pyproject:
+        raise PolicylintError(Diagnostic("PL300", f"configuration in both `{_show(yaml_path)}` and "
+                                                  f"`{_show(pyproject)}` [tool.policylint]", None,
+                                         "keep one of them"))
+    if yaml_path.is_file():
+        return _load(yaml_path, True)
+    if in_pyproject:
+        return _load(pyproject, False)
+    return Config()
+
+
+def _show(path: Path) -> str:
+    from .packs import display
+
+    return display(path)
+
+
+def _load(path: Path, is_yaml: bool) -> Config:
+    shown = _show(path)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if is_yaml:
+        data, lines = _read_yaml(text, shown)
+    else:
+        data, lines = _read_pyproject(text, shown)
+    data = _plain_dates(data if data is not None else {})
+    config = Config(path=shown, lines=lines)
+    _validate(data, config)
+    config.packs = list(data.get("packs", []))
+    config.params = dict(data.get("params", {}))
+    config.severity = dict(data.get("severity", {}))
+    config.select = list(data.get("select", []))
+    config.ignore = list(data.get("ignore", []))
+    config.fail_on = data.get("fail_on")
+    config.baseline = data.get("baseline")
+    for i, item in enumerate(data.get("waivers", [])):
+        expires = datetime.date.fromisoformat(item["expires"]) if item.get("expires") else None
+        config.waivers.append(Waiver(item["gate"], item["reason"], item.get("subject"), item.get("approved_by"),
+                                     expires, shown, config.line_of(f"/waivers/{i}")))
+    return config
+
+
+def _error(config: Config, pointer: str, message: str, help_text: str | None = None) -> PolicylintError:
+    line = config.line_of(pointer) or 1
+    return PolicylintError(Diagnostic("PL300", message, Span(config.path, line, 1), help_text))
+
+
+def _validate(data, config: Config) -> None:
+    import jsonschema
+
+    if not isinstance(data, dict):
+        raise _error(config, "", "the configuration must be a mapping of keys to values")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        diagnostics = []
+        for err in errors:
+            diagnostics.extend(_explain(err, config).diagnostics)
+        raise PolicylintError(diagnostics)
+    for i, item in enumerate(data.get("waivers", [])):
+        if item.get("expires"):
+            try:
+                datetime.date.fromisoformat(item["expires"])
+            except ValueError:
+                raise _error(config, f"/waivers/{i}/expires", f"`waivers[{i}].expires`: `{item['expires']}` is not a date",
+                             "write it as YYYY-MM-DD") from None
+
+
+def _explain(err, config: Config) -> PolicylintError:
+    path = list(err.absolute_path)
+    pointer = "/" + "/".join(str(p) for p in path) if path else ""
+    key = _key_name(path)
+    where = f"`{key}`: " if key else ""
+    kind = err.validator
+    if kind == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        name = extra[0] if extra else "?"
+        inner = pointer + "/" + name
+        return _error(config, inner, f"unknown key `{_key_name(path + [name])}`",
+                      did_you_mean(name, err.schema.get("properties", {}), "known keys"))
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", err.message)
+        return _error(config, pointer, f"{where}missing `{missing[0] if missing else '?'}`",
+                      "a waiver needs `gate` and `reason`" if "waivers" in pointer else None)
+    if kind == "enum":
+        return _error(config, pointer, f"{where}`{err.instance}` is not one of {', '.join(map(str, err.validator_value))}")
+    if kind == "type":
+        expected = {"array": "a list", "object": "a mapping", "string": "a string"}.get(err.validator_value, err.validator_value)
+        return _error(config, pointer, f"{where}expected {expected}, found {_kind(err.instance)}")
+    if kind == "pattern":
+        return _error(config, pointer, f"{where}`{err.instance}` is not a date", "write it as YYYY-MM-DD")
+    if kind == "minLength":
+        return _error(config, pointer, f"{where}must not be empty")
+    return _error(config, pointer, f"{where}{err.message}")
+
+
+def _key_name(path: list) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _kind(value) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def _plain_dates(value):
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, dict):
+        return {k: _plain_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_dates(v) for v in value]
+    return value
+
+
+# -- reading, with the line of every key ---------------------------------------------------
+def _read_yaml(text: str, shown: str):
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader_class)
+        data = yaml.load(text, Loader=loader_class)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise PolicylintError(Diagnostic("PL300", f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                         Span(shown, line, (mark.column + 1) if mark else 1))) from None
+    lines: dict = {}
+
+    def walk(n, pointer):
+        lines.setdefault(pointer, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                child = f"{pointer}/{k.value}"
+                lines[child] = k.start_mark.line + 1
+                walk(v, child)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, f"{pointer}/{i}")
+
+    if node is not None:
+        walk(node, "")
+    return data, lines
+
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+
+def _read_pyproject(text: str, shown: str):
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+        raise PolicylintError(Diagnostic("PL300", f"not valid TOML: {str(exc).split(' (at')[0]}",
+                                         Span(shown, line, col))) from None
+    section = data.get("tool", {}).get("policylint", {})
+    lines: dict = {}
+    prefix = "tool.policylint"
+    current, counters = None, {}
+    for number, raw in enumerate(text.split("\n"), 1):
+        table = _TABLE.match(raw)
+        if table:
+            name = table.group(2).replace('"', "").replace("'", "")
+            if name == prefix:
+                current = ""
+                lines.setdefault("", number)
+            elif name.startswith(prefix + "."):
+                rest = name[len(prefix) + 1:].split(".")
+                pointer = "/" + "/".join(rest)
+                if table.group(1) == "[[":
+                    index = counters.get(pointer, 0)
+                    counters[pointer] = index + 1
+                    pointer = f"{pointer}/{index}"
+                current = pointer
+                lines.setdefault(pointer, number)
+            else:
+                current = None
+            continue
+        key = _KEY.match(raw)
+        if key and current is not None:
+            lines.setdefault(f"{current}/{key.group(1).strip(chr(34) + chr(39))}", number)
+    return section, lines

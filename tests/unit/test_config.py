@@ -1,0 +1,183 @@
+"""Configuration, waivers, baselines, exit codes: the exact output users see."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import make_repo
+from policylint.cli import main
+
+POLICY = """pack demo "Demo" version "1.0"
+param min_lines = 1
+lifecycle item in dirs("items/*") {
+  claims text(item / ".status")
+  stage one {
+    gate has-ok "ok file exists" { require exists(item / "ok") else "{item}/ok is missing" }
+    gate tests "tests pass" unwaivable { require not exists(item / "FAILED") else "{item} has failing tests" }
+  }
+  stage two { gate long "notes are long" { require count(lines(item / "notes.txt")) > min_lines else "too short" } }
+}
+gate readme "README exists" { require exists("README.md") }
+"""
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    root = make_repo(tmp_path / "repo", {
+        "items/a/.status": "two\n", "items/a/ok": "", "items/a/notes.txt": "one line\n",
+        "items/b/.status": "one\n", "items/b/FAILED": "",
+        "policies/demo.policy": POLICY,
+    })
+    monkeypatch.chdir(root)
+    return root
+
+
+def _check(capsys, *extra):
+    code = main(["check", "--no-cache", *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _write(repo, text, name=".policylint.yaml"):
+    (repo / name).write_text(text, encoding="utf-8")
+
+
+def test_config_packs_params_and_severity(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nparams: {demo: {min_lines: 0}}\n"
+                 "severity: {demo.readme: warning}\n")
+    code, out, _ = _check(capsys, "-f", "json")
+    data = json.loads(out)
+    statuses = {(r["subject"], r["gate"]): (r["status"], r["severity"]) for r in data["results"]}
+    assert statuses[("items/a", "demo.two.long")] == ("pass", "error")  # param override: 1 > 0
+    assert statuses[(None, "demo.readme")] == ("fail", "warning")
+    assert code == 1  # items/b still fails demo.one.has-ok and tests
+
+
+def test_waiver_waives_with_reason_in_every_format(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nwaivers:\n"
+                 "  - gate: demo.readme\n    reason: docs live in the wiki\n    approved_by: lead\n"
+                 "    expires: 2026-06-30\n")
+    code, out, _ = _check(capsys, "--select", "demo.readme")
+    assert code == 0
+    assert "  WAIVED demo.readme  README exists\n" in out
+    assert "         waived: docs live in the wiki (approved by lead, until 2026-06-30; .policylint.yaml:3)\n" in out
+    _, out, _ = _check(capsys, "--select", "demo.readme", "-f", "json")
+    result = json.loads(out)["results"][0]
+    assert result["status"] == "waived"
+    assert result["waiver"] == {"reason": "docs live in the wiki", "approved_by": "lead", "expires": "2026-06-30",
+                                "source": ".policylint.yaml:3"}
+
+
+def test_expired_waiver_stops_waiving_and_says_so(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nwaivers:\n"
+                 "  - {gate: demo.readme, reason: later, expires: 2025-12-31}\n")
+    code, out, _ = _check(capsys, "--select", "demo.readme")
+    assert code == 1
+    assert "  FAIL   demo.readme  README exists\n" in out
+    assert "(waiver at .policylint.yaml:3 expired on 2025-12-31)" in out
+    assert "note[PL303] .policylint.yaml:3: waiver for `demo.readme` expired on 2025-12-31: it no longer waives\n" in out
+
+
+def test_unwaivable_gate_refuses_its_waiver(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nwaivers:\n"
+                 "  - {gate: demo.one.tests, subject: items/b, reason: flaky}\n")
+    code, out, _ = _check(capsys, "--select", "demo.one.tests")
+    assert code == 1
+    assert "items/b has failing tests" in out
+    assert "note[PL304] .policylint.yaml:3: waiver refused: `demo.one.tests` is unwaivable (flaky)\n" in out
+
+
+def test_stale_waiver_is_reported(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nwaivers:\n"
+                 "  - {gate: demo.one.has-ok, subject: items/a, reason: old}\n")
+    _, out, _ = _check(capsys)
+    assert "note[PL301] .policylint.yaml:3: stale waiver: `demo.one.has-ok` on `items/a` waives nothing that fails; remove it\n" in out
+
+
+def test_pyproject_config_and_its_errors(repo, capsys):
+    _write(repo, '[tool.policylint]\npacks = ["./policies/demo.policy"]\nfail_on = "warnings"\n', "pyproject.toml")
+    code, out, err = _check(capsys)
+    assert code == 2
+    assert err.startswith("pyproject.toml:3:1: error[PL300] `fail_on`: `warnings` is not one of error, warning\n")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("packz: [x]\n", ".policylint.yaml:1:1: error[PL300] unknown key `packz`"),
+    ("waivers:\n  - gate: x\n", ".policylint.yaml:2:1: error[PL300] `waivers[0]`: missing `reason`"),
+    ("waivers:\n  - {gate: x, reason: r, expires: soon}\n",
+     ".policylint.yaml:2:1: error[PL300] `waivers[0].expires`: `soon` is not a date"),
+    ("packs: speckit\n", ".policylint.yaml:1:1: error[PL300] `packs`: expected a list, found a string"),
+    ("packs: [\n", ".policylint.yaml:2:1: error[PL300] not valid YAML"),
+    ("packs: [./policies/demo.policy]\nparams: {demo: {min_line: 2}}\n",
+     ".policylint.yaml:2:1: error[PL305] `params.demo.min_line`: pack `demo` has no param `min_line`"),
+    ("packs: [./policies/demo.policy]\nparams: {demo: {min_lines: many}}\n",
+     ".policylint.yaml:2:1: error[PL305] `params.demo.min_lines`: expected a number, found str"),
+])
+def test_config_errors_name_file_key_and_expectation(repo, capsys, text, expected):
+    _write(repo, text)
+    code, _, err = _check(capsys)
+    assert code == 2
+    assert err.startswith(expected), err
+
+
+def test_config_in_two_places_is_an_error(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    _write(repo, "[tool.policylint]\npacks = []\n", "pyproject.toml")
+    code, _, err = _check(capsys)
+    assert code == 2 and "configuration in both `.policylint.yaml` and `pyproject.toml`" in err
+
+
+def test_baseline_ratchets(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    assert main(["baseline", "--no-cache"]) == 0
+    assert capsys.readouterr().out == ("wrote 3 known failures to .policylint-baseline.json\n"
+                                       "left out 1 failure of unwaivable gates: a baseline cannot tolerate them, fix them\n")
+    code, out, _ = _check(capsys)
+    assert code == 1  # the unwaivable failure still blocks
+    assert "waived: known failure, recorded in the baseline (.policylint-baseline.json)" in out
+    (repo / "items/b/FAILED").unlink()
+    assert _check(capsys)[0] == 0  # nothing new
+    (repo / "items/c").mkdir()
+    (repo / "items/c/.status").write_text("one\n")
+    (repo / "README.md").write_text("hi\n")
+    code, out, _ = _check(capsys)
+    assert code == 1  # items/c is new
+    assert "items/c/ok is missing" in out
+    assert ("note[PL306] .policylint-baseline.json: fixed since the baseline: demo.readme: "
+            "`exists(\"README.md\")` is false (run `policylint baseline` to ratchet)\n") in out
+
+
+def test_baseline_survives_a_line_move(repo, capsys):
+    (repo / "items/a/notes.txt").write_text("x\n")
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    main(["baseline", "--no-cache"])
+    capsys.readouterr()
+    (repo / "items/a/notes.txt").write_text("\n")
+    code, out, _ = _check(capsys, "--select", "demo.two.*")
+    assert code == 0 and "WAIVED demo.two.long" in out
+
+
+def test_exit_zero_and_fail_on_warning(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nseverity: {'demo.*': warning}\n")
+    assert _check(capsys)[0] == 0
+    assert _check(capsys, "--fail-on", "warning")[0] == 1
+    assert _check(capsys, "--fail-on", "warning", "--exit-zero")[0] == 0
+
+
+def test_files_limit_the_run_to_their_subjects(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    _, out, _ = _check(capsys, "-f", "json", "items/a/notes.txt")
+    data = json.loads(out)
+    assert [s["id"] for s in data["subjects"]] == ["items/a"]
+    assert any(r["gate"] == "demo.readme" for r in data["results"])  # repository-wide gates always run
+
+
+def test_several_formats_at_once(repo, capsys, tmp_path):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    target = tmp_path / "out.json"
+    code, out, _ = _check(capsys, "-f", "json", "-o", str(target), "-f", "text")
+    assert code == 1
+    assert json.loads(target.read_text())["summary"]["fail"] == 4
+    assert "FAIL   demo.readme" in out
