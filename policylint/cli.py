@@ -97,6 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list packs, their stages and gates")
     _common(p)
 
+    p = sub.add_parser("test", help="run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage")
+    p.add_argument("packs", nargs="*", metavar="PACK",
+                   help="pack names or folders, or a folder of packs like rules/ (default: every built-in pack)")
+    p.add_argument("--update", action="store_true", help="rewrite expected.yaml files from the actual results")
+    p.add_argument("--require-coverage", action="store_true",
+                   help="fail when a gate is not shown both passing and failing by some case")
+    p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose name contains TEXT")
+    p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+
+    p = sub.add_parser("new", help="scaffold a pack: `policylint new pack NAME`")
+    p.add_argument("kind", choices=["pack"], metavar="pack")
+    p.add_argument("name", metavar="NAME", help="the pack's name (lowercase, digits and hyphens)")
+    p.add_argument("--dir", default=".", metavar="DIR", help="where to create the pack folder (default: here)")
+
     p = sub.add_parser("validate", help="parse and check policy files without running them")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
@@ -509,6 +523,91 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
+def _pack_dirs(specs) -> list:
+    """Pack folders named by `policylint test` arguments."""
+    from pathlib import Path
+
+    from .packs import builtin_packs, resolve
+
+    if not specs:
+        return [path.parent for path in builtin_packs().values()]
+    out = []
+    for spec in specs:
+        folder = Path(spec)
+        if folder.is_dir() and (folder / f"{folder.resolve().name}.policy").is_file():
+            out.append(folder)
+        elif folder.is_dir():
+            children = [d for d in sorted(folder.iterdir()) if (d / f"{d.name}.policy").is_file()]
+            if not children:
+                raise UsageError(f"`{spec}` holds no pack (no `<name>/<name>.policy` inside)")
+            out.extend(children)
+        else:
+            out.append(resolve(spec).parent)
+    return out
+
+
+def cmd_test(args) -> int:
+    from . import packtest
+    from .packs import PackLoader, display
+
+    failed = passed = updated = 0
+    uncovered = []
+    for pack_dir in _pack_dirs(args.packs):
+        cases = [c for c in packtest.discover(pack_dir) if not args.keyword or args.keyword in c.name]
+        pack = PackLoader(use_cache=not args.no_cache).load(str(pack_dir / f"{pack_dir.name}.policy"))
+        print(f"{pack.name}  ({display(pack_dir)}, {len(cases)} case{'s' if len(cases) != 1 else ''})")
+        runs = []
+        for case in cases:
+            run = packtest.evaluate_case(case, use_cache=not args.no_cache)
+            runs.append(run)
+            if args.update and packtest.update_case(case, run):
+                updated += 1
+                case = packtest.discover_one(case)
+            outcome = packtest.run_case(case, run=run)
+            if outcome.ok:
+                passed += 1
+                print(f"  ok    {case.name}")
+            else:
+                failed += 1
+                print(f"  FAIL  {case.name}")
+                for mismatch in outcome.mismatches:
+                    for i, line in enumerate(mismatch.split("\n")):
+                        print(("        " if i == 0 else "          ") + line)
+        gate_ids = {gid for gid, p, _, _ in _gates([pack]) if p is pack}
+        if not args.keyword:
+            for gid, statuses in sorted(packtest.gate_coverage(runs, gate_ids).items()):
+                missing = [s for s in ("pass", "fail") if s not in statuses]
+                if missing:
+                    uncovered.append(gid)
+                    print(f"  coverage: {gid} is never shown to {' or '.join(missing)}")
+    print()
+    if args.update:
+        print(f"updated {updated} expected.yaml file{'s' if updated != 1 else ''}")
+    coverage = "full gate coverage" if not uncovered else f"{len(uncovered)} gate{'s' if len(uncovered) != 1 else ''} not covered both ways"
+    print(f"{passed} case{'s' if passed != 1 else ''} ok, {failed} failing; {coverage}")
+    if failed or (uncovered and args.require_coverage):
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_new(args) -> int:
+    import re
+    from pathlib import Path
+
+    from .scaffold import write_pack
+
+    if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", args.name):
+        raise UsageError(f"pack name `{args.name}` must be lowercase letters, digits and hyphens, e.g. `team-release`")
+    folder = Path(args.dir) / args.name
+    if folder.exists():
+        raise UsageError(f"`{folder}` already exists; nothing was written")
+    created = write_pack(folder, args.name)
+    for path in created:
+        print(f"created {path}")
+    print(f"\nnext: policylint test {folder}")
+    return EXIT_OK
+
+
 def cmd_validate(args) -> int:
     from .errors import PolicylintError
     from .packs import PackLoader
@@ -552,5 +651,5 @@ def cmd_inspect(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
+COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "test": cmd_test, "new": cmd_new, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
             "validate": cmd_validate, "inspect": cmd_inspect}

@@ -56,9 +56,31 @@ def discover(pack_dir: Path) -> list:
     for folder in sorted(tests.iterdir()):
         spec = folder / "expected.yaml"
         if folder.is_dir() and spec.is_file():
-            with open(spec, encoding="utf-8") as fh:
-                cases.append(Case(Path(pack_dir), folder.name, yaml.safe_load(fh) or {}))
+            cases.append(Case(Path(pack_dir), folder.name, _read_expected(spec)))
     return cases
+
+
+def _read_expected(path: Path) -> dict:
+    import yaml
+
+    from .diagnostics import Diagnostic, Span
+    from .errors import PolicylintError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = Span(str(path), mark.line + 1, mark.column + 1) if mark else None
+        raise PolicylintError(Diagnostic("PL308", f"not valid YAML: {getattr(exc, 'problem', exc)}", span)) from None
+    if not isinstance(data, dict):
+        raise PolicylintError(Diagnostic("PL308", "expected.yaml must be a mapping with `results`", Span(str(path), 1, 1)))
+    return data
+
+
+def discover_one(case: Case) -> Case:
+    """The case re-read from disk (after `--update` rewrote it)."""
+    return Case(case.pack_dir, case.name, _read_expected(case.folder / "expected.yaml"))
 
 
 def evidence_line(ev) -> str:
@@ -66,7 +88,8 @@ def evidence_line(ev) -> str:
     return f"{where}: {ev.message}"
 
 
-def run_case(case: Case, use_cache: bool = True) -> Outcome:
+def evaluate_case(case: Case, use_cache: bool = True):
+    """The Run a case's repository gives under its pack."""
     from .evaluate import Engine
     from .packs import PackLoader
     from .repo import Repo
@@ -74,8 +97,11 @@ def run_case(case: Case, use_cache: bool = True) -> Outcome:
     loader = PackLoader(use_cache=use_cache)
     pack_file = case.pack_dir / f"{case.pack_dir.name}.policy"
     packs = [loader.load(str(pack_file))]
-    repo_dir = case.folder / "repo"
-    run = Engine(Repo(repo_dir)).run(packs)
+    return Engine(Repo(case.folder / "repo")).run(packs)
+
+
+def run_case(case: Case, use_cache: bool = True, run=None) -> Outcome:
+    run = run if run is not None else evaluate_case(case, use_cache)
     outcome = Outcome(case)
     actual = {}
     for result in run.results:
@@ -118,3 +144,50 @@ def _diff(want: list, got: list) -> str:
     import difflib
 
     return "\n".join(difflib.unified_diff(want, got, "expected", "actual", lineterm="", n=1))
+
+
+def update_case(case: Case, run) -> bool:
+    """Rewrite expected.yaml from `run` for the gates and fields it names; True when it changed."""
+    import yaml
+
+    expected = case.expected
+    actual = {(r.subject or ".", r.gate): r for r in run.results}
+    changed = False
+    for subject, gates in (expected.get("results") or {}).items():
+        for gate, want in list((gates or {}).items()):
+            got = actual.get((subject, gate))
+            if got is None:
+                continue
+            if isinstance(want, str):
+                if want != got.status:
+                    gates[gate], changed = got.status, True
+                continue
+            fresh = {"status": got.status} if "status" in want else {}
+            if "evidence" in want:
+                fresh["evidence"] = [evidence_line(e) for e in got.evidence]
+            if "message" in want:
+                fresh["message"] = got.message
+            if any(want.get(k) != v for k, v in fresh.items()):
+                want.update(fresh)
+                changed = True
+    subjects = {s.id: s for s in run.subjects}
+    for sid, want in (expected.get("subjects") or {}).items():
+        for key in ("claimed", "earned"):
+            if sid in subjects and key in want and getattr(subjects[sid], key) != want[key]:
+                want[key], changed = getattr(subjects[sid], key), True
+    if "exit_code" in expected and expected["exit_code"] != run.exit_code():
+        expected["exit_code"], changed = run.exit_code(), True
+    if changed:
+        text = yaml.safe_dump(expected, sort_keys=False, allow_unicode=True, width=100)
+        (case.folder / "expected.yaml").write_text(text, encoding="utf-8")
+    return changed
+
+
+def gate_coverage(runs: list, gate_ids: set) -> dict:
+    """gate id -> set of statuses that some case shows (pass and fail are what count)."""
+    seen = {gid: set() for gid in gate_ids}
+    for run in runs:
+        for result in run.results:
+            if result.gate in seen:
+                seen[result.gate].add(result.status)
+    return seen

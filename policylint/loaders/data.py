@@ -1,0 +1,967 @@
+"""yaml(path), json(path), toml(path), jsonl(path): data files, every value with its line.
+
+- `yaml(path)`: one YAML document (YAML 1.1 as PyYAML reads it: `yes` is true, `2024-01-31`
+  is a date). A file with a second document (`---` again) or none at all is an error.
+- `json(path)`: one JSON value (RFC 8259; `NaN`, `Infinity` and trailing commas are errors).
+- `toml(path)`: a TOML 1.0 document (a table).
+- `jsonl(path)`: JSON Lines, one JSON value per line, as a list; blank lines are skipped;
+  a line that is not JSON is an error naming that line.
+
+The result is the data itself: `cfg.coverage.min`, `cfg["tool"]["ruff"]`, `every t in
+doc.tasks: t.status == "done"`. Mappings and lists remember the line of every key and item,
+and every string is located at its own line and column, so a failing gate points at
+`config.yaml:12`. (Numbers, booleans and nulls cannot carry a location themselves: a gate
+about them points at the line of their key.) TOML values are located at the line of their
+key, or of their `[table]` / `[[array]]` header; items of a multi-line TOML array are
+located at its key.
+
+Duplicate keys: the last one wins, as in PyYAML and Python's json, and a `note[PL407]`
+names both lines. YAML merge keys (`<<: *defaults`) are merged; explicit keys win.
+Local YAML tags (`!Ref`, `!reference`) are ignored and the value read as if untagged;
+`!!python/…` tags are refused. Files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is
+honoured): invalid bytes are an error naming the line, not a silent replacement.
+
+Limits, each an error naming the file and line: values nested deeper than 200 levels; a
+YAML document of more than 2,000,000 values, or whose aliases (`*name`) stand for more
+than 100,000 values in all (a "billion laughs"); an alias used inside its own anchor.
+
+`schema_errors(value, schema)` validates a value read by one of these loaders against a
+JSON Schema file in the repository (JSON or YAML) and returns one `SchemaError` per
+problem, located at the offending key's line in the data file: `message` (jsonschema's),
+`path` (a JSON pointer into the data, `/tasks/0/status`; empty for the whole document),
+`validator` (`required`, `type`, `enum`, …), `schema_path` (a JSON pointer into the
+schema), `line`. The draft is the one the schema's `$schema` names (Draft 2020-12 when it
+names none). `$ref`s may point into the schema itself or at other schema files in the
+repository (relative to the schema); a `$ref` to anything else (`https://…`) is never
+fetched: it is an error naming the reference. `format` is not asserted (as the drafts
+say); YAML dates count as strings. An empty list means the value is valid.
+"""
+from __future__ import annotations
+
+import gc
+import re
+from bisect import bisect_left
+from contextlib import contextmanager
+
+from ..errors import ArtifactError
+from ..signature import loader
+from ..types import ANY, NUMBER, STR, List, record
+from ..values import Loc, LStr, Record
+
+MAX_DEPTH = 200  # deeper data would exhaust Python's recursion limit in whatever walks it
+MAX_YAML_NODES = 2_000_000  # values in one YAML document, aliases counted as what they stand for
+MAX_ALIAS_NODES = 100_000  # values that aliases may stand for in all: a "billion laughs" stops here
+
+
+# -- located containers ------------------------------------------------------------------
+
+class Data(dict):
+    """A mapping read from a data file: `loc` is where it starts, `loc_of(key)` where a key is."""
+
+    __slots__ = ("loc", "locs")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loc = None
+        self.locs = {}
+
+    def loc_of(self, key):
+        """The location of `key`'s entry (its key), else of the mapping."""
+        return self.locs.get(key) or self.loc
+
+    def __reduce__(self):
+        return (_make_data, (dict(self), self.loc, self.locs))
+
+
+class DataList(list):
+    """A list read from a data file: `loc` is where it starts, `loc_of(i)` where item `i` is."""
+
+    __slots__ = ("loc", "locs")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.loc = None
+        self.locs = []
+
+    def loc_of(self, index):
+        try:
+            return self.locs[index] or self.loc
+        except (IndexError, TypeError):
+            return self.loc
+
+    def __reduce__(self):
+        return (_make_data_list, (list(self), self.loc, self.locs))
+
+
+def _make_data(items, loc, locs):
+    data = Data(items)
+    data.loc, data.locs = loc, locs
+    return data
+
+
+def _make_data_list(items, loc, locs):
+    data = DataList(items)
+    data.loc, data.locs = loc, locs
+    return data
+
+
+_new_str = str.__new__
+
+
+def _lstr(value: str, loc: Loc) -> LStr:
+    located = _new_str(LStr, value)
+    located.loc = loc
+    return located
+
+
+def pointer_parts(pointer: str) -> list:
+    """`/a/b~1c/0` -> ["a", "b/c", "0"] (RFC 6901)."""
+    if not pointer:
+        return []
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+
+
+def pointer_of(parts) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def locate(value, parts) -> Loc | None:
+    """Where the value at `parts` (keys and indexes from `value`) is written: the line of its
+    key, or of its list item; the deepest location known when the path leaves the data."""
+    best = getattr(value, "loc", None)
+    for part in parts:
+        if isinstance(value, dict):
+            key = part if part in value else _key_like(value, part)
+            if key is _MISSING:
+                break
+            best = value.loc_of(key) if isinstance(value, Data) else best
+            value = value[key]
+        elif isinstance(value, list):
+            try:
+                index = int(part)
+                item = value[index]
+            except (ValueError, IndexError, TypeError):
+                break
+            best = value.loc_of(index) if isinstance(value, DataList) else getattr(item, "loc", None) or best
+            value = item
+        else:
+            break
+    return best
+
+
+_MISSING = object()
+
+
+def _key_like(mapping: dict, part):
+    """The key of `mapping` that a pointer part stands for (`"200"` finds the YAML int key 200)."""
+    text = str(part)
+    for key in mapping:
+        if str(key) == text or (isinstance(key, bool) and text == ("true" if key else "false")):
+            return key
+    return _MISSING
+
+
+@contextmanager
+def _gc_paused():
+    """Loaders build many objects and no cycles: collecting meanwhile costs time for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+# -- bytes to text ------------------------------------------------------------------------
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text (a UTF-8/UTF-16 byte-order mark honoured); invalid bytes are an error."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ArtifactError(path, f"not valid UTF-16 (it starts with a UTF-16 byte-order mark): {exc.reason}") \
+                from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise ArtifactError(path, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} ({exc.reason})",
+                            line) from None
+
+
+def _read(repo, path: str):
+    norm = repo.normalize(path)
+    return norm, decode(repo.read_bytes(norm), norm)
+
+
+def _noticer(repo):
+    return repo.notice if repo is not None else None
+
+
+def _duplicate(notice, path: str, key, first: Loc | None, again: Loc) -> None:
+    if notice is None:
+        return
+    where = f"line {first.line} and line {again.line}" if first is not None and first.line else f"line {again.line}"
+    notice(path, again.line, "PL407", f"duplicate key `{key}` ({where}): the last one is used")
+
+
+# -- YAML ---------------------------------------------------------------------------------
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_PYTHON_TAG = "tag:yaml.org,2002:python/"
+_SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + name for name in ("null", "bool", "int", "float", "timestamp"))
+_MERGE = object()
+
+
+class _Frame:
+    __slots__ = ("mapping", "value", "mark", "anchor", "start", "key", "key_loc", "merges")
+
+    def __init__(self, mapping, value, mark, anchor, start):
+        self.mapping = mapping
+        self.value = value
+        self.mark = mark
+        self.anchor = anchor
+        self.start = start
+        self.key = _MISSING
+        self.key_loc = None
+        self.merges = None
+
+
+class _Yaml:
+    """Builds located values from PyYAML's event stream (libyaml's when it is there), counting
+    values and alias expansions as it goes, so a hostile document stops early."""
+
+    def __init__(self, loader, path: str, notice):
+        import yaml
+        from yaml.nodes import ScalarNode
+
+        self.yaml = yaml
+        self.loader = loader
+        self.path = path
+        self.notice = notice
+        self.scalar_node = ScalarNode
+        self.constructors = loader.yaml_constructors
+
+    def loc(self, mark) -> Loc:
+        return Loc(self.path, mark.line + 1, mark.column + 1)
+
+    def fail(self, message: str, mark):
+        raise ArtifactError(self.path, message, mark.line + 1 if mark is not None else None)
+
+    def document(self):
+        e = self.yaml.events
+        get = self.loader.get_event
+        get()  # StreamStartEvent
+        event = get()
+        if isinstance(event, e.StreamEndEvent):
+            raise ArtifactError(self.path, "no YAML document in the file (it is empty or holds only comments)")
+        value = self.node()
+        get()  # DocumentEndEvent
+        event = get()
+        if not isinstance(event, e.StreamEndEvent):
+            self.fail("expected one YAML document, found a second one here", event.start_mark)
+        return value
+
+    def scalar(self, event, as_key: bool):
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                tag = _STR_TAG
+            else:
+                tag = self.loader.resolve(self.scalar_node, event.value, event.implicit)
+        if tag == _STR_TAG:
+            return event.value if as_key else _lstr(event.value, self.loc(event.start_mark))
+        if tag in _SCALAR_TAGS:
+            try:
+                return self.constructors[tag](self.loader, self.scalar_node(tag, event.value))
+            except (ValueError, OverflowError, self.yaml.YAMLError) as exc:
+                kind = tag.rsplit(":", 1)[1]
+                self.fail(f"cannot read `{event.value}` as {kind}: {exc}", event.start_mark)
+        if tag == _MERGE_TAG and as_key:
+            return _MERGE
+        self.check_tag(tag, event.start_mark)
+        return event.value if as_key else _lstr(event.value, self.loc(event.start_mark))
+
+    def check_tag(self, tag, mark):
+        if tag and tag.startswith(_PYTHON_TAG):
+            self.fail(f"refused: the YAML tag `!!{tag[len('tag:yaml.org,2002:'):]}` asks for a Python object", mark)
+
+    def node(self):
+        """The value whose first event was just peeked: read events until it is complete."""
+        e = self.yaml.events
+        loader = self.loader
+        get = loader.get_event
+        stack: list = []
+        anchors: dict = {}
+        opened: set = set()
+        count = 0
+        aliased = 0
+        while True:
+            event = get()
+            kind = type(event)
+            top = stack[-1] if stack else None
+            as_key = top is not None and top.mapping and top.key is _MISSING
+            if kind is e.ScalarEvent:
+                count += 1
+                value = self.scalar(event, as_key)
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+                mark = event.start_mark
+            elif kind is e.AliasEvent:
+                mark = event.start_mark
+                entry = anchors.get(event.anchor)
+                if entry is None:
+                    if event.anchor in opened:
+                        self.fail(f"alias `*{event.anchor}` is used inside its own anchor (a recursive structure)",
+                                  mark)
+                    self.fail(f"invalid YAML: alias `*{event.anchor}` refers to no anchor before it "
+                              f"(column {mark.column + 1})", mark)
+                value, size = entry
+                count += size
+                aliased += size
+                if aliased > MAX_ALIAS_NODES:
+                    self.fail(f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)", mark)
+                if as_key and isinstance(value, (dict, list)):
+                    self.fail("a mapping key must be a scalar, found an alias to a "
+                              f"{'mapping' if isinstance(value, dict) else 'sequence'}", mark)
+            elif kind is e.MappingStartEvent or kind is e.SequenceStartEvent:
+                mark = event.start_mark
+                if as_key:
+                    self.fail(f"a mapping key must be a scalar, found a "
+                              f"{'mapping' if kind is e.MappingStartEvent else 'sequence'}", mark)
+                count += 1
+                if len(stack) >= MAX_DEPTH:
+                    self.fail(f"nested deeper than {MAX_DEPTH} levels", mark)
+                self.check_tag(event.tag, mark)
+                container = Data() if kind is e.MappingStartEvent else DataList()
+                container.loc = self.loc(mark)
+                if event.anchor is not None:
+                    opened.add(event.anchor)
+                    anchors.pop(event.anchor, None)  # a redefined anchor is not itself until it ends
+                stack.append(_Frame(kind is e.MappingStartEvent, container, mark, event.anchor, count))
+                if count > MAX_YAML_NODES:
+                    self.fail(f"the YAML document has more than {MAX_YAML_NODES} values", mark)
+                continue
+            elif kind is e.MappingEndEvent or kind is e.SequenceEndEvent:
+                frame = stack.pop()
+                value = frame.value
+                if frame.merges:
+                    value = self.merged(frame)
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (value, count - frame.start + 1)
+                    opened.discard(frame.anchor)
+                mark = frame.mark
+                top = stack[-1] if stack else None
+                as_key = top is not None and top.mapping and top.key is _MISSING
+            else:  # pragma: no cover - the parser yields nothing else inside a document
+                self.fail(f"invalid YAML: unexpected {kind.__name__}", getattr(event, "start_mark", None))
+            if count > MAX_YAML_NODES:
+                self.fail(f"the YAML document has more than {MAX_YAML_NODES} values", mark)
+            if top is None:
+                return value
+            if not top.mapping:
+                top.value.append(value)
+                top.value.locs.append(self.loc(mark))
+            elif as_key:
+                if isinstance(value, (dict, list)):
+                    self.fail("a mapping key must be a scalar", mark)
+                top.key = value
+                top.key_loc = self.loc(mark)
+            else:
+                key, top.key = top.key, _MISSING
+                if key is _MERGE:
+                    self.merge_value(top, value, mark)
+                    continue
+                mapping = top.value
+                if key in mapping:
+                    _duplicate(self.notice, self.path, key, mapping.locs.get(key), top.key_loc)
+                    del mapping[key]  # the last one wins, in its own place
+                mapping[key] = value
+                mapping.locs[key] = top.key_loc
+
+    def merge_value(self, frame, value, mark):
+        sources = value if isinstance(value, list) else [value]
+        if not all(isinstance(source, dict) for source in sources):
+            self.fail("a merge key `<<` needs a mapping or a list of mappings", mark)
+        if frame.merges is None:
+            frame.merges = []
+        frame.merges.extend(sources)
+
+    def merged(self, frame):
+        """Merged keys first (earlier sources win), then the mapping's own keys."""
+        out = Data()
+        out.loc = frame.value.loc
+        for source in reversed(frame.merges):
+            for key, item in source.items():
+                out.pop(key, None)
+                out[key] = item
+                out.locs[key] = source.loc_of(key) if isinstance(source, Data) else None
+        out.update(frame.value)
+        out.locs.update(frame.value.locs)
+        return out
+
+
+def parse_yaml(text: str, path: str, notice=None):
+    """The YAML document in `text`, located as if read from `path` (pure; no file access).
+    `notice(path, line, code, message)` hears of duplicate keys."""
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    yaml_loader = loader_class(text)
+    try:
+        with _gc_paused():
+            return _Yaml(yaml_loader, path, notice).document()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "not YAML"
+        where = f" (column {mark.column + 1})" if mark is not None else ""
+        raise ArtifactError(path, f"invalid YAML: {problem}{where}", mark.line + 1 if mark is not None else None) \
+            from None
+    except yaml.YAMLError as exc:
+        raise ArtifactError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ArtifactError(path, "the YAML is nested too deeply to read") from None
+    finally:
+        yaml_loader.dispose()
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
+
+
+class _JsonError(Exception):
+    def __init__(self, message: str, pos: int):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+def _scan_json(s: str, pos: int, at, notice, path):
+    """The JSON value starting at `pos` and the index after it. `at(pos)` gives a Loc.
+    Iterative (a deep document cannot exhaust the stack) and linear."""
+    from json.decoder import JSONDecodeError, scanstring
+
+    ws = _WS.match
+    number = _NUMBER.match
+    n = len(s)
+    stack: list = []  # [container, is_object, key, key_loc]
+    pos = ws(s, pos).end()
+    while True:
+        # -- a value starts at pos
+        if stack and not stack[-1][1]:
+            stack[-1][0].locs.append(at(pos))
+        c = s[pos:pos + 1]
+        if c == "{" or c == "[":
+            if len(stack) >= MAX_DEPTH:
+                raise _JsonError(f"nested deeper than {MAX_DEPTH} levels", pos)
+            obj = c == "{"
+            container = Data() if obj else DataList()
+            container.loc = at(pos)
+            pos = ws(s, pos + 1).end()
+            if s[pos:pos + 1] == ("}" if obj else "]"):
+                pos += 1
+                value = container
+            else:
+                frame = [container, obj, None, None]
+                stack.append(frame)
+                if obj:
+                    pos = _json_key(s, pos, frame, at, scanstring, JSONDecodeError)
+                continue
+        elif c == '"':
+            try:
+                text, end = scanstring(s, pos + 1, True)
+            except JSONDecodeError as exc:
+                raise _JsonError(exc.msg[0].lower() + exc.msg[1:], exc.pos) from None
+            value = _lstr(text, at(pos))
+            pos = end
+        elif c and c in "-0123456789":
+            m = number(s, pos)
+            if m is None:
+                raise _JsonError("expecting value", pos)
+            integer, fraction, exponent = m.groups()
+            try:
+                value = float(m.group()) if fraction or exponent else int(integer)
+            except ValueError as exc:
+                raise _JsonError(f"cannot read the number: {exc}", pos) from None
+            pos = m.end()
+        elif c in _LITERALS and s.startswith(_LITERALS[c][0], pos):
+            word, value = _LITERALS[c]
+            pos += len(word)
+        else:
+            raise _JsonError("expecting value" if pos < n else "expecting value, found the end of the text", pos)
+        # -- the value is complete: put it into its container(s)
+        while True:
+            if not stack:
+                return value, pos
+            frame = stack[-1]
+            container = frame[0]
+            if frame[1]:
+                key = frame[2]
+                if key in container:
+                    _duplicate(notice, path, key, container.locs.get(key), frame[3])
+                    del container[key]
+                container[key] = value
+                container.locs[key] = frame[3]
+            else:
+                container.append(value)
+            pos = ws(s, pos).end()
+            c = s[pos:pos + 1]
+            if c == ",":
+                pos = ws(s, pos + 1).end()
+                if frame[1]:
+                    pos = _json_key(s, pos, frame, at, scanstring, JSONDecodeError)
+                elif s[pos:pos + 1] == "]":
+                    raise _JsonError("trailing comma before `]`", pos)
+                break
+            if c == ("}" if frame[1] else "]"):
+                stack.pop()
+                value = container
+                pos += 1
+                continue
+            if not c:
+                raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`, found the end of the text", pos)
+            raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`", pos)
+        if not frame[1]:
+            container.locs.append(at(pos))
+
+
+def _json_key(s, pos, frame, at, scanstring, error_type):
+    """Reads `"key" :` at pos into the frame; the index of the value after it."""
+    if s[pos:pos + 1] != '"':
+        if s[pos:pos + 1] == "}":
+            raise _JsonError("trailing comma before `}`", pos)
+        raise _JsonError("expecting a property name in double quotes", pos)
+    try:
+        key, end = scanstring(s, pos + 1, True)
+    except error_type as exc:
+        raise _JsonError(exc.msg[0].lower() + exc.msg[1:], exc.pos) from None
+    frame[2] = key
+    frame[3] = at(pos)
+    end = _WS.match(s, end).end()
+    if s[end:end + 1] != ":":
+        raise _JsonError("expecting ':' after the property name", end)
+    return _WS.match(s, end + 1).end()
+
+
+class _Lines:
+    """Position -> Loc through a table of newline offsets (built once, searched by bisection)."""
+
+    def __init__(self, text: str, path: str, first_line: int = 1):
+        self.path = path
+        self.first_line = first_line
+        self.newlines = [m.start() for m in re.finditer("\n", text)] if "\n" in text else []
+
+    def line_column(self, pos: int):
+        k = bisect_left(self.newlines, pos)
+        start = self.newlines[k - 1] + 1 if k else 0
+        return self.first_line + k, pos - start + 1
+
+    def __call__(self, pos: int) -> Loc:
+        line, column = self.line_column(pos)
+        return Loc(self.path, line, column)
+
+
+def parse_json(text: str, path: str, notice=None, first_line: int = 1, what: str = "JSON"):
+    """The JSON value in `text`, located as if read from `path` at `first_line` (pure)."""
+    lines = _Lines(text, path, first_line)
+    try:
+        with _gc_paused():
+            value, pos = _scan_json(text, 0, lines, notice, path)
+            pos = _WS.match(text, pos).end()
+            if pos < len(text):
+                raise _JsonError("extra data after the JSON value", pos)
+    except _JsonError as exc:
+        line, column = lines.line_column(min(exc.pos, len(text)))
+        raise ArtifactError(path, f"invalid {what}: {exc.message} (column {column})", line) from None
+    except RecursionError:  # pragma: no cover - the scanner is iterative
+        raise ArtifactError(path, f"the {what} is nested too deeply to read") from None
+    return value
+
+
+def parse_jsonl(text: str, path: str, notice=None):
+    """JSON Lines: one value per non-blank line, each located at its line (pure)."""
+    out = DataList()
+    out.loc = Loc(path, 1)
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        value = parse_json(line, path, notice, number, "JSON Lines")
+        out.append(value)
+        out.locs.append(Loc(path, number, _WS.match(line).end() + 1))
+    return out
+
+
+# -- TOML ---------------------------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BASIC_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_LITERAL_KEY = re.compile(r"'([^']*)'")
+_HEADER = re.compile(r"\s*(\[\[?)")
+
+
+def parse_toml(text: str, path: str, notice=None):
+    """The TOML table in `text`, values located at their key's line (pure)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    try:
+        with _gc_paused():
+            data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_POSITION.search(message)
+        line = None
+        if m is not None:
+            message = message[:m.start()]
+            if m.group(1):
+                line = int(m.group(1))
+                message += f" (column {m.group(2)})"
+            else:
+                message += " (at the end of the file)"
+        raise ArtifactError(path, f"invalid TOML: {message[:1].lower()}{message[1:]}", line) from None
+    except RecursionError:
+        raise ArtifactError(path, "the TOML is nested too deeply to read") from None
+    lines = _toml_key_lines(text)
+    with _gc_paused():
+        return _locate_toml(data, (), Loc(path, 1), lines, path, 0)
+
+
+def _locate_toml(value, key_path: tuple, loc: Loc, lines: dict, path: str, depth: int):
+    if depth > MAX_DEPTH:
+        raise ArtifactError(path, f"nested deeper than {MAX_DEPTH} levels", loc.line)
+    if isinstance(value, str):
+        return _lstr(value, loc)
+    if isinstance(value, dict):
+        out = Data()
+        out.loc = loc
+        for key, item in value.items():
+            sub = key_path + (key,)
+            line = lines.get(sub)
+            item_loc = Loc(path, line) if line else loc
+            out[key] = _locate_toml(item, sub, item_loc, lines, path, depth + 1)
+            out.locs[key] = item_loc
+        return out
+    if isinstance(value, list):
+        out = DataList()
+        out.loc = loc
+        for index, item in enumerate(value):
+            sub = key_path + (index,)
+            line = lines.get(sub)
+            item_loc = Loc(path, line) if line else loc
+            out.append(_locate_toml(item, sub, item_loc, lines, path, depth + 1))
+            out.locs.append(item_loc)
+        return out
+    return value
+
+
+def _toml_keys(line: str, pos: int):
+    """The dotted key at `pos` and the index after it, or (None, pos)."""
+    keys = []
+    while True:
+        while pos < len(line) and line[pos] in " \t":
+            pos += 1
+        m = _BARE_KEY.match(line, pos) or _BASIC_KEY.match(line, pos) or _LITERAL_KEY.match(line, pos)
+        if m is None:
+            return None, pos
+        key = m.group(1) if m.re is not _BARE_KEY else m.group()
+        if m.re is _BASIC_KEY and "\\" in key:
+            import json
+
+            try:
+                key = json.loads(f'"{key}"')
+            except ValueError:
+                return None, pos
+        keys.append(key)
+        pos = m.end()
+        while pos < len(line) and line[pos] in " \t":
+            pos += 1
+        if pos < len(line) and line[pos] == ".":
+            pos += 1
+            continue
+        return keys, pos
+
+
+def _toml_key_lines(text: str) -> dict:
+    """Key path -> line of the keys and headers a TOML text writes, by a line scan that
+    skips multi-line strings and arrays (tomllib has already checked the syntax)."""
+    out: dict = {}
+    table: tuple = ()
+    arrays: dict = {}  # header path of `[[x]]` -> index of its current item
+    quote = None  # the delimiter of a multi-line string left open
+    depth = 0  # brackets left open by a multi-line array or inline table
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.rstrip("\r")
+        if quote is not None:
+            end = line.find(quote)
+            if end < 0:
+                continue
+            end += 3
+            while line[end:end + 1] == quote[0]:
+                end += 1
+            quote, depth = _scan_value(line[end:], depth)
+            continue
+        if depth > 0:
+            quote, depth = _scan_value(line, depth)
+            continue
+        header = _HEADER.match(line)
+        if header:
+            keys, _ = _toml_keys(line, header.end())
+            if keys is None:
+                continue
+            full = tuple(keys)
+            if header.group(1) == "[[":
+                arrays[full] = arrays.get(full, -1) + 1
+                for inner in [k for k in arrays if len(k) > len(full) and k[:len(full)] == full]:
+                    del arrays[inner]  # a new item of `[[a]]` starts its own `[[a.b]]`
+                table = _with_array_indexes(full, arrays) + (arrays[full],)
+            else:
+                table = _with_array_indexes(full, arrays)
+            out[table] = number
+            for cut in range(1, len(table)):
+                out.setdefault(table[:cut], number)
+            continue
+        keys, pos = _toml_keys(line, 0)
+        if keys is None or line[pos:pos + 1] != "=":
+            continue
+        for cut in range(1, len(keys) + 1):
+            out.setdefault(table + tuple(keys[:cut]), number)
+        quote, depth = _scan_value(line[pos + 1:], 0)
+    return out
+
+
+def _with_array_indexes(keys: tuple, arrays: dict) -> tuple:
+    """`[a.b]` under the third `[[a]]` is the path a, 2, b."""
+    out: tuple = ()
+    for k in range(len(keys)):
+        out += (keys[k],)
+        if keys[:k + 1] in arrays and k + 1 < len(keys):
+            out += (arrays[keys[:k + 1]],)
+    return out
+
+
+def _scan_value(rest: str, depth: int):
+    """(the delimiter of a multi-line string left open or None, brackets open) after `rest`."""
+    i, n = 0, len(rest)
+    while i < n:
+        c = rest[i]
+        if c == "#":
+            break
+        if rest.startswith('"""', i) or rest.startswith("\'\'\'", i):
+            quote = rest[i:i + 3]
+            end = rest.find(quote, i + 3)
+            if end < 0:
+                return quote, depth
+            i = end + 3
+            while i < n and rest[i] == quote[0]:
+                i += 1
+            continue
+        if c == '"':
+            i += 1
+            while i < n and rest[i] != '"':
+                i += 2 if rest[i] == "\\" else 1
+            i += 1
+            continue
+        if c == "'":
+            end = rest.find("'", i + 1)
+            i = end + 1 if end >= 0 else n
+            continue
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        i += 1
+    return None, max(depth, 0)
+
+
+# -- loaders ------------------------------------------------------------------------------
+
+def _load(repo, path: str, kind: str, parse):
+    norm = repo.normalize(path)
+
+    def compute():
+        text = decode(repo.read_bytes(norm), norm)
+        return parse(text, norm, _noticer(repo))
+
+    return repo.memo((kind, norm), compute)
+
+
+@loader("yaml", {"path": STR}, ANY, "A YAML file's data; every key and string located at its line.")
+def load_yaml(repo, path):
+    return _load(repo, path, "yaml", parse_yaml)
+
+
+@loader("json", {"path": STR}, ANY, "A JSON file's data; every key and string located at its line.")
+def load_json(repo, path):
+    return _load(repo, path, "json", parse_json)
+
+
+@loader("toml", {"path": STR}, ANY, "A TOML file's data; values located at their key's line.")
+def load_toml(repo, path):
+    return _load(repo, path, "toml", parse_toml)
+
+
+@loader("jsonl", {"path": STR}, List(ANY), "A JSON Lines file: one value per line, each located at its line.")
+def load_jsonl(repo, path):
+    return _load(repo, path, "jsonl", parse_jsonl)
+
+
+def parse_data(text: str, path: str, notice=None):
+    """JSON for `.json` files and text that starts with `{` or `[`, else YAML."""
+    stripped = text.lstrip()
+    if path.lower().endswith(".json") or stripped[:1] in ("{", "["):
+        try:
+            return parse_json(text, path, notice)
+        except ArtifactError:
+            if path.lower().endswith(".json"):
+                raise
+    return parse_yaml(text, path, notice)
+
+
+# -- schema_errors ------------------------------------------------------------------------
+
+SCHEMA_ERROR = record("SchemaError", "A place where data breaks its JSON Schema.", {
+    "message": (STR, "what is wrong, as jsonschema says it"),
+    "path": (STR, "JSON pointer to the offending value in the data (`/tasks/0/status`), empty for the root"),
+    "validator": (STR, "the schema keyword that failed: `required`, `type`, `enum`, …"),
+    "schema_path": (STR, "JSON pointer to that keyword in the schema"),
+    "line": (NUMBER, "line of the offending value in the data file, or null"),
+})
+
+_BASE = "file:///"  # the repository root, as the base URI of schemas read from it
+
+
+@loader("schema_errors", {"value": ANY, "schema": STR}, List(SCHEMA_ERROR),
+        "Where `value` (read by yaml/json/toml/jsonl) breaks the JSON Schema in file `schema`.")
+def schema_errors(repo, value, schema):
+    norm = repo.normalize(schema)
+    validator = repo.memo(("schema", norm), lambda: _validator(repo, norm))
+    return validate(value, validator, norm)
+
+
+def validate(value, validator, schema_path: str) -> list:
+    """SchemaError records for `value`, sorted by line, then pointer, then message."""
+    import referencing.exceptions
+
+    out = []
+    try:
+        errors = list(validator.iter_errors(value))
+    except referencing.exceptions.Unresolvable as exc:
+        raise ArtifactError(schema_path, _unresolvable(exc)) from None
+    except RecursionError:
+        raise ArtifactError(schema_path, "the data is nested too deeply to validate against this schema") from None
+    for error in errors:
+        parts = list(error.absolute_path)
+        loc = locate(value, parts) if parts else getattr(value, "loc", None)
+        extra = _unexpected_key(error)
+        if extra is not None and isinstance(error.instance, Data):
+            loc = error.instance.loc_of(extra)
+        out.append(Record("SchemaError", loc, message=LStr(error.message, loc), path=LStr(pointer_of(parts), loc),
+                          validator=str(error.validator), schema_path=pointer_of(error.absolute_schema_path),
+                          line=loc.line if loc is not None else None))
+    out.sort(key=lambda r: (r.loc.line or 0 if r.loc else 0, r["path"], r["message"]))
+    return out
+
+
+def _unexpected_key(error):
+    """The first key an `additionalProperties: false` error is about, to point at it."""
+    if error.validator not in ("additionalProperties", "unevaluatedProperties") or not isinstance(error.instance, dict):
+        return None
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    known = schema.get("properties", {}) if error.validator == "additionalProperties" else {}
+    patterns = list(schema.get("patternProperties", {})) if error.validator == "additionalProperties" else []
+    for key in error.instance:
+        if key in known or any(re.search(p, str(key)) for p in patterns):
+            continue
+        if repr(key) in error.message or str(key) in error.message:
+            return key
+    return None
+
+
+def _unresolvable(exc) -> str:
+    ref = str(getattr(exc, "ref", "") or exc)
+    if ref.startswith(_BASE):
+        ref = ref[len(_BASE):]
+    return (f"cannot resolve `$ref` `{ref}`: only references inside the schema or to other schema files "
+            "in the repository are followed (nothing is fetched)")
+
+
+def _read_schema(repo, norm: str):
+    text = decode(repo.read_bytes(norm), norm)
+    value = parse_data(text, norm)
+    return _plain(value)
+
+
+def _plain(value):
+    """Schemas compare keys and values as plain Python data."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, (int, float, bool)) or isinstance(k, bool) else str(k): _plain(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _validator(repo, norm: str):
+    import jsonschema
+    import referencing
+    import referencing.exceptions
+    import referencing.jsonschema
+    from jsonschema.exceptions import SchemaError as JsonSchemaError
+
+    schema = _read_schema(repo, norm)
+    if not isinstance(schema, (dict, bool)):
+        raise ArtifactError(norm, "not a JSON Schema: the file holds a list or a scalar, not an object")
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    if isinstance(schema, dict) and "$schema" in schema and \
+            jsonschema.validators.validator_for(schema, default=None) is None:
+        raise ArtifactError(norm, f"unknown `$schema` `{schema['$schema']}`: name a JSON Schema draft "
+                                  "(draft 3, 4, 6, 7, 2019-09 or 2020-12)")
+    try:
+        cls.check_schema(schema)
+    except JsonSchemaError as exc:
+        where = pointer_of(exc.absolute_path)
+        raise ArtifactError(norm, f"not a valid JSON Schema: {exc.message}" + (f" (at `{where}`)" if where else "")) \
+            from None
+    spec = referencing.jsonschema.specification_with(
+        str(cls.META_SCHEMA.get("$id") or cls.META_SCHEMA.get("id")), default=referencing.jsonschema.DRAFT202012)
+    id_keyword = "id" if cls in (jsonschema.Draft3Validator, jsonschema.Draft4Validator) else "$id"
+    if isinstance(schema, dict) and id_keyword not in schema:
+        schema = {id_keyword: _BASE + norm, **schema}  # so relative `$ref`s resolve from its folder
+
+    def retrieve(uri: str):
+        """Other schema files of the repository; nothing else, and never the network."""
+        if not uri.startswith(_BASE):
+            raise referencing.exceptions.NoSuchResource(ref=uri)
+        try:
+            contents = _read_schema(repo, repo.normalize(uri[len(_BASE):]))
+        except ArtifactError:
+            raise referencing.exceptions.NoSuchResource(ref=uri) from None
+        return referencing.Resource.from_contents(contents, default_specification=spec)
+
+    registry = referencing.Registry(retrieve=retrieve)
+    type_checker = cls.TYPE_CHECKER.redefine(
+        "string", lambda checker, instance: isinstance(instance, str) or _is_date(instance))
+    return jsonschema.validators.extend(cls, type_checker=type_checker)(schema, registry=registry)
+
+
+def _is_date(value) -> bool:
+    import datetime
+
+    return isinstance(value, (datetime.date, datetime.time))
