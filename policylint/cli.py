@@ -484,9 +484,12 @@ def cmd_explain(args) -> int:
     print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})"
           + (f" · stage {stage}" if stage else " · repository-wide") + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
-    if gate.doc:
+    from .evaluate import readme_sections
+
+    doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
+    if doc:
         print()
-        print(gate.doc)
+        print(doc)
     end = _block_end(lines, gate.span.line - 1)
     print()
     for text in lines[gate.span.line - 1:end + 1]:

@@ -62,13 +62,21 @@ class Run:
     subjects: list
     results: list
     notices: list
-    gate_docs: dict = field(default_factory=dict)  # gate id -> title, doc, pack, policy_path, line, ...
+    loaded_packs: list = field(default_factory=list, repr=False)
+    _gate_docs: dict | None = field(default=None, repr=False)
 
     fail_on: str = "error"
 
     def exit_code(self, fail_on: str | None = None) -> int:
         levels = ("error",) if (fail_on or self.fail_on) == "error" else ("error", "warning")
         return 1 if any(r.status in ("fail", "error") and r.severity in levels for r in self.results) else 0
+
+    @property
+    def gate_docs(self) -> dict:
+        """gate id -> title, doc, pack, policy_path, line, stage, severity (read on first use)."""
+        if self._gate_docs is None:
+            self._gate_docs = gate_docs(self.loaded_packs, self.root)
+        return self._gate_docs
 
     def summary(self) -> dict:
         out = {k: 0 for k in ("pass", "fail", "error", "waived", "skipped")}
@@ -115,8 +123,7 @@ class Engine:
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
-        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices,
-                   gate_docs(packs, self.repo.root))
+        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs))
 
     # -- packs -----------------------------------------------------------------------------
     def _run_pack(self, pack, done: set) -> None:
@@ -366,6 +373,7 @@ def gate_docs(packs, root) -> dict:
         for used in pack.uses:
             visit(used)
         where = policy_path(pack)
+        readme = readme_sections(pack.path.parent / "README.md")
         for item in pack.ast.items:
             gates = []
             if isinstance(item, ast.Gate):
@@ -375,12 +383,31 @@ def gate_docs(packs, root) -> dict:
                          for g in s.body if isinstance(g, ast.Gate)]
             for gid, stage, gate in gates:
                 title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
-                out[gid] = {"title": title, "doc": gate.doc, "pack": pack.name, "pack_version": pack.ast.version,
+                out[gid] = {"title": title, "doc": readme.get(gid) or gate.doc, "pack": pack.name,
+                            "pack_version": pack.ast.version,
                             "policy_path": where, "line": gate.span.line, "stage": stage,
                             "severity": gate.severity, "unwaivable": gate.unwaivable}
 
     for pack in packs:
         visit(pack)
+    return out
+
+
+def readme_sections(path) -> dict:
+    """Gate id -> its documentation: the README section whose heading starts with the id in backticks."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    from .loaders.markdown import parse_markdown
+
+    out = {}
+    for heading in parse_markdown(text, "README.md")["headings"]:
+        match = re.match(r"^([a-z0-9_.-]+\.[a-z0-9_-]+)\b", str(heading["text"]))
+        if match and str(heading["text"]).count(".") >= 1:
+            out.setdefault(match.group(1), str(heading["body"]).strip())
     return out
 
 

@@ -283,7 +283,9 @@ class _Yaml:
                 return self.constructors[tag](self.loader, self.scalar_node(tag, event.value))
             except (ValueError, OverflowError, self.yaml.YAMLError) as exc:
                 kind = tag.rsplit(":", 1)[1]
-                self.fail(f"cannot read `{event.value}` as {kind}: {exc}", event.start_mark)
+                shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
+                reason = f"{len(event.value)} digits" if "digits" in str(exc) else exc
+                self.fail(f"cannot read `{shown}` as {kind}: {reason}", event.start_mark)
         if tag == _MERGE_TAG and as_key:
             return _MERGE
         self.check_tag(tag, event.start_mark)
@@ -481,7 +483,7 @@ def _scan_json(s: str, pos: int, at, notice, path):
             try:
                 text, end = scanstring(s, pos + 1, True)
             except JSONDecodeError as exc:
-                raise _JsonError(exc.msg[0].lower() + exc.msg[1:], exc.pos) from None
+                raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
             value = _lstr(text, at(pos))
             pos = end
         elif c and c in "-0123456789":
@@ -491,8 +493,8 @@ def _scan_json(s: str, pos: int, at, notice, path):
             integer, fraction, exponent = m.groups()
             try:
                 value = float(m.group()) if fraction or exponent else int(integer)
-            except ValueError as exc:
-                raise _JsonError(f"cannot read the number: {exc}", pos) from None
+            except ValueError:  # more digits than int() accepts
+                raise _JsonError(f"number too long ({len(integer)} digits)", pos) from None
             pos = m.end()
         elif c in _LITERALS and s.startswith(_LITERALS[c][0], pos):
             word, value = _LITERALS[c]
@@ -531,8 +533,12 @@ def _scan_json(s: str, pos: int, at, notice, path):
             if not c:
                 raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`, found the end of the text", pos)
             raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`", pos)
-        if not frame[1]:
-            container.locs.append(at(pos))
+
+
+def _scanstring_message(message: str) -> str:
+    """json's "Unterminated string starting at" -> "unterminated string"."""
+    message = re.sub(r"\s+(?:starting\s+)?at$", "", message)
+    return message[:1].lower() + message[1:]
 
 
 def _json_key(s, pos, frame, at, scanstring, error_type):
@@ -544,7 +550,7 @@ def _json_key(s, pos, frame, at, scanstring, error_type):
     try:
         key, end = scanstring(s, pos + 1, True)
     except error_type as exc:
-        raise _JsonError(exc.msg[0].lower() + exc.msg[1:], exc.pos) from None
+        raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
     frame[2] = key
     frame[3] = at(pos)
     end = _WS.match(s, end).end()
