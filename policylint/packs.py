@@ -34,16 +34,21 @@ def builtin_packs() -> dict:
 
 
 def installed_packs() -> dict:
+    """Packs of installed distributions: entry point `name = package`, whose folder holds
+    `<name>.policy`. The package is located, never imported: a pack is data, not code."""
     from importlib.metadata import entry_points
+    from importlib.util import find_spec
 
     out = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
-            module = __import__(ep.value.split(":")[0], fromlist=["__name__"])
-        except Exception:  # a broken plugin must not break the run; it simply is not found
-            continue
-        folder = Path(module.__file__).parent
-        out[ep.name] = folder / f"{ep.name}.policy"
+            spec = find_spec(ep.value.split(":")[0].strip())
+        except (ImportError, ValueError):
+            spec = None
+        locations = list(spec.submodule_search_locations or []) if spec is not None else []
+        for folder in locations:
+            if (Path(folder) / f"{ep.name}.policy").is_file():
+                out.setdefault(ep.name, Path(folder) / f"{ep.name}.policy")
     return out
 
 
@@ -137,7 +142,17 @@ class PackLoader:
         self._stack: list = []
 
     def load(self, spec: str, base: Path | None = None, span: Span | None = None) -> LoadedPack:
-        path = resolve(spec, base, span).resolve()
+        """A pack by name or path; `name==1.2.0` also checks the version the pack states."""
+        spec, _, pinned = spec.partition("==")
+        pack = self._load_path(resolve(spec.strip(), base, span).resolve(), span)
+        if pinned and (pack.ast.version or "") != pinned.strip():
+            raise PolicylintError(Diagnostic("PL208",
+                                             f"pack `{pack.name}` is version {pack.ast.version or '(none)'}, "
+                                             f"but version {pinned.strip()} is pinned", span,
+                                             f"the pack is {pack.display_path}"))
+        return pack
+
+    def _load_path(self, path: Path, span: Span | None) -> LoadedPack:
         if path in self.loaded:
             return self.loaded[path]
         if path in self._stack:

@@ -125,9 +125,11 @@ def finding_text(result, evidence) -> str:
     extra = result.message or ""
     if not first:
         return extra or result.title or result.gate
-    if extra and extra not in first and first not in extra:
-        return f"{first}\n{extra}"
-    return first
+    if not extra or extra in first:
+        return first
+    if first in extra:
+        return extra
+    return f"{first}\n{extra}"
 
 
 def fingerprint(*parts: str) -> str:
@@ -143,10 +145,12 @@ def findings(run, options, statuses=REPORTED) -> list:
         if result.status not in statuses:
             continue
         located = [(ev, prefix + ev.path, ev.line, True) for ev in result.evidence]
-        if not located:
-            where = policy_location(run, result.gate, prefix)
+        if not located:  # the gate's policy line; else the subject; else the pack's policy file
+            where = policy_location(run, result.gate, prefix) if gate_doc(run, result.gate) else None
             if where is None and result.subject:
                 where = (prefix + result.subject, None, True)
+            if where is None:
+                where = policy_location(run, result.gate, prefix)
             if where is not None:
                 located = [(None, *where)]
         for ev, path, line, in_repo in located:

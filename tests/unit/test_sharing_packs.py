@@ -1,0 +1,68 @@
+"""Sharing packs: an installed distribution registers its pack under `policylint.packs`."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from conftest import ROOT
+
+PACK = textwrap.dedent('''\
+    pack team-rules "Team rules" version "2.1.0"
+    gate readme "README exists" { require exists("README.md") }
+''')
+
+
+def _install_throwaway_package(tmp_path):
+    """Build and pip-install (into a target folder) a package whose entry point names its pack."""
+    src = tmp_path / "src"
+    (src / "team_rules").mkdir(parents=True)
+    (src / "team_rules" / "__init__.py").write_text("raise RuntimeError('a pack must never be imported')\n")
+    (src / "team_rules" / "team-rules.policy").write_text(PACK)
+    (src / "pyproject.toml").write_text(textwrap.dedent('''\
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+        [project]
+        name = "team-rules"
+        version = "2.1.0"
+        [project.entry-points."policylint.packs"]
+        team-rules = "team_rules"
+        [tool.setuptools]
+        packages = ["team_rules"]
+        [tool.setuptools.package-data]
+        team_rules = ["*.policy"]
+    '''))
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(src)],
+                   check=True, capture_output=True)
+    return target
+
+
+def _policylint(args, site, cwd):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]), "NO_COLOR": "1",
+           "POLICYLINT_NO_CACHE": "1"}
+    return subprocess.run([sys.executable, "-m", "policylint", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_installed_pack_runs_by_name_and_by_use(tmp_path):
+    site = _install_throwaway_package(tmp_path)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    done = _policylint(["check", "--pack", "team-rules"], site, repo)
+    assert done.returncode == 1, done.stderr
+    assert "FAIL   team-rules.readme  README exists" in done.stdout
+    (repo / "mine.policy").write_text('use "team-rules"\ngate own "own" { require true }\n')
+    done = _policylint(["check", "--pack", "./mine.policy", "-f", "json"], site, repo)
+    assert '"gate": "team-rules.readme"' in done.stdout and '"gate": "mine.own"' in done.stdout
+    listed = _policylint(["list", "--pack", "team-rules"], site, repo)
+    assert listed.stdout.startswith("team-rules 2.1.0  Team rules")
+
+
+def test_a_pinned_version_must_match(tmp_path):
+    site = _install_throwaway_package(tmp_path)
+    done = _policylint(["check", "--pack", "team-rules==3.0.0"], site, tmp_path)
+    assert done.returncode == 2
+    assert "error[PL208] pack `team-rules` is version 2.1.0, but version 3.0.0 is pinned" in done.stderr
+    assert _policylint(["check", "--pack", "team-rules==2.1.0"], site, tmp_path).returncode == 1
