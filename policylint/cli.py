@@ -643,15 +643,31 @@ def cmd_inspect(args) -> int:
     fn = loaders.get(args.loader)
     try:
         value = fn(repo) if fn.signature.value else fn(repo, args.path)
+        plain = to_plain(value, inline_errors=True)  # a field computed on first read may fail alone
     except ArtifactError as exc:
         where = f"{exc.path}:{exc.line}" if exc.line else exc.path
         print(f"policylint: error[{exc.code}] {where}: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    json.dump(to_plain(value), sys.stdout, indent=2, ensure_ascii=False)
+    json.dump(plain, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     for notice in sorted(repo.notices.values(), key=lambda n: n.sort_key()):
         print(f"note[{notice.code}] {notice.path}:{notice.line}: {notice.message}", file=sys.stderr)
-    return EXIT_OK
+    failed = _inline_errors(plain)
+    for field_path, message in failed:
+        view = args.loader if fn.signature.value else f"{args.loader}({args.path})"
+        print(f"policylint: error[PL405] {view}{field_path}: {message}", file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def _inline_errors(plain, where="") -> list:
+    """(field path, message) for every field shown as {"error": …} in an inspect view."""
+    if isinstance(plain, dict):
+        if set(plain) == {"error"}:
+            return [(where or ".", plain["error"])]
+        return [e for k, v in plain.items() for e in _inline_errors(v, f"{where}.{k}")]
+    if isinstance(plain, list):
+        return [e for i, v in enumerate(plain) for e in _inline_errors(v, f"{where}[{i}]")]
+    return []
 
 
 COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "test": cmd_test, "new": cmd_new, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,

@@ -86,7 +86,8 @@ class Repo:
         try:
             size = full.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise ArtifactError(norm, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit")
+                raise ArtifactError(norm, f"file is too large to read: {size / 2**20:.1f} MB ({size} bytes), "
+                                          f"the limit is {MAX_FILE_BYTES / 2**20:g} MB")
             data = full.read_bytes()
         except OSError as exc:
             raise ArtifactError(norm, f"cannot read: {exc.strerror or exc}") from None

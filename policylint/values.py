@@ -90,19 +90,33 @@ def location_of(value: Any) -> Loc | None:
     return getattr(value, "loc", None)
 
 
-def to_plain(value: Any) -> Any:
-    """JSON-ready form of a value, with locations kept as `@path:line` keys for records."""
+def to_plain(value: Any, inline_errors: bool = False) -> Any:
+    """JSON-ready form of a value, with locations kept as `@path:line` keys for records.
+
+    With `inline_errors`, a field that cannot be computed (`git.commits` without --base)
+    shows as `{"error": message}` instead of stopping the whole view.
+    """
     if isinstance(value, Record):
         out = {}
         if value.loc is not None:
             out["@"] = str(value.loc)
         for key in value.fields:
-            out[key] = to_plain(value.get(key))
+            if inline_errors:
+                from .errors import ArtifactError
+
+                try:
+                    item = value.get(key)
+                except ArtifactError as exc:
+                    out[key] = {"error": exc.message}
+                    continue
+            else:
+                item = value.get(key)
+            out[key] = to_plain(item, inline_errors)
         return out
     if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, inline_errors) for v in value]
     if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
+        return {str(k): to_plain(v, inline_errors) for k, v in value.items()}
     if isinstance(value, str):
         return str(value)
     if hasattr(value, "isoformat"):

@@ -33,6 +33,8 @@ FUNCTIONS = {
     "today": "policylint.functions.dates:today",
     "date": "policylint.functions.dates:to_date",
     "days_between": "policylint.functions.dates:days_between",
+    "parents": "policylint.functions.lists:parents",
+    "without": "policylint.functions.lists:without",
 }
 
 

@@ -16,6 +16,18 @@ LOADERS = {
     "lines": "policylint.loaders.files:lines",
     "markdown": "policylint.loaders.markdown:load_markdown",
     "tasks": "policylint.loaders.tasks:load_tasks",
+    "openspec": "policylint.loaders.openspec:load_openspec",
+    "openspec_change": "policylint.loaders.openspec:load_openspec_change",
+    "coverage": "policylint.loaders.coverage:load_coverage",
+    "changelog": "policylint.loaders.changelog:load_changelog",
+    "git": "policylint.loaders.git:load_git",
+    "junit": "policylint.loaders.junit:load_junit",
+    "yaml": "policylint.loaders.data:load_yaml",
+    "json": "policylint.loaders.data:load_json",
+    "toml": "policylint.loaders.data:load_toml",
+    "jsonl": "policylint.loaders.data:load_jsonl",
+    "schema_errors": "policylint.loaders.data:schema_errors",
+    "openapi": "policylint.loaders.openapi:load_openapi",
 }
 
 

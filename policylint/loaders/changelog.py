@@ -212,7 +212,7 @@ _THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3
 
 
 class _Item:
-    __slots__ = ("line", "column", "content", "lines", "blank")
+    __slots__ = ("line", "column", "content", "lines", "blank", "paragraph")
 
     def __init__(self, line: int, column: int, content: int, first: str):
         self.line = line  # 1-based line number
@@ -220,6 +220,7 @@ class _Item:
         self.content = content  # column (0-based) where the item's content starts
         self.lines = [first]
         self.blank = False  # a blank line since the last text
+        self.paragraph = bool(first)  # a paragraph is open: an unindented line may continue it
 
 
 def _entries(lines: list, start: int, end: int, heading_lines: set) -> list:
@@ -227,42 +228,46 @@ def _entries(lines: list, start: int, end: int, heading_lines: set) -> list:
     items = []
     current = None
     for line in lines[start:end]:
-        if line["in_comment"]:
+        fields = line.fields  # Line records are plain: skip the lazy-field lookups of Record.get
+        if fields["in_comment"]:
             continue
-        raw = str(line["text"])
+        raw = str(fields["text"])
         expanded = raw.expandtabs(4) if "\t" in raw else raw
         stripped = expanded.lstrip(" ")
         indent = len(expanded) - len(stripped)
         if not stripped:
             if current is not None:
                 current.blank = True
+                current.paragraph = False
                 current.lines.append("")
             continue
-        if line["number"] in heading_lines or (not line["in_code"] and _THEMATIC_BREAK.match(stripped)):
+        in_code = fields["in_code"]
+        if fields["number"] in heading_lines or (not in_code and _THEMATIC_BREAK.match(stripped)):
             current = None
             continue
-        if line["in_code"]:
-            if current is not None and (indent >= current.content or not current.blank):
-                current.lines.append(expanded[min(indent, current.content):])
+        if in_code:
+            if current is not None and indent >= current.content:
+                current.lines.append(expanded[current.content:])
+                current.paragraph = False
             else:
                 current = None
             continue
         if indent < 4 and (current is None or indent < current.content):
             m = _ITEM.match(stripped)
             if m is not None:
-                width = m.end() - m.start()
-                content = indent + width if m.group().strip() != m.group() or not stripped[width:] else indent + width
-                if width - len(m.group(1)) > 4:  # `-      code`: the text starts one space after the marker
-                    content = indent + len(m.group(1)) + 1
-                text_start = raw.find(stripped[width:].strip()[:1], len(raw) - len(raw.lstrip(" \t"))) \
-                    if stripped[width:].strip() else len(raw)
-                current = _Item(line["number"], text_start + 1, content, stripped[width:].rstrip())
+                marker, gap = len(m.group(1)), m.end() - len(m.group(1))
+                text = stripped[m.end():].rstrip()
+                # CommonMark: the content starts after the spaces that follow the marker, or
+                # one space after it when there are five or more (indented code) or no text.
+                content = indent + marker + (gap if text and gap <= 4 else 1)
+                current = _Item(fields["number"], indent + m.end() + 1, content, text)
                 items.append(current)
                 continue
-        if current is not None and (indent >= current.content or not current.blank) \
+        if current is not None and (indent >= current.content or current.paragraph) \
                 and not _LINK_DEFINITION.match(raw):
             current.lines.append(expanded[min(indent, current.content):].rstrip())
             current.blank = False
+            current.paragraph = True
             continue
         current = None  # a paragraph or a definition outside the list ends the item
     return items
@@ -304,8 +309,9 @@ def _definitions(lines: list) -> dict:
     """Link reference definitions outside code: lowercased label -> URL (the first wins)."""
     found = {}
     for line in lines:
-        text = line["text"]
-        if "]:" not in text or line["in_code"] or line["in_comment"]:
+        fields = line.fields
+        text = fields["text"]
+        if "]:" not in text or fields["in_code"] or fields["in_comment"]:
             continue
         m = _LINK_DEFINITION.match(text)
         if m:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import gc
 import re
-from bisect import bisect_left
 from contextlib import contextmanager
 
 from ..errors import ArtifactError
@@ -284,7 +283,7 @@ class _Yaml:
             except (ValueError, OverflowError, self.yaml.YAMLError) as exc:
                 kind = tag.rsplit(":", 1)[1]
                 shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
-                reason = f"{len(event.value)} digits" if "digits" in str(exc) else exc
+                reason = f"{len(event.value)} digits are too many" if "digits" in str(exc) else exc
                 self.fail(f"cannot read `{shown}` as {kind}: {reason}", event.start_mark)
         if tag == _MERGE_TAG and as_key:
             return _MERGE
@@ -382,9 +381,8 @@ class _Yaml:
                     self.merge_value(top, value, mark)
                     continue
                 mapping = top.value
-                if key in mapping:
+                if key in mapping:  # the last value wins, in the first one's place (as in PyYAML)
                     _duplicate(self.notice, self.path, key, mapping.locs.get(key), top.key_loc)
-                    del mapping[key]  # the last one wins, in its own place
                 mapping[key] = value
                 mapping.locs[key] = top.key_loc
 
@@ -397,12 +395,11 @@ class _Yaml:
         frame.merges.extend(sources)
 
     def merged(self, frame):
-        """Merged keys first (earlier sources win), then the mapping's own keys."""
+        """Merged keys first (earlier sources win), then the mapping's own keys: PyYAML's order."""
         out = Data()
         out.loc = frame.value.loc
         for source in reversed(frame.merges):
             for key, item in source.items():
-                out.pop(key, None)
                 out[key] = item
                 out.locs[key] = source.loc_of(key) if isinstance(source, Data) else None
         out.update(frame.value)
@@ -416,8 +413,9 @@ def parse_yaml(text: str, path: str, notice=None):
     import yaml
 
     loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    yaml_loader = loader_class(text)
+    yaml_loader = None
     try:
+        yaml_loader = loader_class(text)  # the Python reader checks the characters here
         with _gc_paused():
             return _Yaml(yaml_loader, path, notice).document()
     except yaml.MarkedYAMLError as exc:
@@ -426,19 +424,32 @@ def parse_yaml(text: str, path: str, notice=None):
         where = f" (column {mark.column + 1})" if mark is not None else ""
         raise ArtifactError(path, f"invalid YAML: {problem}{where}", mark.line + 1 if mark is not None else None) \
             from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        position = exc.position
+        if loader_class is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
+            position = len(text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "ignore"))
+        line = text.count("\n", 0, position) + 1
+        column = position - text.rfind("\n", 0, position)
+        raise ArtifactError(path, f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason} "
+                                  f"(column {column})", line) from None
     except yaml.YAMLError as exc:
         raise ArtifactError(path, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise ArtifactError(path, "the YAML is nested too deeply to read") from None
     finally:
-        yaml_loader.dispose()
+        if yaml_loader is not None:
+            yaml_loader.dispose()
 
 
 # -- JSON ---------------------------------------------------------------------------------
 
 _WS = re.compile(r"[ \t\n\r]*")
+_WS_CHARS = " \t\n\r"
 _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # no escapes: most strings, read without scanstring
+_PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
+_new_tuple = tuple.__new__
 
 
 class _JsonError(Exception):
@@ -448,28 +459,63 @@ class _JsonError(Exception):
         self.pos = pos
 
 
-def _scan_json(s: str, pos: int, at, notice, path):
-    """The JSON value starting at `pos` and the index after it. `at(pos)` gives a Loc.
-    Iterative (a deep document cannot exhaust the stack) and linear."""
+def _scanstring_message(message: str) -> str:
+    """json's "Unterminated string starting at" -> "unterminated string"."""
+    message = re.sub(r"\s+(?:starting\s+)?at$", "", message)
+    return message[:1].lower() + message[1:]
+
+
+def _scan_json(s: str, path: str, first_line: int, notice):
+    """The JSON value that `s` holds and the index after it, every string, mapping and list
+    located. Iterative (deep nesting cannot exhaust the stack), one pass, and it tracks the
+    line as it goes (no search per value), so it stays linear on one-line files too."""
     from json.decoder import JSONDecodeError, scanstring
 
     ws = _WS.match
     number = _NUMBER.match
+    plain_string = _PLAIN_STRING.match
+    plain_key = _PLAIN_KEY.match
+    count = s.count
+    rfind = s.rfind
+    new_loc = _new_tuple
     n = len(s)
-    stack: list = []  # [container, is_object, key, key_loc]
-    pos = ws(s, pos).end()
+    stack: list = []  # frames: [container, is_object, key, key_loc]
+    line, line_start, seen = first_line, 0, 0  # the line holding `seen`, and where it starts
+
+    pos = ws(s, 0).end()
     while True:
-        # -- a value starts at pos
+        # -- a value starts at pos: locate it
+        if pos > seen:
+            k = count("\n", seen, pos)
+            if k:
+                line += k
+                line_start = rfind("\n", seen, pos) + 1
+            seen = pos
+        loc = new_loc(Loc, (path, line, pos - line_start + 1))
         if stack and not stack[-1][1]:
-            stack[-1][0].locs.append(at(pos))
+            stack[-1][0].locs.append(loc)
         c = s[pos:pos + 1]
-        if c == "{" or c == "[":
+        if c == '"':
+            m = plain_string(s, pos)
+            if m is not None:
+                value = _new_str(LStr, m.group(1))
+                pos = m.end()
+            else:
+                try:
+                    text, pos = scanstring(s, pos + 1, True)
+                except JSONDecodeError as exc:
+                    raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
+                value = _new_str(LStr, text)
+            value.loc = loc
+        elif c == "{" or c == "[":
             if len(stack) >= MAX_DEPTH:
                 raise _JsonError(f"nested deeper than {MAX_DEPTH} levels", pos)
             obj = c == "{"
             container = Data() if obj else DataList()
-            container.loc = at(pos)
-            pos = ws(s, pos + 1).end()
+            container.loc = loc
+            pos += 1
+            if s[pos:pos + 1] in _WS_CHARS:
+                pos = ws(s, pos).end()
             if s[pos:pos + 1] == ("}" if obj else "]"):
                 pos += 1
                 value = container
@@ -477,15 +523,21 @@ def _scan_json(s: str, pos: int, at, notice, path):
                 frame = [container, obj, None, None]
                 stack.append(frame)
                 if obj:
-                    pos = _json_key(s, pos, frame, at, scanstring, JSONDecodeError)
+                    if pos > seen:
+                        k = count("\n", seen, pos)
+                        if k:
+                            line += k
+                            line_start = rfind("\n", seen, pos) + 1
+                        seen = pos
+                    m = plain_key(s, pos)
+                    if m is not None:
+                        frame[2] = m.group(1)
+                        frame[3] = new_loc(Loc, (path, line, pos - line_start + 1))
+                        pos = m.end()
+                    else:
+                        pos = _json_key(s, pos, frame, new_loc(Loc, (path, line, pos - line_start + 1)), scanstring,
+                                        JSONDecodeError)
                 continue
-        elif c == '"':
-            try:
-                text, end = scanstring(s, pos + 1, True)
-            except JSONDecodeError as exc:
-                raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
-            value = _lstr(text, at(pos))
-            pos = end
         elif c and c in "-0123456789":
             m = number(s, pos)
             if m is None:
@@ -494,7 +546,7 @@ def _scan_json(s: str, pos: int, at, notice, path):
             try:
                 value = float(m.group()) if fraction or exponent else int(integer)
             except ValueError:  # more digits than int() accepts
-                raise _JsonError(f"number too long ({len(integer)} digits)", pos) from None
+                raise _JsonError(f"a number of {len(integer)} digits is too long", pos) from None
             pos = m.end()
         elif c in _LITERALS and s.startswith(_LITERALS[c][0], pos):
             word, value = _LITERALS[c]
@@ -509,19 +561,34 @@ def _scan_json(s: str, pos: int, at, notice, path):
             container = frame[0]
             if frame[1]:
                 key = frame[2]
-                if key in container:
+                if key in container:  # the last value wins, in the first one's place (as in json)
                     _duplicate(notice, path, key, container.locs.get(key), frame[3])
-                    del container[key]
                 container[key] = value
                 container.locs[key] = frame[3]
             else:
                 container.append(value)
-            pos = ws(s, pos).end()
+            if s[pos:pos + 1] in _WS_CHARS:
+                pos = ws(s, pos).end()
             c = s[pos:pos + 1]
             if c == ",":
-                pos = ws(s, pos + 1).end()
+                pos += 1
+                if s[pos:pos + 1] in _WS_CHARS:
+                    pos = ws(s, pos).end()
                 if frame[1]:
-                    pos = _json_key(s, pos, frame, at, scanstring, JSONDecodeError)
+                    if pos > seen:
+                        k = count("\n", seen, pos)
+                        if k:
+                            line += k
+                            line_start = rfind("\n", seen, pos) + 1
+                        seen = pos
+                    m = plain_key(s, pos)
+                    if m is not None:
+                        frame[2] = m.group(1)
+                        frame[3] = new_loc(Loc, (path, line, pos - line_start + 1))
+                        pos = m.end()
+                    else:
+                        pos = _json_key(s, pos, frame, new_loc(Loc, (path, line, pos - line_start + 1)), scanstring,
+                                        JSONDecodeError)
                 elif s[pos:pos + 1] == "]":
                     raise _JsonError("trailing comma before `]`", pos)
                 break
@@ -530,19 +597,14 @@ def _scan_json(s: str, pos: int, at, notice, path):
                 value = container
                 pos += 1
                 continue
+            closing = "}" if frame[1] else "]"
             if not c:
-                raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`, found the end of the text", pos)
-            raise _JsonError(f"expecting ',' or `{'}' if frame[1] else ']'}`", pos)
+                raise _JsonError(f"expecting ',' or `{closing}`, found the end of the text", pos)
+            raise _JsonError(f"expecting ',' or `{closing}`", pos)
 
 
-def _scanstring_message(message: str) -> str:
-    """json's "Unterminated string starting at" -> "unterminated string"."""
-    message = re.sub(r"\s+(?:starting\s+)?at$", "", message)
-    return message[:1].lower() + message[1:]
-
-
-def _json_key(s, pos, frame, at, scanstring, error_type):
-    """Reads `"key" :` at pos into the frame; the index of the value after it."""
+def _json_key(s, pos, frame, loc, scanstring, error_type):
+    """Reads `"key" :` at pos into the frame (the slow path: escapes, errors); the index after."""
     if s[pos:pos + 1] != '"':
         if s[pos:pos + 1] == "}":
             raise _JsonError("trailing comma before `}`", pos)
@@ -552,45 +614,33 @@ def _json_key(s, pos, frame, at, scanstring, error_type):
     except error_type as exc:
         raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
     frame[2] = key
-    frame[3] = at(pos)
+    frame[3] = loc
     end = _WS.match(s, end).end()
     if s[end:end + 1] != ":":
         raise _JsonError("expecting ':' after the property name", end)
     return _WS.match(s, end + 1).end()
 
 
-class _Lines:
-    """Position -> Loc through a table of newline offsets (built once, searched by bisection)."""
-
-    def __init__(self, text: str, path: str, first_line: int = 1):
-        self.path = path
-        self.first_line = first_line
-        self.newlines = [m.start() for m in re.finditer("\n", text)] if "\n" in text else []
-
-    def line_column(self, pos: int):
-        k = bisect_left(self.newlines, pos)
-        start = self.newlines[k - 1] + 1 if k else 0
-        return self.first_line + k, pos - start + 1
-
-    def __call__(self, pos: int) -> Loc:
-        line, column = self.line_column(pos)
-        return Loc(self.path, line, column)
+def _line_column(text: str, pos: int, first_line: int = 1):
+    line_start = text.rfind("\n", 0, pos) + 1
+    return first_line + text.count("\n", 0, pos), pos - line_start + 1
 
 
 def parse_json(text: str, path: str, notice=None, first_line: int = 1, what: str = "JSON"):
     """The JSON value in `text`, located as if read from `path` at `first_line` (pure)."""
-    lines = _Lines(text, path, first_line)
     try:
         with _gc_paused():
-            value, pos = _scan_json(text, 0, lines, notice, path)
-            pos = _WS.match(text, pos).end()
+            value, pos = _scan_json(text, path, first_line, notice)
+            if text[pos:pos + 1] in _WS_CHARS:
+                pos = _WS.match(text, pos).end()
             if pos < len(text):
                 raise _JsonError("extra data after the JSON value", pos)
     except _JsonError as exc:
-        line, column = lines.line_column(min(exc.pos, len(text)))
-        raise ArtifactError(path, f"invalid {what}: {exc.message} (column {column})", line) from None
-    except RecursionError:  # pragma: no cover - the scanner is iterative
-        raise ArtifactError(path, f"the {what} is nested too deeply to read") from None
+        line, column = _line_column(text, min(exc.pos, len(text)), first_line)
+        message = exc.message
+        if text.startswith(("//", "/*"), exc.pos):
+            message = f"a comment (`{text[exc.pos:exc.pos + 2]}`), which JSON does not allow"
+        raise ArtifactError(path, f"invalid {what}: {message} (column {column})", line) from None
     return value
 
 

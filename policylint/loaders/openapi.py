@@ -14,7 +14,7 @@
 - `tags`: the tag names declared at the top.
 - `path`: the file.
 
-Each `Operation` is located at its method's line and has `method` (lowercase: `get`,
+Each `Operation` is located at its method's line (`line`) and has `method` (lowercase: `get`,
 `post`, …), `path` (`/pets/{id}`), `text` (`GET /pets/{id}`, what a message shows),
 `operation_id`, `summary`, `description` (null when absent), `tags`, `deprecated`,
 `parameters` (the path item's and the operation's, the operation's winning for the same
@@ -35,13 +35,17 @@ or null. Swagger 2 is read the same way: a `body` parameter, or the `formData` o
 the `request_body` (its `content_types` from `consumes`), a response's `content_types` come
 from `produces`, its `examples` from `examples`; `x-examples` of a body parameter count too.
 
-`$ref`s inside the file (`#/components/…`, `#/definitions/…`) are resolved, at any depth.
-A reference that would recurse (a tree schema that contains itself) is left as written
-(`{"$ref": "#/components/schemas/Node"}`) where it recurses, so nothing is infinite.
+`$ref`s inside the file (`#/components/…`, `#/definitions/…`) are resolved, at any depth,
+and each target is resolved once and shared. A reference that would recurse (a tree schema
+that contains itself) is left as written (`{"$ref": "#/components/schemas/Node"}`) where it
+closes the loop, so nothing is infinite; schemas in a loop of several (A holds B, B holds A)
+share one resolution, made from the one the document reaches first.
 References to other files or URLs are never followed: they stay as written and a
-`note[PL408]` names them; so does a local reference that points at nothing. A document
-whose references expand to more than 1,000,000 values (a "reference bomb") is an error.
-Callbacks and links are not read.
+`note[PL408]` names them; so does a local reference that points at nothing. When resolving
+every reference would nest deeper than 200 levels (long chains of schemas, as in large
+vendor APIs) or expand to more than 1,000,000 values (a "reference bomb"), schemas are
+resolved one level deep instead (a schema that is a `$ref` is its target; the `$ref`s
+inside it stay as written) and a `note[PL408]` says so. Callbacks and links are not read.
 """
 from __future__ import annotations
 
@@ -141,15 +145,35 @@ def load_openapi(repo, path):
                      lambda: parse_openapi(decode(repo.read_bytes(norm), norm), norm, repo.notice))
 
 
+class _TooDeep(Exception):
+    """Resolving every `$ref` would nest too deep or expand too far: resolve one level instead."""
+
+    def __init__(self, reason: str, line):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
 def parse_openapi(text: str, path: str, notice=None) -> Record:
     """The `OpenAPI` record of `text`, as if read from `path` (pure but for `notice`)."""
     doc = parse_data(text, path, notice)
     if not isinstance(doc, dict):
         raise ArtifactError(path, "not an OpenAPI document: the file holds no mapping")
+    reader = _Reader(doc, path, notice, deep=True)
     try:
-        return _Reader(doc, path, notice).read()
-    except RecursionError:
-        raise ArtifactError(path, "the document's `$ref`s nest too deeply to resolve") from None
+        return reader.read()
+    except (_TooDeep, RecursionError) as exc:
+        reason = exc.reason if isinstance(exc, _TooDeep) else "nest too deeply"
+        line = exc.line if isinstance(exc, _TooDeep) else None
+    if notice is not None:
+        notice(path, line, "PL408", f"`$ref`s {reason}: schemas are resolved one level deep "
+                                    "(the `$ref`s inside them are left as written)")
+    return _Reader(doc, path, notice, deep=False).read()
+
+
+def _at_line(loc):
+    """Records are located at a line (`path:line`), their strings at a line and column."""
+    return Loc(loc.path, loc.line) if loc is not None else None
 
 
 def _text(value):
@@ -168,7 +192,8 @@ def _strings(value) -> list:
 
 
 class _Reader:
-    def __init__(self, doc: Data, path: str, notice):
+    def __init__(self, doc: Data, path: str, notice, deep: bool):
+        self.deep = deep
         self.doc = doc
         self.path = path
         self.notice = notice
@@ -176,6 +201,7 @@ class _Reader:
         self.copies: dict = {}  # id(container) -> its resolved copy
         self.sizes: dict = {}  # id(resolved value) -> values it stands for
         self.active: list = []  # refs being resolved (a cycle returns to one of them)
+        self.in_progress: set = set()  # ids of the containers being resolved
         self.expanded = 0
 
     # -- $ref ------------------------------------------------------------------------------
@@ -218,10 +244,13 @@ class _Reader:
         return value, (seen[0] if seen else None)
 
     def resolve(self, value, depth: int = 0):
-        """`value` with every local `$ref` in it replaced by its target (shared, not copied)."""
+        """`value` with every local `$ref` in it replaced by its target (shared, not copied);
+        when not `deep`, only a `$ref` that is the value itself."""
         if depth > MAX_DEPTH:
             loc = getattr(value, "loc", None)
-            raise ArtifactError(self.path, f"`$ref`s nest deeper than {MAX_DEPTH} levels", loc.line if loc else None)
+            raise _TooDeep(f"nest deeper than {MAX_DEPTH} levels", loc.line if loc else None)
+        if not self.deep:
+            return self.shallow(value)
         if isinstance(value, dict):
             ref = value.get("$ref")
             if isinstance(ref, str):
@@ -233,9 +262,11 @@ class _Reader:
             out.loc = getattr(value, "loc", None)
             out.locs = getattr(value, "locs", {})
             size = 1
+            self.in_progress.add(key)
             for k, v in value.items():
                 out[k] = item = self.resolve(v, depth + 1)
                 size += self.sizes.get(id(item), 1)
+            self.in_progress.discard(key)
             self.copies[key] = out
             self.sizes[id(out)] = size
             return out
@@ -247,10 +278,12 @@ class _Reader:
             out.loc = getattr(value, "loc", None)
             out.locs = getattr(value, "locs", [])
             size = 1
+            self.in_progress.add(key)
             for v in value:
                 item = self.resolve(v, depth + 1)
                 out.append(item)
                 size += self.sizes.get(id(item), 1)
+            self.in_progress.discard(key)
             self.copies[key] = out
             self.sizes[id(out)] = size
             return out
@@ -271,6 +304,8 @@ class _Reader:
                 self.note(loc, f"`$ref` `{ref}` points at nothing in this file")
                 self.resolved[ref] = node
                 return node
+            if id(target) in self.in_progress:
+                return node  # recursion into a container being resolved (not by this ref)
             self.active.append(ref)
             try:
                 result = self.resolve(target, depth + 1)
@@ -288,8 +323,24 @@ class _Reader:
             result = merged
         self.expanded += self.sizes.get(id(result), 1)
         if self.expanded > MAX_REF_EXPANSION:
-            raise ArtifactError(self.path, f"`$ref`s expand to more than {MAX_REF_EXPANSION} values "
-                                           "(a reference bomb?)", loc.line if loc else None)
+            raise _TooDeep(f"expand to more than {MAX_REF_EXPANSION} values", loc.line if loc else None)
+        return result
+
+    def shallow(self, value):
+        """`value`, or what its own `$ref` (chain) points at, with the `$ref`'s siblings on top."""
+        if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
+            return value
+        result, _ = self.deref(value)
+        if result is value or not isinstance(result, dict):
+            return result
+        siblings = [k for k in value if k != "$ref"]
+        if siblings:
+            merged = Data(result)
+            merged.loc, merged.locs = getattr(result, "loc", None), dict(getattr(result, "locs", {}))
+            for k in siblings:
+                merged[k] = value[k]
+                merged.locs[k] = value.loc_of(k)
+            result = merged
         return result
 
     # -- the document ------------------------------------------------------------------------
@@ -330,7 +381,7 @@ class _Reader:
                       version=_lstr(version, version_loc) if version_loc else version,
                       title=info.get("title"), description=info.get("description"),
                       api_version=_text(info.get("version")),
-                      operations=operations, webhooks=webhooks, servers=servers, security=security,
+                      operations=operations, webhooks=webhooks, servers=servers, security=security or [],
                       security_schemes=[self.key(schemes_defined, k) for k in schemes_defined],
                       schemas=schemas, tags=tags, path=PathValue(path, Loc(path)))
 
@@ -404,7 +455,7 @@ class _Reader:
         scheme_names = list(dict.fromkeys(
             self.key(req, name) for req in security if isinstance(req, Data) for name in req))
         method_text = _lstr(method, loc)
-        return Record("Operation", loc, method=method_text, path=path_text,
+        return Record("Operation", _at_line(loc), method=method_text, path=path_text,
                       text=_lstr(f"{method.upper()} {path_text}", loc),
                       operation_id=_text(op.get("operationId")), summary=op.get("summary"),
                       description=op.get("description"), tags=_strings(op.get("tags")),
@@ -438,7 +489,7 @@ class _Reader:
                 if schema is None and isinstance(param.get("content"), dict):
                     schema, _, _ = self.media_schema(param["content"])
                 self.media_examples(param, "parameter", None, None, examples, parameter=param.get("name"))
-            out.append(Record("Parameter", loc, name=param.get("name"), **{"in": param.get("in")},
+            out.append(Record("Parameter", _at_line(loc), name=param.get("name"), **{"in": param.get("in")},
                               required=param.get("required") is True, description=param.get("description"),
                               deprecated=param.get("deprecated") is True, schema=schema,
                               line=loc.line if loc else None))
@@ -480,7 +531,7 @@ class _Reader:
                                              loc, parameter))
 
     def example(self, where, name, status, content_type, summary, value, loc, parameter=None) -> Record:
-        return Record("Example", loc, **{"in": _lstr(where, loc)}, name=name, status=status, parameter=parameter,
+        return Record("Example", _at_line(loc), **{"in": _lstr(where, loc)}, name=name, status=status, parameter=parameter,
                       content_type=content_type, summary=summary, value=value, line=loc.line if loc else None)
 
     def request_body(self, raw, examples: list):
@@ -495,7 +546,7 @@ class _Reader:
         for content_type in types:
             media, _ = self.deref(content[_key_like(content, content_type)])
             self.media_examples(media, "request", None, content_type, examples)
-        return Record("RequestBody", loc, required=body.get("required") is True,
+        return Record("RequestBody", _at_line(loc), required=body.get("required") is True,
                       description=body.get("description"), content_types=types, schema=schema,
                       schema_ref=schema_ref, examples=[e for e in examples if e["in"] == "request"],
                       line=loc.line if loc else None)
@@ -512,7 +563,7 @@ class _Reader:
                     loc = x_examples.loc_of(content_type)
                     examples.append(self.example("request", None, None, self.key(x_examples, content_type), None,
                                                  self.resolve(x_examples[content_type]), loc))
-            return Record("RequestBody", param.loc, required=param.get("required") is True,
+            return Record("RequestBody", _at_line(param.loc), required=param.get("required") is True,
                           description=param.get("description"), content_types=consumes or ["application/json"],
                           schema=self.resolve(raw), schema_ref=ref,
                           examples=[e for e in examples if e["in"] == "request"], line=param.loc.line)
@@ -536,7 +587,7 @@ class _Reader:
             if required:
                 schema["required"] = required
             types = consumes or ["application/x-www-form-urlencoded"]
-            return Record("RequestBody", first.loc, required=bool(required), description=None, content_types=types,
+            return Record("RequestBody", _at_line(first.loc), required=bool(required), description=None, content_types=types,
                           schema=schema, schema_ref=None, examples=[], line=first.loc.line)
         return None
 
@@ -573,7 +624,7 @@ class _Reader:
                     self.media_examples(media, "response", status_text, content_type, mine)
             headers = response.get("headers")
             examples.extend(mine)
-            out.append(Record("Response", loc, status=status_text, text=status_text,
+            out.append(Record("Response", _at_line(loc), status=status_text, text=status_text,
                               description=response.get("description"), content_types=types,
                               headers=[self.key(headers, h) for h in headers] if isinstance(headers, Data) else [],
                               schema=schema, schema_ref=schema_ref, examples=mine, line=loc.line if loc else None))

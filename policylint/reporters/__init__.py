@@ -10,6 +10,11 @@ import importlib
 FORMATS = {
     "text": "policylint.reporters.text:render",
     "json": "policylint.reporters.json:render",
+    "sarif": "policylint.reporters.sarif:render",
+    "junit": "policylint.reporters.junit:render",
+    "github": "policylint.reporters.github:render",
+    "gitlab": "policylint.reporters.gitlab:render",
+    "markdown": "policylint.reporters.markdown:render",
 }
 
 

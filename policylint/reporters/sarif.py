@@ -7,9 +7,10 @@ checks):
 
 - one run; `tool.driver` names policylint, its version and home page, and has one rule per
   gate id that appears in the run (sorted by id, so `ruleIndex` is stable): the gate title
-  as `shortDescription`, its `##` doc comment as `fullDescription` and `help` (text and
-  Markdown), the pack's severity as `defaultConfiguration.level`, the pack and stage as
-  `properties.tags`;
+  as `shortDescription`, the first paragraph of its documentation (the pack README's
+  section for the gate, else its `##` comment) as `fullDescription`, all of it as `help`
+  (text and Markdown) followed by the gate's id, pack, stage, severity and policy line, the
+  pack's severity as `defaultConfiguration.level`, the pack and stage as `properties.tags`;
 - a result for each failing or erroring gate, and for each waived one, which carries a
   `suppressions` entry (kind `external`: the waiver lives in the configuration, not in the
   file) with the waiver's reason, approver and expiry, so GitHub shows it as dismissed;
@@ -22,8 +23,8 @@ checks):
   gate such as a branch-name rule, a policy that could not be evaluated) points at the
   line of the policy that declares the gate;
 - every result is located: `artifactLocation.uri` is relative, percent-encoded, with
-  `uriBaseId` `%SRCROOT%` (the directory policylint ran in: paths are prefixed with
-  `--root` when that is a relative path below it, as they are in a checkout), and
+  `uriBaseId` `%SRCROOT%` (the top of the checkout: paths are prefixed with where the
+  root sits in its git work tree, see `repo_prefix`), and
   `region.startLine` is the evidence's line, or 1 when the evidence names a whole file or
   folder (GitHub rejects a location without a region). A gate declared in a pack outside the
   repository (a built-in pack) points at `<pack>/<file>.policy` under the base id
@@ -70,8 +71,20 @@ class Finding:
     fingerprint: str
 
 
-def repo_prefix(options) -> str:
-    """`services/api/` when --root was a relative folder below the working directory, else ``."""
+def repo_prefix(options, root=None) -> str:
+    """Where the root sits in the repository, as `services/api/` (or ``): the prefix of every path.
+
+    Code scanning, GitLab and annotations want paths from the top of the checkout. That is
+    the git work tree holding the root when there is one (found by looking for `.git`
+    upwards, no git command run), else the working directory when `--root` is a relative
+    folder below it; otherwise paths stay relative to the root.
+    """
+    if root:
+        real = os.path.realpath(str(root))
+        top = _work_tree(real)
+        if top is not None:
+            rel = os.path.relpath(real, top).replace(os.sep, "/")
+            return "" if rel == "." else rel + "/"
     given = getattr(options, "root_as_given", None) or "."
     if os.path.isabs(given):
         try:
@@ -82,6 +95,16 @@ def repo_prefix(options) -> str:
     if rel in (".", "") or rel == ".." or rel.startswith("../") or rel.startswith("/"):
         return ""
     return rel + "/"
+
+
+def _work_tree(path: str) -> str | None:
+    while True:
+        if os.path.exists(os.path.join(path, ".git")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
 
 
 def gate_doc(run, gate: str) -> dict | None:
@@ -138,7 +161,7 @@ def fingerprint(*parts: str) -> str:
 
 def findings(run, options, statuses=REPORTED) -> list:
     """One Finding per evidence line of every result whose status is in `statuses`, in run order."""
-    prefix = repo_prefix(options)
+    prefix = repo_prefix(options, run.root)
     out: list = []
     seen: dict = {}
     for result in run.results:
@@ -151,8 +174,10 @@ def findings(run, options, statuses=REPORTED) -> list:
                 where = (prefix + result.subject, None, True)
             if where is None:
                 where = policy_location(run, result.gate, prefix)
-            if where is not None:
-                located = [(None, *where)]
+            if where is None:  # no policy known at all: still a finding, never a silent gap
+                pack = result.gate.split(".", 1)[0]
+                where = (f"{pack}/{pack}.policy", None, False)
+            located = [(None, *where)]
         for ev, path, line, in_repo in located:
             key = (result.gate, result.subject or "", ev.path if ev is not None else "",
                    ev.message if ev is not None else "")
@@ -183,7 +208,10 @@ def _iso(value) -> str:
 
 # -- the SARIF log -------------------------------------------------------------------------
 def _uri(path: str) -> str:
-    return quote(path, safe="/")
+    try:  # a file name that is not UTF-8 comes back to its own bytes
+        return quote(path, safe="/", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(path, safe="/", errors="backslashreplace")
 
 
 def _location(path: str, line: int | None, in_repo: bool) -> dict:
@@ -223,11 +251,18 @@ def _rule(run, gate: str, results: list) -> dict:
         "id": gate,
         "name": _pascal(gate),
         "shortDescription": {"text": title},
-        "fullDescription": {"text": body or title},
+        "fullDescription": _summary(body) if body else {"text": title},
         "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": LEVEL.get(severity, "warning")},
         "properties": {"tags": tags},
     }
+
+
+def _summary(doc: str) -> dict:
+    """The doc's first paragraph, on one line: as Markdown, and as text without the emphasis marks."""
+    first = next((p for p in re.split(r"\n\s*\n", doc) if p.strip()), doc)
+    markdown = " ".join(first.split())
+    return {"text": markdown.replace("**", "").replace("__", ""), "markdown": markdown}
 
 
 def _md(text: str) -> str:
@@ -257,7 +292,7 @@ def _notification(notice, prefix: str) -> dict:
 
 
 def to_dict(run, options) -> dict:
-    prefix = repo_prefix(options)
+    prefix = repo_prefix(options, run.root)
     by_gate: dict = {}
     for result in run.results:
         by_gate.setdefault(result.gate, []).append(result)
@@ -294,7 +329,7 @@ def to_dict(run, options) -> dict:
             "rules": [_rule(run, gate, by_gate[gate]) for gate in gates],
         }},
         "originalUriBaseIds": {
-            SRCROOT: {"description": {"text": "The directory policylint ran in (the repository checkout)."}},
+            SRCROOT: {"description": {"text": "The top of the repository checkout."}},
             PACKROOT: {"description": {"text": "Packs outside the repository (built-in or installed): "
                                                "<pack>/<file>.policy."}},
         },
@@ -311,6 +346,14 @@ def to_dict(run, options) -> dict:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [sarif_run]}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(data) -> str:
+    """Indented JSON, UTF-8 text kept; a lone surrogate (a file name that is not UTF-8) as its escape."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
 def render(run, out, options) -> None:
-    json.dump(to_dict(run, options), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(dumps(to_dict(run, options)))

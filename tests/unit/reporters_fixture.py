@@ -30,11 +30,14 @@ def _doc(title, pack, path, line, stage, severity, doc="", unwaivable=False, in_
 
 GATE_DOCS = {
     "team.branch-name": _doc("Branches are named spec-NNN-name", "team", "policies/team.policy", 12, None, "error",
-                             "Branch names carry the spec number, so CI can find the spec.\n"
-                             "Example: `spec-012-login-form`; not `feature/login`."),
+                             "**What**: branch names carry the spec number,\nso CI can find the spec.\n\n"
+                             "**Why**: reviewers see which spec a change belongs to.\n\n"
+                             "Passes: `spec-012-login-form`. Fails: `feature/login`."),
     "team.changelog": _doc("CHANGELOG has an Unreleased section", "team", "policies/team.policy", 20, None, "info",
                            "Keep a Changelog: changes land under `## [Unreleased]` first."),
     "team.readme": _doc("README exists", "team", "policies/team.policy", 16, None, "warning"),
+    "speckit.numbered-specs": _doc("Spec folders are numbered", "speckit", SPECKIT, 30, None, "warning",
+                                   "Every folder under specs/ is named NNN-name.", in_repo=False),
     "speckit.draft.sections": _doc("spec.md has the mandatory sections", "speckit", SPECKIT, 37, "draft", "error",
                                    "spec.md keeps every section the spec template marks *(mandatory)*.",
                                    in_repo=False),
@@ -96,6 +99,8 @@ def build_run() -> Run:
         _r("team.changelog", None, "fail", "info", message="no `Unreleased` section",
            evidence=[Evidence("CHANGELOG.md", 3, "first section is [1.2.0] - 2026-01-01")]),
         _r("team.readme", None, "pass", "warning"),
+        _r("speckit.numbered-specs", None, "fail", "warning", message="2 folders under `specs/` have no number: "
+                                                                        "`specs/drafts`, `specs/old`"),
         _r("speckit.draft.sections", login, "pass"),
         open_q,
         plan,

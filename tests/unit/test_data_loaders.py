@@ -1,0 +1,516 @@
+"""The data loaders (`yaml`, `json`, `toml`, `jsonl`) and `schema_errors`.
+
+A case is a folder under tests/cases/loaders/<loader>/ with `input.<ext>` and `expected.yaml`:
+
+    note: what the case shows
+    path: config.yaml        # the path the file is read as (default: the input's name)
+    want: {name: demo}       # the value as `policylint inspect` shows it; a mapping lists
+                             # only the keys it checks, a list must have the same length
+    locations:               # JSON pointer -> where its key (or list item) is: path:line:column
+      /name: config.yaml:1:1
+    strings:                 # JSON pointer -> where that string value itself is
+      /name: config.yaml:1:7
+    containers:              # JSON pointer -> where that mapping or list starts
+      /steps: config.yaml:3:3
+    types: {/released: date} # JSON pointer -> the Python type name of the value
+    notices: ["config.yaml:3: PL407 …"]   # every notice, in order (when the key is there)
+    want_error: {path: config.yaml, line: 3, message: "invalid YAML: …"}
+                             # (+ message_without_libyaml: PyYAML's pure-Python parser words
+                             # some syntax errors differently)
+
+The input is read through `decode`, as the loaders read it (byte-order marks, UTF-8 errors).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import make_repo, run_policy
+from policylint.errors import ArtifactError, ArtifactMissing
+from policylint.loaders import data as data_module
+from policylint.loaders.data import (Data, DataList, SCHEMA_ERROR, decode, load_json, load_jsonl, load_toml,
+                                     load_yaml, locate, parse_json, parse_jsonl, parse_toml, parse_yaml,
+                                     pointer_parts, schema_errors)
+from policylint.repo import Repo
+from policylint.values import LStr, to_plain
+
+CASES = Path(__file__).parents[1] / "cases" / "loaders"
+PARSERS = {"yaml": parse_yaml, "json": parse_json, "toml": parse_toml, "jsonl": parse_jsonl}
+
+
+def loc_text(loc) -> str:
+    if loc is None:
+        return "<none>"
+    text = loc.path if loc.line is None else f"{loc.path}:{loc.line}"
+    return f"{text}:{loc.column}" if loc.column else text
+
+
+def project(actual, expected):
+    """`actual` (plain) cut down to the keys `expected` writes, so the two compare with `==`."""
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        return {key: project(actual.get(key, "<missing>"), want) for key, want in expected.items()}
+    if isinstance(actual, list) and isinstance(expected, list):
+        return [project(a, e) for a, e in zip(actual, expected)] + actual[len(expected):]
+    return actual
+
+
+def value_at(value, pointer: str):
+    for part in pointer_parts(pointer):
+        if isinstance(value, dict):
+            key = part if part in value else data_module._key_like(value, part)
+            value = value[key]
+        else:
+            value = value[int(part)]
+    return value
+
+
+def data_cases() -> list:
+    return [pytest.param(loader, folder, id=f"{loader}/{folder.name}")
+            for loader in PARSERS for folder in sorted((CASES / loader).iterdir())
+            if (folder / "expected.yaml").exists()]
+
+
+def read_case(folder: Path, parse):
+    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
+    source = next(p for p in sorted(folder.iterdir()) if p.name.startswith("input."))
+    path = spec.get("path", source.name)
+    notices = []
+
+    def notice(npath, line, code, message):
+        notices.append(f"{npath}:{line}: {code} {message}")
+
+    def load():
+        return parse(decode(source.read_bytes(), path), path, notice)
+
+    return spec, load, notices
+
+
+@pytest.mark.parametrize("loader,folder", data_cases())
+def test_case(loader, folder):
+    spec, load, notices = read_case(folder, PARSERS[loader])
+    if "want_error" in spec:
+        with pytest.raises(ArtifactError) as caught:
+            load()
+        error = caught.value
+        want = dict(spec["want_error"])
+        without = want.pop("message_without_libyaml", None)
+        if without is not None and not yaml.__with_libyaml__:
+            want["message"] = without
+        assert {"path": error.path, "line": error.line, "message": error.message} == want
+        return
+    value = load()
+    plain = json.loads(json.dumps(to_plain(value)))  # what `inspect` prints
+    if "want" in spec:
+        assert project(plain, spec["want"]) == spec["want"]
+    for pointer, where in (spec.get("locations") or {}).items():
+        assert (pointer, loc_text(locate(value, pointer_parts(pointer)))) == (pointer, where)
+    for pointer, where in (spec.get("strings") or {}).items():
+        found = value_at(value, pointer)
+        assert isinstance(found, LStr), pointer
+        assert (pointer, loc_text(found.loc)) == (pointer, where)
+    for pointer, where in (spec.get("containers") or {}).items():
+        found = value_at(value, pointer)
+        assert isinstance(found, (Data, DataList)), pointer
+        assert (pointer, loc_text(found.loc)) == (pointer, where)
+    for pointer, type_name in (spec.get("types") or {}).items():
+        assert (pointer, type(value_at(value, pointer)).__name__) == (pointer, type_name)
+    if "notices" in spec:
+        assert notices == spec["notices"]
+
+
+# -- every string, key and item is located --------------------------------------------------
+
+def walk(value, pointer=""):
+    yield pointer, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{pointer}/{index}")
+
+
+@pytest.mark.parametrize("loader,folder", [p for p in data_cases()
+                                           if "want_error" not in (p.values[1] / "expected.yaml").read_text()])
+def test_every_value_of_every_case_is_located(loader, folder):
+    spec, load, _ = read_case(folder, PARSERS[loader])
+    value = load()
+    for pointer, item in walk(value):
+        if isinstance(item, (str, dict, list)):
+            assert isinstance(item, (LStr, Data, DataList)) and item.loc is not None, pointer
+            assert item.loc.line is not None, pointer
+        if isinstance(item, Data):
+            assert all(item.loc_of(key).line for key in item), pointer
+        if isinstance(item, DataList):
+            assert len(item.locs) == len(item) and all(loc.line for loc in item.locs), pointer
+
+
+# -- JSON against the standard library ------------------------------------------------------
+
+JSON_SAMPLES = [
+    '{"a": [1, 2.5, -0, -1e-3, 1E+2, true, false, null], "b": {"c": "\\u00e9\\ud83d\\ude00\\n\\"x\\""}}',
+    '[]', '{}', '"just a string"', '42', ' \r\n\t[ {"k" : [ [ ] , { } ] } ] \n',
+    '{"": "", "a/b": {"~": 0}}', '[' * 150 + ']' * 150, '123456789012345678901234567890',
+]
+
+
+@pytest.mark.parametrize("text", JSON_SAMPLES)
+def test_json_reads_as_the_standard_library_reads_it(text):
+    assert to_plain(parse_json(text, "x.json")) == json.loads(text)
+
+
+def test_json_from_corpus_reads_as_the_standard_library_reads_it():
+    for folder in ("json",):
+        for case in sorted((CASES / folder).iterdir()):
+            source = case / "input.json"
+            spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
+            if source.exists() and "want_error" not in spec:
+                text = decode(source.read_bytes(), "input.json")
+                assert to_plain(parse_json(text, "input.json")) == json.loads(text), case.name
+
+
+def test_json_lines_and_columns_count_characters_not_bytes():
+    value = parse_json('{"é": "ü", "k":\n  [1, "x"]}', "x.json")
+    assert value.loc_of("k") == ("x.json", 1, 12)
+    assert value["é"].loc == ("x.json", 1, 7)
+    assert value["k"].loc_of(1) == ("x.json", 2, 7)
+    assert value["k"][1].loc == ("x.json", 2, 7)
+
+
+JSON_ERRORS = [
+    ('{"a": 1,}', 1, "invalid JSON: trailing comma before `}` (column 9)"),
+    ('[1, 2,]', 1, "invalid JSON: trailing comma before `]` (column 7)"),
+    ('{"a": 1\n "b": 2}', 2, "invalid JSON: expecting ',' or `}` (column 2)"),
+    ('{"a" 1}', 1, "invalid JSON: expecting ':' after the property name (column 6)"),
+    ("{'a': 1}", 1, "invalid JSON: expecting a property name in double quotes (column 2)"),
+    ('{"a": NaN}', 1, "invalid JSON: expecting value (column 7)"),
+    ('{"a": Infinity}', 1, "invalid JSON: expecting value (column 7)"),
+    ('{"a": "x\ty"}', 1, "invalid JSON: invalid control character (column 9)"),
+    ('["\\q"]', 1, "invalid JSON: invalid \\escape (column 3)"),
+    ('{"a": "open', 1, "invalid JSON: unterminated string (column 7)"),
+    ('{"a": [1, 2', 1, "invalid JSON: expecting ',' or `]`, found the end of the text (column 12)"),
+    ('', 1, "invalid JSON: expecting value, found the end of the text (column 1)"),
+    ('{} {}', 1, "invalid JSON: extra data after the JSON value (column 4)"),
+    ('{\n  // a comment\n  "a": 1}', 2, "invalid JSON: a comment (`//`), which JSON does not allow (column 3)"),
+    ('[01]', 1, "invalid JSON: expecting ',' or `]` (column 3)"),
+    ('[' + '9' * 5000 + ']', 1, "invalid JSON: a number of 5000 digits is too long (column 2)"),
+]
+
+
+@pytest.mark.parametrize("text,line,message", JSON_ERRORS, ids=[m for _, _, m in JSON_ERRORS])
+def test_json_errors_name_line_and_column(text, line, message):
+    with pytest.raises(ArtifactError) as caught:
+        parse_json(text, "x.json")
+    assert (caught.value.path, caught.value.line, caught.value.message) == ("x.json", line, message)
+
+
+def test_json_is_linear_and_fast():
+    """A 5 MB JSON file of 100,000 records reads in well under the YAML budget (measured: ~1.2 s)."""
+    records = [{"id": i, "title": f"task {i}", "done": i % 3 == 0, "tags": ["a", "b"], "estimate": i / 7}
+               for i in range(100_000)]
+    text = json.dumps(records, indent=1)
+    started = time.perf_counter()
+    value = parse_json(text, "big.json")
+    elapsed = time.perf_counter() - started
+    assert len(value) == 100_000 and value[99_999]["title"].loc.line == text.count("\n", 0, text.rindex("task 99999")) + 1
+    assert elapsed < 10, elapsed
+
+
+# -- YAML ---------------------------------------------------------------------------------
+
+def test_yaml_reads_as_pyyaml_reads_it():
+    for case in sorted((CASES / "yaml").iterdir()):
+        source = case / "input.yaml"
+        spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
+        if "want_error" in spec:
+            continue
+        text = source.read_text(encoding="utf-8")
+        ours = parse_yaml(text, "input.yaml")
+        theirs = yaml.safe_load(text.replace("!reference ", ""))
+        assert ours == theirs, case.name
+
+
+def test_yaml_merge_keys_follow_pyyaml_order_and_precedence():
+    text = "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n"
+    assert parse_yaml(text, "m.yaml") == yaml.safe_load(text)
+    assert list(parse_yaml(text, "m.yaml")["c"]) == list(yaml.safe_load(text)["c"])
+
+
+def test_yaml_errors():
+    """Syntax messages are PyYAML's: libyaml's when PyYAML has it (as here), the Python parser's otherwise."""
+    libyaml = yaml.__with_libyaml__
+    cases = [
+        ("a: b: c\n", 1, "invalid YAML: mapping values are not allowed "
+                         f"{'in this context' if libyaml else 'here'} (column 5)"),
+        ("a: [1, 2\n", 2, "invalid YAML: " + ("did not find expected ',' or ']'" if libyaml else
+                                               "expected ',' or ']', but got '<stream end>'") + " (column 1)"),
+        ("a: *nowhere\n", 1, "invalid YAML: alias `*nowhere` refers to no anchor before it (column 4)"),
+        ("a: 2024-13-45\n", 1, "cannot read `2024-13-45` as timestamp: month must be in 1..12"),
+        ("a: " + "1" * 5000 + "\n", 1, "cannot read `" + "1" * 40 + "…` as int: 5000 digits are too many"),
+        ("<<: 3\n", 1, "a merge key `<<` needs a mapping or a list of mappings"),
+    ]
+    for text, line, message in cases:
+        with pytest.raises(ArtifactError) as caught:
+            parse_yaml(text, "e.yaml")
+        assert (caught.value.line, caught.value.message) == (line, message), text[:20]
+
+
+def test_yaml_without_libyaml_reads_the_same(monkeypatch):
+    """The pure-Python SafeLoader is the fallback when PyYAML has no libyaml."""
+    text = (CASES / "yaml" / "gitlab-anchors-merge" / "input.yaml").read_text(encoding="utf-8")
+    with_c = parse_yaml(text, "input.yaml")
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    without = parse_yaml(text, "input.yaml")
+    assert without == with_c
+    assert locate(without, ["test", "script", "1"]) == locate(with_c, ["test", "script", "1"])
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml parses ~15x slower")
+def test_a_five_megabyte_yaml_file():
+    """Measured: ~3.5 s CPU with libyaml for 5.5 MB, against ~8-11 s for yaml.load with CSafeLoader."""
+    block = "".join(f"- id: T{i:05d}\n  title: task number {i}\n  done: {'true' if i % 2 else 'false'}\n"
+                    f"  tags: [a, b]\n" for i in range(80_000))
+    started = time.perf_counter()
+    value = parse_yaml(block, "big.yaml")
+    elapsed = time.perf_counter() - started
+    assert len(value) == 80_000 and value[-1]["title"].loc.line == 80_000 * 4 - 2
+    assert elapsed < 20, elapsed
+
+
+# -- TOML ---------------------------------------------------------------------------------
+
+def test_toml_reads_as_tomllib_reads_it():
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    for case in sorted((CASES / "toml").iterdir()):
+        spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
+        if "want_error" in spec:
+            continue
+        text = (case / "input.toml").read_text(encoding="utf-8")
+        assert parse_toml(text, "input.toml") == tomllib.loads(text), case.name
+
+
+def test_toml_keys_in_multiline_strings_and_arrays_are_not_keys():
+    text = 'a = """\nb = 1\n[c]\n"""\nd = [\n  "e = 2",\n]\n[f]\ng = 3\n'
+    value = parse_toml(text, "t.toml")
+    assert value.loc_of("a").line == 1 and value.loc_of("d").line == 5
+    assert value.loc_of("f").line == 8 and value["f"].loc_of("g").line == 9
+
+
+# -- the loaders through a Repo -------------------------------------------------------------
+
+def test_loaders_read_through_the_repo_once(tmp_path):
+    root = make_repo(tmp_path, {"c.yaml": "a: 1\n", "c.json": '{"a": 1}', "c.toml": "a = 1\n", "c.jsonl": "1\n2\n"})
+    repo = Repo(root)
+    for fn, name in ((load_yaml, "c.yaml"), (load_json, "c.json"), (load_toml, "c.toml"), (load_jsonl, "c.jsonl")):
+        first = fn(repo, name)
+        assert fn(repo, "./" + name) is first
+    assert load_jsonl(repo, "c.jsonl") == [1, 2]
+
+
+def test_a_missing_file_is_artifact_missing(tmp_path):
+    repo = Repo(make_repo(tmp_path, {}))
+    for fn in (load_yaml, load_json, load_toml, load_jsonl):
+        with pytest.raises(ArtifactMissing) as caught:
+            fn(repo, "nope.data")
+        assert (caught.value.path, caught.value.message) == ("nope.data", "file not found")
+
+
+def test_the_signatures_are_declared():
+    from policylint import loaders
+    from policylint.types import ANY, ListType
+
+    for name in ("yaml", "json", "toml", "jsonl", "schema_errors"):
+        signature = loaders.get(name).signature
+        assert signature.needs_repo and signature.doc
+    assert loaders.get("yaml").signature.returns == ANY
+    assert isinstance(loaders.get("jsonl").signature.returns, ListType)
+    assert loaders.get("schema_errors").signature.returns.elem is SCHEMA_ERROR
+    assert set(SCHEMA_ERROR.fields) == {"message", "path", "validator", "schema_path", "line"}
+
+
+def test_the_module_imports_no_yaml_or_jsonschema():
+    import subprocess
+    import sys
+
+    code = ("import sys, policylint.loaders.data, policylint.loaders.openapi; "
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'referencing', 'tomllib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2]).stdout
+    assert out.strip() == "[]"
+
+
+def test_inspect_prints_the_data_as_json(tmp_path, capsys):
+    from policylint.cli import main
+
+    root = make_repo(tmp_path, {"ci.yaml": "name: ci\non: [push]\njobs: {build: {runs-on: ubuntu-latest}}\n",
+                                "bad.json": '{"a": [1,]}\n'})
+    assert main(["inspect", "yaml", "ci.yaml", "--root", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "ci", "True": ["push"],
+                                                  "jobs": {"build": {"runs-on": "ubuntu-latest"}}}
+    assert main(["inspect", "json", "bad.json", "--root", str(root)]) == 2
+    assert capsys.readouterr().err == \
+        "policylint: error[PL405] bad.json:1: invalid JSON: trailing comma before `]` (column 10)\n"
+
+
+def test_a_gate_on_yaml_data_points_at_the_line(tmp_path):
+    policy = '''pack p "P" version "1"
+gate tasks-done "every task is done" {
+  require every t in yaml("plan.yaml").tasks: t.status == "done" else "{t.id} is {t.status}"
+}
+gate port "port is 8080" { require yaml("plan.yaml").server.port == 8080 }
+gate broken "broken file" { require json("broken.json").a == 1 }
+'''
+    files = {"plan.yaml": "tasks:\n  - id: T1\n    status: done\n  - id: T2\n    status: open\nserver:\n  port: 9090\n",
+             "broken.json": '{"a": 1,,}'}
+    run = run_policy(tmp_path, policy, files)
+    results = {r.gate: r for r in run.results}
+    tasks = results["p.tasks-done"]
+    assert tasks.status == "fail"
+    assert [(e.path, e.line, e.message) for e in tasks.evidence] == [("plan.yaml", 4, "T2 is open")]
+    assert results["p.port"].status == "fail"
+    assert [e.path for e in results["p.port"].evidence] == ["plan.yaml"]
+    broken = results["p.broken"]
+    assert broken.status == "error"
+    assert [(e.path, e.line, e.message) for e in broken.evidence] == \
+        [("broken.json", 1, "invalid JSON: expecting a property name in double quotes (column 9)")]
+
+
+# -- schema_errors ----------------------------------------------------------------------------
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["name", "tasks"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "released": {"type": "string", "format": "date"},
+        "tasks": {"type": "array", "items": {"$ref": "#/$defs/task"}},
+    },
+    "$defs": {"task": {"type": "object", "required": ["id"],
+                       "properties": {"id": {"type": "string", "pattern": "^T[0-9]+$"},
+                                      "status": {"enum": ["open", "done"]}}}},
+}
+PLAN = """name: demo
+released: 2024-01-31
+tasks:
+  - id: T1
+    status: done
+  - id: X2
+    status: doing
+  - status: open
+owner: me
+"""
+
+
+def test_schema_errors_are_located_in_the_data_file(tmp_path):
+    root = make_repo(tmp_path, {"plan.yaml": PLAN, "schemas/plan.schema.json": json.dumps(SCHEMA, indent=2)})
+    repo = Repo(root)
+    errors = schema_errors(repo, load_yaml(repo, "plan.yaml"), "schemas/plan.schema.json")
+    assert [(str(e.loc), e["path"], e["validator"], e["message"]) for e in errors] == [
+        ("plan.yaml:6", "/tasks/1/id", "pattern", "'X2' does not match '^T[0-9]+$'"),
+        ("plan.yaml:7", "/tasks/1/status", "enum", "'doing' is not one of ['open', 'done']"),
+        ("plan.yaml:8", "/tasks/2", "required", "'id' is a required property"),
+        ("plan.yaml:9", "", "additionalProperties",
+         "Additional properties are not allowed ('owner' was unexpected)"),
+    ]
+    # as jsonschema reports it: the path inside the referenced schema, without the `$ref` step
+    assert errors[0]["schema_path"] == "/properties/tasks/items/properties/id/pattern"
+    assert errors[0]["line"] == 6
+    again = schema_errors(repo, load_yaml(repo, "plan.yaml"), "./schemas/plan.schema.json")
+    assert [e.fields for e in again] == [e.fields for e in errors]
+
+
+def test_schema_errors_of_valid_data_is_empty_and_yaml_schemas_work(tmp_path):
+    root = make_repo(tmp_path, {"c.json": '{"name": "x", "tasks": []}', "s.yaml": yaml.safe_dump(SCHEMA)})
+    repo = Repo(root)
+    assert schema_errors(repo, load_json(repo, "c.json"), "s.yaml") == []
+
+
+def test_schema_errors_follow_the_declared_draft(tmp_path):
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object",
+              "properties": {"n": {"type": "number", "maximum": 5, "exclusiveMaximum": True}}}
+    root = make_repo(tmp_path, {"d.json": '{"n": 5}', "s.json": json.dumps(draft4)})
+    repo = Repo(root)
+    errors = schema_errors(repo, load_json(repo, "d.json"), "s.json")
+    assert [(e["validator"], e["message"]) for e in errors] == \
+        [("maximum", "5 is greater than or equal to the maximum of 5")]
+
+
+def test_schema_refs_to_other_files_in_the_repo_are_followed(tmp_path):
+    root = make_repo(tmp_path, {
+        "d.json": '{"owner": {"email": 3}}',
+        "schemas/main.json": json.dumps({"properties": {"owner": {"$ref": "common/person.json"}}}),
+        "schemas/common/person.json": json.dumps({"properties": {"email": {"type": "string"}}}),
+    })
+    repo = Repo(root)
+    errors = schema_errors(repo, load_json(repo, "d.json"), "schemas/main.json")
+    assert [(e["path"], e["message"], e["line"]) for e in errors] == [("/owner/email", "3 is not of type 'string'", 1)]
+
+
+def test_a_remote_ref_is_never_fetched(tmp_path, monkeypatch):
+    import urllib.request
+
+    def no_network(*args, **kwargs):  # pragma: no cover - reaching it is the failure
+        raise AssertionError("schema_errors tried to fetch a URL")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    schema = {"properties": {"owner": {"$ref": "https://example.com/person.schema.json"}}}
+    root = make_repo(tmp_path, {"d.json": '{"owner": {}}', "s.json": json.dumps(schema)})
+    repo = Repo(root)
+    with pytest.raises(ArtifactError) as caught:
+        schema_errors(repo, load_json(repo, "d.json"), "s.json")
+    assert (caught.value.path, caught.value.line, caught.value.message) == (
+        "s.json", None, "cannot resolve `$ref` `https://example.com/person.schema.json`: only references inside the "
+                        "schema or to other schema files in the repository are followed (nothing is fetched)")
+
+
+def test_a_ref_out_of_the_root_is_not_read(tmp_path):
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"type": "string"}', encoding="utf-8")
+    root = make_repo(tmp_path / "repo", {"d.json": "1", "s.json": json.dumps({"$ref": "../outside.json"})})
+    repo = Repo(root)
+    with pytest.raises(ArtifactError) as caught:
+        schema_errors(repo, load_json(repo, "d.json"), "s.json")
+    assert caught.value.message.startswith("cannot resolve `$ref` `")
+
+
+def test_an_invalid_schema_is_an_error_naming_the_schema(tmp_path):
+    root = make_repo(tmp_path, {"d.json": "{}", "s.json": '{"type": "objekt"}', "u.json": '{"$schema": "x:y"}',
+                                "l.json": "[1]"})
+    repo = Repo(root)
+    data = load_json(repo, "d.json")
+    with pytest.raises(ArtifactError) as caught:
+        schema_errors(repo, data, "s.json")
+    assert (caught.value.path, caught.value.message) == (
+        "s.json", "not a valid JSON Schema: 'objekt' is not valid under any of the given schemas (at `/type`)")
+    with pytest.raises(ArtifactError) as caught:
+        schema_errors(repo, data, "u.json")
+    assert caught.value.message == ("unknown `$schema` `x:y`: name a JSON Schema draft "
+                                    "(draft 3, 4, 6, 7, 2019-09 or 2020-12)")
+    with pytest.raises(ArtifactError) as caught:
+        schema_errors(repo, data, "l.json")
+    assert caught.value.message == "not a JSON Schema: the file holds a list or a scalar, not an object"
+    with pytest.raises(ArtifactMissing):
+        schema_errors(repo, data, "missing.json")
+
+
+def test_schema_errors_in_a_gate(tmp_path):
+    policy = '''pack p "P" version "1"
+gate valid "plan.yaml follows its schema" {
+  require no e in schema_errors(yaml("plan.yaml"), "plan.schema.json"): true else "{e.path}: {e.message}"
+}
+'''
+    run = run_policy(tmp_path, policy, {"plan.yaml": PLAN, "plan.schema.json": json.dumps(SCHEMA)})
+    result = run.results[0]
+    assert result.status == "fail"
+    assert [(e.path, e.line) for e in result.evidence] == [("plan.yaml", 6), ("plan.yaml", 7), ("plan.yaml", 8),
+                                                           ("plan.yaml", 9)]
+    assert result.evidence[0].message == "/tasks/1/id: 'X2' does not match '^T[0-9]+$'"

@@ -1,0 +1,214 @@
+"""`policylint fmt`: the canonical layout (policylint/fmt.py documents its rules).
+
+Cases are black-style pairs in tests/cases/fmt/: `<case>.policy` is what an author wrote,
+`<case>.expected.policy` its canonical layout. Each pair is checked both ways: the input
+formats to the expected text, and the expected text formats to itself.
+
+Beyond the cases, formatting must be idempotent and keep the AST (spans aside) on every
+built-in pack and on every policy snippet of tests/cases/language/ and tests/cases/errors/
+that parses; and on every built-in pack a formatted copy must give exactly the results of
+the original on all of the pack's case folders.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policylint.errors import PolicylintError
+from policylint.fmt import format_source, shape
+from policylint.syntax.parse import parse_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "tests" / "cases" / "fmt"
+RULES = ROOT / "rules"
+
+
+def _fmt_cases() -> list:
+    return sorted(p.name[:-len(".policy")] for p in CASES.glob("*.policy") if not p.name.endswith(".expected.policy"))
+
+
+def _packs() -> list:
+    return [d for d in sorted(RULES.iterdir()) if (d / f"{d.name}.policy").is_file()] if RULES.is_dir() else []
+
+
+def _snippets(language_only: bool = False) -> list:
+    """Every `policy:` of the language cases (and of the static-check error cases, which parse)."""
+    paths = sorted((ROOT / "tests" / "cases" / "language").glob("*.yaml"))
+    if not language_only:
+        paths.append(ROOT / "tests" / "cases" / "errors" / "check.yaml")
+    return [pytest.param(case, id=f"{path.stem}-{case['note']}")
+            for path in paths for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def _same_ast(a: str, b: str) -> None:
+    assert shape(parse_policy(a, "t.policy")) == shape(parse_policy(b, "t.policy"))
+
+
+# -- the cases --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", _fmt_cases())
+def test_case_formats_to_expected(name):
+    source = (CASES / f"{name}.policy").read_text(encoding="utf-8")
+    expected = (CASES / f"{name}.expected.policy").read_text(encoding="utf-8")
+    got = format_source(source, f"{name}.policy")
+    assert got == expected
+    _same_ast(source, got)
+
+
+@pytest.mark.parametrize("name", _fmt_cases())
+def test_expected_is_a_fixed_point(name):
+    expected = (CASES / f"{name}.expected.policy").read_text(encoding="utf-8")
+    assert format_source(expected, f"{name}.expected.policy") == expected
+
+
+def test_every_construct_of_the_grammar_is_in_a_case():
+    """Each rule and alias of policy.lark appears in some case input."""
+    import re
+
+    from policylint.fmt import _parse
+
+    grammar = (ROOT / "policylint" / "syntax" / "policy.lark").read_text(encoding="utf-8")
+    rules = set(re.findall(r"^[?!]?([a-z_]+):", grammar, re.M)) | set(re.findall(r"->\s*([a-z_]+)", grammar))
+    rules -= {"start", "expr_start", "expr", "filtered", "or_expr", "and_expr", "not_expr", "comparison", "sum",
+              "product", "unary", "postfix"}  # inlined: they only pass a child through
+    rules = {r for r in rules if not r.startswith("_")}
+    seen = set()
+    for name in _fmt_cases():
+        tree, _ = _parse((CASES / f"{name}.policy").read_text(encoding="utf-8"))
+        seen |= {t.data for t in tree.iter_subtrees()}
+    assert rules - seen == set()
+
+
+# -- fixed point and same meaning on real policies ----------------------------------------------
+@pytest.mark.parametrize("pack_dir", _packs(), ids=[d.name for d in _packs()])
+def test_builtin_pack_formats_stably_and_keeps_its_ast(pack_dir):
+    source = (pack_dir / f"{pack_dir.name}.policy").read_text(encoding="utf-8")
+    once = format_source(source, "p.policy")
+    assert format_source(once, "p.policy") == once
+    _same_ast(source, once)
+    assert [g.doc for g in _gates(parse_policy(once, "p.policy"))] == \
+        [g.doc for g in _gates(parse_policy(source, "p.policy"))]
+
+
+def _gates(pack) -> list:
+    from policylint.syntax import ast
+
+    out = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, ast.Gate):
+                out.append(item)
+            elif isinstance(item, (ast.Lifecycle, ast.Stage)):
+                walk(item.body)
+
+    walk(pack.items)
+    return out
+
+
+@pytest.mark.parametrize("case", _snippets())
+def test_policy_snippets_format_stably_and_keep_their_ast(case):
+    try:
+        parse_policy(case["policy"], "t.policy")
+    except PolicylintError:
+        pytest.skip("does not parse")
+    once = format_source(case["policy"], "t.policy")
+    assert format_source(once, "t.policy") == once
+    _same_ast(case["policy"], once)
+
+
+def _results(run) -> list:
+    from policylint.packtest import evidence_line
+
+    results = sorted((r.subject or ".", r.gate, r.status, r.message, tuple(evidence_line(e) for e in r.evidence))
+                     for r in run.results)
+    subjects = sorted((s.id, s.claimed, s.earned) for s in run.subjects)
+    return [results, subjects, run.exit_code()]
+
+
+@pytest.mark.parametrize("pack_dir", _packs(), ids=[d.name for d in _packs()])
+def test_formatting_a_builtin_pack_changes_no_result(pack_dir, tmp_path):
+    from policylint.packtest import Case, discover, evaluate_case
+
+    name = pack_dir.name
+    copy = tmp_path / name
+    shutil.copytree(pack_dir, copy)
+    policy = copy / f"{name}.policy"
+    policy.write_text(format_source(policy.read_text(encoding="utf-8"), str(policy)), encoding="utf-8")
+    cases = discover(pack_dir)
+    assert cases, f"{name} has no case folder"
+    for case in cases:
+        original = _results(evaluate_case(case, use_cache=False))
+        formatted = _results(evaluate_case(Case(copy, case.name, case.expected), use_cache=False))
+        assert formatted == original, case.id
+
+
+@pytest.mark.parametrize("case", _snippets(language_only=True))
+def test_formatting_a_language_case_changes_no_result(case, tmp_path):
+    from conftest import run_policy
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    original = _results(run_policy(tmp_path / "a", case["policy"], case.get("files")))
+    formatted = _results(run_policy(tmp_path / "b", format_source(case["policy"], "t.policy"), case.get("files")))
+    assert formatted == original
+
+
+# -- refusals and details -------------------------------------------------------------------------
+def _syntax_cases() -> list:
+    path = ROOT / "tests" / "cases" / "errors" / "syntax.yaml"
+    return [pytest.param(c, id=c["note"]) for c in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+@pytest.mark.parametrize("case", _syntax_cases())
+def test_a_file_that_does_not_parse_is_refused_with_its_syntax_diagnostic(case):
+    with pytest.raises(PolicylintError) as exc:
+        format_source(case["policy"], "t.policy")
+    rendered = "\n\n".join(d.render(case["policy"]) for d in exc.value.diagnostics)
+    assert rendered == case["want_error"]
+
+
+def test_crlf_files_stay_crlf():
+    source = 'gate a "t" {  # c\r\n require  x\r\n}\r\n'
+    assert format_source(source, "t.policy") == 'gate a "t" {  # c\r\n  require x\r\n}\r\n'
+
+
+def test_empty_and_comment_only_files():
+    assert format_source("", "t.policy") == ""
+    assert format_source("\n\n", "t.policy") == ""
+    assert format_source("\n# only\n\n\n# comments   \n", "t.policy") == "# only\n\n# comments\n"
+
+
+def test_a_missing_final_newline_is_added():
+    assert format_source("let x = 1", "t.policy") == "let x = 1\n"
+
+
+def test_an_output_that_would_change_the_meaning_is_refused(monkeypatch):
+    import policylint.fmt as fmt
+
+    monkeypatch.setattr(fmt, "_format", lambda text: "let x = 2\n")
+    with pytest.raises(PolicylintError) as exc:
+        format_source("let x = 1\n", "t.policy")
+    (diag,) = exc.value.diagnostics
+    assert diag.headline() == ("t.policy:1:1: error[PL900] cannot format `t.policy`: formatting would change "
+                               "the policy's meaning; the file is left unchanged")
+
+
+def test_an_unstable_output_is_refused(monkeypatch):
+    import policylint.fmt as fmt
+
+    outputs = iter(["let x = 1\n", "let  x = 1\n"])
+    monkeypatch.setattr(fmt, "_format", lambda text: next(outputs))
+    with pytest.raises(PolicylintError) as exc:
+        format_source("let x = 1\n", "t.policy")
+    assert exc.value.diagnostics[0].message == ("cannot format `t.policy`: formatting is not stable on this file; "
+                                                "the file is left unchanged")
+
+
+def test_doc_comments_stay_the_gates_documentation():
+    source = '## What it checks.\n## Why.\ngate a "t" warning when x { require y }\n'
+    formatted = format_source(source, "t.policy")
+    assert formatted.startswith('## What it checks.\n## Why.\ngate a "t" warning when x {\n')
+    assert _gates(parse_policy(formatted, "t.policy"))[0].doc == "What it checks.\nWhy."

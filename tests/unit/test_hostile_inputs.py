@@ -1,0 +1,283 @@
+"""Hostile and broken inputs: each one is a clear error naming the file and what is wrong,
+fast, never a traceback and never a silent pass.
+
+Covered here: a YAML alias bomb and other YAML limits, paths out of the root (`..`,
+absolute paths, file and folder symlinks, also through `glob` and `dirs`), a 200 MB file,
+invalid UTF-8 in JSON and YAML, nesting 100,000 levels deep (JSON, YAML, TOML), a huge
+JSON Lines line. (XML bombs and truncated XML are tested with the coverage and junit
+loaders.)
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from conftest import make_repo, run_policy
+from policylint.cli import main
+from policylint.errors import ArtifactError
+from policylint.loaders import data as data_module
+from policylint.loaders.data import (MAX_ALIAS_NODES, MAX_DEPTH, load_json, load_jsonl, load_toml, load_yaml,
+                                     parse_json, parse_jsonl, parse_toml, parse_yaml)
+from policylint.loaders.files import dirs, glob, text
+from policylint.loaders.openapi import load_openapi
+from policylint.repo import MAX_FILE_BYTES, Repo
+
+LOADERS = [load_yaml, load_json, load_toml, load_jsonl, load_openapi]
+
+
+def libyaml_or(with_libyaml: str, without: str) -> str:
+    """PyYAML's libyaml parser and its Python parser word some errors differently."""
+    import yaml
+
+    return with_libyaml if yaml.__with_libyaml__ else without
+
+
+def error_of(call, *args):
+    with pytest.raises(ArtifactError) as caught:
+        call(*args)
+    return caught.value.path, caught.value.line, caught.value.message
+
+
+# -- YAML ---------------------------------------------------------------------------------
+
+BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_a_yaml_alias_bomb_fails_fast(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"bomb.yaml": BILLION_LAUGHS}))
+    started = time.perf_counter()
+    assert error_of(load_yaml, repo, "bomb.yaml") == (
+        "bomb.yaml", 6, f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)")
+    assert time.perf_counter() - started < 1
+
+
+def test_aliases_within_the_limit_are_shared_not_copied():
+    value = parse_yaml("base: &b {x: 1}\nuses: [*b, *b, *b]\n", "ok.yaml")
+    assert value["uses"] == [{"x": 1}] * 3 and value["uses"][0] is value["base"]
+
+
+def test_a_yaml_document_with_too_many_values(monkeypatch):
+    monkeypatch.setattr(data_module, "MAX_YAML_NODES", 1000)
+    text_ = "".join(f"- {i}\n" for i in range(2000))
+    assert error_of(parse_yaml, text_, "many.yaml") == (
+        "many.yaml", 1000, "the YAML document has more than 1000 values")
+
+
+def test_yaml_nested_a_hundred_thousand_levels():
+    deep = "[" * 100_000 + "]" * 100_000
+    started = time.perf_counter()
+    assert error_of(parse_yaml, deep, "deep.yaml") == ("deep.yaml", 1, f"nested deeper than {MAX_DEPTH} levels")
+    assert time.perf_counter() - started < 5
+
+
+def test_yaml_python_tags_are_refused_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    source = f'!!python/object/apply:os.system ["touch {marker}"]\n'
+    assert error_of(parse_yaml, source, "x.yaml") == (
+        "x.yaml", 1, "refused: the YAML tag `!!python/object/apply:os.system` asks for a Python object")
+    assert not marker.exists()
+
+
+# -- JSON and TOML nested a hundred thousand levels -------------------------------------------
+
+def test_json_nested_a_hundred_thousand_levels(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"deep.json": "[" * 100_000 + "]" * 100_000}))
+    started = time.perf_counter()
+    assert error_of(load_json, repo, "deep.json") == (
+        "deep.json", 1, f"invalid JSON: nested deeper than {MAX_DEPTH} levels (column {MAX_DEPTH + 1})")
+    assert time.perf_counter() - started < 2
+
+
+def test_json_at_the_depth_limit_reads_and_converts():
+    from policylint.values import to_plain
+
+    value = parse_json("[" * MAX_DEPTH + "]" * MAX_DEPTH, "ok.json")
+    assert to_plain(value) is not None  # walking it stays within Python's recursion limit
+
+
+def test_toml_nested_a_hundred_thousand_levels(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"deep.toml": "a = " + "[" * 100_000 + "]" * 100_000 + "\n"}))
+    path, line, message = error_of(load_toml, repo, "deep.toml")
+    assert (path, line) == ("deep.toml", None)
+    assert message == "the TOML is nested too deeply to read"
+
+
+# -- paths out of the root --------------------------------------------------------------------
+
+@pytest.fixture
+def escaping_repo(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("token: s3cr3t\n", encoding="utf-8")
+    root = make_repo(tmp_path / "repo", {"inside/ok.yaml": "ok: true\n"})
+    os.symlink(outside / "secret.yaml", root / "link.yaml")  # a file symlink out of the root
+    os.symlink(outside, root / "outdir")  # a folder symlink out of the root
+    os.symlink(root / "inside" / "ok.yaml", root / "inlink.yaml")  # a symlink that stays inside
+    return Repo(root)
+
+
+@pytest.mark.parametrize("fn", LOADERS, ids=lambda fn: fn.__name__)
+def test_a_file_symlink_out_of_the_root_is_refused(escaping_repo, fn):
+    assert error_of(fn, escaping_repo, "link.yaml") == (
+        "link.yaml", None, "path resolves outside the repository root (symlink)")
+
+
+@pytest.mark.parametrize("fn", LOADERS, ids=lambda fn: fn.__name__)
+def test_a_folder_symlink_out_of_the_root_is_refused(escaping_repo, fn):
+    assert error_of(fn, escaping_repo, "outdir/secret.yaml") == (
+        "outdir/secret.yaml", None, "path resolves outside the repository root (symlink)")
+
+
+def test_a_symlink_that_stays_inside_is_followed(escaping_repo):
+    assert load_yaml(escaping_repo, "inlink.yaml") == {"ok": True}
+
+
+def test_glob_and_dirs_never_list_what_is_outside(escaping_repo):
+    assert [str(p) for p in glob(escaping_repo, "**/*.yaml")] == ["inlink.yaml", "inside/ok.yaml"]
+    assert [str(p) for p in glob(escaping_repo, "*")] == ["inlink.yaml", "inside"]
+    assert [str(p) for p in glob(escaping_repo, "outdir/*")] == []
+    assert [str(p) for p in dirs(escaping_repo, "*")] == ["inside"]
+    assert not escaping_repo.exists("link.yaml") and not escaping_repo.exists("outdir/secret.yaml")
+
+
+@pytest.mark.parametrize("fn", LOADERS + [text], ids=lambda fn: fn.__name__)
+@pytest.mark.parametrize("path,message", [
+    ("../outside/secret.yaml", "path leaves the repository root"),
+    ("inside/../../outside/secret.yaml", "path leaves the repository root"),
+    ("/etc/passwd", "absolute paths are not allowed; use a path relative to the repository root"),
+    ("C:/Windows/win.ini", "absolute paths are not allowed; use a path relative to the repository root"),
+    ("\\\\server\\share\\x.yaml", "absolute paths are not allowed; use a path relative to the repository root"),
+], ids=["dotdot", "dotdot-inside", "absolute", "drive", "unc"])
+def test_paths_out_of_the_root_are_refused(escaping_repo, fn, path, message):
+    error_path, line, error_message = error_of(fn, escaping_repo, path)
+    assert (line, error_message) == (None, message)
+
+
+def test_glob_patterns_out_of_the_root_are_refused(escaping_repo):
+    assert error_of(glob, escaping_repo, "../*")[2] == "path leaves the repository root"
+    assert error_of(dirs, escaping_repo, "/etc/*")[2] == \
+        "absolute paths are not allowed; use a path relative to the repository root"
+
+
+def test_a_schema_out_of_the_root_is_refused(escaping_repo):
+    data = load_yaml(escaping_repo, "inside/ok.yaml")
+    from policylint.loaders.data import schema_errors
+
+    assert error_of(schema_errors, escaping_repo, data, "outdir/secret.yaml") == (
+        "outdir/secret.yaml", None, "path resolves outside the repository root (symlink)")
+
+
+# -- size -------------------------------------------------------------------------------------
+
+def test_a_200_megabyte_file_is_refused_without_reading_it(tmp_path):
+    root = make_repo(tmp_path, {})
+    big = root / "huge.json"
+    with open(big, "wb") as handle:  # sparse: takes no disk space
+        handle.truncate(200 * 1024 * 1024)
+    repo = Repo(root)
+    started = time.perf_counter()
+    for fn in LOADERS:
+        assert error_of(fn, repo, "huge.json") == (
+            "huge.json", None, "file is too large to read: 200.0 MB (209715200 bytes), the limit is 50 MB")
+    assert time.perf_counter() - started < 1
+    assert MAX_FILE_BYTES == 50 * 1024 * 1024
+
+
+# -- encodings --------------------------------------------------------------------------------
+
+def test_invalid_utf8_in_json_is_an_error_at_its_line_and_column(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"bad.json": b'{\n  "name": "caf\xe9",\n  "n": 1\n}\n'}))
+    assert error_of(load_json, repo, "bad.json") == (
+        "bad.json", 2, "not valid UTF-8: byte 0xe9 at column 15 (invalid continuation byte)")
+
+
+def test_invalid_utf8_in_yaml_is_an_error_at_its_line_and_column(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"bad.yaml": b"ok: true\ntitle: \xc3\xa9t\xff\n"}))
+    assert error_of(load_yaml, repo, "bad.yaml") == (
+        "bad.yaml", 2, "not valid UTF-8: byte 0xff at column 10 (invalid start byte)")
+
+
+def test_invalid_utf16_is_an_error(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"bad.json": b"\xff\xfe{\x00\x00\xd8"}))
+    assert error_of(load_json, repo, "bad.json") == (
+        "bad.json", None, "not valid UTF-16 (it starts with a UTF-16 byte-order mark): unexpected end of data")
+
+
+def test_nul_bytes_in_yaml_are_an_error(tmp_path):
+    repo = Repo(make_repo(tmp_path, {"nul.yaml": "é: 1\nbéé: \x00\n".encode("utf-8")}))
+    reason = libyaml_or("control characters are not allowed", "special characters are not allowed")
+    assert error_of(load_yaml, repo, "nul.yaml") == (
+        "nul.yaml", 2, f"invalid YAML: unacceptable character #x0000: {reason} (column 6)")
+
+
+# -- JSON Lines -------------------------------------------------------------------------------
+
+def test_a_huge_json_lines_line_reads_in_linear_time():
+    """A 20 MB record on line 2 (one string): read whole, located at its line."""
+    big = '{"blob": "' + "x" * 20_000_000 + '"}'
+    source = '{"n": 1}\n' + big + '\n{"n": 3}\n'
+    started = time.perf_counter()
+    records = parse_jsonl(source, "big.jsonl")
+    assert time.perf_counter() - started < 5
+    assert [r.loc.line for r in records] == [1, 2, 3] and len(records[1]["blob"]) == 20_000_000
+    assert records[1]["blob"].loc == ("big.jsonl", 2, 10)
+
+
+def test_a_huge_broken_json_lines_line_names_its_line_and_column():
+    source = '{"n": 1}\n{"blob": "' + "x" * 20_000_000 + '", }\n{"n": 3}\n'
+    started = time.perf_counter()
+    assert error_of(parse_jsonl, source, "big.jsonl") == (
+        "big.jsonl", 2, "invalid JSON Lines: trailing comma before `}` (column 20000014)")
+    assert time.perf_counter() - started < 5
+
+
+def test_a_one_line_json_file_of_many_values_stays_linear():
+    source = "[" + ",".join(['"v"'] * 500_000) + "]"
+    started = time.perf_counter()
+    value = parse_json(source, "one-line.json")
+    assert time.perf_counter() - started < 10
+    assert value[-1].loc == ("one-line.json", 1, len(source) - 3)
+
+
+# -- what users see: inspect exits 2, a gate errors; never a traceback -----------------------
+
+@pytest.mark.parametrize("loader,files,path,message", [
+    ("yaml", {"bomb.yaml": BILLION_LAUGHS}, "bomb.yaml",
+     f"bomb.yaml:6: YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)"),
+    ("json", {"deep.json": "[" * 100_000}, "deep.json",
+     f"deep.json:1: invalid JSON: nested deeper than {MAX_DEPTH} levels (column {MAX_DEPTH + 1})"),
+    ("jsonl", {"x.jsonl": b'{"a": "\xff"}\n'}, "x.jsonl", "x.jsonl:1: not valid UTF-8: byte 0xff at column 8 "
+                                                           "(invalid start byte)"),
+    ("toml", {}, "../pyproject.toml", "../pyproject.toml: path leaves the repository root"),
+    ("openapi", {"api.yaml": "openapi: 3.0.0\npaths: {/x: [\n"}, "api.yaml",
+     "api.yaml:3: invalid YAML: " + libyaml_or("did not find expected node content",
+                                               "expected the node content, but found '<stream end>'") + " (column 1)"),
+], ids=["alias-bomb", "deep-json", "utf8", "dotdot", "truncated-yaml"])
+def test_inspect_exits_2_naming_the_file(tmp_path, capsys, loader, files, path, message):
+    root = make_repo(tmp_path, files)
+    assert main(["inspect", loader, path, "--root", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"policylint: error[PL405] {message}\n"
+
+
+def test_a_gate_on_a_hostile_file_is_an_error_not_a_pass(tmp_path):
+    policy = '''pack p "P" version "1"
+gate none "no a in the data" { require no x in yaml("bomb.yaml").i: x == "lol" }
+gate deep "deep json" { require count(json("deep.json")) >= 0 }
+'''
+    run = run_policy(tmp_path, policy, {"bomb.yaml": BILLION_LAUGHS, "deep.json": "[" * 100_000})
+    assert [(r.gate, r.status) for r in run.results] == [("p.none", "error"), ("p.deep", "error")]
+    assert run.results[0].evidence[0].message == \
+        f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)"
