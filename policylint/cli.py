@@ -111,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="the pack's name (lowercase, digits and hyphens)")
     p.add_argument("--dir", default=".", metavar="DIR", help="where to create the pack folder (default: here)")
 
+    p = sub.add_parser("fmt", help="rewrite policy files in the one canonical layout (--check: only show the diff)")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="policy files, or folders searched for *.policy (default: the current folder)")
+    p.add_argument("--check", action="store_true",
+                   help="change nothing: print a diff of each file that would change and exit 1 if any would")
+
     p = sub.add_parser("validate", help="parse and check policy files without running them")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
@@ -611,6 +617,15 @@ def cmd_new(args) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args) -> int:
+    from . import fmt
+
+    files, missing = fmt.policy_files(args.files or ["."])
+    if missing:
+        raise UsageError(f"`{missing[0]}` is neither a file nor a folder")
+    return fmt.run(files, args.check, sys.stdout, sys.stderr)
+
+
 def cmd_validate(args) -> int:
     from .errors import PolicylintError
     from .packs import PackLoader
@@ -671,4 +686,4 @@ def _inline_errors(plain, where="") -> list:
 
 
 COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "test": cmd_test, "new": cmd_new, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
-            "validate": cmd_validate, "inspect": cmd_inspect}
+            "fmt": cmd_fmt, "validate": cmd_validate, "inspect": cmd_inspect}

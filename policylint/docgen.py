@@ -130,7 +130,26 @@ def _docstring(module_name: str) -> str:
     import inspect
 
     doc = inspect.getdoc(importlib.import_module(module_name)) or ""
-    return doc.strip()
+    return demote_headings(doc.strip())
+
+
+def demote_headings(text: str, by: int = 3) -> str:
+    """Headings in a docstring nest under the loader's `###` section: `##` becomes `#####`."""
+    import re
+
+    out, fence = [], None
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None:
+            match = re.match(r"^(#{1,6})(\s)", line)
+            if match:
+                line = "#" * min(6, len(match.group(1)) + by) + line[len(match.group(1)):]
+        out.append(line)
+    return "\n".join(out)
 
 
 def record_table(rtype) -> list:

@@ -26,10 +26,11 @@ The layout:
   literal, list, call, field or index; doubled ones `((…))`; and those around a whole
   statement expression, argument, list item, index or quantifier body.
 - **Line breaks** in an expression are the author's, at the places a long expression
-  reads well: before `and` / `or`, before `where`, after a quantifier's `:`. A break
-  anywhere else in an expression is removed, and no break is added (a line may exceed 100
-  columns). A continuation line is indented 4 more than the line its expression starts on;
-  an `and` / `or` chain that itself begins a line keeps its operands aligned. A list or
+  reads well: before a binary operator (`and`, `or`, `+`, `==`, `in`, …; a break after
+  one moves before it), before `where`, after a quantifier's `:`. A break anywhere else
+  in an expression is removed, and no break is added (a line may exceed 100 columns). A
+  continuation line is indented 4 more than the line its expression starts on; a chain of
+  operands (`a and b and c`, `x + y - z`) that itself begins a line keeps them aligned. A list or
   argument list written over several lines, or with a trailing comma, gets one item per
   line, indented 2, each with a trailing comma; otherwise it is joined on one line.
 - **`else "message"`** follows the require on its line when the require is one line and
@@ -66,7 +67,8 @@ BRACKET_INDENT = 2  # items of a list or argument list written one per line
 _DECLARATIONS = {"use", "param", "definition", "let"}
 _PRIMARY = {"name", "string", "number", "percent", "date", "regex", "true", "false", "null", "list", "field",
             "index", "call"}
-_BINARY = {"compare", "arith", "in_", "not_in", "contains", "contains_all", "contains_any", "matches"}
+_BINARY = {"or_", "and_", "compare", "arith", "in_", "not_in", "contains", "contains_all", "contains_any", "matches"}
+_CHAINS = {"or_", "and_", "arith"}  # left-associative: `a + b - c` is one chain of operands
 _OPTION_ORDER = {"severity": 0, "unwaivable": 1, "when": 2}
 
 _lock = threading.Lock()
@@ -638,16 +640,8 @@ class _Printer:
         kind = node.data
         if kind == "atom":
             self.parens(node, slot)
-        elif kind in ("or_", "and_"):
-            self.chain(node)
         elif kind in _BINARY:
-            left, *ops, right = node.children
-            self.expr(left)
-            for op in ops:
-                self.out.text(" ")
-                self.out.tok(op)
-            self.out.text(" ")
-            self.expr(right)
+            self.chain(node)
         elif kind == "not_":
             self.out.tok(node.children[0])
             self.out.text(" ")
@@ -705,20 +699,26 @@ class _Printer:
             self.out.tok(last)
 
     def chain(self, node) -> None:
-        """`a and b and c`: the author's breaks before (or after) each operator are kept, as a
+        """`a and b or c`, `x + y - z`, `n >= 1`: a binary operator, or a run of left-associative
+        ones of one precedence; the author's break before (or after) an operator is kept, as a
         break before it."""
-        kind = node.data
         operands, ops = [], []
 
+        def same_level(n) -> bool:
+            return (not _is_tok(n) and n.data == node.data and node.data in _CHAINS
+                    and (node.data != "arith" or n.children[1].type == node.children[1].type))
+
         def flatten(n):
-            if not _is_tok(n) and n.data == kind:
+            if same_level(n):
                 flatten(n.children[0])
-                ops.append(n.children[1])
-                operands.append(n.children[2])
+                ops.append(n.children[1:-1])
+                operands.append(n.children[-1])
             else:
                 operands.append(n)
 
-        flatten(node)
+        flatten(node.children[0])
+        ops.append(node.children[1:-1])
+        operands.append(node.children[-1])
         out = self.out
         cont = out.cur.indent if out.at_line_start() else out.cur.indent + CONTINUATION
         self.expr(operands[0])
@@ -727,7 +727,10 @@ class _Printer:
                 out.line(cont)
             else:
                 out.text(" ")
-            out.tok(op)
+            for i, tok in enumerate(op):  # `not in`, `contains all`: more than one word
+                if i:
+                    out.text(" ")
+                out.tok(tok)
             out.text(" ")
             self.expr(nxt)
 

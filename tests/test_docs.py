@@ -286,3 +286,10 @@ def test_docgen_names_a_broken_loader_entry(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("policylint.docgen: error: cannot import loader `nosuch` (policylint.loaders.nosuch_module:load): "
                           "ModuleNotFoundError"), err
+
+
+def test_docgen_nests_docstring_headings_under_the_loader():
+    from policylint.docgen import demote_headings
+
+    text = "Intro.\n\n## Fields\n\n```\n## not a heading\n```\n###### deep"
+    assert demote_headings(text) == "Intro.\n\n##### Fields\n\n```\n## not a heading\n```\n###### deep"

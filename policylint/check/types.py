@@ -258,8 +258,9 @@ class Checker:
             return info.result_type()
         sig = self.sigs.get(name)
         if sig is None:
+            hint = did_you_mean(name, set(self.sigs) | scope.def_names())
             self.error("PL205", f"unknown function `{name}`", node.func_span,
-                       did_you_mean(name, set(self.sigs) | scope.def_names(), "functions"))
+                       hint or "the functions and loaders are listed in docs/loaders.md (`policylint inspect` shows a loader's view)")
             return ANY
         low, high = sig.min_args, sig.max_args
         if len(node.args) < low or (high is not None and len(node.args) > high):

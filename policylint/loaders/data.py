@@ -34,7 +34,9 @@ schema), `line`. The draft is the one the schema's `$schema` names (Draft 2020-1
 names none). `$ref`s may point into the schema itself or at other schema files in the
 repository (relative to the schema); a `$ref` to anything else (`https://…`) is never
 fetched: it is an error naming the reference. `format` is not asserted (as the drafts
-say); YAML dates count as strings. An empty list means the value is valid.
+say); YAML dates count as strings. Patterns (`pattern`, `patternProperties`) run through RE2
+in linear time, so a hostile schema cannot hang the run; a pattern RE2 cannot run
+(lookaround, backreferences) is an error. An empty list means the value is valid.
 """
 from __future__ import annotations
 
@@ -192,11 +194,6 @@ def decode(data: bytes, path: str) -> str:
         column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         raise ArtifactError(path, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} ({exc.reason})",
                             line) from None
-
-
-def _read(repo, path: str):
-    norm = repo.normalize(path)
-    return norm, decode(repo.read_bytes(norm), norm)
 
 
 def _noticer(repo):
@@ -916,6 +913,9 @@ def validate(value, validator, schema_path: str) -> list:
         errors = list(validator.iter_errors(value))
     except referencing.exceptions.Unresolvable as exc:
         raise ArtifactError(schema_path, _unresolvable(exc)) from None
+    except _PatternError as exc:
+        raise ArtifactError(schema_path, f"the pattern `{exc.pattern}` cannot run in RE2 (linear-time regexes): "
+                                         f"{exc.reason}") from None
     except RecursionError:
         raise ArtifactError(schema_path, "the data is nested too deeply to validate against this schema") from None
     for error in errors:
@@ -924,10 +924,12 @@ def validate(value, validator, schema_path: str) -> list:
         extra = _unexpected_key(error)
         if extra is not None and isinstance(error.instance, Data):
             loc = error.instance.loc_of(extra)
-        out.append(Record("SchemaError", loc, message=LStr(error.message, loc), path=LStr(pointer_of(parts), loc),
+        line = loc.line if loc is not None else None
+        out.append(Record("SchemaError", Loc(loc.path, line) if loc is not None else None,
+                          message=LStr(error.message, loc), path=LStr(pointer_of(parts), loc),
                           validator=str(error.validator), schema_path=pointer_of(error.absolute_schema_path),
-                          line=loc.line if loc is not None else None))
-    out.sort(key=lambda r: (r.loc.line or 0 if r.loc else 0, r["path"], r["message"]))
+                          line=line))
+    out.sort(key=lambda r: (r["line"] or 0, r["path"], r["message"]))
     return out
 
 
@@ -939,7 +941,7 @@ def _unexpected_key(error):
     known = schema.get("properties", {}) if error.validator == "additionalProperties" else {}
     patterns = list(schema.get("patternProperties", {})) if error.validator == "additionalProperties" else []
     for key in error.instance:
-        if key in known or any(re.search(p, str(key)) for p in patterns):
+        if key in known or any(_search(p, key) for p in patterns):
             continue
         if repr(key) in error.message or str(key) in error.message:
             return key
@@ -1011,10 +1013,86 @@ def _validator(repo, norm: str):
             raise referencing.exceptions.NoSuchResource(ref=uri) from None
         return referencing.Resource.from_contents(contents, default_specification=spec)
 
+    if _has_keyword(schema, "unevaluatedProperties") and _has_keyword(schema, "patternProperties"):
+        raise ArtifactError(norm, "`patternProperties` together with `unevaluatedProperties` is not supported: "
+                                  "jsonschema would run those patterns outside RE2 (linear-time regexes)")
     registry = referencing.Registry(retrieve=retrieve)
     type_checker = cls.TYPE_CHECKER.redefine(
         "string", lambda checker, instance: isinstance(instance, str) or _is_date(instance))
-    return jsonschema.validators.extend(cls, type_checker=type_checker)(schema, registry=registry)
+    keywords = {"pattern": _pattern, "patternProperties": _pattern_properties,
+                "additionalProperties": _additional_properties}
+    return jsonschema.validators.extend(cls, keywords, type_checker=type_checker)(schema, registry=registry)
+
+
+# The keywords that run a schema's regexes, as jsonschema writes them but through RE2: a
+# schema from a pull request may hold a pattern that backtracks for ever in Python's `re`.
+
+class _PatternError(Exception):
+    def __init__(self, pattern: str, reason: str):
+        super().__init__(reason)
+        self.pattern, self.reason = pattern, reason
+
+
+def _search(pattern, text) -> bool:
+    from ..regex import RegexError, compile_regex
+
+    try:
+        return compile_regex(str(pattern)).search(str(text)) is not None
+    except RegexError as exc:
+        raise _PatternError(str(pattern), str(exc)) from None
+
+
+def _pattern(validator, pattern, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, pattern_properties, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator, additional, instance, schema):
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = {key for key in instance
+              if key not in properties and not any(_search(pattern, key) for pattern in patterns)}
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        if patterns:
+            verb = "does" if len(extras) == 1 else "do"
+            joined = ", ".join(repr(each) for each in sorted(extras))
+            yield ValidationError(f"{joined} {verb} not match any of the regexes: "
+                                  f"{', '.join(repr(each) for each in sorted(patterns))}")
+        else:
+            shown = sorted(extras, key=str)
+            yield ValidationError(f"Additional properties are not allowed ({', '.join(repr(e) for e in shown)} "
+                                  f"{'was' if len(shown) == 1 else 'were'} unexpected)")
+
+
+def _has_keyword(schema, keyword: str) -> bool:
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if keyword in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _is_date(value) -> bool:

@@ -272,7 +272,7 @@ def js_trim(text: str) -> str:
 
 def js_length(text: str) -> int:
     """Length in UTF-16 code units, as JavaScript's `.length`."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() else len(text)
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 # -- located values --------------------------------------------------------------------------
@@ -472,6 +472,7 @@ class _Doc:
         self.text = text
         self.lines = text.split("\n")
         self._mask = self._tree = self._plan = self._req_range = None
+        self._readings: dict = {}
         self.record = self._build()
 
     # -- shared --------------------------------------------------------------------------
@@ -512,20 +513,28 @@ class _Doc:
         return _rec("OpenSpecDoc", path, None, fields)
 
     def field(self, name: str):
-        if name in ("headings", "purpose", "purpose_prose", "purpose_length", "requirements_heading",
-                    "requirements"):
-            return self.spec_reading()[name]
-        if name in ("requirement_blocks", "requirement_headers", "subheadings"):
-            return self.structure()[name]
         if name == "tasks":
             return self.task_records()
         if name == "first_list_item":
             return self.first_list_item()
-        return self.delta_records()[name]
+        if name in ("headings", "purpose", "purpose_prose", "purpose_length", "requirements_heading",
+                    "requirements"):
+            reading = self.spec_reading
+        elif name in ("requirement_blocks", "requirement_headers", "subheadings"):
+            reading = self.structure
+        else:
+            reading = self.delta_records
+        fields = self._readings.get(reading.__name__)
+        if fields is None:
+            fields = self._readings[reading.__name__] = reading()
+        value = fields[name]
+        if type(value) is Lazy:
+            value = fields[name] = value.compute()
+        return value
 
     # -- the spec parser (markdown-parser.js) ----------------------------------------------
     def tree(self):
-        """(headings, roots): headings as [index, level, title, content, children]."""
+        """(headings, roots): each heading as [index, level, title, end, children, content]."""
         if self._tree is not None:
             return self._tree
         lines, mask = self.lines, self.mask
@@ -551,7 +560,7 @@ class _Doc:
                 if stops[j][1] <= level:
                     end = stops[j][0]
                     break
-            node = [index, level, title, js_trim("\n".join(lines[index + 1:end])), []]
+            node = [index, level, title, end, [], None]
             nodes.append(node)
             while stack and stack[-1][1] >= level:
                 stack.pop()
@@ -560,14 +569,22 @@ class _Doc:
         self._tree = (nodes, roots)
         return self._tree
 
+    def content(self, node) -> str:
+        """The heading's content, trimmed (getContentUntilNextHeader, markdown-parser.js:92)."""
+        if node[5] is None:
+            node[5] = js_trim("\n".join(self.lines[node[0] + 1:node[3]]))
+        return node[5]
+
     def heading_record(self, node, cache: dict) -> Record:
         rec = cache.get(id(node))
         if rec is None:
-            index, level, title, content, children = node
+            index, level, title, _, children, _ = node
             line = index + 1
+            located = self.at(title, index)
             rec = _rec("OpenSpecHeading", self.path, line, {
-                "text": self.at(title, index), "title": self.at(title, index), "level": level, "line": line,
-                "content": self.at(content, index), "length": js_length(content), "children": []})
+                "text": located, "title": located, "level": level, "line": line,
+                "content": Lazy(lambda: self.at(self.content(node), index)),
+                "length": Lazy(lambda: js_length(self.content(node))), "children": []})
             cache[id(node)] = rec
             rec.fields["children"] = [self.heading_record(child, cache) for child in children]
         return rec
@@ -575,13 +592,13 @@ class _Doc:
     def spec_reading(self) -> dict:
         nodes, _ = self.tree()
         cache: dict = {}
-        headings = [self.heading_record(node, cache) for node in nodes]
         purpose_node = next((n for n in nodes if n[2].lower() == "purpose"), None)
         requirements_node = next((n for n in nodes if n[2].lower() == "requirements"), None)
         if purpose_node is not None:
-            purpose = self.at(purpose_node[3], purpose_node[0])
-            prose_lines = purpose_node[3].split("\n")
-            prose_mask = fence_mask(prose_lines)
+            text = self.content(purpose_node)
+            purpose = self.at(text, purpose_node[0])
+            prose_lines = text.split("\n")
+            prose_mask = fence_mask(prose_lines, text)
             prose = js_trim("\n".join(l for l, fenced in zip(prose_lines, prose_mask) if not fenced))
             purpose_prose = self.at(prose, self._first_prose_line(purpose_node))
         else:
@@ -589,22 +606,24 @@ class _Doc:
         requirements = []
         if requirements_node is not None:
             for child in requirements_node[4]:
-                index, _, title, content, grandchildren = child
-                statement = requirement_body(content.split("\n")) or js_trim(title)
-                scenarios = [self.heading_record(g, cache) for g in grandchildren if js_trim(g[3])]
+                index, title = child[0], child[2]
+                statement = requirement_body(self.content(child).split("\n")) or js_trim(title)
+                scenarios = [self.heading_record(g, cache) for g in child[4] if self.content(g)]
                 requirements.append(_rec("OpenSpecSpecRequirement", self.path, index + 1, {
                     "text": self.at(title, index), "title": self.at(title, index),
                     "statement": self.at(statement, index), "statement_length": js_length(statement),
                     "line": index + 1, "scenarios": scenarios, "scenario_count": len(scenarios)}))
-        return {"headings": headings, "purpose": purpose, "purpose_prose": purpose_prose,
+        return {"headings": Lazy(lambda: [self.heading_record(node, cache) for node in nodes]),
+                "purpose": purpose, "purpose_prose": purpose_prose,
                 "purpose_length": js_length(str(purpose)),
-                "requirements_heading": cache[id(requirements_node)] if requirements_node is not None else None,
+                "requirements_heading": self.heading_record(requirements_node, cache)
+                if requirements_node is not None else None,
                 "requirements": requirements}
 
     def _first_prose_line(self, node) -> int:
         """Index of the Purpose's first non-blank line outside fences (where the prose starts)."""
-        index, level, _, content, _ = node
-        if not js_trim(content):
+        index = node[0]
+        if not self.content(node):
             return index
         mask = self.mask
         for i in range(index + 1, len(self.lines)):
@@ -1084,18 +1103,49 @@ class _Entry:
         self.is_file = entry.is_file(follow_symlinks=False)
 
 
-def _listdir(repo, relpath: str):
-    """The entries of a folder, or raises OSError (FileNotFoundError, NotADirectoryError, …)."""
-    try:
-        full = repo.resolve(relpath)
-    except ArtifactError as exc:
-        raise PermissionError(exc.message) from None
-    with os.scandir(full) as it:
-        return [_Entry(e) for e in it]
+def _listdir(repo, relpath: str) -> list:
+    """The entries of a folder, or raises OSError (FileNotFoundError, NotADirectoryError, …);
+    listed once per run."""
+    return list(_listing(repo, relpath).values())
+
+
+def _listing(repo, relpath: str) -> dict:
+    key = ("openspec-listing", relpath)
+    memo = repo._memo  # the run's memo; OSErrors are kept too, unlike repo.memo
+    hit = memo.get(key)
+    if hit is None:
+        try:
+            try:
+                full = repo.resolve(relpath)
+            except ArtifactError as exc:
+                raise PermissionError(exc.message) from None
+            with os.scandir(full) as it:
+                hit = ("ok", {e.name: _Entry(e) for e in it})
+        except OSError as exc:
+            hit = ("err", exc)
+        memo[key] = hit
+    if hit[0] == "err":
+        raise hit[1]
+    return hit[1]
 
 
 def _stat_kind(repo, relpath: str):
-    """'file', 'dir', or None (missing, or outside the repository), following links."""
+    """'file', 'dir', or None (missing, or outside the repository), following links.
+
+    Read from the parent folder's listing: an entry that is no link is what it says, and
+    only a link is resolved (and must stay inside the repository)."""
+    parent, name = posixpath.split(relpath)
+    if name in ("", ".", ".."):
+        parent, name = None, None
+    if name is not None:
+        try:
+            entry = _listing(repo, parent or ".").get(name)
+        except OSError:
+            return None
+        if entry is None:
+            return None
+        if not entry.is_link:
+            return "file" if entry.is_file else "dir" if entry.is_dir else None
     try:
         full = repo.resolve(relpath)
     except ArtifactError:
@@ -1576,7 +1626,12 @@ _CHANGE_ROOT_FILES = (".openspec.yaml", "proposal.md", "tasks.md", "design.md")
 
 
 def _project_for(repo, change: str) -> _Project:
-    openspec_dir = posixpath.dirname(posixpath.dirname(change)) or "."
+    """The OpenSpec folder a change belongs to: `openspec/` for `openspec/changes/<id>` and for
+    an archived `openspec/changes/archive/<id>` (validate.js:546 passes the root for those)."""
+    changes = posixpath.dirname(change)
+    if posixpath.basename(changes) == "archive" and posixpath.basename(posixpath.dirname(changes)) == "changes":
+        changes = posixpath.dirname(changes)
+    openspec_dir = posixpath.dirname(changes) or "."
     return repo.memo(("openspec-project", openspec_dir), lambda: _Project(repo, openspec_dir))
 
 

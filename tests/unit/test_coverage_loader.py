@@ -338,7 +338,7 @@ def test_repo_errors(tmp_path, monkeypatch):
 
 
 def test_memory_follows_a_file_entry_not_the_report(tmp_path):
-    """A 4 MB Cobertura of 400 files loads with a peak far below its size (the benchmark
+    """A 7 MB Cobertura of 400 files loads with a peak far below its size (the benchmark
     prints the figures for 20 MB)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
@@ -346,15 +346,18 @@ def test_memory_follows_a_file_entry_not_the_report(tmp_path):
     finally:
         sys.path.pop(0)
     size = write_cobertura(tmp_path / "coverage.xml", files=400, lines_per_file=400)
-    assert size > 3_000_000
+    assert size > 6_000_000
+    load_coverage(Repo(tmp_path), "coverage.xml")  # imports done before measuring
     tracemalloc.start()
     try:
         view = load_coverage(Repo(tmp_path), "coverage.xml")
-        peak = tracemalloc.get_traced_memory()[1]
+        kept, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert len(view["files"]) == 400 and view["lines_total"] == 160_000
-    assert peak < size / 4, f"peak {peak} bytes for a {size}-byte report"
+    # what is kept is the view (400 file records); reading adds a few chunks on top
+    assert peak - kept < 1_000_000, f"reading took {peak - kept} bytes beyond the view"
+    assert peak < size / 5, f"peak {peak} bytes for a {size}-byte report"
 
 
 # -- the command line and a gate --------------------------------------------------------------------

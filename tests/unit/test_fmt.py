@@ -212,3 +212,88 @@ def test_doc_comments_stay_the_gates_documentation():
     formatted = format_source(source, "t.policy")
     assert formatted.startswith('## What it checks.\n## Why.\ngate a "t" warning when x {\n')
     assert _gates(parse_policy(formatted, "t.policy"))[0].doc == "What it checks.\nWhy."
+
+
+# -- the command: `policylint fmt` and `fmt --check` -----------------------------------------------
+UGLY = 'gate a "t" { require  x }\n'
+PRETTY = 'gate a "t" {\n  require x\n}\n'
+
+
+def test_fmt_rewrites_only_the_files_that_change(tmp_path, capsys):
+    from policylint.cli import main
+
+    (tmp_path / "ugly.policy").write_text(UGLY)
+    (tmp_path / "pretty.policy").write_text(PRETTY)
+    before = (tmp_path / "pretty.policy").stat().st_mtime_ns
+    assert main(["fmt", str(tmp_path / "ugly.policy"), str(tmp_path / "pretty.policy")]) == 0
+    out = capsys.readouterr().out
+    assert out == f"reformatted {tmp_path / 'ugly.policy'}\n1 file reformatted, 1 file left unchanged\n"
+    assert (tmp_path / "ugly.policy").read_text() == PRETTY
+    assert (tmp_path / "pretty.policy").stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pretty.policy", "ugly.policy"]  # no temporary file left
+
+
+def test_fmt_check_prints_a_diff_changes_nothing_and_exits_1(tmp_path, capsys):
+    from policylint.cli import main
+
+    path = tmp_path / "ugly.policy"
+    path.write_text(UGLY)
+    assert main(["fmt", "--check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out == (f"--- {path}\t(original)\n+++ {path}\t(formatted)\n@@ -1 +1,3 @@\n"
+                   '-gate a "t" { require  x }\n+gate a "t" {\n+  require x\n+}\n'
+                   f"would reformat {path}\n1 file would be reformatted\n")
+    assert path.read_text() == UGLY
+    path.write_text(PRETTY)
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert capsys.readouterr().out == "1 file would be left unchanged\n"
+
+
+def test_fmt_searches_folders_and_skips_hidden_ones(tmp_path, capsys, monkeypatch):
+    from policylint.cli import main
+
+    (tmp_path / "rules" / "team").mkdir(parents=True)
+    (tmp_path / "rules" / "team" / "team.policy").write_text(UGLY)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "x.policy").write_text(UGLY)
+    (tmp_path / "notes.md").write_text("not a policy")
+    monkeypatch.chdir(tmp_path)
+    assert main(["fmt"]) == 0
+    assert capsys.readouterr().out == "reformatted rules/team/team.policy\n1 file reformatted\n"
+    assert (tmp_path / ".git" / "x.policy").read_text() == UGLY
+
+
+def test_fmt_reports_a_file_that_does_not_parse_and_formats_the_others(tmp_path, capsys):
+    from policylint.cli import main
+
+    bad, good = tmp_path / "bad.policy", tmp_path / "good.policy"
+    bad.write_text('gate a "t" { require x = 1 }\n')
+    good.write_text(UGLY)
+    assert main(["fmt", str(bad), str(good)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == f"reformatted {good}\n1 file reformatted, 1 file could not be formatted\n"
+    assert captured.err == (f"{bad}:1:24: error[PL100] `=` assigns; use `==` to compare\n"
+                            "  |\n"
+                            '1 | gate a "t" { require x = 1 }\n'
+                            "  |                        ^\n"
+                            "help: `=` only gives a `let` or a `param` its value\n\n"
+                            f"error: cannot format {bad}\n")
+    assert bad.read_text() == 'gate a "t" { require x = 1 }\n'
+
+
+def test_fmt_refuses_a_file_that_is_not_utf8(tmp_path, capsys):
+    from policylint.cli import main
+
+    path = tmp_path / "latin1.policy"
+    path.write_bytes(b'# caf\xe9\nlet x = 1\n')
+    assert main(["fmt", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:1:1: error[PL200] `{path}` is not UTF-8 text; fmt leaves it alone\n")
+    assert path.read_bytes() == b'# caf\xe9\nlet x = 1\n'
+
+
+def test_fmt_of_a_missing_path_is_a_usage_error(tmp_path, capsys):
+    from policylint.cli import main
+
+    assert main(["fmt", str(tmp_path / "nope.policy")]) == 2
+    assert capsys.readouterr().err == f"policylint: error: `{tmp_path / 'nope.policy'}` is neither a file nor a folder\n"

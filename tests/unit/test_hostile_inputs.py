@@ -19,7 +19,7 @@ from policylint.cli import main
 from policylint.errors import ArtifactError
 from policylint.loaders import data as data_module
 from policylint.loaders.data import (MAX_ALIAS_NODES, MAX_DEPTH, load_json, load_jsonl, load_toml, load_yaml,
-                                     parse_json, parse_jsonl, parse_toml, parse_yaml)
+                                     parse_json, parse_jsonl, parse_yaml)
 from policylint.loaders.files import dirs, glob, text
 from policylint.loaders.openapi import load_openapi
 from policylint.repo import MAX_FILE_BYTES, Repo
@@ -281,3 +281,39 @@ gate deep "deep json" { require count(json("deep.json")) >= 0 }
     assert [(r.gate, r.status) for r in run.results] == [("p.none", "error"), ("p.deep", "error")]
     assert run.results[0].evidence[0].message == \
         f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)"
+
+
+# -- a hostile JSON Schema --------------------------------------------------------------------
+
+def test_a_backtracking_pattern_in_a_schema_runs_in_linear_time(tmp_path):
+    """`(a+)+$` takes exponential time in Python's `re` on "aaa…a!"; RE2 answers at once."""
+    import json
+
+    from policylint.loaders.data import schema_errors
+
+    schema = {"properties": {"name": {"pattern": "^(a+)+$"}}, "patternProperties": {"^(a|aa)+$": {"type": "string"}},
+              "additionalProperties": False}
+    hostile = "a" * 40 + "!"
+    root = make_repo(tmp_path, {"d.json": json.dumps({"name": hostile, "a" * 40 + "!": 1}),
+                                "s.json": json.dumps(schema)})
+    repo = Repo(root)
+    started = time.perf_counter()
+    errors = schema_errors(repo, load_json(repo, "d.json"), "s.json")
+    assert time.perf_counter() - started < 2
+    assert [(e["path"], e["validator"]) for e in errors] == [("", "additionalProperties"), ("/name", "pattern")]
+
+
+def test_a_pattern_re2_cannot_run_is_an_error(tmp_path):
+    import json
+
+    from policylint.loaders.data import schema_errors
+
+    root = make_repo(tmp_path, {"d.json": '{"v": "x"}', "s.json": json.dumps({"properties": {"v": {"pattern": "(?=x)x"}}}),
+                                "u.json": json.dumps({"patternProperties": {"^x": {}}, "unevaluatedProperties": False})})
+    repo = Repo(root)
+    path, line, message = error_of(schema_errors, repo, load_json(repo, "d.json"), "s.json")
+    assert (path, line) == ("s.json", None)
+    assert message.startswith("the pattern `(?=x)x` cannot run in RE2 (linear-time regexes): ")
+    assert error_of(schema_errors, repo, load_json(repo, "d.json"), "u.json") == (
+        "u.json", None, "`patternProperties` together with `unevaluatedProperties` is not supported: "
+                        "jsonschema would run those patterns outside RE2 (linear-time regexes)")
