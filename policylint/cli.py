@@ -55,7 +55,7 @@ def _outputs(p: argparse.ArgumentParser) -> None:
                    help=f"known failures to tolerate (default: {'.policylint-baseline.json'} at the root when it exists)")
 
 
-FORMAT_NAMES = "text, json, sarif, junit, github, gitlab, markdown"
+FORMAT_NAMES = "text, json, sarif, junit, github, gitlab, markdown, progress"
 
 
 def _selection(p: argparse.ArgumentParser) -> None:

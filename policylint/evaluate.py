@@ -359,12 +359,12 @@ def gate_docs(packs, root) -> dict:
     out: dict = {}
     seen: set = set()
 
-    def policy_path(pack) -> str:
+    def relative(pack) -> str | None:
         try:
             rel = os.path.relpath(pack.path, os.path.realpath(root))
         except ValueError:
-            rel = ".."
-        return rel.replace(os.sep, "/") if not rel.startswith("..") else pack.display_path
+            return None
+        return None if rel.startswith("..") else rel.replace(os.sep, "/")
 
     def visit(pack):
         if pack.key in seen:
@@ -372,7 +372,8 @@ def gate_docs(packs, root) -> dict:
         seen.add(pack.key)
         for used in pack.uses:
             visit(used)
-        where = policy_path(pack)
+        inside = relative(pack)
+        where = inside or pack.display_path
         readme = readme_sections(pack.path.parent / "README.md")
         for item in pack.ast.items:
             gates = []
@@ -385,7 +386,8 @@ def gate_docs(packs, root) -> dict:
                 title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
                 out[gid] = {"title": title, "doc": readme.get(gid) or gate.doc, "pack": pack.name,
                             "pack_version": pack.ast.version,
-                            "policy_path": where, "line": gate.span.line, "stage": stage,
+                            "policy_path": where, "in_repo": inside is not None, "line": gate.span.line,
+                            "stage": stage,
                             "severity": gate.severity, "unwaivable": gate.unwaivable}
 
     for pack in packs:

@@ -270,13 +270,12 @@ class _CoberturaReader:
         if name == "line":
             if self.class_lines is None:
                 return
-            line = self.parser.CurrentLineNumber
             number = attrs.get("number")
             hits = attrs.get("hits", "0")
             try:
                 hit = int(hits) > 0
             except ValueError:
-                hit = _count(hits, "`hits` of a `<line>`", self.path, line) > 0
+                hit = _count(hits, "`hits` of a `<line>`", self.path, self.parser.CurrentLineNumber) > 0
             if self.method is not None:
                 self.method[1] = self.method[1] or hit
                 self.method[2] = True
@@ -289,7 +288,7 @@ class _CoberturaReader:
                 m = _CONDITION.search(condition)
                 if m is None:
                     raise ArtifactError(self.path, f"`condition-coverage` is not `N% (covered/total)`: `{condition}`",
-                                        line)
+                                        self.parser.CurrentLineNumber)
                 self.branches[number] = (int(m.group(1)), int(m.group(2)))
         elif name == "method":
             if self.class_lines is not None:
@@ -449,12 +448,16 @@ class _CloverReader:
             if kind == "method":
                 return
             count = attrs.get("count")
-            line = self.parser.CurrentLineNumber
-            if count is not None:
-                hit = _count(count, "`count` of a `<line>`", self.path, line) > 0
-            else:
-                hit = (_count(attrs.get("truecount", "0"), "`truecount` of a `<line>`", self.path, line) > 0
-                       or _count(attrs.get("falsecount", "0"), "`falsecount` of a `<line>`", self.path, line) > 0)
+            try:
+                hit = int(count) > 0 if count is not None else \
+                    int(attrs.get("truecount", "0")) > 0 or int(attrs.get("falsecount", "0")) > 0
+            except ValueError:
+                line = self.parser.CurrentLineNumber
+                if count is not None:
+                    hit = _count(count, "`count` of a `<line>`", self.path, line) > 0
+                else:
+                    hit = (_count(attrs.get("truecount", "0"), "`truecount` of a `<line>`", self.path, line) > 0
+                           or _count(attrs.get("falsecount", "0"), "`falsecount` of a `<line>`", self.path, line) > 0)
             number = attrs.get("num")
             self.lines[number] = self.lines.get(number, False) or hit
         elif name == "metrics":
@@ -684,7 +687,7 @@ def _coverage_py_file(entry, name: str, line: int, path: str) -> Counts:
     counts = _coverage_py_summary(entry.get("summary"), f"the summary of {where}", line, path)
     counts.path, counts.line = file_path(name), line
     functions = entry.get("functions")
-    if isinstance(functions, dict):  # JSON format 3 (coverage 7.5+): one region per function
+    if isinstance(functions, dict):  # JSON format 3 (coverage 7.6+): one region per function
         counts.fc = counts.ft = 0
         for region_name, region in functions.items():
             summary = region.get("summary") if isinstance(region, dict) else None
@@ -760,8 +763,26 @@ class _Record:
                       (sum(1 for hits in functions.values() if hits > 0), len(functions)))
 
 
-def _lcov_lines(source: Source, head: bytes, offset: int = 0, number: int = 1):
-    """(offset, line number, bytes) of each line, reading a chunk at a time."""
+def _int(text, what: str, path: str, line: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        raise ArtifactError(path, f"LCOV: {what} is not a whole number: `{shown.strip()}`", line) from None
+
+
+def _shown(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace").strip()[:60]
+
+
+def _lcov_records(source: Source, head: bytes, path: str, offset: int = 0, number: int = 0, one: bool = False):
+    """Each `_Record` of the LCOV text, in order, reading a chunk at a time.
+
+    Lines are handled as bytes (`DA:` — most of a report — without a regex or a decode);
+    a line that is not `TAG:…`, `end_of_record`, blank or a `#` comment is an error.
+    """
+    record = None
+    seen = offset > 0  # re-reading a record: the text is known to be LCOV
     rest = head
     while True:
         data = source.read()
@@ -769,112 +790,114 @@ def _lcov_lines(source: Source, head: bytes, offset: int = 0, number: int = 1):
         lines = rest.split(b"\n")
         rest = lines.pop() if data else b""
         for raw in lines:
-            yield offset, number, raw
-            offset += len(raw) + 1
             number += 1
-        if not data:
-            return
-
-
-def _int(text: str, what: str, path: str, line: int) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ArtifactError(path, f"LCOV: {what} is not a whole number: `{text}`", line) from None
-
-
-def _lcov_record(lines, offset: int, number: int, sf: str, path: str) -> _Record:
-    """Read one record from `lines`, the line after its `SF:` (at `offset`, line `number`)."""
-    record = _Record(file_path(sf), number, offset)
-    for _, number, raw in lines:
-        text = raw.decode("utf-8", "replace").strip()
-        if not text or text.startswith("#"):
-            continue
-        if text == "end_of_record":
-            return record
-        m = _LCOV_TAG.match(text)
-        if m is None:
-            raise ArtifactError(path, f"not an LCOV line: `{text[:60]}`", number)
-        tag, rest = m.group(1), m.group(2)
-        if tag == "DA":
-            parts = rest.split(",")
-            if len(parts) < 2:
-                raise ArtifactError(path, f"LCOV: `DA` needs `line,hits`: `{text[:60]}`", number)
-            line = _int(parts[0], "`DA` line", path, number)
-            hits = max(_int(parts[1], "`DA` hits", path, number), 0)
-            record.lines[line] = record.lines.get(line, 0) + hits
-        elif tag == "BRDA":  # BRDA:line,[e]block,branch,taken — the branch may hold commas
-            parts = rest.split(",")
-            if len(parts) < 4:
-                raise ArtifactError(path, f"LCOV: `BRDA` needs `line,block,branch,taken`: `{text[:60]}`", number)
-            taken = parts[-1].strip()
-            hits = 0 if taken == "-" else max(_int(taken, "`BRDA` taken count", path, number), 0)
-            key = (_int(parts[0], "`BRDA` line", path, number), parts[1], ",".join(parts[2:-1]))
-            record.branches[key] = record.branches.get(key, 0) + hits
-        elif tag == "FN":  # FN:line[,end line],name — the name may hold commas
-            m = _FN.match(rest)
+            here = offset
+            offset += len(raw) + 1
+            if record is not None:
+                if raw[:3] == b"DA:":  # DA:line,hits[,checksum]
+                    parts = raw[3:].split(b",", 2)
+                    if len(parts) < 2:
+                        raise ArtifactError(path, f"LCOV: `DA` needs `line,hits`: `{_shown(raw)}`", number)
+                    line = _int(parts[0], "`DA` line", path, number)
+                    hits = _int(parts[1], "`DA` hits", path, number)
+                    found = record.lines
+                    found[line] = found.get(line, 0) + (hits if hits > 0 else 0)
+                    continue
+                text = raw.strip()
+                if text == b"end_of_record":
+                    yield record
+                    record = None
+                    if one:
+                        return
+                    continue
+                if not text or text[:1] == b"#":
+                    continue
+                _record_line(record, text, number, path)
+                continue
+            text = raw.strip()
+            if not text or text[:1] == b"#":
+                continue
+            m = _LCOV_TAG.match(text.decode("utf-8", "replace"))
+            if not seen and (m is None or m.group(1) not in ("TN", "SF", "VER")):
+                shown = text.decode("utf-8", "replace")
+                shown = shown[:40] + ("…" if len(shown) > 40 else "")
+                raise unknown(path, f"text that is not LCOV (it starts with `{shown}`)", number)
+            seen = True
             if m is None:
-                raise ArtifactError(path, f"LCOV: `FN` needs `line,name`: `{text[:60]}`", number)
-            record.fn_hits.setdefault(m.group(3), 0)
-        elif tag == "FNDA":
-            hits, comma, name = rest.partition(",")
-            if not comma:
-                raise ArtifactError(path, f"LCOV: `FNDA` needs `hits,name`: `{text[:60]}`", number)
-            hits = max(_int(hits, "`FNDA` hits", path, number), 0)
-            record.fn_hits[name] = record.fn_hits.get(name, 0) + hits
-        elif tag == "FNL":  # LCOV 2.2: FNL:index,start[,end]
-            parts = rest.split(",")
-            if len(parts) < 2:
-                raise ArtifactError(path, f"LCOV: `FNL` needs `index,line`: `{text[:60]}`", number)
-            index = _int(parts[0], "`FNL` index", path, number)
-            record.fn_starts[index] = _int(parts[1], "`FNL` line", path, number)
-        elif tag == "FNA":  # LCOV 2.2: FNA:index,hits,name — each alias of the function at `index`
-            parts = rest.split(",", 2)
-            if len(parts) < 3:
-                raise ArtifactError(path, f"LCOV: `FNA` needs `index,hits,name`: `{text[:60]}`", number)
-            index = _int(parts[0], "`FNA` index", path, number)
-            hits = max(_int(parts[1], "`FNA` hits", path, number), 0)
-            record.fn_alias_hits[index] = record.fn_alias_hits.get(index, 0) + hits
-        elif tag == "SF":
-            raise ArtifactError(path, f"LCOV: `SF:{rest.strip()}` starts before the record of `{sf}` ends "
-                                      "(no `end_of_record`)", number)
-        # TN, VER, LF, LH, BRF, BRH, FNF, FNH and newer tags: the totals are recounted
-    raise ArtifactError(path, f"LCOV: the record of `{sf}` has no `end_of_record` (is the file cut short?)",
-                        record.line)
+                if text == b"end_of_record":
+                    continue
+                raise ArtifactError(path, f"not an LCOV line: `{_shown(text)}`", number)
+            tag = m.group(1)
+            if tag == "SF":
+                record = _Record(file_path(m.group(2)), number, here)
+            elif tag not in ("TN", "VER"):
+                raise ArtifactError(path, f"LCOV: `{tag}` outside a file's record (no `SF:` before it)", number)
+        if not data:
+            break
+    if record is not None:
+        raise ArtifactError(path, f"LCOV: the record of `{record.path}` has no `end_of_record` "
+                                  "(is the file cut short?)", record.line)
+
+
+def _record_line(record: _Record, text: bytes, number: int, path: str) -> None:
+    """One line of a record other than `DA:` and `end_of_record`."""
+    tag, colon, rest = text.partition(b":")
+    if not colon:
+        raise ArtifactError(path, f"not an LCOV line: `{_shown(text)}`", number)
+    if tag == b"BRDA":  # BRDA:line,[e]block,branch,taken — the branch may hold commas
+        parts = rest.split(b",")
+        if len(parts) < 4:
+            raise ArtifactError(path, f"LCOV: `BRDA` needs `line,block,branch,taken`: `{_shown(text)}`", number)
+        taken = parts[-1].strip()
+        hits = 0 if taken == b"-" else max(_int(taken, "`BRDA` taken count", path, number), 0)
+        key = (_int(parts[0], "`BRDA` line", path, number), parts[1], b",".join(parts[2:-1]))
+        record.branches[key] = record.branches.get(key, 0) + hits
+    elif tag == b"FN":  # FN:line[,end line],name — the name may hold commas
+        m = _FN.match(rest.decode("utf-8", "replace"))
+        if m is None:
+            raise ArtifactError(path, f"LCOV: `FN` needs `line,name`: `{_shown(text)}`", number)
+        record.fn_hits.setdefault(m.group(3), 0)
+    elif tag == b"FNDA":
+        hits, comma, name = rest.partition(b",")
+        if not comma:
+            raise ArtifactError(path, f"LCOV: `FNDA` needs `hits,name`: `{_shown(text)}`", number)
+        hits = max(_int(hits, "`FNDA` hits", path, number), 0)
+        name = name.decode("utf-8", "replace")
+        record.fn_hits[name] = record.fn_hits.get(name, 0) + hits
+    elif tag == b"FNL":  # LCOV 2.2: FNL:index,start[,end]
+        parts = rest.split(b",")
+        if len(parts) < 2:
+            raise ArtifactError(path, f"LCOV: `FNL` needs `index,line`: `{_shown(text)}`", number)
+        index = _int(parts[0], "`FNL` index", path, number)
+        record.fn_starts[index] = _int(parts[1], "`FNL` line", path, number)
+    elif tag == b"FNA":  # LCOV 2.2: FNA:index,hits,name — each alias of the function at `index`
+        parts = rest.split(b",", 2)
+        if len(parts) < 3:
+            raise ArtifactError(path, f"LCOV: `FNA` needs `index,hits,name`: `{_shown(text)}`", number)
+        index = _int(parts[0], "`FNA` index", path, number)
+        hits = max(_int(parts[1], "`FNA` hits", path, number), 0)
+        record.fn_alias_hits[index] = record.fn_alias_hits.get(index, 0) + hits
+    elif tag == b"SF":
+        raise ArtifactError(path, f"LCOV: `SF:{rest.decode('utf-8', 'replace').strip()}` starts before the record "
+                                  f"of `{record.path}` ends (no `end_of_record`)", number)
+    elif not tag.replace(b"_", b"").isalpha():
+        raise ArtifactError(path, f"not an LCOV line: `{_shown(text)}`", number)
+    # TN, VER, LF, LH, BRF, BRH, FNF, FNH and newer tags: the totals are recounted
 
 
 def read_lcov(source: Source, head: bytes, path: str):
     records: list = []  # Counts, one per file, in the order the files first appear
-    first_of: dict = {}  # path -> (index in records, offset, line of its first SF)
+    first_of: dict = {}  # path -> (index in records, offset and line of its first SF)
     repeated: dict = {}  # path -> [(offset, line) of its later records]
-    lines = _lcov_lines(source, head)
-    seen_tag = False
-    for offset, number, raw in lines:
-        text = raw.decode("utf-8", "replace").strip()
-        if not text or text.startswith("#"):
-            continue
-        m = _LCOV_TAG.match(text)
-        if not seen_tag and (m is None or m.group(1) not in ("TN", "SF", "VER")):
-            shown = text[:40] + ("…" if len(text) > 40 else "")
-            raise unknown(path, f"text that is not LCOV (it starts with `{shown}`)", number)
-        seen_tag = True
-        if m is None:
-            if text == "end_of_record":
-                continue
-            raise ArtifactError(path, f"not an LCOV line: `{text[:60]}`", number)
-        if m.group(1) != "SF":
-            if m.group(1) in ("TN", "VER"):
-                continue
-            raise ArtifactError(path, f"LCOV: `{m.group(1)}` outside a file's record (no `SF:` before it)", number)
-        record = _lcov_record(lines, offset, number, m.group(2).strip(), path)
+    for record in _lcov_records(source, head, path):
         if record.path in first_of:
-            repeated.setdefault(record.path, []).append((offset, number))
+            repeated.setdefault(record.path, []).append((record.offset, record.line))
         else:
-            first_of[record.path] = (len(records), offset, number)
+            first_of[record.path] = (len(records), record.offset, record.line)
             records.append(record.counts())
     for file, later in repeated.items():
-        index, offset, number = first_of[file]
-        records[index] = _merged(source, path, [(offset, number)] + later)
+        index, offset, line = first_of[file]
+        records[index] = _merged(source, path, [(offset, line)] + later)
     return LCOV, None, records
 
 
@@ -882,12 +905,9 @@ def _merged(source: Source, path: str, places: list) -> Counts:
     """A file with several records (one per test name, or reports put end to end): read
     its records again, only those, and count each line, branch and function once."""
     merged = None
-    for offset, number in places:
+    for offset, line in places:
         source.stream.seek(offset)
-        lines = _lcov_lines(Source(source.stream, path), b"", offset, number)
-        _, _, raw = next(lines)
-        sf = raw.decode("utf-8", "replace").strip()[3:].strip()
-        record = _lcov_record(lines, offset, number, sf, path)
+        record = next(_lcov_records(Source(source.stream, path), b"", path, offset, line - 1, one=True))
         if merged is None:
             merged = record
         else:

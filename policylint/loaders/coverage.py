@@ -45,9 +45,9 @@ a threshold (`null >= 80%` is false). Which figures each format carries:
   with branch measurement (`coverage run --branch`; null without it), LCOV `BRDA`
   (`-` counts as not taken), JaCoCo BRANCH, Clover `conditionals`, istanbul `branches`.
 - functions: Cobertura `<method>`s (coverage.py writes none: null percent), coverage.py
-  JSON 7.5+ `functions` regions (the code outside every function, and functions with no
+  JSON 7.6+ `functions` regions (the code outside every function, and functions with no
   statement, are not functions — as coverage.py's own LCOV counts them; null before
-  7.5), LCOV `FN`/`FNDA` or `FNL`/`FNA` (a function is hit when one of its aliases is),
+  7.6), LCOV `FN`/`FNDA` or `FNL`/`FNA` (a function is hit when one of its aliases is),
   JaCoCo METHOD, Clover `methods`, istanbul `functions`.
 
 Totals are the report's own where it writes counts (Cobertura's root `lines-valid`…,

@@ -260,10 +260,73 @@ def load_openspec_change(repo, path):
 
 _JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
     + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_S = r"[\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"  # JS \s
-_NS = r"[^\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"  # JS \S
-_DOT = r"[^\n\r\u2028\u2029]"  # JS .
-_I = re.I | re.A  # JS /i on ASCII patterns: no Unicode case folding onto ASCII letters
+# Characters on which Python's `\s`, `.` and case-insensitive matching differ from
+# JavaScript's: Python's `\s` has \x1c-\x1f and \x85 and lacks \ufeff, its `.` matches
+# \u2028 and \u2029, and its /i folds these four letters onto ASCII ones. A text without
+# them is read with the plain patterns; one with them with exact (slower to build) ones.
+_DIFFERS = re.compile("[\x1c-\x1f\x85\ufeff\u2028\u2029\u0130\u0131\u017f\u212a]")
+
+_PATTERNS = {  # name: (pattern, case-insensitive, where OpenSpec has it under dist/core/)
+    "FENCE_OPEN": (r"%S*(`{3,}|~{3,})", False),  # code-fence.js:393
+    "FENCE_CLOSE": (r"%S*(`{3,}|~{3,})%S*\Z", False),  # code-fence.js:403
+    "HEADER_LINE": (r"#{1,6}%S", False),  # requirement-text.js:528
+    "METADATA_LINE": (r"\*\*[^*]+\*\*:", False),  # requirement-text.js:526
+    "SCENARIO_HEADER": (r"####%S+", False),  # requirement-text.js:537
+    "SCENARIO_END": (r"#{1,4}%S", False),  # requirement-text.js:539
+    "CLOSING_RUN": (r"[ \t]+#+[ \t]*\Z", False),  # requirement-blocks.js:7
+    "SCENARIO_PREFIX": (r"Scenario:%S*", True),  # requirement-blocks.js:483
+    "SPACES": (r"%S+", False),  # requirement-blocks.js:18
+    "HEADING": (r"(#{1,6})%S+(%D+)\Z", False),  # markdown-parser.js:67
+    "HEADING_STOP": (r"(#{1,6})%S", False),  # markdown-parser.js:96
+    "SECTION": (r"##%S+(%D+)\Z", False),  # requirement-blocks.js:204
+    "TOP_LEVEL": (r"##%S", False),  # requirement-blocks.js:45, 252; spec-structure.js:434
+    "REQUIREMENT": (r"###%S*Requirement:%S*(%D+)%S*\Z", True),  # requirement-blocks.js:21
+    "STRICT_REQUIREMENT": (r"###%S+Requirement:%S*(%D+)%S*\Z", True),  # spec-structure.js:436
+    "REQUIREMENTS_SECTION": (r"##%S+Requirements%S*\Z", True),  # requirement-blocks.js:29, spec-structure.js:433
+    "H3": (r"###%S+(%D+?)%S*\Z", False),  # requirement-blocks.js:256
+    "REMOVED_BULLET": (r"%S*[-*+]%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:318
+    "FROM": (r"%S*[-*+]?%S*FROM:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:362
+    "TO": (r"%S*[-*+]?%S*TO:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:363
+    "TASK_LINE": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S*\[(?:%S*([^\]%C]?)%S*\](?![(\[])|%S+\])%S*(%D*)", False),  # task-progress.js:53
+    "LIST_ITEM": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S+%N", False),  # task-checkboxes.js:205
+    "CHECKBOX_FENCE": (r" {0,3}(`{3,}|~{3,})(%D*)", False),  # task-checkboxes.js:247
+    "FRONT_MATTER": (r"-{3}%S*\Z", False),  # task-checkboxes.js:253
+    "LEVEL_TWO": (r" {0,3}##(?!#)(?:[ \t]+|[ \t]*\r?\Z)", False),  # task-numbering.js:367
+    "NUMBERED_GROUP": (r" {0,3}##[ \t]+([0-9]+)\.(?:[ \t]|\r?\Z)", False),  # task-numbering.js:368
+    "TASK_ID": (r"([0-9]+(?:\.[0-9]+)+(?:[A-Za-z]+)?)(?=%S|\Z)", False),  # task-numbering.js:369
+    "DELTA_HEADER": (r"##%S+(?:ADDED|MODIFIED|REMOVED|RENAMED)%S+Requirements%S*\Z", True),  # spec-structure.js:435
+}
+
+
+class _Rx:
+    """OpenSpec's patterns, compiled: `%S` is JavaScript's `\\s`, `%N` its `\\S`, `%C` the
+    characters of `\\s` inside a class, `%D` its `.`; case-insensitive ones fold ASCII only."""
+
+    def __init__(self, exact: bool):
+        if exact:
+            chars = r"\t\n\x0b\x0c\r \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+            parts = {"%S": f"[{chars}]", "%N": f"[^{chars}]", "%C": chars, "%D": r"[^\n\r\u2028\u2029]"}
+            flags = re.I | re.A
+        else:
+            parts = {"%S": r"\s", "%N": r"\S", "%C": r"\s", "%D": "."}
+            flags = re.I
+        for name, (pattern, insensitive) in _PATTERNS.items():
+            for token, value in parts.items():
+                pattern = pattern.replace(token, value)
+            setattr(self, name, re.compile(pattern, flags if insensitive else 0))
+
+
+_PLAIN = _Rx(False)
+_EXACT: list = []
+
+
+def rx_for(text: str) -> _Rx:
+    """The patterns that read `text` as JavaScript would."""
+    if _DIFFERS.search(text) is None:
+        return _PLAIN
+    if not _EXACT:
+        _EXACT.append(_Rx(True))
+    return _EXACT[0]
 
 
 def js_trim(text: str) -> str:
@@ -295,11 +358,9 @@ def _rec(type_name: str, path: str, line: int | None, fields: dict) -> Record:
 
 # -- code fences (parsers/code-fence.js:392-430) ---------------------------------------------
 
-_FENCE_OPEN = re.compile(_S + r"*(`{3,}|~{3,})")
-_FENCE_CLOSE = re.compile(_S + r"*(`{3,}|~{3,})" + _S + r"*\Z")
 
 
-def fence_mask(lines: list, text: str | None = None) -> list:
+def fence_mask(rx: _Rx, lines: list, text: str | None = None) -> list:
     """True for each line inside a fenced block, its fences included (buildCodeFenceMask)."""
     if text is None:
         text = "\n".join(lines)
@@ -310,14 +371,14 @@ def fence_mask(lines: list, text: str | None = None) -> list:
     for i, line in enumerate(lines):
         if active is None:
             if "`" in line or "~" in line:
-                m = _FENCE_OPEN.match(line)
+                m = rx.FENCE_OPEN.match(line)
                 if m:
                     run = m.group(1)
                     active = (run[0], len(run))
                     mask[i] = True
             continue
         mask[i] = True
-        m = _FENCE_CLOSE.match(line)
+        m = rx.FENCE_CLOSE.match(line)
         if m and m.group(1)[0] == active[0] and len(m.group(1)) >= active[1]:
             active = None
     return mask
@@ -325,42 +386,37 @@ def fence_mask(lines: list, text: str | None = None) -> list:
 
 # -- requirement text (parsers/requirement-text.js) ------------------------------------------
 
-_HEADER_LINE = re.compile(r"#{1,6}" + _S)  # requirement-text.js:528
-_METADATA_LINE = re.compile(r"\*\*[^*]+\*\*:")  # requirement-text.js:526
-_SCENARIO_HEADER = re.compile(r"####" + _S + "+")  # requirement-text.js:537
-_SCENARIO_END = re.compile(r"#{1,4}" + _S)  # requirement-text.js:539
-_SHALL_MUST = re.compile(r"(?a:\b)(SHALL|MUST)(?a:\b)")  # requirement-text.js:556
 
 
-def requirement_body(body_lines: list) -> str:
+def requirement_body(rx: _Rx, body_lines: list) -> str:
     """extractRequirementBody (requirement-text.js:572)."""
-    mask = fence_mask(body_lines)
+    mask = fence_mask(rx, body_lines)
     captured, metadata = [], []
     for line, fenced in zip(body_lines, mask):
         if fenced:
             continue
-        if line[:1] == "#" and _HEADER_LINE.match(line):
+        if line[:1] == "#" and rx.HEADER_LINE.match(line):
             break
         trimmed = js_trim(line)
         if not trimmed:
             continue
-        if trimmed[:2] == "**" and _METADATA_LINE.match(trimmed):
+        if trimmed[:2] == "**" and rx.METADATA_LINE.match(trimmed):
             metadata.append(trimmed)
             continue
         captured.append(trimmed)
     return "\n".join(captured) if captured else "\n".join(metadata)
 
 
-def scenario_bodies(body_lines: list) -> list:
+def scenario_bodies(rx: _Rx, body_lines: list) -> list:
     """readScenarioBodies (requirement-text.js:623): the body of each `#### ` heading."""
-    mask = fence_mask(body_lines)
+    mask = fence_mask(rx, body_lines)
     bodies = []
     n = len(body_lines)
     for i, line in enumerate(body_lines):
-        if mask[i] or line[:4] != "####" or not _SCENARIO_HEADER.match(line):
+        if mask[i] or line[:4] != "####" or not rx.SCENARIO_HEADER.match(line):
             continue
         end = i + 1
-        while end < n and (mask[end] or not _SCENARIO_END.match(body_lines[end])):
+        while end < n and (mask[end] or not rx.SCENARIO_END.match(body_lines[end])):
             end += 1
         bodies.append("\n".join(body_lines[i + 1:end]))
     return bodies
@@ -368,35 +424,33 @@ def scenario_bodies(body_lines: list) -> list:
 
 # -- requirement names (parsers/requirement-blocks.js) ---------------------------------------
 
-_CLOSING_RUN = re.compile(r"[ \t]+#+[ \t]*\Z")
-_SCENARIO_PREFIX = re.compile(r"Scenario:" + _S + "*", _I)
-_SPACES = re.compile(_S + "+")
 
 
-def normalize_name(name: str) -> str:
+def normalize_name(rx: _Rx, name: str) -> str:
     """normalizeRequirementName (requirement-blocks.js:2)."""
-    return js_trim(_CLOSING_RUN.sub("", name, count=1))
+    return js_trim(rx.CLOSING_RUN.sub("", name, count=1))
 
 
-def fold_name(name: str) -> str:
+def fold_name(rx: _Rx, name: str) -> str:
     """foldRequirementName (requirement-blocks.js:17)."""
-    return _SPACES.sub(" ", normalize_name(name).lower())
+    return rx.SPACES.sub(" ", normalize_name(rx, name).lower())
 
 
-def scenario_name(line: str) -> str:
+def scenario_name(rx: _Rx, line: str) -> str:
     """scenarioNameAt (requirement-blocks.js:473)."""
-    name = _SCENARIO_HEADER.sub("", line, count=1)
-    name = _CLOSING_RUN.sub("", name, count=1)
-    name = _SCENARIO_PREFIX.sub("", name, count=1) if _SCENARIO_PREFIX.match(name) else name
+    name = rx.SCENARIO_HEADER.sub("", line, count=1)
+    name = rx.CLOSING_RUN.sub("", name, count=1)
+    name = rx.SCENARIO_PREFIX.sub("", name, count=1) if rx.SCENARIO_PREFIX.match(name) else name
     return js_trim(name)
 
 
 class _Block:
     """A `### Requirement:` block: its header line index, name and the lines of its raw text."""
 
-    __slots__ = ("index", "name", "lines", "_body", "_bodies", "_names")
+    __slots__ = ("rx", "index", "name", "lines", "_body", "_bodies", "_names")
 
-    def __init__(self, index: int, name: str, lines: list):
+    def __init__(self, rx: _Rx, index: int, name: str, lines: list):
+        self.rx = rx
         self.index = index
         self.name = name
         raw = "\n".join(lines).rstrip(_JS_SPACE)  # raw is trimEnd()ed (requirement-blocks.js:289)
@@ -410,21 +464,22 @@ class _Block:
     @property
     def body(self) -> str:
         if self._body is None:
-            self._body = requirement_body(self.lines[1:])
+            self._body = requirement_body(self.rx, self.lines[1:])
         return self._body
 
     @property
     def bodies(self) -> list:
         if self._bodies is None:
-            self._bodies = scenario_bodies(self.lines[1:])
+            self._bodies = scenario_bodies(self.rx, self.lines[1:])
         return self._bodies
 
     def scenario_headers(self) -> list:
         """(line offset in the block, name) of every `#### ` heading (parseScenarioBlocks)."""
         if self._names is None:
-            mask = fence_mask(self.lines)
-            self._names = [(k, scenario_name(line)) for k, line in enumerate(self.lines)
-                           if not mask[k] and line[:4] == "####" and _SCENARIO_HEADER.match(line)]
+            rx = self.rx
+            mask = fence_mask(rx, self.lines)
+            self._names = [(k, scenario_name(rx, line)) for k, line in enumerate(self.lines)
+                           if not mask[k] and line[:4] == "####" and rx.SCENARIO_HEADER.match(line)]
         return self._names
 
     @property
@@ -434,31 +489,8 @@ class _Block:
 
 # -- one document ----------------------------------------------------------------------------
 
-_HEADING = re.compile(r"(#{1,6})" + _S + "+(" + _DOT + "+)\\Z")  # markdown-parser.js:67
-_HEADING_STOP = re.compile(r"(#{1,6})" + _S)  # markdown-parser.js:96
-_SECTION = re.compile(r"##" + _S + "+(" + _DOT + "+)\\Z")  # requirement-blocks.js:204
-_TOP_LEVEL = re.compile(r"##" + _S)  # requirement-blocks.js:45, 252; spec-structure.js:434
-_REQUIREMENT = re.compile(r"###" + _S + "*Requirement:" + _S + "*(" + _DOT + "+)" + _S + "*\\Z", _I)  # r-b.js:21
-_STRICT_REQUIREMENT = re.compile(r"###" + _S + "+Requirement:" + _S + "*(" + _DOT + "+)" + _S + "*\\Z", _I)  # s-s.js:436
-_REQUIREMENTS_SECTION = re.compile(r"##" + _S + "+Requirements" + _S + "*\\Z", _I)  # r-b.js:29, s-s.js:433
-_H3 = re.compile(r"###" + _S + "+(" + _DOT + "+?)" + _S + "*\\Z")  # requirement-blocks.js:256
-_REMOVED_BULLET = re.compile(_S + "*[-*+]" + _S + "*`?###" + _S + "*Requirement:" + _S + "*(" + _DOT + "+?)`?"
-                             + _S + "*\\Z")  # requirement-blocks.js:318
-_FROM = re.compile(_S + "*[-*+]?" + _S + "*FROM:" + _S + "*`?###" + _S + "*Requirement:" + _S + "*(" + _DOT
-                   + "+?)`?" + _S + "*\\Z")  # requirement-blocks.js:362
-_TO = re.compile(_S + "*[-*+]?" + _S + "*TO:" + _S + "*`?###" + _S + "*Requirement:" + _S + "*(" + _DOT
-                 + "+?)`?" + _S + "*\\Z")  # requirement-blocks.js:363
 _DELTA_TITLES = {"added requirements": "ADDED", "modified requirements": "MODIFIED",
                  "removed requirements": "REMOVED", "renamed requirements": "RENAMED"}
-_TASK_LINE = re.compile(_S + r"*(?:[-*+]|[0-9]{1,9}[.)])" + _S + r"*\[(?:" + _S + r"*([^\]\t\n\x0b\x0c\r \xa0"
-                        r"\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]?)" + _S + r"*\](?![(\[])|"
-                        + _S + r"+\])" + _S + "*(" + _DOT + "*)")  # task-progress.js:53
-_LIST_ITEM = re.compile(_S + r"*(?:[-*+]|[0-9]{1,9}[.)])" + _S + "+" + _NS)  # task-checkboxes.js:205
-_CHECKBOX_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(" + _DOT + "*)")  # task-checkboxes.js:247
-_FRONT_MATTER = re.compile(r"-{3}" + _S + "*\\Z")  # task-checkboxes.js:253
-_LEVEL_TWO = re.compile(r" {0,3}##(?!#)(?:[ \t]+|[ \t]*\r?\Z)")  # task-numbering.js:367
-_NUMBERED_GROUP = re.compile(r" {0,3}##[ \t]+([0-9]+)\.(?:[ \t]|\r?\Z)")  # task-numbering.js:368
-_TASK_ID = re.compile(r"([0-9]+(?:\.[0-9]+)+(?:[A-Za-z]+)?)(?=" + _S + r"|\Z)")  # task-numbering.js:369
 _DELTA_PATH = re.compile(r"(?:(.*?)/)?changes/([^/]+)/specs/(.+)/spec\.md\Z")
 _SPEC_PATH = re.compile(r"(?:.*?/)?specs/(.+)/spec\.md\Z")
 
@@ -471,6 +503,7 @@ class _Doc:
         self.path = path
         self.text = text
         self.lines = text.split("\n")
+        self.rx = rx_for(text)
         self._mask = self._tree = self._plan = self._req_range = None
         self._readings: dict = {}
         self.record = self._build()
@@ -479,7 +512,7 @@ class _Doc:
     @property
     def mask(self) -> list:
         if self._mask is None:
-            self._mask = fence_mask(self.lines, self.text)
+            self._mask = fence_mask(self.rx, self.lines, self.text)
         return self._mask
 
     def at(self, value: str, index: int | None) -> LStr:
@@ -535,6 +568,7 @@ class _Doc:
     # -- the spec parser (markdown-parser.js) ----------------------------------------------
     def tree(self):
         """(headings, roots): each heading as [index, level, title, end, children, content]."""
+        rx = self.rx
         if self._tree is not None:
             return self._tree
         lines, mask = self.lines, self.mask
@@ -543,11 +577,11 @@ class _Doc:
         for i, line in enumerate(lines):
             if line[:1] != "#" or mask[i]:
                 continue
-            m = _HEADING_STOP.match(line)
+            m = rx.HEADING_STOP.match(line)
             if m is None:
                 continue
             stops.append((i, len(m.group(1))))
-            h = _HEADING.match(line)
+            h = rx.HEADING.match(line)
             if h:
                 heads.append((i, len(h.group(1)), js_trim(h.group(2))))
         nodes, roots, stack = [], [], []
@@ -590,6 +624,7 @@ class _Doc:
         return rec
 
     def spec_reading(self) -> dict:
+        rx = self.rx
         nodes, _ = self.tree()
         cache: dict = {}
         purpose_node = next((n for n in nodes if n[2].lower() == "purpose"), None)
@@ -598,7 +633,7 @@ class _Doc:
             text = self.content(purpose_node)
             purpose = self.at(text, purpose_node[0])
             prose_lines = text.split("\n")
-            prose_mask = fence_mask(prose_lines, text)
+            prose_mask = fence_mask(rx, prose_lines, text)
             prose = js_trim("\n".join(l for l, fenced in zip(prose_lines, prose_mask) if not fenced))
             purpose_prose = self.at(prose, self._first_prose_line(purpose_node))
         else:
@@ -607,7 +642,7 @@ class _Doc:
         if requirements_node is not None:
             for child in requirements_node[4]:
                 index, title = child[0], child[2]
-                statement = requirement_body(self.content(child).split("\n")) or js_trim(title)
+                statement = requirement_body(rx, self.content(child).split("\n")) or js_trim(title)
                 scenarios = [self.heading_record(g, cache) for g in child[4] if self.content(g)]
                 requirements.append(_rec("OpenSpecSpecRequirement", self.path, index + 1, {
                     "text": self.at(title, index), "title": self.at(title, index),
@@ -634,15 +669,16 @@ class _Doc:
     # -- the structure scan and the Requirements section ----------------------------------
     def requirements_range(self):
         """(header index, end index) of the first `## Requirements` section, or None."""
+        rx = self.rx
         if self._req_range is None:
             lines, mask = self.lines, self.mask
             start = next((i for i, line in enumerate(lines)
-                          if line[:2] == "##" and not mask[i] and _REQUIREMENTS_SECTION.match(line)), None)
+                          if line[:2] == "##" and not mask[i] and rx.REQUIREMENTS_SECTION.match(line)), None)
             if start is None:
                 self._req_range = (None,)
             else:
                 end = next((i for i in range(start + 1, len(lines))
-                            if lines[i][:2] == "##" and not mask[i] and _TOP_LEVEL.match(lines[i])), len(lines))
+                            if lines[i][:2] == "##" and not mask[i] and rx.TOP_LEVEL.match(lines[i])), len(lines))
                 self._req_range = (start, end)
         return self._req_range if self._req_range[0] is not None else None
 
@@ -657,6 +693,7 @@ class _Doc:
     def _blocks(self, start: int, end: int) -> list:
         """`### Requirement:` blocks in lines [start, end): each runs to the next requirement
         header or `## ` line (parseRequirementBlocksFromSection, requirement-blocks.js:247)."""
+        rx = self.rx
         lines, mask = self.lines, self.mask
         blocks = []
         i = start
@@ -666,31 +703,34 @@ class _Doc:
             if i >= end:
                 break
             header = i
-            name = normalize_name(_REQUIREMENT.match(lines[i]).group(1))
+            name = normalize_name(rx, rx.REQUIREMENT.match(lines[i]).group(1))
             i += 1
             while i < end and not self._is_requirement(i) and not (
-                    lines[i][:2] == "##" and not mask[i] and _TOP_LEVEL.match(lines[i])):
+                    lines[i][:2] == "##" and not mask[i] and rx.TOP_LEVEL.match(lines[i])):
                 i += 1
-            blocks.append(_Block(header, name, lines[header:i]))
+            blocks.append(_Block(rx, header, name, lines[header:i]))
         return blocks
 
     def _is_requirement(self, i: int) -> bool:
+        rx = self.rx
         line = self.lines[i]
-        return line[:3] == "###" and not self.mask[i] and _REQUIREMENT.match(line) is not None
+        return line[:3] == "###" and not self.mask[i] and rx.REQUIREMENT.match(line) is not None
 
     def sections(self) -> list:
         """Every `## ` section: (title, header index, body start, body end) (splitTopLevelSections)."""
+        rx = self.rx
         lines, mask = self.lines, self.mask
         found = []
         for i, line in enumerate(lines):
             if line[:2] == "##" and not mask[i]:
-                m = _SECTION.match(line)
+                m = rx.SECTION.match(line)
                 if m:
                     found.append((js_trim(m.group(1)), i))
         return [(title, i, i + 1, found[k + 1][1] if k + 1 < len(found) else len(lines))
                 for k, (title, i) in enumerate(found)]
 
     def structure(self) -> dict:
+        rx = self.rx
         lines, mask = self.lines, self.mask
         span = self.requirements_range()
         headers, subheadings = [], []
@@ -698,20 +738,20 @@ class _Doc:
         for i, line in enumerate(lines):
             if line[:2] != "##" or mask[i]:
                 continue
-            m = _SECTION.match(line)
+            m = rx.SECTION.match(line)
             if m:
                 section = self.at(js_trim(m.group(1)), i)
                 continue
-            r = _REQUIREMENT.match(line)
+            r = rx.REQUIREMENT.match(line)
             if r:
-                name = self.at(normalize_name(r.group(1)), i)
-                strict = _STRICT_REQUIREMENT.match(line)
+                name = self.at(normalize_name(rx, r.group(1)), i)
+                strict = rx.STRICT_REQUIREMENT.match(line)
                 headers.append(_rec("OpenSpecHeader", self.path, i + 1, {
                     "text": name, "name": name, "line": i + 1, "section": section,
                     "strict": strict is not None,
                     "inside": span is not None and span[0] < i < span[1]}))
                 continue
-            h = _H3.match(line)
+            h = rx.H3.match(line)
             if h:
                 title = self.at(js_trim(h.group(1)), i)
                 subheadings.append(_rec("OpenSpecHeader", self.path, i + 1, {
@@ -721,26 +761,29 @@ class _Doc:
         return {"requirement_blocks": blocks, "requirement_headers": headers, "subheadings": subheadings}
 
     def requirement_record(self, block: _Block, op: str, lineage) -> Record:
+        rx = self.rx
         index = block.index
         name = self.at(block.name, index)
         bodies = block.bodies
         with_text = sum(1 for b in bodies if js_trim(b))
         return _rec("OpenSpecRequirement", self.path, index + 1, {
-            "text": name, "name": name, "op": op, "folded": fold_name(block.name), "line": index + 1,
+            "text": name, "name": name, "op": op, "folded": fold_name(rx, block.name), "line": index + 1,
             "body": self.at(block.body, index), "scenario_count": with_text,
             "empty_scenario_count": len(bodies) - with_text,
             "scenario_names": [self.at(n, index + k) for k, n in block.scenario_headers()],
             "lineage": [self.at(x, index) for x in (lineage or [block.name])]})
 
     def name_record(self, name: str, index: int, op: str) -> Record:
+        rx = self.rx
         located = self.at(name, index)
         return _rec("OpenSpecRequirement", self.path, index + 1, {
-            "text": located, "name": located, "op": op, "folded": fold_name(name), "line": index + 1,
+            "text": located, "name": located, "op": op, "folded": fold_name(rx, name), "line": index + 1,
             "body": self.at("", index), "scenario_count": 0, "empty_scenario_count": 0,
             "scenario_names": [], "lineage": [located]})
 
     # -- the delta reader (parseDeltaSpec, requirement-blocks.js:102) ----------------------
     def plan(self) -> dict:
+        rx = self.rx
         if self._plan is not None:
             return self._plan
         lines, mask = self.lines, self.mask
@@ -758,24 +801,24 @@ class _Doc:
                 for i in range(start, end):  # parseRemovedNames (requirement-blocks.js:300)
                     if mask[i]:
                         continue
-                    m = _REQUIREMENT.match(lines[i]) or _REMOVED_BULLET.match(lines[i])
+                    m = rx.REQUIREMENT.match(lines[i]) or rx.REMOVED_BULLET.match(lines[i])
                     if m:
-                        removed.append((normalize_name(m.group(1)), i))
+                        removed.append((normalize_name(rx, m.group(1)), i))
             else:
                 pending = None  # parseRenamedPairs (requirement-blocks.js:346)
                 for i in range(start, end):
                     if mask[i]:
                         continue
-                    f = _FROM.match(lines[i])
-                    t = None if f else _TO.match(lines[i])
+                    f = rx.FROM.match(lines[i])
+                    t = None if f else rx.TO.match(lines[i])
                     if f or t:
-                        rename_lines.append(("FROM" if f else "TO", normalize_name((f or t).group(1)), i))
+                        rename_lines.append(("FROM" if f else "TO", normalize_name(rx, (f or t).group(1)), i))
                     if f:
                         if pending:
                             unpaired.append(("FROM", pending[0], pending[1]))
-                        pending = (normalize_name(f.group(1)), i)
+                        pending = (normalize_name(rx, f.group(1)), i)
                     elif t:
-                        to = normalize_name(t.group(1))
+                        to = normalize_name(rx, t.group(1))
                         if not pending:
                             unpaired.append(("TO", to, i))
                             continue
@@ -789,6 +832,7 @@ class _Doc:
         return self._plan
 
     def delta_records(self) -> dict:
+        rx = self.rx
         plan = self.plan()
         renamed_from = {}  # to -> from, the last pair winning (validator.js:592)
         for frm, _, to, _ in plan["renamed"]:
@@ -812,7 +856,7 @@ class _Doc:
         records["renamed"] = [
             _rec("OpenSpecRename", self.path, i + 1, {
                 "text": self.at(frm, i), "from": self.at(frm, i), "to": self.at(to, j),
-                "from_folded": fold_name(frm), "line": i + 1, "to_line": j + 1})
+                "from_folded": fold_name(rx, frm), "line": i + 1, "to_line": j + 1})
             for frm, i, to, j in plan["renamed"]]
         unpaired = {i for _, _, i in plan["unpaired"]}
         records["rename_lines"] = [
@@ -824,12 +868,13 @@ class _Doc:
 
     # -- tasks (task-progress.js:53, task-checkboxes.js:300) -------------------------------
     def task_matches(self) -> list:
+        rx = self.rx
         out = []
         if "[" not in self.text:
             return out
         for i, line in enumerate(self.lines):
             if "[" in line:
-                m = _TASK_LINE.match(line)
+                m = rx.TASK_LINE.match(line)
                 if m:
                     out.append((i, m.group(1) or "", js_trim(m.group(2))))
         return out
@@ -841,10 +886,11 @@ class _Doc:
             "line": i + 1, "path": path}) for i, mark, description in self.task_matches()]
 
     def first_list_item(self):
+        rx = self.rx
         lines = self.lines
         index = 0
-        if lines and _FRONT_MATTER.match(js_trim_end(lines[0].lstrip("\ufeff"))):
-            index = next((k + 1 for k in range(1, len(lines)) if _FRONT_MATTER.match(js_trim_end(lines[k]))), 0)
+        if lines and rx.FRONT_MATTER.match(js_trim_end(lines[0].lstrip("\ufeff"))):
+            index = next((k + 1 for k in range(1, len(lines)) if rx.FRONT_MATTER.match(js_trim_end(lines[k]))), 0)
         fence = None
         in_comment = False
         for i in range(index, len(lines)):
@@ -853,7 +899,7 @@ class _Doc:
                 if "-->" in line:
                     in_comment = False
                 continue
-            m = _CHECKBOX_FENCE.match(line)
+            m = rx.CHECKBOX_FENCE.match(line)
             if m:
                 run = m.group(1)
                 if fence is None:
@@ -868,27 +914,28 @@ class _Doc:
                 if "-->" not in line[line.index("<!--") + 4:]:
                     in_comment = True
                 continue
-            if _LIST_ITEM.match(line) and _indent_columns(line) < 4:
+            if rx.LIST_ITEM.match(line) and _indent_columns(line) < 4:
                 return self.at(line, i)
         return None
 
     def numbered_tasks(self) -> list:
         """(index, id, group) of tasks inside numbered groups (findTaskNumberingIssues)."""
+        rx = self.rx
         lines = self.lines
-        if not any(line.lstrip(" ")[:2] == "##" and _NUMBERED_GROUP.match(line) for line in lines):
+        if not any(line.lstrip(" ")[:2] == "##" and rx.NUMBERED_GROUP.match(line) for line in lines):
             return []
         out = []
         group = None
         for i, line in enumerate(lines):
-            if _LEVEL_TWO.match(line):
-                g = _NUMBERED_GROUP.match(line)
+            if rx.LEVEL_TWO.match(line):
+                g = rx.NUMBERED_GROUP.match(line)
                 group = g.group(1) if g else None
             if group is None or "[" not in line:
                 continue
-            m = _TASK_LINE.match(line)
+            m = rx.TASK_LINE.match(line)
             if not m:
                 continue
-            t = _TASK_ID.match(js_trim(m.group(2)))
+            t = rx.TASK_ID.match(js_trim(m.group(2)))
             if t:
                 out.append((i, t.group(1), group))
         return out
@@ -932,27 +979,27 @@ def _document(repo, relpath: str) -> _Doc:
 
 # -- the structure check on a main spec (spec-structure.js:437) --------------------------------
 
-_DELTA_HEADER = re.compile(r"##" + _S + "+(?:ADDED|MODIFIED|REMOVED|RENAMED)" + _S + "+Requirements" + _S + "*\\Z", _I)
 
 
 def structure_issues(doc: _Doc) -> list:
     """(line index, message) of what findMainSpecStructureIssues reports."""
+    rx = doc.rx
     issues = []
     span = doc.requirements_range()
     seen = {}
     for i, line in enumerate(doc.lines):
         if line[:2] != "##" or doc.mask[i] or not js_trim(line):
             continue
-        if _DELTA_HEADER.match(line):
+        if rx.DELTA_HEADER.match(line):
             issues.append((i, f'delta header "{js_trim(line)}" in a main spec'))
             continue
-        m = _STRICT_REQUIREMENT.match(line)
+        m = rx.STRICT_REQUIREMENT.match(line)
         if not m:
             continue
         if span is None or not span[0] < i < span[1]:
             issues.append((i, f'requirement header "{js_trim(line)}" outside ## Requirements'))
             continue
-        name = normalize_name(m.group(1))
+        name = normalize_name(rx, m.group(1))
         if name in seen:
             issues.append((i, f'requirement header "{js_trim(line)}" duplicates line {seen[name] + 1}'))
         else:
@@ -964,6 +1011,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
     """(message, line index in the delta) of the first refusal of buildUpdatedSpec, or (None, None)."""
     plan = delta.plan()
     spec = delta.record.fields["capability"]
+    rx = delta.rx if base is None or base.rx is delta.rx else rx_for("\ufeff")  # names from both files
     if plan["unpaired"]:
         side, name, i = plan["unpaired"][0]
         return (f'{spec} validation failed - RENAMED entry on line {i + 1} has no matching '
@@ -992,7 +1040,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
         froms.add(frm)
         tos.add(to)
     for frm, i, to, j in plan["renamed"]:
-        if any(fold_name(r) == fold_name(frm) for r in removed):
+        if any(fold_name(rx, r) == fold_name(rx, frm) for r in removed):
             return (f'{spec} validation failed - requirement present in multiple sections (RENAMED and REMOVED) '
                     f'for header "### Requirement: {frm}"', i)
         if frm in modified:
@@ -1030,7 +1078,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
     for frm, i, to, j in plan["renamed"]:
         if frm not in blocks:
             if to in blocks:
-                near = next((k for k in blocks if k != to and fold_name(k) == fold_name(frm)), None)
+                near = next((k for k in blocks if k != to and fold_name(rx, k) == fold_name(rx, frm)), None)
                 if near is not None:
                     return (f'{spec} RENAMED failed for header "### Requirement: {frm}" - source not found, but '
                             f'"### Requirement: {blocks[near].name}" exists; fix the header to match it exactly', i)
@@ -1038,7 +1086,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
             return f'{spec} RENAMED failed for header "### Requirement: {frm}" - source not found', i
         if to in blocks:
             return f'{spec} RENAMED failed for header "### Requirement: {to}" - target already exists', j
-        near = next((k for k in blocks if k != frm and fold_name(k) == fold_name(to)), None)
+        near = next((k for k in blocks if k != frm and fold_name(rx, k) == fold_name(rx, to)), None)
         if near is not None:
             return (f'{spec} RENAMED failed for header "### Requirement: {to}" - "### Requirement: '
                     f'{blocks[near].name}" already exists and differs only in case or spacing; choose a distinct name', j)
@@ -1047,7 +1095,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
     for name, i in plan["removed"]:
         if name not in blocks:
             if not is_new:
-                near = next((k for k in blocks if fold_name(k) == fold_name(name)), None)
+                near = next((k for k in blocks if fold_name(rx, k) == fold_name(rx, name)), None)
                 if near is not None:
                     return (f'{spec} REMOVED failed for header "### Requirement: {name}" - not found, but '
                             f'"### Requirement: {blocks[near].name}" exists; fix the header to match it exactly', i)
@@ -1069,7 +1117,7 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
             if js_trim(existing.raw) == js_trim(b.raw):
                 continue
             return f'{spec} ADDED failed for header "### Requirement: {b.name}" - already exists', b.index
-        near = next((k for k in blocks if fold_name(k) == fold_name(b.name)), None)
+        near = next((k for k in blocks if fold_name(rx, k) == fold_name(rx, b.name)), None)
         if near is not None:
             return (f'{spec} ADDED failed for header "### Requirement: {b.name}" - "### Requirement: '
                     f'{blocks[near].name}" already exists and differs only in case or spacing', b.index)
@@ -1616,7 +1664,8 @@ class _Metadata:
 
 def _marker_line(raw: str, key: str):
     """Line of the `key:` that readBooleanMarker's pattern finds (change-metadata.js:217)."""
-    m = re.search(r"^" + _S + r"*(['\"]?)" + key + r"\1" + _S + "*:", raw, re.M)
+    space = rx_for(raw).SPACES.pattern.rstrip("+")
+    m = re.search(r"^" + space + r"*(['\"]?)" + key + r"\1" + space + "*:", raw, re.M)
     return raw.count("\n", 0, m.end() - 1) + 1 if m else None
 
 

@@ -15,6 +15,7 @@ FORMATS = {
     "github": "policylint.reporters.github:render",
     "gitlab": "policylint.reporters.gitlab:render",
     "markdown": "policylint.reporters.markdown:render",
+    "progress": "policylint.reporters.markdown:render_dashboard",
 }
 
 

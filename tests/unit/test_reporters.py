@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -487,3 +488,28 @@ def test_every_format_of_the_sample_repository(fmt, capsys):
         import xml.etree.ElementTree as ET
 
         assert ET.fromstring(out.encode("utf-8")).tag == "testsuites"
+
+
+# -- every format on the sample repository ------------------------------------------------------
+DEMO_GOLDENS = Path(__file__).resolve().parents[1] / "cases" / "reporters" / "demo"
+DEMO_EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "github": "txt",
+                   "gitlab": "json", "markdown": "md", "progress": "md"}
+
+
+@pytest.mark.parametrize("fmt", sorted(DEMO_EXTENSIONS))
+def test_every_format_on_the_sample_repository_matches_its_golden(fmt, monkeypatch, capsys):
+    from policylint.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    code = main(["check", "--root", "fixtures/speckit-demo", "-f", fmt])
+    out = capsys.readouterr().out
+    assert code == 1  # every format exits as text does
+    golden = DEMO_GOLDENS / f"{fmt}.{DEMO_EXTENSIONS[fmt]}"
+    if os.environ.get("POLICYLINT_UPDATE_GOLDENS"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(out, encoding="utf-8")
+        pytest.skip(f"rewrote {golden}: review the diff")
+    assert golden.is_file(), f"missing golden {golden}: run with POLICYLINT_UPDATE_GOLDENS=1"
+    assert out == golden.read_text(encoding="utf-8")
