@@ -181,3 +181,29 @@ def test_several_formats_at_once(repo, capsys, tmp_path):
     assert code == 1
     assert json.loads(target.read_text())["summary"]["fail"] == 4
     assert "FAIL   demo.readme" in out
+
+
+def test_base_limits_the_run_to_subjects_changed_since_the_merge_base(repo, capsys):
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "start")
+    git("checkout", "-q", "-b", "feature")
+    (repo / "items/b/notes.txt").write_text("new\n")
+    git("add", "-A")
+    git("commit", "-q", "-m", "touch b")
+    _, out, _ = _check(capsys, "--base", "main", "-f", "json")
+    data = json.loads(out)
+    assert [s["id"] for s in data["subjects"]] == ["items/b"]
+    assert any(r["gate"] == "demo.readme" for r in data["results"])
+    code, _, err = _check(capsys, "--base", "nope")
+    assert code == 2 and err.startswith("policylint: error: --base nope: ")
