@@ -216,7 +216,7 @@ def main(argv=None) -> int:
             writer, name = WRITERS[fmt]
             size = sized(writer, root / name, args.mb)
 
-            def load():
+            def load(name=name):
                 return load_coverage(Repo(root), name)
 
             view = load()
@@ -229,8 +229,11 @@ def main(argv=None) -> int:
                 from policylint.loaders.xmlsafe import parse_xml
 
                 data = (root / name).read_bytes()
-                seconds = best_time(lambda: parse_xml(data, name), args.runs)
-                peak = peak_memory(lambda: parse_xml(data, name))
+                def tree(data=data, name=name):
+                    return parse_xml(data, name)
+
+                seconds = best_time(tree, args.runs)
+                peak = peak_memory(tree)
                 print(f"{'  (tree: xmlsafe)':<24}{size / MB:>7.1f}MB{'':>8}{'':>11}"
                       f"{seconds:>8.2f}s{peak / MB:>8.1f}MB  {peak / size:.2f}")
             (root / name).unlink()

@@ -29,10 +29,10 @@ The layout:
   reads well: before a binary operator (`and`, `or`, `+`, `==`, `in`, …; a break after
   one moves before it), before `where`, after a quantifier's `:`. A break anywhere else
   in an expression is removed, and no break is added (a line may exceed 100 columns). A
-  continuation line is indented 4 more than the line its expression starts on; a chain of
-  operands (`a and b and c`, `x + y - z`) that itself begins a line keeps them aligned. A list or
-  argument list written over several lines, or with a trailing comma, gets one item per
-  line, indented 2, each with a trailing comma; otherwise it is joined on one line.
+  continuation line is indented 4 more than the line its expression starts on; a chain
+  of operands (`a and b and c`, `x + y - z`) that itself begins a line keeps them aligned.
+  A list or argument list written over several lines, or with a trailing comma, gets one
+  item per line, indented 2, each with a trailing comma; otherwise it is joined on one line.
 - **`else "message"`** follows the require on its line when the require is one line and
   the whole fits in 100 columns; otherwise it starts the next line, indented 2 more than
   `require` (so it never lines up with a continuation line, which is indented 4).
@@ -45,6 +45,15 @@ The layout:
   lines around it are kept, at most one. A comment after code stays at the end of the
   line that now holds that code, two spaces after it.
 - A file with CRLF line ends keeps them.
+
+One layout fmt refuses (PL900, file untouched): a `##` doc comment above a line holding two
+gates documents both, which no one-gate-per-line layout can keep.
+
+How: the printer walks Lark's concrete tree of the same grammar (every token kept, so
+parentheses, commas, braces and the header are there as written), with the comments the
+grammar ignores collected by a lexer callback and attached to the token before them on
+their line (trailing) or the token after them (own line). The AST stays the judge of
+meaning: `shape(parse_policy(before)) == shape(parse_policy(after))` on every run.
 """
 from __future__ import annotations
 

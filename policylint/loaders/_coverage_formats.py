@@ -162,8 +162,9 @@ def read_xml(source: Source, head: bytes, path: str):
         raise ArtifactError(path, f"not well-formed XML: {expat.ErrorString(exc.code)}", exc.lineno) from None
     except RecursionError:
         raise ArtifactError(path, "refused: the XML is nested too deeply", parser.CurrentLineNumber) from None
-    if handler.reader is None:
-        raise ArtifactError(path, "not well-formed XML: no element found", parser.CurrentLineNumber)
+    if handler.reader is None:  # a bare `<coverage/>`: a Cobertura root that measured nothing
+        handler.reader = _CoberturaReader(parser, path, handler.root_attrs)
+        handler.reader.root("coverage", handler.root_attrs)
     return handler.reader.result()
 
 
@@ -209,16 +210,16 @@ class _RootHandler:
 def _count(value, what: str, path: str, line) -> int:
     """A non-negative whole number from an attribute; `1.0` is 1; anything else is an error."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
-        pass
-    try:
-        number = float(value)
-        if number == int(number):
-            return int(number)
-    except (TypeError, ValueError, OverflowError):
-        pass
-    raise ArtifactError(path, f"{what} is not a whole number: `{value}`", line)
+        try:
+            number = float(value)
+            number = int(number) if number == int(number) else -1
+        except (TypeError, ValueError, OverflowError):
+            number = -1
+    if number < 0:
+        raise ArtifactError(path, f"{what} is not a whole number: `{value}`", line)
+    return number
 
 
 def _optional_count(attrs: dict, name: str):
@@ -253,12 +254,10 @@ class _CoberturaReader:
         self.parser = parser
         self.path = path
         self.files: dict = {}
-        self.totals = None
-        self.cls = None  # [file Counts, {line: hit}, {line: (covered, total)}, {method line: hit}]
+        self.cls = None  # the Counts of the current class's file
         self.method = None  # [hits or None, any line hit, has lines]
-        self.class_lines = None
-        self.method_lines = None
-        self.branches = None
+        self.class_lines = self.method_lines = None  # {number: hit}
+        self.branches = self.method_branches = None  # {number: (covered, total)}
 
     def root(self, name, attrs):
         lines = (_optional_count(attrs, "lines-covered"), _optional_count(attrs, "lines-valid"))
@@ -279,17 +278,17 @@ class _CoberturaReader:
             if self.method is not None:
                 self.method[1] = self.method[1] or hit
                 self.method[2] = True
-                lines = self.method_lines
+                lines, branches = self.method_lines, self.method_branches
             else:
-                lines = self.class_lines
+                lines, branches = self.class_lines, self.branches
             lines[number] = lines.get(number, False) or hit
             condition = attrs.get("condition-coverage")
-            if condition is not None and self.method is None and attrs.get("branch", "true") != "false":
+            if condition is not None and attrs.get("branch", "true") != "false":
                 m = _CONDITION.search(condition)
                 if m is None:
                     raise ArtifactError(self.path, f"`condition-coverage` is not `N% (covered/total)`: `{condition}`",
                                         self.parser.CurrentLineNumber)
-                self.branches[number] = (int(m.group(1)), int(m.group(2)))
+                branches[number] = (int(m.group(1)), int(m.group(2)))
         elif name == "method":
             if self.class_lines is not None:
                 hits = attrs.get("hits")
@@ -302,7 +301,7 @@ class _CoberturaReader:
             if counts is None:
                 counts = self.files[path] = Counts(path, self.parser.CurrentLineNumber, (0, 0), (0, 0), (0, 0))
             self.cls = counts
-            self.class_lines, self.method_lines, self.branches = {}, {}, {}
+            self.class_lines, self.method_lines, self.branches, self.method_branches = {}, {}, {}, {}
 
     def end(self, name):
         if name == "method" and self.method is not None:
@@ -312,12 +311,15 @@ class _CoberturaReader:
                 self.cls.fc += (hits > 0) if hits is not None else line_hit
             self.method = None
         elif name == "class" and self.cls is not None:
-            lines = self.class_lines or self.method_lines  # some writers keep lines only in methods
+            if self.class_lines:
+                lines, branches = self.class_lines, self.branches
+            else:  # some writers keep lines only in methods
+                lines, branches = self.method_lines, self.method_branches
             self.cls.lt += len(lines)
             self.cls.lc += sum(1 for hit in lines.values() if hit)
-            self.cls.bt += sum(total for _, total in self.branches.values())
-            self.cls.bc += sum(covered for covered, _ in self.branches.values())
-            self.cls = self.class_lines = self.method_lines = self.branches = None
+            self.cls.bt += sum(total for _, total in branches.values())
+            self.cls.bc += sum(covered for covered, _ in branches.values())
+            self.cls = self.class_lines = self.method_lines = self.branches = self.method_branches = None
 
     def result(self):
         files = list(self.files.values())

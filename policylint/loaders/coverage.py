@@ -92,8 +92,8 @@ def _figure_fields(whose: str) -> dict:
     }
     for figure in FIGURES:
         fields[f"{figure}_covered"] = (NUMBER, f"{figure} covered, or null when the format has no {figure}")
-        fields[f"{figure}_total"] = (NUMBER, f"{figure} measured (0: nothing to measure), or null when the "
-                                             f"format has no {figure}")
+        fields[f"{figure}_total"] = (NUMBER, (f"{figure} measured (0: nothing to measure), or null when the "
+                                              f"format has no {figure}"))
     return fields
 
 
@@ -111,8 +111,8 @@ COVERAGE = record("Coverage", "A coverage report; walking it walks its files.", 
 
 
 @loader("coverage", args={"path": STR}, returns=COVERAGE,
-        doc="A coverage report (Cobertura, JaCoCo, Clover, coverage.py JSON, istanbul json-summary, LCOV): "
-            "lines, branches, functions and statements in percent, in total and per file.")
+        doc=("A coverage report (Cobertura, JaCoCo, Clover, coverage.py JSON, istanbul json-summary, LCOV): "
+             "lines, branches, functions and statements in percent, in total and per file."))
 def load_coverage(repo, path):
     relpath = repo.normalize(path)
     return repo.memo(("coverage", relpath), lambda: _load(repo, relpath))

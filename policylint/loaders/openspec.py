@@ -200,7 +200,7 @@ NUMBERED_TASK = record("OpenSpecNumberedTask", "A task with an id inside a numbe
 DOC = record("OpenSpecDoc", "An OpenSpec Markdown file, as OpenSpec's readers see it.", {
     "path": (PATH, "the file"),
     "capability": (STR, "the capability path for `…/specs/<capability>/spec.md`, else empty"),
-    "target": (PATH, "for a delta spec, the main spec it applies to; else null"),
+    "target": (PATH, "for a delta spec, the main spec it applies to when that exists; else null"),
     "headings": (List(HEADING), "every heading, in document order"),
     "purpose": (STR, "the first `Purpose` heading's content, or empty"),
     "purpose_prose": (STR, "the Purpose without fenced lines, located at its first line"),
@@ -388,9 +388,9 @@ def fence_mask(rx: _Rx, lines: list, text: str | None = None) -> list:
 
 
 
-def requirement_body(rx: _Rx, body_lines: list) -> str:
+def requirement_body(rx: _Rx, body_lines: list, mask: list | None = None) -> str:
     """extractRequirementBody (requirement-text.js:572)."""
-    mask = fence_mask(rx, body_lines)
+    mask = mask if mask is not None else fence_mask(rx, body_lines)
     captured, metadata = [], []
     for line, fenced in zip(body_lines, mask):
         if fenced:
@@ -407,9 +407,9 @@ def requirement_body(rx: _Rx, body_lines: list) -> str:
     return "\n".join(captured) if captured else "\n".join(metadata)
 
 
-def scenario_bodies(rx: _Rx, body_lines: list) -> list:
+def scenario_bodies(rx: _Rx, body_lines: list, mask: list | None = None) -> list:
     """readScenarioBodies (requirement-text.js:623): the body of each `#### ` heading."""
-    mask = fence_mask(rx, body_lines)
+    mask = mask if mask is not None else fence_mask(rx, body_lines)
     bodies = []
     n = len(body_lines)
     for i, line in enumerate(body_lines):
@@ -447,15 +447,24 @@ def scenario_name(rx: _Rx, line: str) -> str:
 class _Block:
     """A `### Requirement:` block: its header line index, name and the lines of its raw text."""
 
-    __slots__ = ("rx", "index", "name", "lines", "_body", "_bodies", "_names")
+    __slots__ = ("rx", "fenced", "index", "name", "lines", "_mask", "_body", "_bodies", "_names")
 
-    def __init__(self, rx: _Rx, index: int, name: str, lines: list):
+    def __init__(self, rx: _Rx, index: int, name: str, lines: list, fenced: bool = True):
         self.rx = rx
+        self.fenced = fenced  # False when the file has no fence at all
         self.index = index
         self.name = name
         raw = "\n".join(lines).rstrip(_JS_SPACE)  # raw is trimEnd()ed (requirement-blocks.js:289)
         self.lines = raw.split("\n")
-        self._body = self._bodies = self._names = None
+        self._mask = self._body = self._bodies = self._names = None
+
+    @property
+    def mask(self) -> list:
+        """The fences of the block; its first line, a header, opens none, so the body's mask
+        (which OpenSpec builds on the lines after the header) is this one less its first entry."""
+        if self._mask is None:
+            self._mask = fence_mask(self.rx, self.lines) if self.fenced else [False] * len(self.lines)
+        return self._mask
 
     @property
     def raw(self) -> str:
@@ -464,20 +473,19 @@ class _Block:
     @property
     def body(self) -> str:
         if self._body is None:
-            self._body = requirement_body(self.rx, self.lines[1:])
+            self._body = requirement_body(self.rx, self.lines[1:], self.mask[1:])
         return self._body
 
     @property
     def bodies(self) -> list:
         if self._bodies is None:
-            self._bodies = scenario_bodies(self.rx, self.lines[1:])
+            self._bodies = scenario_bodies(self.rx, self.lines[1:], self.mask[1:])
         return self._bodies
 
     def scenario_headers(self) -> list:
         """(line offset in the block, name) of every `#### ` heading (parseScenarioBlocks)."""
         if self._names is None:
-            rx = self.rx
-            mask = fence_mask(rx, self.lines)
+            rx, mask = self.rx, self.mask
             self._names = [(k, scenario_name(rx, line)) for k, line in enumerate(self.lines)
                            if not mask[k] and line[:4] == "####" and rx.SCENARIO_HEADER.match(line)]
         return self._names
@@ -504,6 +512,7 @@ class _Doc:
         self.text = text
         self.lines = text.split("\n")
         self.rx = rx_for(text)
+        self.fenced = "```" in text or "~~~" in text
         self._mask = self._tree = self._plan = self._req_range = None
         self._readings: dict = {}
         self.record = self._build()
@@ -520,14 +529,13 @@ class _Doc:
 
     def _build(self) -> Record:
         path = self.path
-        capability, target = "", None
+        capability, self.target = "", None
         m = _DELTA_PATH.match(path)
         if m:
             capability = m.group(3)
             root = m.group(1)
-            target_path = posixpath.join(root, "specs", capability, "spec.md") if root else \
+            self.target = posixpath.join(root, "specs", capability, "spec.md") if root else \
                 posixpath.join("specs", capability, "spec.md")
-            target = PathValue(target_path, Loc(target_path))
         else:
             m = _SPEC_PATH.match(path)
             if m:
@@ -535,8 +543,8 @@ class _Doc:
         fields = {
             "path": PathValue(path, Loc(path)),
             "capability": capability,
-            "target": target,
-            "archive_refusal": Lazy(self.archive_refusal) if target is not None else None,
+            "target": Lazy(self.existing_target) if self.target is not None else None,
+            "archive_refusal": Lazy(self.archive_refusal) if self.target is not None else None,
         }
         for name in ("headings", "purpose", "purpose_prose", "purpose_length", "requirements_heading",
                      "requirements", "requirement_blocks", "requirement_headers", "subheadings",
@@ -708,7 +716,7 @@ class _Doc:
             while i < end and not self._is_requirement(i) and not (
                     lines[i][:2] == "##" and not mask[i] and rx.TOP_LEVEL.match(lines[i])):
                 i += 1
-            blocks.append(_Block(rx, header, name, lines[header:i]))
+            blocks.append(_Block(rx, header, name, lines[header:i], self.fenced))
         return blocks
 
     def _is_requirement(self, i: int) -> bool:
@@ -757,7 +765,7 @@ class _Doc:
                 subheadings.append(_rec("OpenSpecHeader", self.path, i + 1, {
                     "text": title, "name": title, "line": i + 1, "section": section,
                     "strict": False, "inside": span is not None and span[0] < i < span[1]}))
-        blocks = [self.requirement_record(b, "REQUIREMENTS", None) for b in self.main_blocks()]
+        blocks = Lazy(lambda: [self.requirement_record(b, "REQUIREMENTS", None) for b in self.main_blocks()])
         return {"requirement_blocks": blocks, "requirement_headers": headers, "subheadings": subheadings}
 
     def requirement_record(self, block: _Block, op: str, lineage) -> Record:
@@ -941,10 +949,16 @@ class _Doc:
         return out
 
     # -- archive's merge, run dry (specs-apply.js:109 buildUpdatedSpec) ---------------------
+    def existing_target(self):
+        """The main spec a delta applies to, when it exists (a folder there is read, and fails)."""
+        if _stat_kind(self.repo, self.target) is None:
+            return None
+        return PathValue(self.target, Loc(self.target))
+
     def archive_refusal(self):
-        target = str(self.record.fields["target"])
+        target = self.target
         try:
-            if not self.repo.exists(target):
+            if _stat_kind(self.repo, target) is None:
                 base = None
             else:
                 base = _document(self.repo, target)
@@ -983,6 +997,13 @@ def _document(repo, relpath: str) -> _Doc:
 
 def structure_issues(doc: _Doc) -> list:
     """(line index, message) of what findMainSpecStructureIssues reports."""
+    cached = doc._readings.get("structure_issues")
+    if cached is None:
+        cached = doc._readings["structure_issues"] = _structure_issues(doc)
+    return cached
+
+
+def _structure_issues(doc: _Doc) -> list:
     rx = doc.rx
     issues = []
     span = doc.requirements_range()

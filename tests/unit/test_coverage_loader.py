@@ -104,7 +104,7 @@ def test_every_format_has_two_real_producers():
 
 # -- the same program, measured once, read from every format its tool writes ----------------
 
-def figures(view, name: str = None) -> dict:
+def figures(view, name: str | None = None) -> dict:
     """`{figure: (covered, total)}` of the whole report, or of its file `name`."""
     if name is not None:
         matches = [f for f in view["files"] if f["path"] == name or f["path"].endswith("/" + name)]
@@ -194,13 +194,20 @@ def test_jacoco_absent_counter_is_nothing_to_measure_not_zero():
 @pytest.mark.skipif(not (CORPUS / "reports").is_dir(), reason="the shared corpus is not here")
 def test_cases_copied_from_the_corpus_are_the_corpus_files():
     copies = {
-        "cobertura-coveragepy-7.17": "generated/py/coverage.xml", "coveragepy-json-7.17": "generated/py/coverage.json",
-        "lcov-coveragepy-7.17": "generated/py/coverage.lcov", "cobertura-istanbul-jest": "generated/js/cobertura-coverage.xml",
-        "clover-istanbul-jest": "generated/js/clover.xml", "lcov-istanbul-jest": "generated/js/lcov.info",
-        "istanbul-summary-jest": "generated/js/coverage-summary.json", "clover-istanbul-packages": "diff-cover/clover.xml",
-        "cobertura-coverlet-bom": "diff-cover/dotnet_coverage.xml", "cobertura-luacov-no-declaration": "diff-cover/luacoverage.xml",
-        "cobertura-coveragepy-3.6-no-root-counts": "diff-cover/coverage.xml", "lcov-2.2-fnl-fna": "diff-cover/cpp_functions_coverage.lcov",
-        "lcov-wrong-totals": "diff-cover/lcov.info", "lcov-typescript": "diff-cover/real_typescript_coverage.lcov",
+        "cobertura-coveragepy-7.17": "generated/py/coverage.xml",
+        "coveragepy-json-7.17": "generated/py/coverage.json",
+        "lcov-coveragepy-7.17": "generated/py/coverage.lcov",
+        "cobertura-istanbul-jest": "generated/js/cobertura-coverage.xml",
+        "clover-istanbul-jest": "generated/js/clover.xml",
+        "lcov-istanbul-jest": "generated/js/lcov.info",
+        "istanbul-summary-jest": "generated/js/coverage-summary.json",
+        "clover-istanbul-packages": "diff-cover/clover.xml",
+        "cobertura-coverlet-bom": "diff-cover/dotnet_coverage.xml",
+        "cobertura-luacov-no-declaration": "diff-cover/luacoverage.xml",
+        "cobertura-coveragepy-3.6-no-root-counts": "diff-cover/coverage.xml",
+        "lcov-2.2-fnl-fna": "diff-cover/cpp_functions_coverage.lcov",
+        "lcov-wrong-totals": "diff-cover/lcov.info",
+        "lcov-typescript": "diff-cover/real_typescript_coverage.lcov",
         "lcov-python-several-files": "diff-cover/real_python_coverage.lcov",
     }
     for case, corpus_file in copies.items():
@@ -232,7 +239,8 @@ def lcov(text: str):
 
 
 def test_lcov_records_of_one_file_merge_by_line_branch_and_function():
-    first = "SF:a.c\nFNL:0,3,5\nFNA:0,0,f\nFNL:1,7\nFNA:1,2,g\nDA:3,0\nDA:4,0\nDA:7,2\nBRDA:3,0,0,-\nBRDA:3,0,1,-\nend_of_record\n"
+    first = ("SF:a.c\nFNL:0,3,5\nFNA:0,0,f\nFNL:1,7\nFNA:1,2,g\nDA:3,0\nDA:4,0\nDA:7,2\n"
+             "BRDA:3,0,0,-\nBRDA:3,0,1,-\nend_of_record\n")
     other = "SF:b.c\nDA:1,1\nend_of_record\n"
     again = "TN:second\nSF:./a.c\nFNL:0,7\nFNA:0,0,g\nFNL:1,3,5\nFNA:1,1,f\nDA:3,1\nDA:4,0\nBRDA:3,0,1,1\nend_of_record\n"
     view = lcov(first + other + again)
@@ -249,8 +257,8 @@ def test_lcov_tolerates_crlf_blank_lines_and_comments():
 
 
 @pytest.mark.parametrize("text, line, message", [
-    ("DA:1,1\n", 1, "unknown coverage format: text that is not LCOV (it starts with `DA:1,1`) (known: "
-                    f"{formats.KNOWN_FORMATS})"),
+    ("DA:1,1\n", 1, ("unknown coverage format: text that is not LCOV (it starts with `DA:1,1`) "
+                     f"(known: {formats.KNOWN_FORMATS})")),
     ("TN:\nDA:1,1\n", 2, "LCOV: `DA` outside a file's record (no `SF:` before it)"),
     ("SF:a\nDA:1\nend_of_record\n", 2, "LCOV: `DA` needs `line,hits`: `DA:1`"),
     ("SF:a\nBRDA:1,0,1\nend_of_record\n", 2, "LCOV: `BRDA` needs `line,block,branch,taken`: `BRDA:1,0,1`"),
@@ -262,6 +270,59 @@ def test_lcov_errors_name_the_line(text, line, message):
     with pytest.raises(ArtifactError) as caught:
         lcov(text)
     assert (caught.value.path, caught.value.line, caught.value.message) == ("lcov.info", line, message)
+
+
+# -- shapes the cases do not show ------------------------------------------------------------
+
+def xml(text: str):
+    return parse_coverage(text.encode(), "c.xml")
+
+
+def test_cobertura_classes_of_one_file_add_up_and_method_only_lines_count():
+    view = xml("""<coverage line-rate="0.5"><packages><package name="p"><classes>
+<class name="p.Outer" filename="p/Outer.java"><methods/><lines>
+  <line number="3" hits="1"/><line number="4" hits="0"/></lines></class>
+<class name="p.Outer$Inner" filename="p/Outer.java"><methods/><lines>
+  <line number="9" hits="2" branch="true" condition-coverage="50% (1/2)"/></lines></class>
+<class name="q.Only" filename="q/Only.java"><methods><method name="m" signature="()V"><lines>
+  <line number="5" hits="0"/><line number="6" hits="1"/></lines></method></methods><lines/></class>
+</classes></package></packages></coverage>""")
+    outer, only = view["files"]
+    assert (outer["path"], str(outer.loc)) == ("p/Outer.java", "c.xml:2")
+    assert figures(outer) == {"lines": (2, 3), "branches": (1, 2), "functions": (0, 0), "statements": (None, None)}
+    assert figures(only) == {"lines": (1, 2), "branches": (0, 0), "functions": (1, 1), "statements": (None, None)}
+    assert figures(view)["lines"] == (3, 5)
+
+
+def test_openclover_conditions_without_count_and_its_testproject():
+    view = xml("""<coverage generated="1" clover="4.4.1"><project name="p" timestamp="1">
+<metrics statements="2" coveredstatements="1" conditionals="2" coveredconditionals="1" methods="1" coveredmethods="1"/>
+<package name="a"><file name="A.java" path="/src/a/A.java">
+<metrics statements="2" coveredstatements="1" conditionals="2" coveredconditionals="1" methods="1" coveredmethods="1"/>
+<line num="3" count="1" type="method" signature="f() : void"/><line num="4" truecount="0" falsecount="1" type="cond"/>
+<line num="5" count="0" type="stmt"/></file></package></project>
+<testproject name="t" timestamp="1"><metrics statements="9" coveredstatements="9"/>
+<package name="t"><file name="ATest.java" path="/test/ATest.java"><line num="1" count="1" type="stmt"/></file></package>
+</testproject></coverage>""")
+    assert [f["path"] for f in view["files"]] == ["/src/a/A.java"]
+    assert figures(view) == {"lines": (1, 2), "branches": (1, 2), "functions": (1, 1), "statements": (1, 2)}
+
+
+def test_a_bare_coverage_root_measures_nothing():
+    with pytest.raises(ArtifactError) as caught:
+        xml("<coverage/>")
+    assert caught.value.message == "the cobertura report measures no file: nothing to read coverage from"
+
+
+def test_json_without_totals_adds_up_its_files():
+    view = parse_coverage(json.dumps({
+        "/a.js": {"lines": {"total": 4, "covered": 3, "skipped": 0, "pct": 75}},
+        "/b.js": {"lines": {"total": 6, "covered": 1, "skipped": 0, "pct": 16.66}},
+    }).encode(), "s.json")
+    assert (view["format"], figures(view)["lines"], view["branches_total"]) == ("istanbul-json-summary", (4, 10), None)
+    view = parse_coverage(b'{"meta": {"version": "5.5"}, "files": {"a.py": {"summary": '
+                          b'{"covered_lines": 1, "num_statements": 2}}}}', "c.json")
+    assert (view["format"], view["lines"], view["statements"], view["functions"]) == ("coverage.py-json", 50.0, 50.0, None)
 
 
 # -- hostile input beyond the cases -------------------------------------------------------------
