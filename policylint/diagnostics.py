@@ -42,6 +42,8 @@ CODES = {
     "PL403": "invalid-encoding",
     "PL405": "unreadable-artifact",
     "PL406": "unknown-stage-claimed",
+    "PL407": "duplicate-key",
+    "PL408": "unresolved-reference",
     "PL900": "internal-error",
 }
 

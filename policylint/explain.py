@@ -92,7 +92,13 @@ class Explainer:
                 if inner is not None:
                     return Loc(inner.path, None)
         if isinstance(node, (ast.Field, ast.Index)):
-            return self.locate(node.obj, env)
+            try:  # a mapping that knows the line of each key (yaml, json, toml)
+                container = node.obj.fn(env)
+                key = node.name if isinstance(node, ast.Field) else node.key.fn(env)
+                at = container.loc_of(key) if hasattr(container, "loc_of") else None
+            except (ArtifactError, EvaluationError, KeyError, IndexError, TypeError):
+                at = None
+            return at if at is not None else self.locate(node.obj, env)
         if isinstance(node, ast.Binary):
             return self.locate(node.left, env) or self.locate(node.right, env)
         if isinstance(node, ast.Call) and node.args:
@@ -153,7 +159,8 @@ class Explainer:
         if op in ("==", "!=", "<", "<=", ">", ">="):
             expected = op if want else {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
             rtext = ops.show(right)
-            if not isinstance(node.right, ast.Literal):
+            plain_string = isinstance(node.right, ast.Template) and all(isinstance(p, str) for p in node.right.parts)
+            if not isinstance(node.right, ast.Literal) and not plain_string:
                 rtext = f"{rtext} (`{self.src(node.right)}`)"
             text = f"`{lsrc}` is {ops.show(left)}, expected {expected} {rtext}"
             return Why(text, self.at(node.left, env, text))

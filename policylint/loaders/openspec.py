@@ -116,9 +116,11 @@ extglob expansion; symlinked change folders are read (OpenSpec skips them).
 """
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import re
+from bisect import bisect_left, bisect_right
 from functools import partial
 
 from ..errors import ArtifactError, ArtifactMissing
@@ -256,6 +258,21 @@ def load_openspec_change(repo, path):
     return repo.memo(("openspec_change", relpath), lambda: _change(repo, relpath))
 
 
+def _no_gc(fn):
+    """Run `fn` with the garbage collector paused: parsing builds many objects and no cycles,
+    and collections triggered while the heap grows cost time for nothing (as in `markdown`)."""
+    def run(*args):
+        if not gc.isenabled():
+            return fn(*args)
+        gc.disable()
+        try:
+            return fn(*args)
+        finally:
+            gc.enable()
+    run.__name__ = fn.__name__
+    return run
+
+
 # -- JavaScript's text rules -----------------------------------------------------------------
 
 _JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
@@ -344,15 +361,18 @@ _new_str = str.__new__
 _new_object = object.__new__
 
 
+_new_tuple = tuple.__new__
+
+
 def _lstr(value: str, path: str, line: int | None) -> LStr:
     located = _new_str(LStr, value)
-    located.loc = Loc(path, line)
+    located.loc = _new_tuple(Loc, (path, line, None))
     return located
 
 
 def _rec(type_name: str, path: str, line: int | None, fields: dict) -> Record:
     rec = _new_object(Record)
-    rec.type, rec.loc, rec.fields = type_name, Loc(path, line), fields
+    rec.type, rec.loc, rec.fields = type_name, _new_tuple(Loc, (path, line, None)), fields
     return rec
 
 
@@ -553,6 +573,7 @@ class _Doc:
             fields[name] = Lazy(partial(self.field, name))
         return _rec("OpenSpecDoc", path, None, fields)
 
+    @_no_gc
     def field(self, name: str):
         if name == "tasks":
             return self.task_records()
@@ -692,37 +713,45 @@ class _Doc:
 
     def main_blocks(self) -> list:
         """extractRequirementsSection(content).bodyBlocks (requirement-blocks.js:25)."""
-        span = self.requirements_range()
-        if span is None:
-            return []
-        start, end = span
-        return self._blocks(start + 1, end)
+        blocks = self._readings.get("main_blocks")
+        if blocks is None:
+            span = self.requirements_range()
+            blocks = self._readings["main_blocks"] = self._blocks(span[0] + 1, span[1]) if span else []
+        return blocks
 
     def _blocks(self, start: int, end: int) -> list:
         """`### Requirement:` blocks in lines [start, end): each runs to the next requirement
         header or `## ` line (parseRequirementBlocksFromSection, requirement-blocks.js:247)."""
-        rx = self.rx
-        lines, mask = self.lines, self.mask
+        rx, lines = self.rx, self.lines
+        headers, stops = self.boundaries()
+        first = bisect_left(headers, start)
         blocks = []
-        i = start
-        while i < end:
-            while i < end and not self._is_requirement(i):
-                i += 1
-            if i >= end:
+        for k in range(first, len(headers)):
+            header = headers[k]
+            if header >= end:
                 break
-            header = i
-            name = normalize_name(rx, rx.REQUIREMENT.match(lines[i]).group(1))
-            i += 1
-            while i < end and not self._is_requirement(i) and not (
-                    lines[i][:2] == "##" and not mask[i] and rx.TOP_LEVEL.match(lines[i])):
-                i += 1
-            blocks.append(_Block(rx, header, name, lines[header:i], self.fenced))
+            nxt = headers[k + 1] if k + 1 < len(headers) else len(lines)
+            stop = stops[bisect_right(stops, header)] if bisect_right(stops, header) < len(stops) else len(lines)
+            block_end = min(nxt, stop, end)
+            name = normalize_name(rx, rx.REQUIREMENT.match(lines[header]).group(1))
+            blocks.append(_Block(rx, header, name, lines[header:block_end], self.fenced))
         return blocks
 
-    def _is_requirement(self, i: int) -> bool:
-        rx = self.rx
-        line = self.lines[i]
-        return line[:3] == "###" and not self.mask[i] and rx.REQUIREMENT.match(line) is not None
+    def boundaries(self):
+        """Indexes of the `### Requirement:` lines, and of the `## ` lines, outside fences."""
+        found = self._readings.get("boundaries")
+        if found is None:
+            rx, mask = self.rx, self.mask
+            headers, stops = [], []
+            for i, line in enumerate(self.lines):
+                if line[:2] != "##" or mask[i]:
+                    continue
+                if line[:3] == "###" and rx.REQUIREMENT.match(line):
+                    headers.append(i)
+                elif rx.TOP_LEVEL.match(line):
+                    stops.append(i)
+            found = self._readings["boundaries"] = (headers, stops)
+        return found
 
     def sections(self) -> list:
         """Every `## ` section: (title, header index, body start, body end) (splitTopLevelSections)."""
@@ -955,6 +984,7 @@ class _Doc:
             return None
         return PathValue(self.target, Loc(self.target))
 
+    @_no_gc
     def archive_refusal(self):
         target = self.target
         try:
@@ -986,6 +1016,7 @@ def _indent_columns(line: str) -> int:
     return column
 
 
+@_no_gc
 def _document(repo, relpath: str) -> _Doc:
     """The parsed file, once per run (shared by `openspec(path)` and the change view)."""
     return repo.memo(("openspec-doc", relpath), lambda: _Doc(repo, relpath, repo.read_text(relpath)))
@@ -1184,18 +1215,36 @@ def _listing(repo, relpath: str) -> dict:
     hit = memo.get(key)
     if hit is None:
         try:
-            try:
-                full = repo.resolve(relpath)
-            except ArtifactError as exc:
-                raise PermissionError(exc.message) from None
+            full = _real_dir(repo, relpath)
             with os.scandir(full) as it:
-                hit = ("ok", {e.name: _Entry(e) for e in it})
+                hit = ("ok", {e.name: _Entry(e) for e in it}, full)
         except OSError as exc:
             hit = ("err", exc)
         memo[key] = hit
     if hit[0] == "err":
         raise hit[1]
     return hit[1]
+
+
+def _real_dir(repo, relpath: str) -> str:
+    """The folder's real path: its parent's (when listed) joined with its name if it is no
+    link, else resolved through the repository (which refuses a path leaving the root)."""
+    parent, name = posixpath.split(relpath)
+    if name not in ("", ".", "..") and ".." not in relpath.split("/"):
+        try:
+            entries = _listing(repo, parent or ".")
+        except OSError:
+            entries = None
+        if entries is not None:
+            entry = entries.get(name)
+            if entry is None:
+                raise FileNotFoundError(relpath)
+            if entry.is_dir and not entry.is_link:
+                return os.path.join(repo._memo[("openspec-listing", parent or ".")][2], name)
+    try:
+        return str(repo.resolve(relpath))
+    except ArtifactError as exc:
+        raise PermissionError(exc.message) from None
 
 
 def _stat_kind(repo, relpath: str):
@@ -1227,7 +1276,8 @@ def _stat_kind(repo, relpath: str):
 
 
 def _join(*parts) -> str:
-    return posixpath.join(*[p for p in parts if p and p != "."]) or "."
+    kept = [p for p in parts if p and p != "."]
+    return "/".join(kept) if kept else "."
 
 
 def _any_file_under(repo, relpath: str) -> bool:
@@ -1782,6 +1832,7 @@ def _nested(repo, project, change: str, name: str) -> list:
     return sorted(found)
 
 
+@_no_gc
 def _change(repo, change: str) -> Record:
     kind = _stat_kind(repo, change)
     if kind is None:
@@ -1843,6 +1894,7 @@ def _change(repo, change: str) -> Record:
     return _rec("OpenSpecChange", change, None, fields)
 
 
+@_no_gc
 def _tasks_state(repo, project: _Project, change: str) -> dict:
     """collectTaskFileIssues (validator.js:452): which task files OpenSpec reads, and how."""
     schema_name = None
