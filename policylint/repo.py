@@ -6,8 +6,10 @@ each artifact is read once per run.
 """
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
+from contextlib import contextmanager
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -18,6 +20,19 @@ from .values import Loc
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # A well-formed UTF-8 multi-byte sequence: its presence means "UTF-8 with damage", not cp1252.
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+@contextmanager
+def gc_paused():
+    """No garbage collection while a loader builds its view: it makes many objects and no
+    cycles, and collecting while the heap grows costs a third of the time for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class Notice:

@@ -40,11 +40,10 @@ in linear time, so a hostile schema cannot hang the run; a pattern RE2 cannot ru
 """
 from __future__ import annotations
 
-import gc
 import re
-from contextlib import contextmanager
 
 from ..errors import ArtifactError
+from ..repo import gc_paused
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
 from ..values import Loc, LStr, Record
@@ -161,17 +160,6 @@ def _key_like(mapping: dict, part):
             return key
     return _MISSING
 
-
-@contextmanager
-def _gc_paused():
-    """Loaders build many objects and no cycles: collecting meanwhile costs time for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 # -- bytes to text ------------------------------------------------------------------------
@@ -413,7 +401,7 @@ def parse_yaml(text: str, path: str, notice=None):
     yaml_loader = None
     try:
         yaml_loader = loader_class(text)  # the Python reader checks the characters here
-        with _gc_paused():
+        with gc_paused():
             return _Yaml(yaml_loader, path, notice).document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -626,7 +614,7 @@ def _line_column(text: str, pos: int, first_line: int = 1):
 def parse_json(text: str, path: str, notice=None, first_line: int = 1, what: str = "JSON"):
     """The JSON value in `text`, located as if read from `path` at `first_line` (pure)."""
     try:
-        with _gc_paused():
+        with gc_paused():
             value, pos = _scan_json(text, path, first_line, notice)
             if text[pos:pos + 1] in _WS_CHARS:
                 pos = _WS.match(text, pos).end()
@@ -671,7 +659,7 @@ def parse_toml(text: str, path: str, notice=None):
         import tomli as tomllib
 
     try:
-        with _gc_paused():
+        with gc_paused():
             data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
@@ -688,7 +676,7 @@ def parse_toml(text: str, path: str, notice=None):
     except RecursionError:
         raise ArtifactError(path, "the TOML is nested too deeply to read") from None
     lines = _toml_key_lines(text)
-    with _gc_paused():
+    with gc_paused():
         return _locate_toml(data, (), Loc(path, 1), lines, path, 0)
 
 

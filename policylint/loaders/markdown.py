@@ -37,16 +37,15 @@ and an unclosed fence runs to the end of the file. Known simplifications: conten
 """
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_left, bisect_right
-from contextlib import contextmanager
 from functools import partial
 from itertools import accumulate, count
 from operator import add
 
 from .files import LINE
 from ..errors import ArtifactError
+from ..repo import gc_paused
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
 from ..values import Lazy, Loc, LStr, PathValue, Record
@@ -824,19 +823,6 @@ def parse_markdown(text: str, relpath: str) -> Record:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     with gc_paused():
         return _parse(text, relpath)
-
-
-@contextmanager
-def gc_paused():
-    """No garbage collection meanwhile: loaders build many objects and no cycles, and
-    collecting while the heap grows costs a third of the time for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _parse(text: str, path: str) -> Record:

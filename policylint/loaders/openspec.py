@@ -647,9 +647,9 @@ class _Doc:
             rec = _rec("OpenSpecHeading", self.path, line, {
                 "text": located, "title": located, "level": level, "line": line,
                 "content": Lazy(lambda: self.at(self.content(node), index)),
-                "length": Lazy(lambda: js_length(self.content(node))), "children": []})
+                "length": Lazy(lambda: js_length(self.content(node))),
+                "children": Lazy(lambda: [self.heading_record(child, cache) for child in children])})
             cache[id(node)] = rec
-            rec.fields["children"] = [self.heading_record(child, cache) for child in children]
         return rec
 
     def spec_reading(self) -> dict:
@@ -798,17 +798,22 @@ class _Doc:
         return {"requirement_blocks": blocks, "requirement_headers": headers, "subheadings": subheadings}
 
     def requirement_record(self, block: _Block, op: str, lineage) -> Record:
-        rx = self.rx
-        index = block.index
+        rx, index = self.rx, block.index
         name = self.at(block.name, index)
-        bodies = block.bodies
-        with_text = sum(1 for b in bodies if js_trim(b))
+
+        def counts():
+            bodies = block.bodies
+            with_text = sum(1 for b in bodies if js_trim(b))
+            return with_text, len(bodies) - with_text
+
         return _rec("OpenSpecRequirement", self.path, index + 1, {
-            "text": name, "name": name, "op": op, "folded": fold_name(rx, block.name), "line": index + 1,
-            "body": self.at(block.body, index), "scenario_count": with_text,
-            "empty_scenario_count": len(bodies) - with_text,
-            "scenario_names": [self.at(n, index + k) for k, n in block.scenario_headers()],
-            "lineage": [self.at(x, index) for x in (lineage or [block.name])]})
+            "text": name, "name": name, "op": op, "line": index + 1,
+            "folded": Lazy(lambda: fold_name(rx, block.name)),
+            "body": Lazy(lambda: self.at(block.body, index)),
+            "scenario_count": Lazy(lambda: counts()[0]),
+            "empty_scenario_count": Lazy(lambda: counts()[1]),
+            "scenario_names": Lazy(lambda: [self.at(n, index + k) for k, n in block.scenario_headers()]),
+            "lineage": [self.at(x, index) for x in lineage] if lineage else [name]})
 
     def name_record(self, name: str, index: int, op: str) -> Record:
         rx = self.rx
