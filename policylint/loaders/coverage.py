@@ -70,10 +70,8 @@ message lists the known ones), or with no measured file at all.
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
-
 from ..errors import ArtifactError, ArtifactMissing
+from ..repo import gc_paused
 from ..signature import loader
 from ..types import NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record
@@ -134,7 +132,7 @@ def _load(repo, relpath: str) -> Record:
         stream = open(full, "rb")
     except OSError as exc:
         raise ArtifactError(relpath, f"cannot read: {exc.strerror or exc}") from None
-    with stream, _gc_paused():
+    with stream, gc_paused():
         try:
             found = read_report(stream, relpath, MAX_FILE_BYTES)
         except OSError as exc:
@@ -148,20 +146,8 @@ def parse_coverage(data: bytes, relpath: str) -> Record:
 
     from ._coverage_formats import read_report
 
-    with _gc_paused():
+    with gc_paused():
         return coverage_record(read_report(io.BytesIO(data), relpath), relpath)
-
-
-@contextmanager
-def _gc_paused():
-    """Readers build many small objects and no cycles; collecting meanwhile costs time for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _percent(covered, total):
