@@ -3,14 +3,14 @@
 Each reader takes a binary stream and returns `(format, totals, files)`: `totals` is a
 `Counts` for the whole report (or None: add up the files), `files` a list of `Counts`
 with `path` and `line`. Nothing here knows about records or the Repo; coverage.py turns
-the counts into the typed view. Readers never hold the whole report: XML goes through
-expat with handlers (no tree), JSON one file entry at a time, LCOV one record at a time,
+the counts into the typed view. Readers never hold the whole report: XML goes through defusedxml's
+expat parser with a streaming target (no tree), JSON one file entry at a time, LCOV one record at a time,
 so memory follows the largest single file entry, not the report.
 
 XML safety: any entity declaration (a billion-laughs bomb, an external entity) is refused
 before it is expanded, no external DTD or entity is ever loaded, and a DOCTYPE without
 entities (JaCoCo, Cobertura and istanbul write one) is allowed — the same policy as
-xmlsafe.py, enforced by the handlers instead of defusedxml so that nothing builds a tree.
+xmlsafe.py (defusedxml), with a streaming target so that nothing builds a tree.
 """
 from __future__ import annotations
 
@@ -131,41 +131,61 @@ def _looks_binary(sample: bytes) -> bool:
 # -- XML: Cobertura, JaCoCo, Clover ---------------------------------------------------------------
 
 def read_xml(source: Source, head: bytes, path: str):
-    from xml.parsers import expat
+    """Stream the report through defusedxml: entity declarations and external references are
+    refused (the DOCTYPE JaCoCo writes is allowed), and no tree is built."""
+    import defusedxml
+    from defusedxml.ElementTree import DefusedXMLParser
+    from xml.etree.ElementTree import ParseError
 
-    parser = expat.ParserCreate()
-    handler = _RootHandler(parser, path)
-    parser.StartElementHandler = handler.start
-
-    def refuse_entity(name, is_parameter, *rest):
-        raise ArtifactError(path, f"refused: the XML declares entity `{name}` (entity expansion is not allowed)",
-                            parser.CurrentLineNumber)
-
-    def refuse_unparsed(name, *rest):
-        refuse_entity(name, False)
-
-    def refuse_external(context, base, system_id, public_id):
-        raise ArtifactError(path, f"refused: the XML references an external resource `{system_id or public_id}`",
-                            parser.CurrentLineNumber)
-
-    parser.EntityDeclHandler = refuse_entity
-    parser.UnparsedEntityDeclHandler = refuse_unparsed
-    parser.ExternalEntityRefHandler = refuse_external
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    events = _Events()
+    parser = DefusedXMLParser(target=events, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    events.expat = parser.parser
+    handler = _RootHandler(events, path)
+    events.StartElementHandler = handler.start
     try:
         data = head
         while data:
-            parser.Parse(data, False)
+            parser.feed(data)
             data = source.read()
-        parser.Parse(b"", True)
-    except expat.ExpatError as exc:
-        raise ArtifactError(path, f"not well-formed XML: {expat.ErrorString(exc.code)}", exc.lineno) from None
+        parser.close()
+    except defusedxml.EntitiesForbidden as exc:
+        raise ArtifactError(path, f"refused: the XML declares entity `{exc.name}` (entity expansion is not allowed)",
+                            events.CurrentLineNumber) from None
+    except defusedxml.ExternalReferenceForbidden as exc:
+        raise ArtifactError(path, f"refused: the XML references an external resource `{exc.sysid or exc.pubid}`",
+                            events.CurrentLineNumber) from None
+    except ParseError as exc:
+        message = str(exc).rsplit(": line ", 1)[0]
+        raise ArtifactError(path, f"not well-formed XML: {message}", exc.position[0]) from None
     except RecursionError:
-        raise ArtifactError(path, "refused: the XML is nested too deeply", parser.CurrentLineNumber) from None
+        raise ArtifactError(path, "refused: the XML is nested too deeply", events.CurrentLineNumber) from None
     if handler.reader is None:  # a bare `<coverage/>`: a Cobertura root that measured nothing
-        handler.reader = _CoberturaReader(parser, path, handler.root_attrs)
+        handler.reader = _CoberturaReader(events, path, handler.root_attrs)
         handler.reader.root("coverage", handler.root_attrs)
     return handler.reader.result()
+
+
+class _Events:
+    """The parser as the readers see it: handlers they set, and the line expat is on."""
+
+    def __init__(self):
+        self.expat = None
+        self.StartElementHandler = None
+        self.EndElementHandler = None
+
+    @property
+    def CurrentLineNumber(self) -> int:  # noqa: N802 - expat's name, which the readers use
+        return self.expat.CurrentLineNumber
+
+    def start(self, tag, attrs):
+        self.StartElementHandler(tag, attrs)
+
+    def end(self, tag):
+        if self.EndElementHandler is not None:
+            self.EndElementHandler(tag)
+
+    def close(self):
+        return None
 
 
 class _RootHandler:

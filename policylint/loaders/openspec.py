@@ -544,6 +544,20 @@ class _Doc:
             self._mask = fence_mask(self.rx, self.lines, self.text)
         return self._mask
 
+    @property
+    def hash_lines(self) -> list:
+        """(index, line) of every line outside fences that starts with `#`: all of OpenSpec's
+        headings, sections and requirement headers are among them."""
+        found = self._readings.get("hash_lines")
+        if found is None:
+            if self.fenced:
+                mask = self.mask
+                found = [(i, line) for i, line in enumerate(self.lines) if line[:1] == "#" and not mask[i]]
+            else:
+                found = [(i, line) for i, line in enumerate(self.lines) if line[:1] == "#"]
+            self._readings["hash_lines"] = found
+        return found
+
     def at(self, value: str, index: int | None) -> LStr:
         return _lstr(value, self.path, None if index is None else index + 1)
 
@@ -600,12 +614,10 @@ class _Doc:
         rx = self.rx
         if self._tree is not None:
             return self._tree
-        lines, mask = self.lines, self.mask
+        lines = self.lines
         stops = []  # (index, level) of every line that ends a heading's content
         heads = []  # (index, level, title)
-        for i, line in enumerate(lines):
-            if line[:1] != "#" or mask[i]:
-                continue
+        for i, line in self.hash_lines:
             m = rx.HEADING_STOP.match(line)
             if m is None:
                 continue
@@ -671,7 +683,9 @@ class _Doc:
         if requirements_node is not None:
             for child in requirements_node[4]:
                 index, title = child[0], child[2]
-                statement = requirement_body(rx, self.content(child).split("\n")) or js_trim(title)
+                body_lines = self.content(child).split("\n")
+                statement = requirement_body(rx, body_lines, None if self.fenced else [False] * len(body_lines)) \
+                    or js_trim(title)
                 scenarios = [self.heading_record(g, cache) for g in child[4] if self.content(g)]
                 requirements.append(_rec("OpenSpecSpecRequirement", self.path, index + 1, {
                     "text": self.at(title, index), "title": self.at(title, index),
@@ -700,14 +714,13 @@ class _Doc:
         """(header index, end index) of the first `## Requirements` section, or None."""
         rx = self.rx
         if self._req_range is None:
-            lines, mask = self.lines, self.mask
-            start = next((i for i, line in enumerate(lines)
-                          if line[:2] == "##" and not mask[i] and rx.REQUIREMENTS_SECTION.match(line)), None)
+            hashes = self.hash_lines
+            start = next((i for i, line in hashes if line[:2] == "##" and rx.REQUIREMENTS_SECTION.match(line)), None)
             if start is None:
                 self._req_range = (None,)
             else:
-                end = next((i for i in range(start + 1, len(lines))
-                            if lines[i][:2] == "##" and not mask[i] and rx.TOP_LEVEL.match(lines[i])), len(lines))
+                end = next((i for i, line in hashes if i > start and line[:2] == "##" and rx.TOP_LEVEL.match(line)),
+                           len(self.lines))
                 self._req_range = (start, end)
         return self._req_range if self._req_range[0] is not None else None
 
@@ -741,10 +754,10 @@ class _Doc:
         """Indexes of the `### Requirement:` lines, and of the `## ` lines, outside fences."""
         found = self._readings.get("boundaries")
         if found is None:
-            rx, mask = self.rx, self.mask
+            rx = self.rx
             headers, stops = [], []
-            for i, line in enumerate(self.lines):
-                if line[:2] != "##" or mask[i]:
+            for i, line in self.hash_lines:
+                if line[:2] != "##":
                     continue
                 if line[:3] == "###" and rx.REQUIREMENT.match(line):
                     headers.append(i)
@@ -756,10 +769,10 @@ class _Doc:
     def sections(self) -> list:
         """Every `## ` section: (title, header index, body start, body end) (splitTopLevelSections)."""
         rx = self.rx
-        lines, mask = self.lines, self.mask
+        lines = self.lines
         found = []
-        for i, line in enumerate(lines):
-            if line[:2] == "##" and not mask[i]:
+        for i, line in self.hash_lines:
+            if line[:2] == "##":
                 m = rx.SECTION.match(line)
                 if m:
                     found.append((js_trim(m.group(1)), i))
@@ -768,12 +781,11 @@ class _Doc:
 
     def structure(self) -> dict:
         rx = self.rx
-        lines, mask = self.lines, self.mask
         span = self.requirements_range()
         headers, subheadings = [], []
         section = None
-        for i, line in enumerate(lines):
-            if line[:2] != "##" or mask[i]:
+        for i, line in self.hash_lines:
+            if line[:2] != "##":
                 continue
             m = rx.SECTION.match(line)
             if m:
@@ -1044,8 +1056,8 @@ def _structure_issues(doc: _Doc) -> list:
     issues = []
     span = doc.requirements_range()
     seen = {}
-    for i, line in enumerate(doc.lines):
-        if line[:2] != "##" or doc.mask[i] or not js_trim(line):
+    for i, line in doc.hash_lines:
+        if line[:2] != "##":
             continue
         if rx.DELTA_HEADER.match(line):
             issues.append((i, f'delta header "{js_trim(line)}" in a main spec'))
