@@ -286,3 +286,91 @@ def test_yaml_is_read_as_openspec_reads_it():
     with pytest.raises(_YamlError, match="Map keys must be unique"):
         read_yaml("a: 1\na: 2\n", "m.yaml")
     assert read_yaml("# only a comment\n", "m.yaml") is None
+
+
+def test_openspec_reads_headings_by_its_own_line_rules_not_commonmark():
+    """A requirement inside an HTML comment is invisible to CommonMark (the `markdown` loader)
+    but real to OpenSpec, which fails the spec for it: the view follows OpenSpec."""
+    from policylint.loaders.markdown import load_markdown
+    from policylint.loaders.openspec import load_openspec
+
+    repo = Repo(ROOT / "rules" / "openspec" / "tests" / "spec-structure" / "repo")
+    path = "openspec/specs/commented-out/spec.md"
+    assert "Requirement: Export to PDF" not in [str(h["text"]) for h in load_markdown(repo, path)["headings"]]
+    requirements = load_openspec(repo, path)["requirements"]
+    assert [(str(r["title"]), r["line"], r["scenario_count"]) for r in requirements] == [
+        ("Requirement: Export to CSV", 7, 1), ("Requirement: Export to PDF", 15, 0)]
+
+
+# -- differential: the case trees, mutated -------------------------------------------------
+
+# Lines that move OpenSpec's readers: fences (indented, longer, with info strings), delta
+# and requirement headers in every spelling, scenarios, renames, tasks, comments, placeholders.
+SNIPPETS = [
+    "```", "~~~", "    ```", "\t```", "````", "```md", "  ```", "<!--", "-->", "---", "", "# Title",
+    "## ADDED Requirements", "## MODIFIED Requirements", "## REMOVED Requirements", "## RENAMED Requirements",
+    "##\tADDED Requirements", "## added requirements", "## ADDED  Requirements", "## Purpose", "## Purpose ",
+    "## Requirements", "## Why", "## Notes", "### Notes", "###  ", "#### ", "##### Deep", "#\tTab title",
+    "### Requirement: User login", "### Requirement: user login", "### Requirement: User login ###",
+    "### Requirement: Session timeout", "### REQUIREMENT: Shouting", "### Requirement:Compact",
+    "###Requirement: NoSpace", "### Requirement: Two  factor", "#### Scenario: X", "#### Scenario:",
+    "#### Scenario: Valid credentials ##", "- **WHEN** x", "**ID**: R1", "The system SHALL do it.", "MUST", "shall",
+    "- FROM: ### Requirement: User login", "- TO: ### Requirement: Sign in", "- ### Requirement: Password reset",
+    "+ FROM: `### Requirement: Session timeout`", "* TO: `### Requirement: Idle timeout`",
+    "- [ ] 1.1 Task", "- [x] 2.1 Done", "* [ ] 1.2 star task", "1. [X] 1.3 numbered", "- [~] 1.4 tilde", "- []",
+    "## 1. Group", "## 01. Zero group", "- [ ] 01.1 zero", "- item", "TBD", "todo: later", "TODO write",
+    "TBD - created by archiving change x. Update Purpose after archive.",
+]
+METADATA = ["schema: spec-driven\nskip_specs: true\n", "skip_specs: true\n", "schema: spec-driven\n",
+            "schema: nope\nskip_specs: true\n", "schema: spec-driven\nskip_specs: false\n",
+            "schema: spec-driven\ncreated: 2026-1-2\nskip_specs: true\n", "schema: [x\n"]
+DELTA = "## ADDED Requirements\n### Requirement: X\nThe system SHALL x.\n#### Scenario: s\n- ok\n"
+
+
+def mutate(root: Path, rng) -> None:
+    """Edit a copy of a case tree at random: insert, delete and repeat lines, add metadata and
+    delta files where OpenSpec looks for them, delete a file, switch one to CRLF."""
+    changes_dir = root / "openspec" / "changes"
+    changes = sorted(p for p in changes_dir.iterdir() if p.is_dir()) if changes_dir.is_dir() else []
+    if changes and rng.random() < 0.3:
+        (rng.choice(changes) / ".openspec.yaml").write_text(rng.choice(METADATA), encoding="utf-8")
+    if changes and rng.random() < 0.2:
+        target = rng.choice(changes) / "specs" / rng.choice(["spec.md", "notes.md", "auth/extra.md", "area/cap/spec.md"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(rng.choice([DELTA, "# notes\n"]), encoding="utf-8")
+    files = sorted(root.rglob("*.md"))
+    if files and rng.random() < 0.15:
+        rng.choice(files).unlink()
+        files = sorted(root.rglob("*.md"))
+    for _ in range(rng.randint(3, 20) if files else 0):
+        path = rng.choice(files)
+        lines = path.read_text(encoding="utf-8").split("\n")
+        i, roll = rng.randrange(len(lines) + 1), rng.random()
+        if roll < 0.5:
+            lines.insert(i, rng.choice(SNIPPETS))
+        elif roll < 0.75:
+            del lines[min(i, len(lines) - 1)]
+        else:
+            lines.insert(i, lines[rng.randrange(len(lines))])
+        path.write_text("\n".join(lines), encoding="utf-8")
+    if files and rng.random() < 0.15:
+        path = rng.choice(files)
+        if path.exists():
+            path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+
+
+CASE_TREES = [p for p in TREES if p != CORPUS]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_agrees_on_mutated_case_trees(seed, openspec_cli, tmp_path):
+    import random
+
+    rng = random.Random(seed)
+    tree = tmp_path / "tree"
+    shutil.copytree(rng.choice(CASE_TREES), tree)
+    mutate(tree, rng)
+    problems = compare(openspec_report(openspec_cli, tree, tmp_path / "cli"), policylint_findings(tree))
+    if problems:
+        pytest.fail(f"seed {seed}: policylint and `openspec validate --all` disagree:\n" + "\n".join(problems),
+                    pytrace=False)

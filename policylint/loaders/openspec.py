@@ -26,7 +26,8 @@ The main-spec reading (`parsers/markdown-parser.js`, `parsers/spec-structure.js`
 - `path`; `capability`: for `…/specs/<capability-path>/spec.md`, the capability path
   (`runtime`, `cli/testing`), else empty; `target`: for a delta spec
   (`openspec/changes/<id>/specs/<capability-path>/spec.md`), the main spec it applies to
-  (`openspec/specs/<capability-path>/spec.md`), else null.
+  (`openspec/specs/<capability-path>/spec.md`) when that exists, else null (a delta that
+  creates its capability, or any other file).
 - `headings`: every heading in document order (`OpenSpecHeading`: `text`/`title` trimmed as
   written, `level`, `line`, `content` — the text under it down to the next heading of the
   same or a higher level, trimmed — `length` of that content, and `children`).
@@ -64,8 +65,9 @@ The delta reading (`parsers/requirement-blocks.js`, `parseDeltaSpec`):
   heading, `Scenario:` and a closing `#` run dropped) and `lineage` (the name, then the
   names it had before this file's RENAMED pairs, newest first).
 - `renamed`: the FROM:/TO: pairs (`OpenSpecRename`: `text`/`from`, `to`, `from_folded`,
-  `line` of FROM, `to_line`); `unpaired_renames`: FROM: or TO: lines that formed no pair
-  (`OpenSpecUnpairedRename`: `text`/`name`, `side`, `missing`, `line`).
+  `line` of FROM, `to_line`); `rename_lines`: every FROM: and TO: line, in order
+  (`OpenSpecRenameLine`: `text`/`name`, `side`, `paired` — a FROM: followed by its TO:
+  with no other FROM: between — and `missing`, the side an unpaired line lacks).
 - `archive_refusal`: for a delta spec, why `openspec archive` would refuse to apply it to
   its main spec as that spec stands now (a case- or spacing-variant name, a MODIFIED or
   RENAMED requirement it does not have, a structurally invalid target, …), located at
@@ -96,8 +98,9 @@ The task reading (`utils/task-progress.js`, `validation/task-checkboxes.js`):
   dates stay text, repeated keys are invalid).
 - `markers`: the boolean markers (`skip_specs`, `retire_capabilities`) the metadata sets
   to `true` and OpenSpec honors (the metadata is valid and names a schema that loads),
-  each located at its key; `metadata_problem`: why a `skip_specs` marker that is set
-  cannot be honored, located at it, or null.
+  each located at its key; `metadata_problem`: why the `skip_specs` marker cannot be
+  honored (the file is unreadable; or it sets the key and is not valid YAML, not valid
+  change metadata, or names a schema that does not load), located at the key, or null.
 - `specs_has_files`: some file (not a dot file) exists under `specs/`.
 - `schema`: the workflow schema the change resolves to (`.openspec.yaml`, else
   `openspec/config.yaml`, else `spec-driven`), or null when that schema cannot be loaded.
@@ -109,6 +112,9 @@ The task reading (`utils/task-progress.js`, `validation/task-checkboxes.js`):
   group whose description starts with an id such as `1.2` (`OpenSpecNumberedTask`:
   `text`/`id`, `group`, `id_group`, `path`, `line`), in file order.
 
+Source locations in this module (`parsers/requirement-blocks.js:21`) are files of the npm
+package's compiled `dist/core/`; the package ships no TypeScript.
+
 Known limits: schemas are looked up in the project (`openspec/schemas/`) and OpenSpec's
 built-in `spec-driven`, never in the user's data folder (policylint reads nothing outside
 the repository); a project schema's `generates` globs are matched without brace or
@@ -116,7 +122,6 @@ extglob expansion; symlinked change folders are read (OpenSpec skips them).
 """
 from __future__ import annotations
 
-import gc
 import os
 import posixpath
 import re
@@ -124,6 +129,7 @@ from bisect import bisect_left, bisect_right
 from functools import partial
 
 from ..errors import ArtifactError, ArtifactMissing
+from ..repo import gc_paused
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
 from ..values import Lazy, Loc, LStr, PathValue, Record
@@ -259,16 +265,11 @@ def load_openspec_change(repo, path):
 
 
 def _no_gc(fn):
-    """Run `fn` with the garbage collector paused: parsing builds many objects and no cycles,
-    and collections triggered while the heap grows cost time for nothing (as in `markdown`)."""
+    """Run `fn` with the garbage collector paused (`repo.gc_paused`): parsing builds many
+    objects and no cycles."""
     def run(*args):
-        if not gc.isenabled():
+        with gc_paused():
             return fn(*args)
-        gc.disable()
-        try:
-            return fn(*args)
-        finally:
-            gc.enable()
     run.__name__ = fn.__name__
     return run
 
@@ -283,35 +284,35 @@ _JS_SPACE = "\t\n\x0b\x0c\r \xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)
 # them is read with the plain patterns; one with them with exact (slower to build) ones.
 _DIFFERS = re.compile("[\x1c-\x1f\x85\ufeff\u2028\u2029\u0130\u0131\u017f\u212a]")
 
-_PATTERNS = {  # name: (pattern, case-insensitive, where OpenSpec has it under dist/core/)
-    "FENCE_OPEN": (r"%S*(`{3,}|~{3,})", False),  # code-fence.js:393
-    "FENCE_CLOSE": (r"%S*(`{3,}|~{3,})%S*\Z", False),  # code-fence.js:403
-    "HEADER_LINE": (r"#{1,6}%S", False),  # requirement-text.js:528
-    "METADATA_LINE": (r"\*\*[^*]+\*\*:", False),  # requirement-text.js:526
-    "SCENARIO_HEADER": (r"####%S+", False),  # requirement-text.js:537
-    "SCENARIO_END": (r"#{1,4}%S", False),  # requirement-text.js:539
-    "CLOSING_RUN": (r"[ \t]+#+[ \t]*\Z", False),  # requirement-blocks.js:7
-    "SCENARIO_PREFIX": (r"Scenario:%S*", True),  # requirement-blocks.js:483
-    "SPACES": (r"%S+", False),  # requirement-blocks.js:18
-    "HEADING": (r"(#{1,6})%S+(%D+)\Z", False),  # markdown-parser.js:67
-    "HEADING_STOP": (r"(#{1,6})%S", False),  # markdown-parser.js:96
-    "SECTION": (r"##%S+(%D+)\Z", False),  # requirement-blocks.js:204
-    "TOP_LEVEL": (r"##%S", False),  # requirement-blocks.js:45, 252; spec-structure.js:434
-    "REQUIREMENT": (r"###%S*Requirement:%S*(%D+)%S*\Z", True),  # requirement-blocks.js:21
-    "STRICT_REQUIREMENT": (r"###%S+Requirement:%S*(%D+)%S*\Z", True),  # spec-structure.js:436
-    "REQUIREMENTS_SECTION": (r"##%S+Requirements%S*\Z", True),  # requirement-blocks.js:29, spec-structure.js:433
-    "H3": (r"###%S+(%D+?)%S*\Z", False),  # requirement-blocks.js:256
-    "REMOVED_BULLET": (r"%S*[-*+]%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:318
-    "FROM": (r"%S*[-*+]?%S*FROM:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:362
-    "TO": (r"%S*[-*+]?%S*TO:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # requirement-blocks.js:363
-    "TASK_LINE": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S*\[(?:%S*([^\]%C]?)%S*\](?![(\[])|%S+\])%S*(%D*)", False),  # task-progress.js:53
-    "LIST_ITEM": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S+%N", False),  # task-checkboxes.js:205
-    "CHECKBOX_FENCE": (r" {0,3}(`{3,}|~{3,})(%D*)", False),  # task-checkboxes.js:247
-    "FRONT_MATTER": (r"-{3}%S*\Z", False),  # task-checkboxes.js:253
-    "LEVEL_TWO": (r" {0,3}##(?!#)(?:[ \t]+|[ \t]*\r?\Z)", False),  # task-numbering.js:367
-    "NUMBERED_GROUP": (r" {0,3}##[ \t]+([0-9]+)\.(?:[ \t]|\r?\Z)", False),  # task-numbering.js:368
-    "TASK_ID": (r"([0-9]+(?:\.[0-9]+)+(?:[A-Za-z]+)?)(?=%S|\Z)", False),  # task-numbering.js:369
-    "DELTA_HEADER": (r"##%S+(?:ADDED|MODIFIED|REMOVED|RENAMED)%S+Requirements%S*\Z", True),  # spec-structure.js:435
+_PATTERNS = {  # name: (pattern, case-insensitive), and where the package has it under dist/core/
+    "FENCE_OPEN": (r"%S*(`{3,}|~{3,})", False),  # parsers/code-fence.js:11
+    "FENCE_CLOSE": (r"%S*(`{3,}|~{3,})%S*\Z", False),  # parsers/code-fence.js:21
+    "HEADER_LINE": (r"#{1,6}%S", False),  # parsers/requirement-text.js:18
+    "METADATA_LINE": (r"\*\*[^*]+\*\*:", False),  # parsers/requirement-text.js:16
+    "SCENARIO_HEADER": (r"####%S+", False),  # parsers/requirement-text.js:27
+    "SCENARIO_END": (r"#{1,4}%S", False),  # parsers/requirement-text.js:29
+    "CLOSING_RUN": (r"[ \t]+#+[ \t]*\Z", False),  # parsers/requirement-blocks.js:7
+    "SCENARIO_PREFIX": (r"Scenario:%S*", True),  # parsers/requirement-blocks.js:483
+    "SPACES": (r"%S+", False),  # parsers/requirement-blocks.js:18
+    "HEADING": (r"(#{1,6})%S+(%D+)\Z", False),  # parsers/markdown-parser.js:67
+    "HEADING_STOP": (r"(#{1,6})%S", False),  # parsers/markdown-parser.js:96
+    "SECTION": (r"##%S+(%D+)\Z", False),  # parsers/requirement-blocks.js:172, 204
+    "TOP_LEVEL": (r"##%S", False),  # parsers/requirement-blocks.js:45, 252; parsers/spec-structure.js:4
+    "REQUIREMENT": (r"###%S*Requirement:%S*(%D+)%S*\Z", True),  # parsers/requirement-blocks.js:21
+    "STRICT_REQUIREMENT": (r"###%S+Requirement:%S*(%D+)%S*\Z", True),  # parsers/spec-structure.js:6
+    "REQUIREMENTS_SECTION": (r"##%S+Requirements%S*\Z", True),  # parsers/requirement-blocks.js:29; parsers/spec-structure.js:3
+    "H3": (r"###%S+(%D+?)%S*\Z", False),  # parsers/requirement-blocks.js:256
+    "REMOVED_BULLET": (r"%S*[-*+]%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # parsers/requirement-blocks.js:318
+    "FROM": (r"%S*[-*+]?%S*FROM:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # parsers/requirement-blocks.js:362
+    "TO": (r"%S*[-*+]?%S*TO:%S*`?###%S*Requirement:%S*(%D+?)`?%S*\Z", False),  # parsers/requirement-blocks.js:363
+    "TASK_LINE": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S*\[(?:%S*([^\]%C]?)%S*\](?![(\[])|%S+\])%S*(%D*)", False),  # ../utils/task-progress.js:53
+    "LIST_ITEM": (r"%S*(?:[-*+]|[0-9]{1,9}[.)])%S+%N", False),  # validation/task-checkboxes.js:20
+    "CHECKBOX_FENCE": (r" {0,3}(`{3,}|~{3,})(%D*)", False),  # validation/task-checkboxes.js:62
+    "FRONT_MATTER": (r"-{3}%S*\Z", False),  # validation/task-checkboxes.js:68
+    "LEVEL_TWO": (r" {0,3}##(?!#)(?:[ \t]+|[ \t]*\r?\Z)", False),  # validation/task-numbering.js:2
+    "NUMBERED_GROUP": (r" {0,3}##[ \t]+([0-9]+)\.(?:[ \t]|\r?\Z)", False),  # validation/task-numbering.js:3
+    "TASK_ID": (r"([0-9]+(?:\.[0-9]+)+(?:[A-Za-z]+)?)(?=%S|\Z)", False),  # validation/task-numbering.js:4
+    "DELTA_HEADER": (r"##%S+(?:ADDED|MODIFIED|REMOVED|RENAMED)%S+Requirements%S*\Z", True),  # parsers/spec-structure.js:5
 }
 
 
@@ -376,7 +377,7 @@ def _rec(type_name: str, path: str, line: int | None, fields: dict) -> Record:
     return rec
 
 
-# -- code fences (parsers/code-fence.js:392-430) ---------------------------------------------
+# -- code fences (parsers/code-fence.js:10-48) ---------------------------------------------
 
 
 
@@ -409,7 +410,7 @@ def fence_mask(rx: _Rx, lines: list, text: str | None = None) -> list:
 
 
 def requirement_body(rx: _Rx, body_lines: list, mask: list | None = None) -> str:
-    """extractRequirementBody (requirement-text.js:572)."""
+    """extractRequirementBody (parsers/requirement-text.js:62)."""
     mask = mask if mask is not None else fence_mask(rx, body_lines)
     captured, metadata = [], []
     for line, fenced in zip(body_lines, mask):
@@ -428,7 +429,7 @@ def requirement_body(rx: _Rx, body_lines: list, mask: list | None = None) -> str
 
 
 def scenario_bodies(rx: _Rx, body_lines: list, mask: list | None = None) -> list:
-    """readScenarioBodies (requirement-text.js:623): the body of each `#### ` heading."""
+    """readScenarioBodies (parsers/requirement-text.js:113): the body of each `#### ` heading."""
     mask = mask if mask is not None else fence_mask(rx, body_lines)
     bodies = []
     n = len(body_lines)
@@ -447,17 +448,17 @@ def scenario_bodies(rx: _Rx, body_lines: list, mask: list | None = None) -> list
 
 
 def normalize_name(rx: _Rx, name: str) -> str:
-    """normalizeRequirementName (requirement-blocks.js:2)."""
+    """normalizeRequirementName (parsers/requirement-blocks.js:2)."""
     return js_trim(rx.CLOSING_RUN.sub("", name, count=1))
 
 
 def fold_name(rx: _Rx, name: str) -> str:
-    """foldRequirementName (requirement-blocks.js:17)."""
+    """foldRequirementName (parsers/requirement-blocks.js:17)."""
     return rx.SPACES.sub(" ", normalize_name(rx, name).lower())
 
 
 def scenario_name(rx: _Rx, line: str) -> str:
-    """scenarioNameAt (requirement-blocks.js:473)."""
+    """scenarioNameAt (parsers/requirement-blocks.js:473)."""
     name = rx.SCENARIO_HEADER.sub("", line, count=1)
     name = rx.CLOSING_RUN.sub("", name, count=1)
     name = rx.SCENARIO_PREFIX.sub("", name, count=1) if rx.SCENARIO_PREFIX.match(name) else name
@@ -474,7 +475,7 @@ class _Block:
         self.fenced = fenced  # False when the file has no fence at all
         self.index = index
         self.name = name
-        raw = "\n".join(lines).rstrip(_JS_SPACE)  # raw is trimEnd()ed (requirement-blocks.js:289)
+        raw = "\n".join(lines).rstrip(_JS_SPACE)  # raw is trimEnd()ed (parsers/requirement-blocks.js:289)
         self.lines = raw.split("\n")
         self._mask = self._body = self._bodies = self._names = None
 
@@ -645,7 +646,7 @@ class _Doc:
         return self._tree
 
     def content(self, node) -> str:
-        """The heading's content, trimmed (getContentUntilNextHeader, markdown-parser.js:92)."""
+        """The heading's content, trimmed (getContentUntilNextHeader, parsers/markdown-parser.js:92)."""
         if node[5] is None:
             node[5] = js_trim("\n".join(self.lines[node[0] + 1:node[3]]))
         return node[5]
@@ -725,7 +726,7 @@ class _Doc:
         return self._req_range if self._req_range[0] is not None else None
 
     def main_blocks(self) -> list:
-        """extractRequirementsSection(content).bodyBlocks (requirement-blocks.js:25)."""
+        """extractRequirementsSection(content).bodyBlocks (parsers/requirement-blocks.js:25)."""
         blocks = self._readings.get("main_blocks")
         if blocks is None:
             span = self.requirements_range()
@@ -734,7 +735,7 @@ class _Doc:
 
     def _blocks(self, start: int, end: int) -> list:
         """`### Requirement:` blocks in lines [start, end): each runs to the next requirement
-        header or `## ` line (parseRequirementBlocksFromSection, requirement-blocks.js:247)."""
+        header or `## ` line (parseRequirementBlocksFromSection, parsers/requirement-blocks.js:247)."""
         rx, lines = self.rx, self.lines
         headers, stops = self.boundaries()
         first = bisect_left(headers, start)
@@ -835,7 +836,7 @@ class _Doc:
             "body": self.at("", index), "scenario_count": 0, "empty_scenario_count": 0,
             "scenario_names": [], "lineage": [located]})
 
-    # -- the delta reader (parseDeltaSpec, requirement-blocks.js:102) ----------------------
+    # -- the delta reader (parseDeltaSpec, parsers/requirement-blocks.js:102) ----------------------
     def plan(self) -> dict:
         rx = self.rx
         if self._plan is not None:
@@ -852,14 +853,14 @@ class _Doc:
             elif op == "MODIFIED":
                 modified.extend(self._blocks(start, end))
             elif op == "REMOVED":
-                for i in range(start, end):  # parseRemovedNames (requirement-blocks.js:300)
+                for i in range(start, end):  # parseRemovedNames (parsers/requirement-blocks.js:300)
                     if mask[i]:
                         continue
                     m = rx.REQUIREMENT.match(lines[i]) or rx.REMOVED_BULLET.match(lines[i])
                     if m:
                         removed.append((normalize_name(rx, m.group(1)), i))
             else:
-                pending = None  # parseRenamedPairs (requirement-blocks.js:346)
+                pending = None  # parseRenamedPairs (parsers/requirement-blocks.js:346)
                 for i in range(start, end):
                     if mask[i]:
                         continue
@@ -888,7 +889,7 @@ class _Doc:
     def delta_records(self) -> dict:
         rx = self.rx
         plan = self.plan()
-        renamed_from = {}  # to -> from, the last pair winning (validator.js:592)
+        renamed_from = {}  # to -> from, the last pair winning (validation/validator.js:611)
         for frm, _, to, _ in plan["renamed"]:
             renamed_from[to] = frm
 
@@ -920,7 +921,7 @@ class _Doc:
             for side, name, i in sorted(plan["rename_lines"], key=lambda x: x[2])]
         return records
 
-    # -- tasks (task-progress.js:53, task-checkboxes.js:300) -------------------------------
+    # -- tasks (../utils/task-progress.js:53, validation/task-checkboxes.js:115) -------------------------------
     def task_matches(self) -> list:
         rx = self.rx
         out = []
@@ -973,7 +974,7 @@ class _Doc:
         return None
 
     def numbered_tasks(self) -> list:
-        """(index, id, group) of tasks inside numbered groups (findTaskNumberingIssues)."""
+        """(index, id, group) of tasks inside numbered groups (findTaskNumberingIssues, validation/task-numbering.js:10)."""
         rx = self.rx
         lines = self.lines
         if not any(line.lstrip(" ")[:2] == "##" and rx.NUMBERED_GROUP.match(line) for line in lines):
@@ -1039,7 +1040,7 @@ def _document(repo, relpath: str) -> _Doc:
     return repo.memo(("openspec-doc", relpath), lambda: _Doc(repo, relpath, repo.read_text(relpath)))
 
 
-# -- the structure check on a main spec (spec-structure.js:437) --------------------------------
+# -- the structure check on a main spec (parsers/spec-structure.js:7) --------------------------------
 
 
 
@@ -1195,7 +1196,8 @@ def _merge_refusal(delta: _Doc, base: _Doc | None):
 
 
 def multiset_missing(current: list, incoming: list) -> list:
-    """The names of `current` not matched in `incoming`, each match used once (diffScenarioNames)."""
+    """The names of `current` not matched in `incoming`, each match used once (diffScenarioNames,
+    parsers/requirement-blocks.js:396)."""
     remaining: dict = {}
     for name in incoming:
         remaining[name] = remaining.get(name, 0) + 1
@@ -1298,7 +1300,7 @@ def _join(*parts) -> str:
 
 
 def _any_file_under(repo, relpath: str) -> bool:
-    """hasAnyFileUnder (spec-discovery.js:150): raises OSError other than a missing folder."""
+    """hasAnyFileUnder (../utils/spec-discovery.js:150): raises OSError other than a missing folder."""
     try:
         entries = _listdir(repo, relpath)
     except FileNotFoundError:
@@ -1314,7 +1316,7 @@ def _any_file_under(repo, relpath: str) -> bool:
 
 
 def _discover_specs(repo, root: str) -> list:
-    """discoverSpecFiles (spec-discovery.js:31): (capability id, spec.md path), by id."""
+    """discoverSpecFiles (../utils/spec-discovery.js:31): (capability id, spec.md path), by id."""
     found = []
 
     def walk(rel, segments):
@@ -1336,7 +1338,7 @@ def _discover_specs(repo, root: str) -> list:
 
 
 def _notes(repo, root: str) -> list:
-    """Candidates of findUnreadDeltaFiles (spec-discovery.js:90): .md files other than spec.md."""
+    """Candidates of findUnreadDeltaFiles (../utils/spec-discovery.js:90): .md files other than spec.md."""
     found = []
 
     def walk(rel):
@@ -1751,7 +1753,7 @@ class _Metadata:
 
 
 def _marker_line(raw: str, key: str):
-    """Line of the `key:` that readBooleanMarker's pattern finds (change-metadata.js:217)."""
+    """Line of the `key:` that readBooleanMarker's pattern finds (../utils/change-metadata.js:217)."""
     space = rx_for(raw).SPACES.pattern.rstrip("+")
     m = re.search(r"^" + space + r"*(['\"]?)" + key + r"\1" + space + "*:", raw, re.M)
     return raw.count("\n", 0, m.end() - 1) + 1 if m else None
@@ -1764,7 +1766,7 @@ _CHANGE_ROOT_FILES = (".openspec.yaml", "proposal.md", "tasks.md", "design.md")
 
 def _project_for(repo, change: str) -> _Project:
     """The OpenSpec folder a change belongs to: `openspec/` for `openspec/changes/<id>` and for
-    an archived `openspec/changes/archive/<id>` (validate.js:546 passes the root for those)."""
+    an archived `openspec/changes/archive/<id>` (../commands/validate.js:546 passes the root for those)."""
     changes = posixpath.dirname(change)
     if posixpath.basename(changes) == "archive" and posixpath.basename(posixpath.dirname(changes)) == "changes":
         changes = posixpath.dirname(changes)
@@ -1773,7 +1775,7 @@ def _project_for(repo, change: str) -> _Project:
 
 
 def _schema_name(repo, project: _Project, change: str, metadata: _Metadata | None = None) -> str:
-    """resolveSchemaForChange (change-metadata.js:117): raises _SchemaError when metadata is invalid."""
+    """resolveSchemaForChange (../utils/change-metadata.js:117): raises _SchemaError when metadata is invalid."""
     metadata = metadata or _metadata(repo, project, change)
     if not metadata.valid:
         raise _SchemaError("invalid change metadata")
@@ -1787,7 +1789,7 @@ def _metadata(repo, project, change) -> _Metadata:
 
 
 def _outputs(repo, change: str, generates: str) -> list:
-    """resolveArtifactOutputs (artifact-graph/outputs.js): the files an artifact's path or glob names."""
+    """resolveArtifactOutputs (artifact-graph/outputs.js:92): the files an artifact's path or glob names."""
     pattern = generates.replace("\\", "/")
     if any(ch in pattern for ch in "*?["):
         try:
@@ -1802,7 +1804,7 @@ def _outputs(repo, change: str, generates: str) -> list:
 
 
 def _looks_like_change(repo, project, rel: str) -> bool:
-    """looksLikeChange (nested-change.js:288)."""
+    """looksLikeChange (../utils/nested-change.js:62)."""
     if any(_stat_kind(repo, _join(rel, name)) == "file" for name in _CHANGE_ROOT_FILES):
         return True
     try:
@@ -1818,7 +1820,7 @@ def _looks_like_change(repo, project, rel: str) -> bool:
 
 
 def _nested(repo, project, change: str, name: str) -> list:
-    """findNestedChangesIn (nested-change.js:362)."""
+    """findNestedChangesIn (../utils/nested-change.js:136)."""
     if name == "archive" or name.startswith("."):
         return []
     if _looks_like_change(repo, project, change):
@@ -1887,7 +1889,7 @@ def _change(repo, change: str) -> Record:
         try:
             return _any_file_under(repo, specs)
         except OSError:
-            return True  # validator.js:413: an unreadable specs/ fails closed
+            return True  # validation/validator.js:433-435: an unreadable specs/ fails closed
 
     def tasks_state():
         return repo.memo(("openspec-tasks", change), lambda: _tasks_state(repo, project, change))
@@ -1913,7 +1915,7 @@ def _change(repo, change: str) -> Record:
 
 @_no_gc
 def _tasks_state(repo, project: _Project, change: str) -> dict:
-    """collectTaskFileIssues (validator.js:452): which task files OpenSpec reads, and how."""
+    """collectTaskFileIssues (validation/validator.js:470): which task files OpenSpec reads, and how."""
     schema_name = None
     tracked = []
     try:
