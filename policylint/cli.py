@@ -129,6 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # a short run that keeps what it builds: collecting would only re-walk it
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: list | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -254,11 +266,8 @@ def _scope(args, repo):
 
 
 def _run(args, config=None):
-    import gc
-
     from .evaluate import Engine, Selection
 
-    gc.disable()  # a run keeps every loaded document alive: collecting only re-walks them
     config = config if config is not None else _config(args)
     repo = _root(args)
     packs = load_packs(args, repo, config=config)
