@@ -64,3 +64,9 @@ def test_gate_coverage_reports_gates_not_shown_both_ways(tmp_path, capsys):
 def test_builtin_packs_pass_their_tests(capsys):
     assert main(["test", "--require-coverage"]) == 0
     assert "failing; full gate coverage" in capsys.readouterr().out
+
+
+def test_builtin_packs_are_in_the_canonical_layout(capsys):
+    from conftest import ROOT
+
+    assert main(["fmt", "--check", str(ROOT / "rules")]) == 0, capsys.readouterr().out
