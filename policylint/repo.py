@@ -12,7 +12,7 @@ import posixpath
 from contextlib import contextmanager
 import re
 from pathlib import Path
-from typing import Any, Callable
+# `Any`, `Callable` in annotations are never evaluated: no `typing` import at start-up
 
 from .errors import ArtifactError, ArtifactMissing
 from .values import Loc

@@ -6,13 +6,15 @@ file and line without the pack author asking for it.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+# Annotations name `Any` but are never evaluated: importing `typing` would cost 3 ms at start-up.
 
 
-class Loc(NamedTuple):
-    path: str
-    line: int | None = None
-    column: int | None = None
+class Loc(namedtuple("Loc", ("path", "line", "column"), defaults=(None, None))):
+    """Where a value came from: a repository path, a 1-based line and column (or None)."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         if self.line is None:

@@ -5,7 +5,7 @@ Plain data so a parsed pack can be pickled into the cache and loaded without Lar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+# `Any` in annotations is never evaluated (they are strings): no `typing` import at start-up
 
 from ..diagnostics import Span
 
