@@ -110,8 +110,12 @@ def cache_dir() -> Path | None:
 
 
 def _grammar_digest() -> str:
-    grammar = Path(__file__).with_name("syntax") / "policy.lark"
-    return hashlib.sha256(grammar.read_bytes()).hexdigest()[:16]
+    """What a cached AST depends on besides the policy: the grammar and the AST's own code."""
+    syntax = Path(__file__).with_name("syntax")
+    digest = hashlib.sha256()
+    for name in ("policy.lark", "ast.py", "parse.py"):
+        digest.update((syntax / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _read_cache(path: Path):
