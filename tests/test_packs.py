@@ -87,6 +87,8 @@ PACK_DIRS = _pack_dirs()
 def test_every_gate_is_shown_passing_and_failing(pack_dir):
     gates = _gate_ids(_load(pack_dir))
     assert gates, f"{pack_dir.name}: the pack declares no gate"
+    if not discover(pack_dir):  # a pack over git history: its cases build repositories in pytest
+        pytest.skip(f"{pack_dir.name} has no case folders (its gates are shown both ways in tests/test_{pack_dir.name.replace('-', '_')}.py)")
     seen = _statuses(pack_dir)
     missing = []
     for gate in gates:
