@@ -192,11 +192,9 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 # -- helpers ------------------------------------------------------------------------------
 def _root(args):
-    if not os.path.isdir(args.root):
-        raise UsageError(f"--root `{args.root}` is not a folder")
     from .repo import Repo
 
-    return Repo(args.root, base=getattr(args, "base", None))
+    return Repo(_root_path(args), base=getattr(args, "base", None))
 
 
 def _format(name, allowed=None):
@@ -210,14 +208,14 @@ def _format(name, allowed=None):
 
 def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     """--pack; else the config's packs; else the built-in packs whose layout the repository has."""
-    from .packs import PackLoader, builtin_packs
+    from .packs import PackLoader, builtin_packs, looks_like_path
 
     loader = PackLoader(use_cache=not args.no_cache)
     if args.pack:
         return [loader.load(spec) for spec in args.pack]
     if config is not None and config.packs:
         root = repo.root if repo is not None else None
-        return [loader.load(spec, root if _is_path(spec) else None) for spec in config.packs]
+        return [loader.load(spec, root if looks_like_path(spec) else None) for spec in config.packs]
     packs = [loader.load(name) for name in builtin_packs()]
     if not detect:
         return packs
@@ -227,10 +225,6 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
         raise UsageError(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "
                          "name one with --pack NAME|PATH")
     return chosen
-
-
-def _is_path(spec: str) -> bool:
-    return "/" in spec or spec.endswith(".policy") or spec.startswith(".")
 
 
 def _config(args):
@@ -637,14 +631,14 @@ def cmd_fmt(args) -> int:
 
 def cmd_validate(args) -> int:
     from .errors import PolicylintError
-    from .packs import PackLoader
+    from .packs import PackLoader, looks_like_path
 
     diagnostics = []
     for path in args.files:
         if not os.path.isfile(path):
             raise UsageError(f"`{path}` is not a file")
         try:
-            PackLoader(use_cache=not args.no_cache).load(path if ("/" in path or path.endswith(".policy")) else "./" + path)
+            PackLoader(use_cache=not args.no_cache).load(path if looks_like_path(path) else "./" + path)
         except PolicylintError as exc:
             diagnostics.extend(exc.diagnostics)
     if diagnostics:

@@ -6,7 +6,6 @@ line) and what was expected, and stops the run (exit 2).
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +111,8 @@ def _error(config: Config, pointer: str, message: str, help_text: str | None = N
 
 
 def _validate(data, config: Config) -> None:
+    import json  # only when there is a configuration to validate
+
     import jsonschema
 
     if not isinstance(data, dict):

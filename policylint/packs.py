@@ -52,10 +52,14 @@ def installed_packs() -> dict:
     return out
 
 
+def looks_like_path(spec: str) -> bool:
+    """`./team`, `rules/x.policy`: a path, not a pack name."""
+    return "/" in spec or "\\" in spec or spec.endswith(".policy") or spec.startswith(".")
+
+
 def resolve(spec: str, base: Path | None = None, span: Span | None = None) -> Path:
     """The `.policy` file a pack name or path stands for."""
-    looks_like_path = "/" in spec or "\\" in spec or spec.endswith(".policy") or spec.startswith(".")
-    if looks_like_path:
+    if looks_like_path(spec):
         path = (base / spec) if base is not None and not os.path.isabs(spec) else Path(spec)
         if path.is_dir():
             named = path / f"{path.resolve().name}.policy"
