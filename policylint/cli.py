@@ -547,7 +547,7 @@ def _pack_dirs(specs) -> list:
     for spec in specs:
         folder = Path(spec)
         if folder.is_dir() and (folder / f"{folder.resolve().name}.policy").is_file():
-            out.append(folder)
+            out.append(folder if folder.name else folder.resolve())
         elif folder.is_dir():
             children = [d for d in sorted(folder.iterdir()) if (d / f"{d.name}.policy").is_file()]
             if not children:
@@ -595,7 +595,8 @@ def cmd_test(args) -> int:
     print()
     if args.update:
         print(f"updated {updated} expected.yaml file{'s' if updated != 1 else ''}")
-    coverage = "full gate coverage" if not uncovered else f"{len(uncovered)} gate{'s' if len(uncovered) != 1 else ''} not covered both ways"
+    coverage = ("gate coverage not measured (-k)" if args.keyword else
+                "full gate coverage" if not uncovered else f"{len(uncovered)} gate{'s' if len(uncovered) != 1 else ''} not covered both ways")
     print(f"{passed} case{'s' if passed != 1 else ''} ok, {failed} failing; {coverage}")
     if failed or (uncovered and args.require_coverage):
         return EXIT_FAIL

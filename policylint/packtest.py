@@ -11,6 +11,18 @@ expected.yaml:
     subjects:                     # optional: claimed and earned stages
       specs/001-login: {claimed: implementing, earned: tasked}
     exit_code: 1                  # optional
+    params:                       # optional: param overrides, by pack, as in the config file
+      speckit: {coverage_min: 90}
+    git:                          # optional: make repo/ a git repository with this history
+      base: main                  # the run's --base
+      history:                    # after an initial commit of repo/ on `main`, in order:
+        - branch: spec-001-login  # switch to a branch, made at HEAD when new
+        - commit: "feat: add the login form"   # a commit; `files` writes (null deletes)
+          files: {src/login.py: "def login(): ...\n"}
+          author: "Ann <ann@example.com>"      # optional
+        - tag: v1.0.0             # a lightweight tag at HEAD ({name, message}: annotated)
+        - merge: spec-001-login   # merge into the current branch (--no-ff; `message` optional)
+        - delete-branch: spec-001-login
 
 Only the gates and fields a case names are compared, so a case stays about one thing.
 The same cases run under pytest (tests/test_packs.py) and, later, `policylint test`.
@@ -89,7 +101,7 @@ def evidence_line(ev) -> str:
 
 
 def evaluate_case(case: Case, use_cache: bool = True):
-    """The Run a case's repository gives under its pack."""
+    """The Run a case's repository gives under its pack (built in a scratch folder when it has git history)."""
     from .evaluate import Engine
     from .packs import PackLoader
     from .repo import Repo
@@ -97,7 +109,27 @@ def evaluate_case(case: Case, use_cache: bool = True):
     loader = PackLoader(use_cache=use_cache)
     pack_file = case.pack_dir / f"{case.pack_dir.name}.policy"
     packs = [loader.load(str(pack_file))]
-    return Engine(Repo(case.folder / "repo")).run(packs)
+    params = case.expected.get("params") or {}
+    history = case.expected.get("git")
+    if history is None:
+        return Engine(Repo(case.folder / "repo"), params=params).run(packs)
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="policylint-case-"))
+    try:
+        root = scratch / "repo"
+        source = case.folder / "repo"
+        if source.is_dir():
+            shutil.copytree(source, root, symlinks=True)
+        else:
+            root.mkdir()
+        from .casegit import build_history
+
+        build_history(root, history, case.folder / "expected.yaml")
+        return Engine(Repo(root, base=history.get("base")), params=params).run(packs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run_case(case: Case, use_cache: bool = True, run=None) -> Outcome:
@@ -178,9 +210,24 @@ def update_case(case: Case, run) -> bool:
     if "exit_code" in expected and expected["exit_code"] != run.exit_code():
         expected["exit_code"], changed = run.exit_code(), True
     if changed:
-        text = yaml.safe_dump(expected, sort_keys=False, allow_unicode=True, width=100)
+        text = yaml.dump(expected, Dumper=_literal_dumper(), sort_keys=False, allow_unicode=True, width=100)
         (case.folder / "expected.yaml").write_text(text, encoding="utf-8")
     return changed
+
+
+def _literal_dumper():
+    """A SafeDumper that writes multi-line strings (file contents in `git.history`) as `|` blocks."""
+    import yaml
+
+    class LiteralDumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper, text):
+        style = "|" if "\n" in text and not any(c in text for c in "\r\t") and text == text.rstrip(" ") else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+    LiteralDumper.add_representer(str, represent_str)
+    return LiteralDumper
 
 
 def gate_coverage(runs: list, gate_ids: set) -> dict:

@@ -32,12 +32,23 @@ CASES_DIR = Path(__file__).resolve().parent / "cases" / "errors"
 
 
 def _load(name: str) -> list:
-    return yaml.safe_load((CASES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    cases = yaml.safe_load((CASES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    for case in cases:
+        case["want_error"] = case["want_error"].replace("{KNOWN_PACKS}", _known_packs())
+    return cases
+
+
+def _known_packs() -> str:
+    """The pack listing a PL208 hint ends with; it grows with every built-in pack."""
+    from policylint.packs import builtin_packs
+
+    names = sorted(builtin_packs())
+    return ", ".join(names[:5]) + (f" ({len(names) - 5} more)" if len(names) > 5 else "")
 
 
 def _cases():
     for path in sorted(CASES_DIR.glob("*.yaml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for case in _load(path.stem):
             yield pytest.param(case, id=f"{path.stem}-{case['note']}")
 
 

@@ -29,7 +29,10 @@ Fields of `Git`:
   changed), `old_path` (renames and copies, else null), `similarity` (percent, for renames
   and copies, else null). Each is located at the file itself; paths are relative to the
   `--root`, and when the root is a folder inside the repository, only files under it count.
-  Committed changes only: what is not committed is not in a pull request.
+  Committed changes only: what is not committed is not in a pull request. `added_lines`: the
+  lines the branch added to the file (`git diff -U0`), each a `Line` (`text`, `number`)
+  located at its line in the new file, so `every l in f.added_lines: …` points at
+  `src/config.py:42`; empty for a deleted or binary file.
 - `commits`: the commits since the base (`git log base..HEAD`), oldest first as a pull
   request lists them (a merge-base must exist: in a shallow clone without one, `base..HEAD`
   would stop at the clone's edge without a word, so that is an error too): `sha`, `short` (git's abbreviation), `subject`, `body` (the message
@@ -39,6 +42,12 @@ Fields of `Git`:
 - `tags`: every tag, in version order (git's `v:refname`: v1.9 before v1.10): `name`,
   `text` (the same), `sha` (the commit it points to, through an annotated tag), `date` (the
   tagger's date for an annotated tag, the commit's for a lightweight one), `annotated`.
+- `branches`: the local branches and the remote-tracking ones (`origin/spec-004-search`),
+  by name, without symbolic refs such as `origin/HEAD`: `name` (as git shortens it), `remote`
+  (`origin` for a remote-tracking branch, else null), `short_name` (the name without the
+  remote: `spec-004-search`), `sha` (its tip), `date` (the tip's commit date), `current` (the
+  branch checked out) and `merged` (its tip is contained in `--base`, or in HEAD when no base
+  is given: `git branch --merged`). Each is located at `branch <name>`.
 - `latest_tag`: the nearest tag reachable from HEAD (`git describe --tags --abbrev=0`: on a
   release branch, the release it builds on; a tag on another branch does not count), or null
   when no tag is reachable. The highest version among all tags is `last(git.tags)`.
@@ -84,6 +93,7 @@ from ..errors import ArtifactError
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, STR, ANY, List, record
 from ..values import Lazy, Loc, LStr, Record
+from .files import LINE
 
 GIT_TIMEOUT = 60  # seconds for one git command
 ERROR_PATH = "git"  # what errors and repository-wide facts are located at
@@ -118,6 +128,16 @@ CHANGED_FILE = record("ChangedFile", "A file the branch changed since the merge-
     "status": (STR, "A, M, D, R, C or T"),
     "old_path": (STR, "the path before a rename or copy, else null"),
     "similarity": (NUMBER, "percent similarity of a rename or copy, else null"),
+    "added_lines": (List(LINE), "the lines the branch added, each at its line in the new file"),
+})
+BRANCH = record("Branch", "A local or remote-tracking branch.", {
+    "name": (STR, "the branch's short name: `spec-004-search`, `origin/spec-004-search`"),
+    "remote": (STR, "the remote of a remote-tracking branch (`origin`), else null"),
+    "short_name": (STR, "the name without its remote"),
+    "sha": (STR, "the sha of its tip"),
+    "date": (DATE, "the tip's commit date"),
+    "current": (BOOL, "the branch checked out"),
+    "merged": (BOOL, "its tip is contained in --base (or HEAD without --base)"),
 })
 TAG = record("Tag", "A tag.", {
     "name": (STR, "the tag's name: `v1.2.0`"),
@@ -136,6 +156,7 @@ GIT = record("Git", "Facts from git: branch, base, changed files, commits, tags.
     "changed_files": (List(CHANGED_FILE), "files changed since the merge-base (needs --base)"),
     "commits": (List(COMMIT), "commits since the base, oldest first (needs --base)"),
     "tags": (List(TAG), "every tag, in version order"),
+    "branches": (List(BRANCH), "local and remote-tracking branches"),
     "latest_tag": (TAG, "the nearest tag reachable from HEAD, or null"),
 })
 
@@ -221,6 +242,7 @@ def _load(repo) -> Record:
                   changed_files=Lazy(facts.changed_files),
                   commits=Lazy(facts.commits),
                   tags=Lazy(facts.tags),
+                  branches=Lazy(facts.branches),
                   latest_tag=Lazy(facts.latest_tag))
 
 
@@ -327,8 +349,68 @@ class _Facts:
             loc = Loc(new)
             files.append(Record("ChangedFile", loc, path=LStr(new, loc), status=LStr(letter, loc),
                                 old_path=LStr(old, Loc(old)) if old is not None else None,
-                                similarity=similarity))
+                                similarity=similarity,
+                                added_lines=Lazy(partial(self.added_lines, merge_base, new))))
         return files
+
+    def added_lines(self, merge_base: str, path: str) -> list:
+        return self._once("added_lines", partial(self._added_lines, merge_base)).get(path, [])
+
+    def _added_lines(self, merge_base: str) -> dict:
+        """path -> the Lines the branch added to it, from one `git diff -U0` of every file."""
+        _, out, _ = self.git.run("diff", "-U0", "-M", "--no-ext-diff", "--no-textconv", "--relative",
+                                 "--no-color", "--src-prefix=a/", "--dst-prefix=b/", merge_base, "HEAD", "--")
+        added: dict = {}
+        path = None
+        number = 0
+        in_hunk = False
+        for raw in out.split("\n"):
+            if raw.startswith("diff --git "):
+                path, in_hunk = None, False
+            elif not in_hunk and raw.startswith("+++ "):
+                target = raw[4:].removesuffix("\t")  # git ends a name holding a space with a tab
+                path = (_unquote('"' + target[3:]) if target.startswith('"b/') else
+                        target[2:] if target.startswith("b/") else None)  # /dev/null: deleted
+            elif raw.startswith("@@ "):
+                in_hunk = True
+                number = int(raw.split(" ")[2][1:].split(",")[0])  # +start[,count]
+            elif in_hunk and raw.startswith("+") and path is not None:
+                loc = Loc(path, number)
+                added.setdefault(path, []).append(Record("Line", loc, text=LStr(raw[1:].rstrip("\r"), loc),
+                                                         number=number, in_code=False, in_comment=False))
+                number += 1
+        return added
+
+    # -- branches --------------------------------------------------------------------------------
+    def branches(self):
+        return self._once("branches", self._branches)
+
+    def _branches(self) -> list:
+        if self.head() is None:
+            return []
+        merged_into = self._base_sha("git.branches") if self.base is not None else "HEAD"
+        _, merged_out, _ = self.git.run("for-each-ref", f"--merged={merged_into}", "--format=%(refname)",
+                                        "refs/heads", "refs/remotes")
+        merged = set(merged_out.splitlines())
+        _, out, _ = self.git.run(
+            "for-each-ref", "--sort=refname",
+            "--format=%(refname)%00%(refname:short)%00%(symref)%00%(objectname)%00%(committerdate:iso-strict)%00%(HEAD)",
+            "refs/heads", "refs/remotes")
+        branches = []
+        for line in out.splitlines():
+            fields = line.split("\0")
+            if len(fields) != 6:
+                raise ArtifactError(ERROR_PATH, f"cannot read `git for-each-ref` output: `{line.replace(chr(0), ' ')}`")
+            ref, name, symref, sha, date, head = fields
+            if symref:
+                continue  # origin/HEAD names another branch
+            remote = ref.split("/")[2] if ref.startswith("refs/remotes/") else None
+            short = ref.split("/", 3)[3] if remote else ref[len("refs/heads/"):]
+            loc = Loc(f"branch {name}")
+            branches.append(Record("Branch", loc, name=LStr(name, loc), remote=LStr(remote, loc) if remote else None,
+                                   short_name=LStr(short, loc), sha=LStr(sha, loc), date=_date(date),
+                                   current=head == "*", merged=ref in merged))
+        return branches
 
     # -- commits ---------------------------------------------------------------------------------
     _FORMAT = "%x00".join(("%H", "%h", "%P", "%an", "%ae", "%aI", "%s", "%b", "%B", "%(trailers:only,unfold)"))
@@ -404,6 +486,16 @@ class _Facts:
             raise ArtifactError(ERROR_PATH, _failure("describe", err))
         name = out.strip()
         return next((tag for tag in self.tags() if tag["name"] == name), None)
+
+
+def _unquote(path: str) -> str:
+    """A path as git prints it in a diff header: C-quoted when it holds unusual bytes."""
+    if not path.startswith('"'):
+        return path
+    import codecs
+
+    raw = codecs.escape_decode(path[1:-1].encode("utf-8"))[0]
+    return raw.decode("utf-8", errors="replace")
 
 
 def _date(text: str):

@@ -163,6 +163,49 @@ def test_commits_since_the_base(project):
     assert merge["parents"] == [shas["f2"], shas["m3"]] and merge["trailers"] == []
 
 
+def test_added_lines_are_located_in_the_new_file(project):
+    root, _ = project
+    files = {f["path"]: f for f in load_git(Repo(root, base="main"))["changed_files"]}
+    keep = files["keep.txt"]["added_lines"]
+    assert [(l["text"], l["number"]) for l in keep] == [("two", 2)]
+    assert keep[0].loc == ("keep.txt", 2, None) and keep[0]["text"].loc == ("keep.txt", 2, None)
+    assert [(l["text"], l["number"]) for l in files["src/app.py"]["added_lines"]] == [("print('hi')", 1)]
+    assert [l["text"] for l in files["docs/naïve file.md"]["added_lines"]] == ["# Ünïcode"]
+    assert files["gone.txt"]["added_lines"] == [] and files["new.txt"]["added_lines"] == []  # a pure rename adds nothing
+
+
+def test_added_lines_of_a_line_that_looks_like_a_diff_header(tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    git(root, "init", "-q")
+    commit(root, "one", "2024-01-01T00:00:00+00:00", {"a.md": "x\n", 'odd "name".txt': "1\n"})
+    git(root, "checkout", "-q", "-b", "topic")
+    commit(root, "two", "2024-01-02T00:00:00+00:00", {"a.md": "x\n++ not a header\n@@ nor this\n",
+                                                      'odd "name".txt': "1\n2\n"})
+    files = {f["path"]: f for f in load_git(Repo(root, base="main"))["changed_files"]}
+    assert [(l["text"], l["number"]) for l in files["a.md"]["added_lines"]] == [
+        ("++ not a header", 2), ("@@ nor this", 3)]
+    assert [(l["text"], l["number"]) for l in files['odd "name".txt']["added_lines"]] == [("2", 2)]
+
+
+def test_branches_local_and_remote_with_merged(project, tmp_path):
+    root, shas = project
+    branches = load_git(Repo(root, base="main"))["branches"]
+    assert [(b["name"], b["remote"], b["short_name"], b["current"], b["merged"]) for b in branches] == [
+        ("feature/login", None, "feature/login", True, False),
+        ("main", None, "main", False, True),
+    ]
+    assert branches[0]["sha"] == shas["merge"] and branches[0].loc == ("branch feature/login", None, None)
+    assert branches[1]["date"] == date(2024, 5, 8)
+    # without --base, merged means contained in HEAD (feature/login holds m3, not m4)
+    assert [b["merged"] for b in load_git(Repo(root))["branches"]] == [True, False]
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(root), str(clone))
+    names = [(b["name"], b["remote"], b["short_name"]) for b in load_git(Repo(clone))["branches"]]
+    assert names == [("feature/login", None, "feature/login"), ("origin/feature/login", "origin", "feature/login"),
+                     ("origin/main", "origin", "main")]  # origin/HEAD, a symbolic ref, is left out
+
+
 def test_tags_and_the_latest_tag(project):
     root, shas = project
     facts = load_git(Repo(root))
