@@ -11,38 +11,25 @@ SEVERITY_LABEL = {"warning": " (warning)", "info": " (info)", "error": ""}
 
 
 def lines(run, options) -> list:
-    """The report as a list of lines, each a list of (text, style) segments."""
+    """The report as a list of lines, each a list of (text, style) segments.
+
+    A run of several packs (`packs = ["speckit", "human-gates", "conventional-commits"]`) is
+    grouped by pack, each under a header with its own tally, so one pack's findings never
+    interleave with another's; a run of one pack reads as before, without headers.
+    """
     out: list = []
     verbose = getattr(options, "verbose", False)
-
-    def show(result) -> bool:
-        return verbose or result.status in ("fail", "error", "waived")
-
-    by_subject: dict = {}
-    for result in run.results:
-        by_subject.setdefault(result.subject, []).append(result)
-
-    repo_wide = [r for r in by_subject.get(None, []) if show(r)]
-    if repo_wide:
-        out.append([("repository", "bold")])
-        for result in repo_wide:
-            out.extend(_result_lines(result))
-        out.append([])
-
-    for subject in run.subjects:
-        results = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
-        shown = [r for r in results if show(r)]
-        claim = f"claims {subject.claimed}" if subject.claimed else "claims no stage"
-        if subject.claimed_at:
-            claim += f" ({subject.claimed_at})"
-        earned = f"earned {subject.earned}" if subject.earned else "earned nothing"
-        ok = "" if any(r.blocking() for r in results) else "  ✓"
-        out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim"), (ok, "green")])
-        for result in shown:
-            out.extend(_result_lines(result))
-        if shown:
+    packs = _pack_order(run)
+    if len(packs) <= 1:
+        out.extend(_block(run.results, run.subjects, verbose))
+    else:
+        for pack in packs:
+            results = [r for r in run.results if _pack_of(r.gate) == pack]
+            subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
+            out.append(_pack_header(pack, results, subjects))
             out.append([])
-    if run.subjects and out and out[-1]:
+            out.extend(_block(results, subjects, verbose))
+    if out and out[-1]:
         out.append([])
 
     for notice in run.notices:
@@ -55,6 +42,75 @@ def lines(run, options) -> list:
     return out
 
 
+def _pack_of(dotted: str) -> str:
+    return dotted.split(".", 1)[0]
+
+
+def _pack_order(run) -> list:
+    """The packs results came from, in the order they ran (a used pack before its user)."""
+    order: list = []
+
+    def visit(pack):
+        for used in getattr(pack, "uses", ()):
+            visit(used)
+        if pack.name not in order:
+            order.append(pack.name)
+
+    for pack in run.loaded_packs:
+        visit(pack)
+    seen = {_pack_of(r.gate) for r in run.results} | {_pack_of(s.lifecycle) for s in run.subjects}
+    return [name for name in order if name in seen] + sorted(seen - set(order))
+
+
+def _pack_header(pack: str, results: list, subjects: list) -> list:
+    blocking = sum(1 for r in results if r.blocking())
+    warnings = sum(1 for r in results if r.status in ("fail", "error") and not r.blocking())
+    tally = {status: sum(1 for r in results if r.status == status) for status in ("pass", "fail", "error", "skipped")}
+    verdict = f"✗ {blocking} blocking" if blocking else "✓ no blocking failures"
+    if warnings:
+        verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"
+    counts = ", ".join(f"{n} {status}" for status, n in tally.items() if n)
+    where = f" · {len(subjects)} subject{'s' if len(subjects) != 1 else ''}" if subjects else ""
+    return [(f"━━ {pack} ", "bold"), (verdict, "bold red" if blocking else "bold green"),
+            (f"  ({counts or 'no results'}{where})", "dim")]
+
+
+def _block(results: list, subjects: list, verbose: bool) -> list:
+    """Repository-wide results, then one block per subject."""
+    out: list = []
+
+    def show(result) -> bool:
+        return verbose or result.status in ("fail", "error", "waived")
+
+    by_subject: dict = {}
+    for result in results:
+        by_subject.setdefault(result.subject, []).append(result)
+
+    repo_wide = [r for r in by_subject.get(None, []) if show(r)]
+    if repo_wide:
+        out.append([("repository", "bold")])
+        for result in repo_wide:
+            out.extend(_result_lines(result))
+        out.append([])
+
+    for subject in subjects:
+        mine = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
+        shown = [r for r in mine if show(r)]
+        claim = f"claims {subject.claimed}" if subject.claimed else "claims no stage"
+        if subject.claimed_at:
+            claim += f" ({subject.claimed_at})"
+        earned = f"earned {subject.earned}" if subject.earned else "earned nothing"
+        ok = "" if any(r.blocking() for r in mine) else "  ✓"
+        out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim"), (ok, "green")])
+        for result in shown:
+            out.extend(_result_lines(result))
+        if shown:
+            out.append([])
+    if subjects and out and out[-1]:
+        out.append([])
+    return out
+
+
 def _result_lines(result) -> list:
     label = STATUS_LABEL[result.status]
     severity = SEVERITY_LABEL.get(result.severity, "") if result.status in ("fail", "error") else ""
@@ -63,7 +119,8 @@ def _result_lines(result) -> list:
     for ev in result.evidence:
         where = f"{ev.path}:{ev.line}" if ev.line else ev.path
         rows.append([(f"         {where}", "cyan"), (f"  {ev.message}", "")])
-    if result.status in ("fail", "error", "skipped") and result.message:
+    repeated = result.status == "error" and len(result.evidence) == 1 and result.message.endswith(result.evidence[0].message)
+    if result.status in ("fail", "error", "skipped") and result.message and not repeated:
         tail = f"require {result.require}  → {result.message}" if result.require else result.message
         rows.append([(f"         {tail}", "dim")])
     if result.status == "waived" and result.waiver is not None:

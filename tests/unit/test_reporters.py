@@ -513,3 +513,41 @@ def test_every_format_on_the_sample_repository_matches_its_golden(fmt, monkeypat
         pytest.skip(f"rewrote {golden}: review the diff")
     assert golden.is_file(), f"missing golden {golden}: run with POLICYLINT_UPDATE_GOLDENS=1"
     assert out == golden.read_text(encoding="utf-8")
+
+
+# -- several packs -----------------------------------------------------------------------------
+
+def test_text_groups_a_run_of_several_packs_by_pack(tmp_path, capsys):
+    from policylint.cli import main
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n", encoding="utf-8")
+    (tmp_path / "alpha.policy").write_text(
+        'pack alpha "Alpha" version "1.0.0"\n'
+        'gate readme "A README" { require exists("README.md") else "no README.md" }\n'
+        'lifecycle doc in glob("docs/*.md") {\n  stage written {\n'
+        '    gate titled "Has a title" { require text(doc) matches /^# / }\n  }\n}\n', encoding="utf-8")
+    (tmp_path / "beta.policy").write_text(
+        'pack beta "Beta" version "1.0.0"\n'
+        'gate license "A LICENSE" warning { require exists("LICENSE") else "no LICENSE" }\n', encoding="utf-8")
+    code = main(["check", "--root", str(tmp_path), "--pack", str(tmp_path / "alpha.policy"),
+                 "--pack", str(tmp_path / "beta.policy"), "--no-cache"])
+    assert code == 1
+    assert capsys.readouterr().out == (
+        "━━ alpha ✗ 1 blocking  (1 pass, 1 fail · 1 subject)\n"
+        "\n"
+        "repository\n"
+        "  FAIL   alpha.readme  A README\n"
+        "         README.md  no README.md\n"
+        "         require exists(\"README.md\")  → no README.md (`exists(\"README.md\")` is false)\n"
+        "\n"
+        "docs/a.md  claims no stage · earned written  ✓\n"
+        "\n"
+        "━━ beta ✓ no blocking failures, 1 warning  (1 fail)\n"
+        "\n"
+        "repository\n"
+        "  FAIL   beta.license  A LICENSE (warning)\n"
+        "         LICENSE  no LICENSE\n"
+        "         require exists(\"LICENSE\")  → no LICENSE (`exists(\"LICENSE\")` is false)\n"
+        "\n"
+        "✗ 1 blocking, 1 warning  (1 pass, 2 fail, 0 error, 0 waived, 0 skipped · 1 subject)\n")
