@@ -7,10 +7,6 @@ moving text around does not break the baseline.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
-
 from .diagnostics import Diagnostic
 from .errors import PolicylintError
 
@@ -19,6 +15,8 @@ FORMAT_VERSION = 1
 
 
 def fingerprint(gate: str, subject: str | None, path: str | None, message: str) -> str:
+    import hashlib
+
     key = "\x1f".join([gate, subject or "", path or "", message])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
@@ -34,6 +32,8 @@ def entries_of(result) -> list:
 
 def write(run, path: Path) -> tuple:
     """Write the baseline; returns (entries written, failures of unwaivable gates left out)."""
+    import json
+
     failing = [r for r in run.results if r.status in ("fail", "error")]
     entries = [entry for r in failing if not r.unwaivable for entry in entries_of(r)]
     entries.sort(key=lambda e: (e["subject"] or "", e["gate"], e["path"] or "", e["message"]))
@@ -45,6 +45,8 @@ def write(run, path: Path) -> tuple:
 
 
 def read(path: Path, shown: str) -> dict:
+    import json
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         entries = data["entries"]

@@ -65,14 +65,7 @@ def _selection(p: argparse.ArgumentParser) -> None:
                    help="skip gates whose id matches (repeatable)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(prog="policylint", description="Check delivery-workflow gates against a repository.")
-    parser.add_argument("--version", action="version", version=f"policylint {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("check", help="evaluate every gate and report failures (exit 1 when one blocks)")
+def _args_check(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="only subjects that hold these files, plus repository-wide gates (as pre-commit passes them)")
     _common(p)
@@ -80,24 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     _outputs(p)
     p.add_argument("--verbose", "-v", action="store_true", help="show passing and skipped gates too")
 
-    p = sub.add_parser("baseline", help="record today's failures so `check` blocks only on new ones")
+
+def _args_baseline(p: argparse.ArgumentParser) -> None:
     _common(p)
     _selection(p)
     p.add_argument("--output", "-o", metavar="FILE", help="where to write it (default: .policylint-baseline.json at the root)")
 
-    p = sub.add_parser("status", help="each subject's claimed and earned stage, and what it lacks for the next")
+
+def _args_status(p: argparse.ArgumentParser) -> None:
     _common(p)
     _selection(p)
     p.add_argument("--format", "-f", default="text", metavar="FORMAT", help="text (default) or json")
 
-    p = sub.add_parser("explain", help="what a gate checks, why, and how it is written")
+
+def _args_explain(p: argparse.ArgumentParser) -> None:
     p.add_argument("gate", metavar="GATE", help="a gate id, e.g. speckit.implementing.all-done")
     _common(p)
 
-    p = sub.add_parser("list", help="list packs, their stages and gates")
+
+def _args_list(p: argparse.ArgumentParser) -> None:
     _common(p)
 
-    p = sub.add_parser("test", help="run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage")
+
+def _args_test(p: argparse.ArgumentParser) -> None:
     p.add_argument("packs", nargs="*", metavar="PACK",
                    help="pack names or folders, or a folder of packs like rules/ (default: every built-in pack)")
     p.add_argument("--update", action="store_true", help="rewrite expected.yaml files from the actual results")
@@ -106,25 +104,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose name contains TEXT")
     p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
 
-    p = sub.add_parser("new", help="scaffold a pack: `policylint new pack NAME`")
+
+def _args_new(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=["pack"], metavar="pack")
     p.add_argument("name", metavar="NAME", help="the pack's name (lowercase, digits and hyphens)")
     p.add_argument("--dir", default=".", metavar="DIR", help="where to create the pack folder (default: here)")
 
-    p = sub.add_parser("fmt", help="rewrite policy files in the one canonical layout (--check: only show the diff)")
+
+def _args_fmt(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="policy files, or folders searched for *.policy (default: the current folder)")
     p.add_argument("--check", action="store_true",
                    help="change nothing: print a diff of each file that would change and exit 1 if any would")
 
-    p = sub.add_parser("validate", help="parse and check policy files without running them")
+
+def _args_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
 
-    p = sub.add_parser("inspect", help="print what a loader sees in a file, as JSON")
+
+def _args_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("loader", metavar="LOADER")
     p.add_argument("path", metavar="PATH", help="path relative to --root")
     _common(p, packs=False)
+
+
+# command -> (its one-line help, what adds its arguments), in the order `--help` lists them
+SUBCOMMANDS = {
+    "check": ("evaluate every gate and report failures (exit 1 when one blocks)", _args_check),
+    "baseline": ("record today's failures so `check` blocks only on new ones", _args_baseline),
+    "status": ("each subject's claimed and earned stage, and what it lacks for the next", _args_status),
+    "explain": ("what a gate checks, why, and how it is written", _args_explain),
+    "list": ("list packs, their stages and gates", _args_list),
+    "test": ("run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage", _args_test),
+    "new": ("scaffold a pack: `policylint new pack NAME`", _args_new),
+    "fmt": ("rewrite policy files in the one canonical layout (--check: only show the diff)", _args_fmt),
+    "validate": ("parse and check policy files without running them", _args_validate),
+    "inspect": ("print what a loader sees in a file, as JSON", _args_inspect),
+}
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, told the width: left to itself it imports shutil (3 ms a run) to ask."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return argparse.HelpFormatter(prog, width=(columns if columns > 0 else 80) - 2)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `only`, just that subcommand's (a run builds one, not eleven: ~5 ms)."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="policylint", description="Check delivery-workflow gates against a repository.",
+                                     formatter_class=_formatter)
+    parser.add_argument("--version", action="version", version=f"policylint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add_arguments) in SUBCOMMANDS.items():
+        if only is None or name == only:
+            add_arguments(sub.add_parser(name, help=help_text, formatter_class=_formatter))
     return parser
 
 
@@ -141,7 +183,8 @@ def main(argv: list | None = None) -> int:
 
 
 def _main(argv: list | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()

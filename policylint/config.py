@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from .structs import field, struct
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Span, did_you_mean
@@ -17,7 +17,7 @@ YAML_NAME = ".policylint.yaml"
 SCHEMA = Path(__file__).with_name("schemas") / "config.schema.json"
 
 
-@dataclass
+@struct
 class Waiver:
     gate: str
     reason: str
@@ -34,7 +34,7 @@ class Waiver:
         return f"{self.path}:{self.line}" if self.line else self.path
 
 
-@dataclass
+@struct
 class Config:
     path: str | None = None  # as shown to users
     packs: list = field(default_factory=list)

@@ -5,7 +5,7 @@ waivers, PL4xx artifacts, PL9xx internal. Each has a kebab-case name stating the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .structs import struct
 
 CODES = {
     "PL100": "syntax-error",
@@ -48,7 +48,7 @@ CODES = {
 }
 
 
-@dataclass(frozen=True)
+@struct(frozen=True)
 class Span:
     path: str
     line: int
@@ -60,7 +60,7 @@ class Span:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-@dataclass
+@struct
 class Diagnostic:
     code: str
     message: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from dataclasses import dataclass
+from .structs import struct
 from pathlib import Path
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "loaders.md"
@@ -43,7 +43,7 @@ class DocgenError(Exception):
 
 
 # -- reading the declarations ---------------------------------------------------------------
-@dataclass
+@struct
 class LoaderDoc:
     name: str
     target: str  # "module:attr"
@@ -244,7 +244,7 @@ def _module_anchor(module: str) -> str:
 
 
 # -- Markdown code blocks (for the documentation tests) ------------------------------------------
-@dataclass
+@struct
 class Block:
     info: str  # the fence's info string: `policy`, `yaml`, `console`, …
     text: str  # the content, ending with a newline unless empty

@@ -8,7 +8,7 @@ reported as skipped: they are not required yet.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field, replace
+from .structs import field, replace, struct
 
 from . import ops
 from .compile import Env, Runtime, bind_lets, compile_tree, render_value
@@ -20,7 +20,7 @@ from .values import location_of
 PASSING = ("pass", "skipped", "waived")
 
 
-@dataclass
+@struct
 class Result:
     gate: str
     subject: str | None
@@ -43,7 +43,7 @@ class Result:
         return (self.subject is not None, self.subject or "")
 
 
-@dataclass
+@struct
 class Subject:
     id: str
     lifecycle: str
@@ -55,7 +55,7 @@ class Subject:
     lacks: list = field(default_factory=list)  # results that keep it from the next stage
 
 
-@dataclass
+@struct
 class Run:
     root: str
     packs: list
@@ -85,7 +85,7 @@ class Run:
         return out
 
 
-@dataclass
+@struct
 class Selection:
     select: list = field(default_factory=list)
     ignore: list = field(default_factory=list)

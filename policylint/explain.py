@@ -6,7 +6,7 @@ values of the operands; for a quantifier it lists every offending element at its
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .structs import field, struct
 
 from . import ops
 from .compile import quantifier_elements, render_value
@@ -17,7 +17,7 @@ from .values import Loc, location_of
 MAX_EVIDENCE = 200
 
 
-@dataclass
+@struct
 class Evidence:
     path: str
     line: int | None
@@ -27,7 +27,7 @@ class Evidence:
         return (self.path, self.line or 0, self.message)
 
 
-@dataclass
+@struct
 class Why:
     text: str
     evidence: list = field(default_factory=list)

@@ -60,7 +60,7 @@ from __future__ import annotations
 import difflib
 import os
 import threading
-from dataclasses import dataclass, field
+from .structs import field, struct
 from functools import lru_cache
 
 from .diagnostics import Diagnostic, Span
@@ -110,13 +110,13 @@ def format_source(source: str, path: str) -> str:
 
 def shape(node):
     """An AST as nested tuples without spans, source text or path: what two layouts must share."""
-    from dataclasses import fields, is_dataclass
+    from .structs import fields, is_struct
 
     if isinstance(node, (list, tuple)):
         return tuple(shape(n) for n in node)
     if isinstance(node, Span):
         return None
-    if is_dataclass(node):
+    if is_struct(node):
         return (type(node).__name__,) + tuple(
             (f.name, shape(getattr(node, f.name))) for f in fields(node)
             if f.name not in ("path", "source") and not isinstance(getattr(node, f.name), Span))
@@ -269,7 +269,7 @@ def _cst_parser():
                      lexer_callbacks={"COMMENT": _comment_sink.append})
 
 
-@dataclass
+@struct
 class _Comment:
     text: str
     line: int
@@ -391,7 +391,7 @@ def _tokens(node):
 
 
 # ---- the output: lines of text holding the tokens whose comments they carry ------------------
-@dataclass
+@struct
 class _Line:
     indent: int
     blank: int = 0  # blank lines above the line and its comments

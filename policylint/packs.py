@@ -6,10 +6,8 @@ are cached by content hash, so a warm run neither imports Lark nor re-checks.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
-from dataclasses import dataclass, field
+from .structs import field, struct
 from pathlib import Path
 
 from . import __version__
@@ -82,7 +80,7 @@ def resolve(spec: str, base: Path | None = None, span: Span | None = None) -> Pa
     raise PolicylintError(Diagnostic("PL208", f"unknown pack `{spec}`", span, did_you_mean(spec, known, "known packs")))
 
 
-@dataclass
+@struct
 class LoadedPack:
     name: str
     path: Path
@@ -115,22 +113,38 @@ def cache_dir() -> Path | None:
 
 def _grammar_digest() -> str:
     """What a cached AST depends on besides the policy: the grammar and the AST's own code."""
-    syntax = Path(__file__).with_name("syntax")
-    digest = hashlib.sha256()
-    for name in ("policy.lark", "ast.py", "parse.py"):
-        digest.update((syntax / name).read_bytes())
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = _hasher()
+    for name in ("syntax/policy.lark", "syntax/ast.py", "syntax/parse.py", "structs.py"):
+        with open(os.path.join(here, name), "rb") as fh:
+            digest.update(fh.read())
     return digest.hexdigest()[:16]
+
+
+def _hasher(data: bytes = b""):
+    """BLAKE2b, from its own module when it can be: `hashlib` loads OpenSSL (3 ms a run)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # not CPython
+        from hashlib import blake2b
+    return blake2b(data, digest_size=32)
 
 
 def _read_cache(path: Path):
     try:
+        try:
+            from _pickle import load  # the C unpickler alone: `pickle` itself costs 2 ms to import
+        except ImportError:
+            from pickle import load
         with open(path, "rb") as fh:
-            return pickle.load(fh)
+            return load(fh)
     except Exception:  # a stale or broken cache entry is just a miss
         return None
 
 
 def _write_cache(path: Path, value) -> None:
+    import pickle
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -181,7 +195,7 @@ class PackLoader:
         except OSError as exc:
             raise PolicylintError(Diagnostic("PL200", f"cannot read `{shown}`: {exc.strerror}")) from None
         source = source_bytes.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        digest = hashlib.sha256(source_bytes + shown.encode()).hexdigest()
+        digest = _hasher(source_bytes + shown.encode()).hexdigest()
         tag = f"{__version__}-{_grammar_digest()}"
         entry = self.cache / f"ast-{tag}-{digest[:32]}.pickle" if self.cache else None
         tree = _read_cache(entry) if entry else None
@@ -195,7 +209,7 @@ class PackLoader:
 
         uses = [self.load(u.target if not u.is_path else u.target, path.parent if u.is_path else None, u.span)
                 for u in tree.items if isinstance(u, ast.Use)]
-        key = hashlib.sha256((digest + tag + "".join(u.key for u in uses)).encode()).hexdigest()
+        key = _hasher((digest + tag + "".join(u.key for u in uses)).encode()).hexdigest()
         pack = LoadedPack(tree.name, path, tree, uses, key)
         checked = self.cache / f"checked-{key[:32]}" if self.cache else None
         if checked is None or not checked.exists():

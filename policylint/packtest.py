@@ -29,11 +29,11 @@ The same cases run under pytest (tests/test_packs.py) and, later, `policylint te
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .structs import field, struct
 from pathlib import Path
 
 
-@dataclass
+@struct
 class Case:
     pack_dir: Path
     name: str
@@ -48,7 +48,7 @@ class Case:
         return f"{self.pack_dir.name}/{self.name}"
 
 
-@dataclass
+@struct
 class Outcome:
     case: Case
     mismatches: list = field(default_factory=list)

@@ -5,12 +5,12 @@ it; the evaluator calls the function with plain Python values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .structs import field, struct
 
 from .types import Type
 
 
-@dataclass
+@struct
 class Signature:
     name: str
     params: list  # [(name, Type)]

@@ -5,10 +5,10 @@ that unknown fields and wrong arguments are reported before anything runs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .structs import field, struct
 
 
-@dataclass(frozen=True)
+@struct(frozen=True)
 class Type:
     name: str
 
@@ -16,7 +16,7 @@ class Type:
         return self.name
 
 
-@dataclass(frozen=True)
+@struct(frozen=True)
 class ListType(Type):
     elem: Type = None  # type: ignore[assignment]
 
@@ -24,7 +24,7 @@ class ListType(Type):
         return f"List[{self.elem}]"
 
 
-@dataclass(frozen=True, eq=False)
+@struct(frozen=True, eq=False)
 class RecordType(Type):
     """A loader's view: named fields, each with a type and a one-line doc.
 

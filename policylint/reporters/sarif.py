@@ -45,7 +45,7 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
+from ..structs import struct
 from urllib.parse import quote
 
 from .. import __version__
@@ -60,7 +60,7 @@ REPORTED = ("fail", "error", "waived")
 
 
 # -- findings: one per evidence line, shared with the github and gitlab formats -------------
-@dataclass
+@struct
 class Finding:
     result: object
     evidence: object        # the Evidence it shows, or None when it points at the policy

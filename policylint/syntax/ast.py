@@ -1,27 +1,27 @@
-"""The AST: plain dataclasses, each node with its source span.
+"""The AST: plain data classes (policylint.structs), each node with its source span.
 
 Plain data so a parsed pack can be pickled into the cache and loaded without Lark.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..structs import field, struct
 # `Any` in annotations is never evaluated (they are strings): no `typing` import at start-up
 
 from ..diagnostics import Span
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Node:
     span: Span
 
 
 # ---- expressions -------------------------------------------------------------------------
-@dataclass(eq=False)
+@struct(eq=False)
 class Name(Node):
     id: str
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Literal(Node):
     """A constant: str, float, bool, None, datetime.date; `kind` says which literal."""
 
@@ -29,51 +29,51 @@ class Literal(Node):
     kind: str  # string number percent date bool null
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Template(Node):
     """A string with `{expr}` parts; `parts` alternates str and Expr."""
 
     parts: list
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Regex(Node):
     pattern: str
     flags: str
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class ListLit(Node):
     items: list
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Field(Node):
     obj: Any
     name: str
     name_span: Span
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Index(Node):
     obj: Any
     key: Any
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Call(Node):
     func: str  # a name, or `pack.name` for a def imported with `use`
     args: list
     func_span: Span
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Unary(Node):
     op: str  # not, -
     operand: Any
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Binary(Node):
     op: str  # and or == != < <= > >= in "not in" contains "contains all" "contains any" matches + - * /
     left: Any
@@ -81,7 +81,7 @@ class Binary(Node):
     op_span: Span
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Quantified(Node):
     """`every a in xs, b in a.ys where p: q`; `more` holds the nested (var, domain) pairs."""
 
@@ -97,7 +97,7 @@ class Quantified(Node):
         return [(self.var, self.domain)] + list(self.more)
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Where(Node):
     """`xs where p`: the elements for which p holds; p names the element `it`."""
 
@@ -106,38 +106,38 @@ class Where(Node):
 
 
 # ---- declarations ------------------------------------------------------------------------
-@dataclass(eq=False)
+@struct(eq=False)
 class Let(Node):
     name: str
     value: Any
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Param(Node):
     name: str
     default: Any
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Def(Node):
     name: str
     params: list
     body: Any
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Use(Node):
     target: str
     is_path: bool
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Require(Node):
     expr: Any
     message: Template | None
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Gate(Node):
     name: str
     title: Template | None
@@ -149,13 +149,13 @@ class Gate(Node):
     stage: str | None = None
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Stage(Node):
     name: str
     body: list  # Let and Gate in order
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Lifecycle(Node):
     name: str
     domain: Any
@@ -167,7 +167,7 @@ class Lifecycle(Node):
         return [item for item in self.body if isinstance(item, Stage)]
 
 
-@dataclass(eq=False)
+@struct(eq=False)
 class Pack(Node):
     name: str
     title: str

@@ -358,18 +358,18 @@ def _parse_interpolation(text: str, path: str, line: int, column: int):
 
 def _shift(node, line: int, col_offset: int):
     """Move spans of an interpolated expression from its own text into the policy file."""
-    from dataclasses import fields, is_dataclass, replace
+    from ..structs import fields, is_struct, replace
 
     if isinstance(node, list):
         return [_shift(n, line, col_offset) for n in node]
-    if not is_dataclass(node) or isinstance(node, Span):
+    if not is_struct(node) or isinstance(node, Span):
         return node
     for f in fields(node):
         value = getattr(node, f.name)
         if isinstance(value, Span):
             setattr(node, f.name, replace(value, line=line, column=value.column + col_offset, end_line=line,
                                           end_column=(value.end_column or value.column) + col_offset))
-        elif is_dataclass(value) or isinstance(value, list):
+        elif is_struct(value) or isinstance(value, list):
             setattr(node, f.name, _shift(value, line, col_offset))
     return node
 

@@ -1,0 +1,140 @@
+"""Small data classes for the start-up path, in place of `dataclasses`.
+
+`import dataclasses` pulls in `inspect`, `dis` and `tokenize` (about 8 ms), and making each
+of the ~40 classes a warm run needs costs more: a third of policylint's own start-up for
+a tool that must answer in well under 100 ms. `@struct` gives what this code base uses of
+`@dataclass` — an `__init__` from the annotations (defaults, `field(default_factory=…)`,
+fields inherited from a struct base class), `__repr__`, `__eq__` (unless `eq=False`),
+`frozen=True` with `__hash__` — and `fields`, `replace` and `is_struct` beside it.
+Instances pickle like any plain object, so cached ASTs need nothing special.
+"""
+from __future__ import annotations
+
+MISSING = object()
+
+
+class Field:
+    __slots__ = ("name", "default", "default_factory", "repr")
+
+    def __init__(self, name, default=MISSING, default_factory=MISSING, repr=True):
+        self.name, self.default, self.default_factory, self.repr = name, default, default_factory, repr
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r})"
+
+
+def field(*, default=MISSING, default_factory=MISSING, repr=True) -> Field:
+    return Field(None, default, default_factory, repr)
+
+
+def struct(cls=None, /, *, frozen: bool = False, eq: bool = True):
+    """Make `cls` a data class from its annotations (as `@dataclass` would)."""
+    def wrap(cls):
+        known = {f.name: f for f in getattr(cls, "__struct_fields__", ())}
+        for name in cls.__dict__.get("__annotations__", {}):
+            value = cls.__dict__.get(name, MISSING)
+            if isinstance(value, Field):
+                known[name] = Field(name, value.default, value.default_factory, value.repr)
+                if value.default is MISSING:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, value.default)
+            else:
+                known.pop(name, None)  # a redeclared field moves to the end, as in dataclasses
+                known[name] = Field(name, value)
+        own = tuple(known.values())
+        cls.__struct_fields__ = own
+        cls.__init__ = _make_init(cls, own, frozen)
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = _make_repr(own)
+        if eq and "__eq__" not in cls.__dict__:
+            cls.__eq__ = _make_eq(own)
+            cls.__hash__ = _make_hash(own) if frozen else None
+        if frozen:
+            cls.__setattr__ = _frozen_setattr
+            cls.__delattr__ = _frozen_delattr
+        return cls
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _make_init(cls, own: tuple, frozen: bool):
+    namespace = {"MISSING": MISSING}
+    params, body = [], []
+    for f in own:
+        if f.default is not MISSING:
+            namespace[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+            value = f.name
+        elif f.default_factory is not MISSING:
+            namespace[f"_f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=MISSING")
+            value = f"_f_{f.name}() if {f.name} is MISSING else {f.name}"
+        else:
+            params.append(f.name)
+            value = f.name
+        body.append(f"  _set(self, {f.name!r}, {value})" if frozen else f"  self.{f.name} = {value}")
+    if frozen:
+        namespace["_set"] = object.__setattr__
+    source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass") + "\n"
+    exec(source, namespace)  # noqa: S102 — source built from the class's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+def _make_repr(own: tuple):
+    shown = tuple(f.name for f in own if f.repr)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{type(self).__qualname__}({inner})"
+
+    return __repr__
+
+
+def _make_eq(own: tuple):
+    names = tuple(f.name for f in own)
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    return __eq__
+
+
+def _make_hash(own: tuple):
+    names = tuple(f.name for f in own)
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, n) for n in names))
+
+    return __hash__
+
+
+class FrozenInstanceError(AttributeError):
+    pass
+
+
+def _frozen_setattr(self, name, value):
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(self, name):
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def fields(obj) -> tuple:
+    return type(obj).__struct_fields__ if not isinstance(obj, type) else obj.__struct_fields__
+
+
+def is_struct(obj) -> bool:
+    return hasattr(type(obj), "__struct_fields__") and not isinstance(obj, type)
+
+
+def replace(obj, **changes):
+    """A copy of `obj` with `changes` (a frozen one too)."""
+    values = {f.name: getattr(obj, f.name) for f in fields(obj)}
+    values.update(changes)
+    return type(obj)(**values)
