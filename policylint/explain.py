@@ -121,16 +121,17 @@ class Explainer:
     def x_Binary(self, node: ast.Binary, env, want):
         op = node.op
         if op in ("and", "or"):
-            deciding_value = not want if op == "and" else want
-            parts = []
-            for side in (node.left, node.right):
-                if ops.truthy(side.fn(env)) == deciding_value or op == "or" and want:
-                    parts.append(self.explain(side, env, want))
-            if op == "or" and want:
-                return Why("neither holds: " + "; ".join(p.text for p in parts),
-                           [e for p in parts for e in p.evidence])
-            if not parts:
+            if want == (op == "and"):
+                # a failed `and` / a holding `or`: the run stopped at the first side that decided
+                # it, so only that side is explained (the other may not even be evaluable:
+                # `x == null or x.size > 3`)
+                for side in (node.left, node.right):
+                    if ops.truthy(side.fn(env)) != want:
+                        return self.explain(side, env, want)
                 return self.plain(node, env, want)
+            parts = [self.explain(side, env, want) for side in (node.left, node.right)]
+            if op == "or":
+                return Why("neither holds: " + "; ".join(p.text for p in parts), [e for p in parts for e in p.evidence])
             return Why("; ".join(p.text for p in parts), [e for p in parts for e in p.evidence])
         left = node.left.fn(env)
         right = node.right.fn(env)
