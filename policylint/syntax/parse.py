@@ -321,7 +321,7 @@ def parse_template(tok, path: str) -> ast.Template:
             buf.append("}")
             i += 2
         elif ch == "{":
-            end = raw.find("}", i)
+            end = _interpolation_end(raw, i)
             span = Span(path, tok.line, base_col + i, tok.line, base_col + i + 1)
             if end < 0:
                 raise PolicylintError(Diagnostic("PL103", "unclosed `{` in string", span,
@@ -337,6 +337,22 @@ def parse_template(tok, path: str) -> ast.Template:
     if buf or not parts:
         parts.append("".join(buf))
     return ast.Template(_tok_span(path, tok), parts)
+
+
+def _interpolation_end(raw: str, start: int) -> int:
+    """Index of the `}` that closes the `{` at `start`, past any string inside it
+    (`"{join(names, ", ")}"`); -1 when there is none."""
+    i = start + 1
+    while i < len(raw):
+        ch = raw[i]
+        if ch == '"':
+            i += 1
+            while i < len(raw) and raw[i] != '"':
+                i += 2 if raw[i] == "\\" else 1
+        elif ch == "}":
+            return i
+        i += 1
+    return -1
 
 
 def _parse_interpolation(text: str, path: str, line: int, column: int):
