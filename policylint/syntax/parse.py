@@ -5,6 +5,7 @@ Lark is imported only here, and only when a pack is not already in the compiled 
 from __future__ import annotations
 
 import datetime
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -320,6 +321,10 @@ def parse_template(tok, path: str) -> ast.Template:
         elif ch == "}" and raw.startswith("}}", i):
             buf.append("}")
             i += 2
+        elif ch == "{" and _REPEAT.match(raw, i):  # `\\d{3}`, `{2,5}`: a regex's repeat, not an expression
+            repeat = _REPEAT.match(raw, i).group()
+            buf.append(repeat)
+            i += len(repeat)
         elif ch == "{":
             end = _interpolation_end(raw, i)
             span = Span(path, tok.line, base_col + i, tok.line, base_col + i + 1)
@@ -337,6 +342,9 @@ def parse_template(tok, path: str) -> ast.Template:
     if buf or not parts:
         parts.append("".join(buf))
     return ast.Template(_tok_span(path, tok), parts)
+
+
+_REPEAT = re.compile(r"\{(\d+(,\d*)?|,\d+)\}")
 
 
 def _interpolation_end(raw: str, start: int) -> int:
