@@ -89,8 +89,7 @@ def _block(results: list, subjects: list, verbose: bool) -> list:
     repo_wide = [r for r in by_subject.get(None, []) if show(r)]
     if repo_wide:
         out.append([("repository", "bold")])
-        for result in repo_wide:
-            out.extend(_result_lines(result))
+        out.extend(_results_lines(repo_wide))
         out.append([])
 
     for subject in subjects:
@@ -102,13 +101,43 @@ def _block(results: list, subjects: list, verbose: bool) -> list:
         earned = f"earned {subject.earned}" if subject.earned else "earned nothing"
         ok = "" if any(r.blocking() for r in mine) else "  ✓"
         out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim"), (ok, "green")])
-        for result in shown:
-            out.extend(_result_lines(result))
+        out.extend(_results_lines(shown))
         if shown:
             out.append([])
     if subjects and out and out[-1]:
         out.append([])
     return out
+
+
+def _results_lines(results: list) -> list:
+    """Each result's lines; errors with the same cause (`git.commits` needs --base, for every
+    gate of a pack) are shown once, naming every gate they stopped."""
+    rows: list = []
+    same_cause: dict = {}
+    for result in results:
+        if result.status == "error" and result.evidence:
+            cause = tuple((e.path, e.line, e.message) for e in result.evidence)
+            same_cause.setdefault(cause, []).append(result)
+    shown: set = set()
+    for result in results:
+        if id(result) in shown:
+            continue
+        group = [result]
+        if result.status == "error" and result.evidence:
+            group = same_cause[tuple((e.path, e.line, e.message) for e in result.evidence)]
+        if len(group) == 1:
+            rows.extend(_result_lines(result))
+            continue
+        shown.update(id(r) for r in group)
+        rows.append([(f"  {STATUS_LABEL['error']:<6} ", STATUS_STYLE["error"]),
+                     (f"{len(group)} gates stopped by the same error", "bold")])
+        for member in group:
+            severity = SEVERITY_LABEL.get(member.severity, "")
+            rows.append([(f"         {member.gate}", "bold"), (f"  {member.title}{severity}", "")])
+        for ev in result.evidence:
+            where = f"{ev.path}:{ev.line}" if ev.line else ev.path
+            rows.append([(f"         {where}", "cyan"), (f"  {ev.message}", "")])
+    return rows
 
 
 def _result_lines(result) -> list:

@@ -551,3 +551,23 @@ def test_text_groups_a_run_of_several_packs_by_pack(tmp_path, capsys):
         "         require exists(\"LICENSE\")  → no LICENSE (`exists(\"LICENSE\")` is false)\n"
         "\n"
         "✗ 1 blocking, 1 warning  (1 pass, 2 fail, 0 error, 0 waived, 0 skipped · 1 subject)\n")
+
+
+def test_text_shows_errors_with_one_cause_once(tmp_path, capsys):
+    from policylint.cli import main
+
+    (tmp_path / "c.policy").write_text(
+        'pack c "C" version "1.0.0"\n'
+        'gate one "First" { require count(git.commits) < 5 }\n'
+        'gate two "Second" warning { require every x in git.commits: x.subject != "" }\n'
+        'gate three "Third" { require exists("README.md") }\n', encoding="utf-8")
+    (tmp_path / "README.md").write_text("# hi\n", encoding="utf-8")
+    main(["check", "--root", str(tmp_path), "--pack", str(tmp_path / "c.policy"), "--no-cache"])
+    assert capsys.readouterr().out == (
+        "repository\n"
+        "  ERROR  2 gates stopped by the same error\n"
+        "         c.one  First\n"
+        "         c.two  Second (warning)\n"
+        "         git  the root is not inside a git repository\n"
+        "\n"
+        "✗ 1 blocking, 1 warning  (1 pass, 0 fail, 2 error, 0 waived, 0 skipped · 0 subjects)\n")
