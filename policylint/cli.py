@@ -251,7 +251,7 @@ def _format(name, allowed=None):
 
 def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     """--pack; else the config's packs; else the built-in packs whose layout the repository has."""
-    from .packs import PackLoader, builtin_packs, looks_like_path
+    from .packs import PackLoader, builtin_packs, detect_glob, looks_like_path
 
     loader = PackLoader(use_cache=not args.no_cache)
     if args.pack:
@@ -259,12 +259,15 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     if config is not None and config.packs:
         root = repo.root if repo is not None else None
         return [loader.load(spec, root if looks_like_path(spec) else None) for spec in config.packs]
-    packs = [loader.load(name) for name in builtin_packs()]
     if not detect:
-        return packs
-    chosen = [p for p in packs if p.ast.detect and repo is not None and repo.glob(p.ast.detect)]
+        return [loader.load(name) for name in builtin_packs()]
+    detects = {}  # name -> its detect glob, read from the header (a pack loads only when chosen)
+    for name, path in builtin_packs().items():
+        plain, glob = detect_glob(path)
+        detects[name] = glob if plain else loader.load(name).ast.detect
+    chosen = [loader.load(name) for name, glob in detects.items() if glob and repo is not None and repo.glob(glob)]
     if not chosen:
-        hints = ", ".join(f"{p.name} (needs {p.ast.detect})" for p in packs if p.ast.detect)
+        hints = ", ".join(f"{name} (needs {glob})" for name, glob in detects.items() if glob)
         raise UsageError(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "
                          "name one with --pack NAME|PATH")
     return chosen

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from .errors import EvaluationError
+from .regex import RegexError, compile_regex
 from .values import PathValue, Record
 
 
@@ -30,9 +31,10 @@ def text_of(value):
 
 
 def items_of(value):
-    from .functions.collections import items_of as _items
+    global items_of
+    from .functions.collections import items_of  # on first use; then this name is that function
 
-    return _items(value)
+    return items_of(value)
 
 
 def equal(a, b) -> bool:
@@ -83,8 +85,6 @@ def missing_from(container, wanted) -> list:
 
 
 def matches(value, regex) -> bool:
-    from .regex import RegexError, compile_regex
-
     value = text_of(value)
     if value is None:
         return False

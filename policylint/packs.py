@@ -93,6 +93,32 @@ class LoadedPack:
         return display(self.path)
 
 
+_HEADER = None
+
+
+def detect_glob(path) -> tuple:
+    """(True, glob or None) read from the `pack` header's text, or (False, None) when the header
+    is not written plainly; lets a run pick the built-in packs a repository has without
+    loading (unpickling) every one of them."""
+    global _HEADER
+    if _HEADER is None:
+        import re
+
+        string = r'"((?:[^"\\\n]|\\.)*)"'
+        _HEADER = re.compile(r'(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*pack[ \t]+[A-Za-z_][\w-]*[ \t]+' + string
+                             + r'(?:\s+version[ \t]+' + string + r')?(?:\s+detect[ \t]+' + string + r')?[ \t]*(?:#[^\n]*)?\n')
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(8192)
+    except (OSError, UnicodeDecodeError):
+        return False, None
+    match = _HEADER.match(head.replace("\r\n", "\n"))
+    if match is None:
+        return False, None
+    glob = match.group(3)
+    return True, (glob.replace('\\"', '"').replace("\\\\", "\\") if glob is not None else None)
+
+
 def display(path: Path) -> str:
     """A policy path as users see it: relative to the current directory when inside it."""
     try:

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from ..signature import builtin
 from ..types import ANY, BOOL, NUMBER, STR, List
-from ..values import LStr
+from ..values import LStr, Record
 
 
 def _text(value) -> str:
-    from ..values import Record
-
     if isinstance(value, Record):
         return str(value.fields.get("text", ""))
     return "" if value is None else str(value)

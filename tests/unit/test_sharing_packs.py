@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import ROOT
 
 PACK = textwrap.dedent('''\
@@ -66,3 +68,28 @@ def test_a_pinned_version_must_match(tmp_path):
     assert done.returncode == 2
     assert "error[PL208] pack `team-rules` is version 2.1.0, but version 3.0.0 is pinned" in done.stderr
     assert _policylint(["check", "--pack", "team-rules==2.1.0"], site, tmp_path).returncode == 1
+
+
+@pytest.mark.parametrize("header, expected", [
+    ('pack a "A" version "1.0.0" detect "specs/*/spec.md"\n', (True, "specs/*/spec.md")),
+    ('# comment\n\n  # another\npack a-b "A" detect "x/**"  # trailing\ngate g "G" { require true }\n', (True, "x/**")),
+    ('pack a "A \\"quoted\\""\n    version "2"\n    detect "docs/openapi/*.yaml"\n', (True, "docs/openapi/*.yaml")),
+    ('pack a "A" version "1.0.0"\ngate g "G" { require true }\n', (True, None)),
+    ('pack a "A" /* not a comment form */ detect "x"\n', (False, None)),
+    ('gate g "G" { require true }\n', (False, None)),
+])
+def test_the_detect_glob_is_read_from_a_plain_header(tmp_path, header, expected):
+    from policylint.packs import detect_glob
+
+    path = tmp_path / "a.policy"
+    path.write_text(header, encoding="utf-8")
+    assert detect_glob(path) == expected
+
+
+def test_detect_globs_read_plainly_agree_with_the_parsed_packs():
+    from policylint.packs import PackLoader, builtin_packs, detect_glob
+
+    for name, path in builtin_packs().items():
+        plain, glob = detect_glob(path)
+        assert plain, f"{name}: its header is not read plainly; detection would load it"
+        assert glob == PackLoader(use_cache=False).load(name).ast.detect
