@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from .errors import EvaluationError
-from .regex import RegexError, compile_regex
+from .regex import RegexError, found
 from .values import PathValue, Record
 
 
@@ -91,7 +91,7 @@ def matches(value, regex) -> bool:
     if not isinstance(value, str):
         raise EvaluationError(f"`matches` needs text, found {kind(value)}")
     try:
-        return compile_regex(regex).search(value) is not None
+        return found(regex, value)
     except RegexError as exc:
         raise EvaluationError(f"invalid regex {regex!s}: {exc}") from None
 

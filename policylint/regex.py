@@ -48,3 +48,31 @@ class RegexValue:
 
     def __str__(self) -> str:
         return f"/{self.pattern}/{self.flags}"
+
+
+def found(regex, text: str) -> bool:
+    """Whether `regex` (a regex value, a pattern string or a compiled RE2) matches somewhere in
+    `text`. The yes/no that `matches` needs, asked of RE2 directly: the binding's `search`
+    builds a match object and maps byte offsets back to characters on every call, which is
+    most of the time a pack spends matching."""
+    compiled = compile_regex(regex)
+    engine = getattr(compiled, "_regexp", None)
+    if engine is not None and _unanchored():
+        data = text.encode("utf-8", "surrogatepass")
+        return engine.Match(_UNANCHORED[0], data, 0, len(data))[0][0] != -1
+    return compiled.search(text) is not None
+
+
+_UNANCHORED: list = []
+
+
+def _unanchored() -> bool:
+    """RE2's unanchored mode from google-re2's extension, once; False for another binding."""
+    if not _UNANCHORED:
+        try:
+            from re2 import _re2
+
+            _UNANCHORED.append(_re2.RE2.Anchor.UNANCHORED)
+        except (ImportError, AttributeError):
+            _UNANCHORED.append(None)
+    return _UNANCHORED[0] is not None

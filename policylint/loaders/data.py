@@ -1022,10 +1022,10 @@ class _PatternError(Exception):
 
 
 def _search(pattern, text) -> bool:
-    from ..regex import RegexError, compile_regex
+    from ..regex import RegexError, found
 
     try:
-        return compile_regex(str(pattern)).search(str(text)) is not None
+        return found(str(pattern), str(text))
     except RegexError as exc:
         raise _PatternError(str(pattern), str(exc)) from None
 
