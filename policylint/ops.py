@@ -148,7 +148,7 @@ def field(value, name: str):
         if name == "parent":
             return PathValue(posixpath.dirname(path) or ".")
     if value is None:
-        raise EvaluationError(f"cannot read field `{name}` of null (a missing value)")
+        return None  # a field of a missing value is missing too, as `x[i]` of null is
     raise EvaluationError(f"{kind(value)} has no field `{name}`")
 
 

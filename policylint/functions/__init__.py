@@ -35,6 +35,7 @@ FUNCTIONS = {
     "days_between": "policylint.functions.dates:days_between",
     "parents": "policylint.functions.lists:parents",
     "without": "policylint.functions.lists:without",
+    "index_of": "policylint.functions.lists:index_of",
 }
 
 

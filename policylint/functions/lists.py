@@ -5,13 +5,15 @@
 - `without(items, other)`: the elements of `items` that `other` does not match, each
   element of `other` matching one element at most (a multiset difference):
   `without(["a", "a", "b"], ["a"])` is `["a", "b"]`.
+- `index_of(items, item)`: the position of the first element equal to `item` (`0` for the
+  first), or null: ranks a value in an ordered param, `index_of(severities, i.severity)`.
 """
 from __future__ import annotations
 
 import posixpath
 
 from ..signature import builtin
-from ..types import ANY, PATH, List
+from ..types import ANY, NUMBER, PATH, List
 from ..values import Loc, PathValue
 from .collections import _key, items_of
 
@@ -43,3 +45,14 @@ def without(items, other):
         else:
             out.append(value)
     return out
+
+
+@builtin("index_of", {"items": List(ANY), "item": ANY}, NUMBER,
+         "The position of the first element equal to `item` (0 for the first), or null.")
+def index_of(items, item):
+    from ..ops import equal
+
+    for position, value in enumerate(items_of(items)):
+        if equal(value, item):
+            return position
+    return None
