@@ -101,7 +101,15 @@ def evidence_line(ev) -> str:
 
 
 def evaluate_case(case: Case, use_cache: bool = True):
-    """The Run a case's repository gives under its pack (built in a scratch folder when it has git history)."""
+    """The Run a case's repository gives under its pack.
+
+    The case runs on a copy in a scratch folder, never where it lies: a case folder sits
+    inside the pack's own git checkout, and `git.branch` there would read that checkout's
+    branch. A case without `git:` is no repository at all (git facts are errors), one with
+    `git:` gets exactly the history it describes."""
+    import shutil
+    import tempfile
+
     from .evaluate import Engine
     from .packs import PackLoader
     from .repo import Repo
@@ -111,11 +119,6 @@ def evaluate_case(case: Case, use_cache: bool = True):
     packs = [loader.load(str(pack_file))]
     params = case.expected.get("params") or {}
     history = case.expected.get("git")
-    if history is None:
-        return Engine(Repo(case.folder / "repo"), params=params).run(packs)
-    import shutil
-    import tempfile
-
     scratch = Path(tempfile.mkdtemp(prefix="policylint-case-"))
     try:
         root = scratch / "repo"
@@ -124,10 +127,13 @@ def evaluate_case(case: Case, use_cache: bool = True):
             shutil.copytree(source, root, symlinks=True)
         else:
             root.mkdir()
-        from .casegit import build_history
+        base = None
+        if history is not None:
+            from .casegit import build_history
 
-        build_history(root, history, case.folder / "expected.yaml")
-        return Engine(Repo(root, base=history.get("base")), params=params).run(packs)
+            build_history(root, history, case.folder / "expected.yaml")
+            base = history.get("base")
+        return Engine(Repo(root, base=base), params=params).run(packs)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
