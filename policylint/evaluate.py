@@ -202,11 +202,14 @@ class Engine:
                 continue
             loc = location_of(value)
             subject.claimed_at = str(loc) if loc else None
-            stage = match_stage(text, names)
+            stage = match_stage(text, names, {a: s.name for s in node.stages for a in s.aliases})
             if stage is None:
                 from .diagnostics import did_you_mean
 
-                hint = did_you_mean(text.split("\n")[0].strip().lower(), names, "stages")
+                said = [f"{s.name} ({', '.join(s.aliases)})" if s.aliases else s.name for s in node.stages]
+                close = did_you_mean(text.split("\n")[0].strip().lower(),
+                                     names + [a.lower() for s in node.stages for a in s.aliases])
+                hint = "; ".join(x for x in (close, f"stages: {', '.join(said)}") if x)
                 evidence = [Evidence(loc.path, loc.line, f"claims `{_first_line(text)}`")] if loc else []
                 self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
                                            "The claimed stage is one of the lifecycle's stages",
@@ -421,14 +424,15 @@ def bind_value_loaders(env: Env, repo) -> None:
         env.lazy[name] = lambda _env, name=name: loaders.get(name)(repo)
 
 
-def match_stage(text: str, names: list) -> str | None:
-    """`Draft`, `draft - comprehensive revision`, `Checklist Validated` -> a stage name."""
-    first = _first_line(text).lower()
-    cleaned = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in first).strip()
-    normal = "-".join(cleaned.replace("_", " ").split())
-    for name in sorted(names, key=len, reverse=True):
-        if normal == name or normal.startswith(name + "-"):
-            return name
+def match_stage(text: str, names: list, aliases: dict | None = None) -> str | None:
+    """`Draft`, `draft - comprehensive revision`, `Checklist Validated` -> a stage name; a stage's
+    aliases (`stage integrated as "L2"`) are read the same way."""
+    normal = ast.stage_key(_first_line(text))
+    spoken = {name: name for name in names}
+    spoken.update({ast.stage_key(alias): name for alias, name in (aliases or {}).items()})
+    for said in sorted(spoken, key=len, reverse=True):
+        if said and (normal == said or normal.startswith(said + "-")):
+            return spoken[said]
     return None
 
 

@@ -575,11 +575,17 @@ class _Printer:
 
     def s_stage(self, node, indent) -> None:
         children = [c for c in node.children if c is not None]
-        keyword, name, open_tok = children[:3]
+        keyword, name = children[:2]
         self.out.tok(keyword)
         self.out.text(" ")
         self.out.tok(name)
-        self.block(open_tok, children[3:-1], children[-1], indent, "stage")
+        rest = children[2:]
+        if not _is_tok(rest[0]):  # `as "L2", "Level 2"`
+            for tok in rest[0].children:
+                self.out.text("" if str(tok) == "," else " ")
+                self.out.tok(tok)
+            rest = rest[1:]
+        self.block(rest[0], rest[1:-1], rest[-1], indent, "stage")
 
     def s_gate(self, node, indent) -> None:
         children = [c for c in node.children if c is not None]

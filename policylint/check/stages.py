@@ -17,6 +17,8 @@ def check(pack: ast.Pack) -> list:
             _unique(out, [i for i in item.body if isinstance(i, (ast.Let, ast.Def))], "PL210", "definition")
             for stage in item.stages:
                 _first(out, stage_seen, stage.name, stage.span, "PL206", "stage")
+                for alias in stage.aliases:
+                    _first(out, stage_seen, ast.stage_key(alias), stage.span, "PL206", "stage alias")
                 gates: dict = {}
                 for gate in stage.body:
                     if isinstance(gate, ast.Gate):

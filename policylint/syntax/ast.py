@@ -153,6 +153,14 @@ class Gate(Node):
 class Stage(Node):
     name: str
     body: list  # Let and Gate in order
+    aliases: list = field(default_factory=list)  # `stage integrated as "L2"`: what a claim may also say
+
+
+def stage_key(text: str) -> str:
+    """How a claim, a stage name and an alias compare: lower case, punctuation and spaces as
+    single hyphens (`**Checklist Validated**` and `checklist-validated` are one key)."""
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in text.lower()).strip()
+    return "-".join(cleaned.replace("_", " ").split())
 
 
 @struct(eq=False)

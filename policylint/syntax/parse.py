@@ -134,8 +134,11 @@ def _make_builder():
             return ("claims", children)
 
         def stage(self, meta, children):
-            name, *body = children
-            return ast.Stage(_tok_span(self.path, name), str(name), body)
+            name, aliases, *body = children
+            return ast.Stage(_tok_span(self.path, name), str(name), body, aliases or [])
+
+        def stage_aliases(self, meta, children):
+            return [_unquote(tok, self.path) for tok in children]
 
         def gate(self, meta, children):
             name, title, *rest = children
