@@ -125,7 +125,8 @@ def _args_validate(p: argparse.ArgumentParser) -> None:
 
 def _args_inspect(p: argparse.ArgumentParser) -> None:
     p.add_argument("loader", metavar="LOADER")
-    p.add_argument("path", metavar="PATH", help="path relative to --root")
+    p.add_argument("path", metavar="PATH", nargs="?",
+                   help="path relative to --root (for a loader that reads a file)")
     _common(p, packs=False)
 
 
@@ -706,8 +707,11 @@ def cmd_inspect(args) -> int:
         raise UsageError(f"unknown loader `{args.loader}`; loaders: {', '.join(sorted(loaders.LOADERS))}")
     repo = _root(args)
     fn = loaders.get(args.loader)
+    takes_path = bool(fn.signature.params) and not fn.signature.value
+    if takes_path and args.path is None:
+        raise UsageError(f"`{args.loader}` reads a file: give its PATH, e.g. `policylint inspect {args.loader} PATH`")
     try:
-        value = fn(repo) if fn.signature.value else fn(repo, args.path)
+        value = fn(repo, args.path) if takes_path else fn(repo)
         plain = to_plain(value, inline_errors=True)  # a field computed on first read may fail alone
     except ArtifactError as exc:
         where = f"{exc.path}:{exc.line}" if exc.line else exc.path
@@ -718,9 +722,13 @@ def cmd_inspect(args) -> int:
     for notice in sorted(repo.notices.values(), key=lambda n: n.sort_key()):
         print(f"note[{notice.code}] {notice.path}:{notice.line}: {notice.message}", file=sys.stderr)
     failed = _inline_errors(plain)
+    view = args.loader if fn.signature.value else f"{args.loader}({args.path if takes_path else ''})"
+    by_message: dict = {}  # one line per cause: outside a repository every git fact fails alike
     for field_path, message in failed:
-        view = args.loader if fn.signature.value else f"{args.loader}({args.path})"
-        print(f"policylint: error[PL405] {view}{field_path}: {message}", file=sys.stderr)
+        by_message.setdefault(message, []).append(field_path)
+    for message, fields in by_message.items():
+        where = fields[0] if len(fields) == 1 else f" ({', '.join(f.lstrip('.') for f in fields)})"
+        print(f"policylint: error[PL405] {view}{where}: {message}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
 

@@ -13,7 +13,7 @@ def items_of(value):
 
         rtype = RECORDS.get(value.type)
         if rtype is not None and rtype.iterates:
-            return value.fields[rtype.iterates]
+            return value.get(rtype.iterates)  # a Lazy field is computed here
     if value is None:
         return []
     if isinstance(value, dict):

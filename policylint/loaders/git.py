@@ -12,6 +12,9 @@ gate approved-migrations "Migrations carry a human approval"
 
 Fields of `Git`:
 
+- `repository`: the root is inside a git repository. Outside one every other fact is an error
+  (`the root is not inside a git repository`), so a gate of a pack that also runs on plain
+  folders says `when git.repository`.
 - `branch`: the checked-out branch (`feature/login`). On a detached HEAD, which is how CI
   checks out a pull request, it is read from the CI's documented variables, the first
   that is set: `GITHUB_HEAD_REF` (GitHub Actions, pull request events: the source branch),
@@ -97,6 +100,7 @@ from .files import LINE
 
 GIT_TIMEOUT = 60  # seconds for one git command
 ERROR_PATH = "git"  # what errors and repository-wide facts are located at
+NOT_A_REPOSITORY = "the root is not inside a git repository"
 BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME")
 KEPT_GIT_VARIABLES = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
 # Configuration that would change what the commands print or make them run programs.
@@ -147,6 +151,7 @@ TAG = record("Tag", "A tag.", {
     "annotated": (BOOL, "an annotated tag"),
 })
 GIT = record("Git", "Facts from git: branch, base, changed files, commits, tags.", {
+    "repository": (BOOL, "the root is inside a git repository (every other fact is an error when not)"),
     "branch": (STR, "the branch checked out (or named by CI on a detached HEAD), or null"),
     "branch_source": (STR, "HEAD, or the CI variable the branch was read from, or null"),
     "detached": (BOOL, "HEAD is detached"),
@@ -213,7 +218,7 @@ def _failure(command: str, stderr: str) -> str:
     for prefix in ("fatal: ", "error: "):
         first = first.removeprefix(prefix)
     if first.startswith("not a git repository"):
-        return "the root is not inside a git repository"
+        return NOT_A_REPOSITORY
     if first.startswith("detected dubious ownership"):
         hint = next((line for line in lines if "safe.directory" in line), "")
         return (f"git refuses the repository: {first}" +
@@ -226,13 +231,19 @@ def _failure(command: str, stderr: str) -> str:
 
 def _load(repo) -> Record:
     git = _Git(repo.real_root)
-    code, out, _ = git.run("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
     loc = Loc(ERROR_PATH)
+    try:
+        code, out, _ = git.run("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))
+    except ArtifactError as exc:
+        if exc.message != NOT_A_REPOSITORY:
+            raise
+        return _outside_a_repository(loc, exc)
     detached = code == 1
     branch, source = (out.strip(), "HEAD") if not detached else _ci_branch()
     base = repo.base
     facts = _Facts(repo, git, base)
     return Record("Git", loc,
+                  repository=True,
                   branch=LStr(branch, loc) if branch else None,
                   branch_source=LStr(source, loc) if source else None,
                   detached=detached,
@@ -244,6 +255,14 @@ def _load(repo) -> Record:
                   tags=Lazy(facts.tags),
                   branches=Lazy(facts.branches),
                   latest_tag=Lazy(facts.latest_tag))
+
+
+def _outside_a_repository(loc: Loc, error: ArtifactError) -> Record:
+    """`repository` is false, so `when git.repository` can skip a gate; any other fact is the error."""
+    def fail():
+        raise error
+
+    return Record("Git", loc, repository=False, **{name: Lazy(fail) for name in GIT.fields if name != "repository"})
 
 
 def _ci_branch() -> tuple:

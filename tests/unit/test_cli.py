@@ -118,6 +118,12 @@ def test_inspect_missing_file_says_so(tmp_path, capsys):
     assert capsys.readouterr().err == "policylint: error[PL401] nope.md: file not found\n"
 
 
+def test_inspect_a_loader_that_reads_a_file_needs_its_path(tmp_path, capsys):
+    assert main(["inspect", "tasks", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("policylint: error: `tasks` reads a file: give its PATH, "
+                                       "e.g. `policylint inspect tasks PATH`\n")
+
+
 def test_explain_and_list_builtin(capsys):
     assert main(["explain", "speckit.implementing.all-done"]) == 0
     out = capsys.readouterr().out

@@ -379,8 +379,20 @@ def test_head_without_commits(project, tmp_path):
 
 def test_not_a_repository(tmp_path):
     (tmp_path / "plain").mkdir()
-    assert error_of(lambda: load_git(Repo(tmp_path / "plain"))) == (
-        "git", None, "the root is not inside a git repository")
+    facts = load_git(Repo(tmp_path / "plain"))
+    assert facts["repository"] is False
+    for name in ("branch", "head", "commits", "tags", "branches"):
+        assert error_of(lambda: facts[name]) == ("git", None, "the root is not inside a git repository")
+
+
+def test_a_gate_can_ask_whether_there_is_a_repository(tmp_path):
+    from conftest import run_policy
+
+    run = run_policy(tmp_path, 'gate named "Branch names" when git.repository { require git.branch != "x" }\n'
+                               'gate head "HEAD" { require git.head != null }\n', {"README.md": "# hi\n"})
+    statuses = {r.gate: (r.status, r.message) for r in run.results}
+    assert statuses == {"t.named": ("skipped", statuses["t.named"][1]),
+                        "t.head": ("error", "cannot use `git`: the root is not inside a git repository")}
 
 
 def _fake_git(tmp_path, monkeypatch, script: str) -> None:
@@ -571,8 +583,11 @@ def test_inspect_git_with_a_base(project, capsys):
 def test_inspect_git_outside_a_repository(tmp_path, capsys):
     from policylint.cli import main
 
-    assert main(["inspect", "git", ".", "--root", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == "policylint: error[PL405] git: the root is not inside a git repository\n"
+    assert main(["inspect", "git", "--root", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert '"repository": false' in captured.out
+    assert captured.err == ("policylint: error[PL405] git (branch, branch_source, detached, head, base, merge_base, "
+                            "changed_files, commits, tags, branches, latest_tag): the root is not inside a git repository\n")
 
 
 def test_the_documented_example_checks(tmp_path):
