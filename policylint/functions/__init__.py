@@ -36,6 +36,7 @@ FUNCTIONS = {
     "parents": "policylint.functions.lists:parents",
     "without": "policylint.functions.lists:without",
     "index_of": "policylint.functions.lists:index_of",
+    "glob_match": "policylint.functions.paths:glob_match",
 }
 
 
