@@ -149,6 +149,8 @@ def field(value, name: str):
             return PathValue(posixpath.dirname(path) or ".")
     if value is None:
         return None  # a field of a missing value is missing too, as `x[i]` of null is
+    if isinstance(value, list):
+        return [field(item, name) for item in value]  # `branches.name`: the field of each element
     raise EvaluationError(f"{kind(value)} has no field `{name}`")
 
 

@@ -211,9 +211,14 @@ class Checker:
         return List(types.pop() if len(types) == 1 else ANY)
 
     def infer_Field(self, node: ast.Field, scope):
-        obj = self.infer(node.obj, scope)
+        return self._field_of(self.infer(node.obj, scope), node)
+
+    def _field_of(self, obj, node: ast.Field):
         if obj in (ANY, NULL):
             return ANY
+        if isinstance(obj, ListType) and (isinstance(obj.elem, RecordType) or obj.elem in (PATH, ANY)):
+            inner = self._field_of(obj.elem, node)  # `branches.name`: the field of each element
+            return ANY if inner == ANY else T.List(inner)
         if isinstance(obj, RecordType):
             found = obj.field_type(node.name)
             if found is None:
