@@ -17,7 +17,7 @@ from pathlib import Path
 
 AUTHOR = ("Case Author", "author@example.com")
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
-STEPS = ("branch", "commit", "tag", "merge", "delete-branch")
+STEPS = ("branch", "commit", "tag", "merge", "delete-branch", "remote-branch")
 
 
 def build_history(root: Path, spec, expected_path: Path) -> None:
@@ -40,7 +40,8 @@ def build_history(root: Path, spec, expected_path: Path) -> None:
             _fail(expected_path, f"{where}: expected one of {', '.join(STEPS)}")
         action = next(key for key in STEPS if key in step)
         allowed = {"commit": {"commit", "files", "author"}, "tag": {"tag"}, "merge": {"merge", "message"},
-                   "branch": {"branch"}, "delete-branch": {"delete-branch"}}[action]
+                   "branch": {"branch"}, "delete-branch": {"delete-branch"},
+                   "remote-branch": {"remote-branch"}}[action]
         extra = sorted(set(step) - allowed)
         if extra:
             _fail(expected_path, f"{where} ({action}): unknown key `{extra[0]}`; expected {', '.join(sorted(allowed))}")
@@ -62,6 +63,8 @@ def build_history(root: Path, spec, expected_path: Path) -> None:
             branch = str(step["merge"])
             git.run("merge", "-q", "--no-ff", "--no-edit", "-m", str(step.get("message") or f"Merge branch '{branch}'"),
                     branch)
+        elif action == "remote-branch":  # as a fetch leaves it: origin/NAME at HEAD, no local branch needed
+            git.run("update-ref", f"refs/remotes/origin/{step['remote-branch']}", "HEAD")
         else:
             git.run("branch", "-q", "-D", str(step["delete-branch"]))
 

@@ -10,6 +10,7 @@ expected.yaml:
         speckit.testing.quickstart: skipped      # short form: just the status
     subjects:                     # optional: claimed and earned stages
       specs/001-login: {claimed: implementing, earned: tasked}
+      release-train.spec specs/001-login: {earned: tasked}   # one lifecycle's, when two walk it
     exit_code: 1                  # optional
     params:                       # optional: param overrides, by pack, as in the config file
       speckit: {coverage_min: 90}
@@ -23,6 +24,7 @@ expected.yaml:
         - tag: v1.0.0             # a lightweight tag at HEAD ({name, message}: annotated)
         - merge: spec-001-login   # merge into the current branch (--no-ff; `message` optional)
         - delete-branch: spec-001-login
+        - remote-branch: spec-002-search # origin/spec-002-search at HEAD, as a fetch leaves it
 
 Only the gates and fields a case names are compared, so a case stays about one thing.
 The same cases run under pytest (tests/test_packs.py) and, later, `policylint test`.
@@ -164,7 +166,7 @@ def run_case(case: Case, use_cache: bool = True, run=None) -> Outcome:
                                               + _diff(list(want["evidence"]), lines))
             if "message" in want and got.message != want["message"]:
                 outcome.mismatches.append(f"{subject} {gate}: message is {got.message!r}, expected {want['message']!r}")
-    subjects = {s.id: s for s in run.subjects}
+    subjects = _subjects_by_key(run)
     for sid, want in (case.expected.get("subjects") or {}).items():
         got = subjects.get(sid)
         if got is None:
@@ -176,6 +178,15 @@ def run_case(case: Case, use_cache: bool = True, run=None) -> Outcome:
     if "exit_code" in case.expected and run.exit_code() != case.expected["exit_code"]:
         outcome.mismatches.append(f"exit code is {run.exit_code()}, expected {case.expected['exit_code']}")
     return outcome
+
+
+def _subjects_by_key(run) -> dict:
+    """A subject by its id, and by `LIFECYCLE ID` for a subject that two lifecycles walk."""
+    out = {}
+    for subject in run.subjects:
+        out[subject.id] = subject
+        out[f"{subject.lifecycle} {subject.id}"] = subject
+    return out
 
 
 def _diff(want: list, got: list) -> str:
@@ -208,7 +219,7 @@ def update_case(case: Case, run) -> bool:
             if any(want.get(k) != v for k, v in fresh.items()):
                 want.update(fresh)
                 changed = True
-    subjects = {s.id: s for s in run.subjects}
+    subjects = _subjects_by_key(run)
     for sid, want in (expected.get("subjects") or {}).items():
         for key in ("claimed", "earned"):
             if sid in subjects and key in want and getattr(subjects[sid], key) != want[key]:

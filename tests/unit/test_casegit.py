@@ -50,6 +50,7 @@ HISTORY = textwrap.dedent('''\
         - tag: v1.0.0
         - branch: old-work
         - commit: "wip"
+        - remote-branch: old-work
         - branch: main
         - branch: feature/login
         - commit: "feat: add the login form"
@@ -75,7 +76,7 @@ def test_history_is_replayed_and_gates_see_it(tmp_path):
           evidence: ["src/login.py:2: TODO added:     pass  # TODO: rate limit"]
         branchy.merged-away:
           status: fail
-          evidence: ["branch old-work: old-work is not merged"]
+          evidence: ["branch old-work: old-work is not merged", "branch origin/old-work: origin/old-work is not merged"]
     '''))
     outcome = run_case(case, use_cache=False)
     assert outcome.ok, outcome.mismatches
@@ -105,7 +106,8 @@ def test_params_override_the_pack_defaults(tmp_path):
     ("git: [1]", "`git` must be a mapping with `history` (and optionally `base`, `initial`)"),
     ("git: {histroy: []}", "`git` has unknown key `histroy`: expected base, history or initial"),
     ("git: {history: {branch: x}}", "`git.history` must be a list of steps"),
-    ("git: {history: [{push: x}]}", "`git.history` step 1: expected one of branch, commit, tag, merge, delete-branch"),
+    ("git: {history: [{push: x}]}",
+     "`git.history` step 1: expected one of branch, commit, tag, merge, delete-branch, remote-branch"),
     ("git: {history: [{commit: x, file: {}}]}",
      "`git.history` step 1 (commit): unknown key `file`; expected author, commit, files"),
     ("git: {history: [{commit: x, files: [a]}]}",
@@ -132,3 +134,16 @@ def test_policylint_test_runs_git_cases_and_counts_their_coverage(tmp_path, caps
     assert "  ok    one" in out
     assert "coverage: branchy.tagged is never shown to fail" in out
     assert "coverage: branchy.no-todo is never shown to pass" in out
+
+
+def test_subjects_are_named_by_lifecycle_when_two_walk_them(tmp_path):
+    pack = tmp_path / "twice"
+    (pack / "tests" / "c" / "repo" / "items" / "a").mkdir(parents=True)
+    (pack / "twice.policy").write_text(
+        'pack twice "Twice" version "1.0.0"\n'
+        'lifecycle first in dirs("items/*") {\n  stage one { gate g "G" { require true } }\n}\n'
+        'lifecycle second in dirs("items/*") {\n  stage two { gate h "H" { require false } }\n}\n', encoding="utf-8")
+    (pack / "tests" / "c" / "expected.yaml").write_text(
+        "subjects:\n  twice.first items/a: {earned: one}\n  twice.second items/a: {earned: null}\n", encoding="utf-8")
+    outcome = run_case(discover(pack)[0], use_cache=False)
+    assert outcome.ok, outcome.mismatches
