@@ -37,6 +37,7 @@ CODES = {
     "PL306": "fixed-since-baseline",
     "PL307": "invalid-baseline",
     "PL308": "invalid-case-file",
+    "PL309": "unwaivable-gate-kept",
     "PL401": "file-not-found",
     "PL402": "path-outside-root",
     "PL403": "invalid-encoding",

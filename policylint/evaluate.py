@@ -96,6 +96,9 @@ class Selection:
         return not any(_gate_match(gate_id, p) for p in self.ignore)
 
 
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
 def _gate_match(gate_id: str, pattern: str) -> bool:
     """A pattern matches the id itself, or any id it is a dotted prefix of (`speckit.draft`)."""
     return fnmatch.fnmatchcase(gate_id, pattern) or gate_id.startswith(pattern.rstrip(".") + ".")
@@ -153,8 +156,9 @@ class Engine:
         for item in tree.items:
             if isinstance(item, ast.Gate):
                 gate_id = f"{pack.name}.{item.name}"
-                if self.selection.wants(gate_id):
-                    self.results.append(self._configure(self._gate(item, gate_id, env, env, explainer, None, None)))
+                if self._wanted(pack, item, gate_id):
+                    self.results.append(self._configure(self._gate(item, gate_id, env, env, explainer, None, None),
+                                                        pack, item))
             elif isinstance(item, ast.Lifecycle):
                 self._lifecycle(pack, item, env, explainer)
 
@@ -229,14 +233,15 @@ class Engine:
             stage_results = []
             for gate in gates:
                 gate_id = f"{pack.name}.{stage.name}.{gate.name}"
-                if not self.selection.wants(gate_id):
+                if not self._wanted(pack, gate, gate_id):
                     continue
                 if i > required and blocked:
                     result = Result(gate_id, subject.id, stage.name, "skipped", gate.severity, "",
                                     _not_required(subject, stage.name), lifecycle=subject.lifecycle)
                     result.title = self._title(gate, env)
                 else:
-                    result = self._configure(self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name))
+                    result = self._configure(self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name),
+                                             pack, gate)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
             stage_ok = all(r.status in PASSING or r.severity != "error" for r in stage_results)
@@ -260,7 +265,26 @@ class Engine:
         return any(path == subject_id or path.startswith(prefix) for path in self.scope)
 
     # -- severities and waivers ------------------------------------------------------------
-    def _configure(self, result: Result) -> Result:
+    def _wanted(self, pack, gate, gate_id: str) -> bool:
+        """--select/--ignore and the config's; an unwaivable gate runs whatever they say."""
+        if self.selection.wants(gate_id):
+            return True
+        if gate.unwaivable:
+            self._refuse(pack, gate, gate_id, "it runs whatever --select, --ignore, `select` and `ignore` say")
+            return True
+        return False
+
+    def _refuse(self, pack, gate, gate_id: str, what: str) -> None:
+        """One note per unwaivable gate, naming each setting it did not obey."""
+        where = getattr(pack, "display_path", None) or pack.ast.path
+        said = self.repo.notices.get((where, gate.span.line, "PL309"))
+        head = f"`{gate_id}` is unwaivable: "
+        if said is None:
+            self.repo.notice(where, gate.span.line, "PL309", head + what)
+        elif what not in said.message:
+            self.repo.notice(where, gate.span.line, "PL309", f"{said.message}; {what}")
+
+    def _configure(self, result: Result, pack=None, gate=None) -> Result:
         """Config severities first (they decide what blocks), then waivers for what still fails."""
         severity = self.severity.get(result.gate)
         if severity is None:
@@ -268,7 +292,10 @@ class Engine:
                 if _gate_match(result.gate, pattern):
                     severity = value
                     break
-        if severity is not None:
+        if severity is not None and result.unwaivable and SEVERITY_RANK[severity] < SEVERITY_RANK[result.severity]:
+            if pack is not None:
+                self._refuse(pack, gate, result.gate, f"its severity stays {result.severity}, not {severity}")
+        elif severity is not None:
             result.severity = severity
         if result.status in ("fail", "error"):
             for waiver in self.waivers:

@@ -56,6 +56,7 @@ def test_config_packs_params_and_severity(repo, capsys):
 
 
 def test_waiver_waives_with_reason_in_every_format(repo, capsys):
+    (repo / "items/b/FAILED").unlink()  # the unwaivable gate runs whatever --select says
     _write(repo, "packs: [./policies/demo.policy]\nwaivers:\n"
                  "  - gate: demo.readme\n    reason: docs live in the wiki\n    approved_by: lead\n"
                  "    expires: 2026-06-30\n")
@@ -87,6 +88,19 @@ def test_unwaivable_gate_refuses_its_waiver(repo, capsys):
     assert code == 1
     assert "items/b has failing tests" in out
     assert "note[PL304] .policylint.yaml:3: waiver refused: `demo.one.tests` is unwaivable (flaky)\n" in out
+
+
+def test_an_unwaivable_gate_is_never_demoted_nor_left_out(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nseverity: {demo.one.tests: warning, demo.readme: info}\n"
+                 "ignore: [demo.one]\n")
+    code, out, _ = _check(capsys)
+    assert code == 1  # items/b still fails its tests, at severity error
+    assert "  FAIL   demo.one.tests  tests pass\n" in out and "demo.one.has-ok" not in out
+    assert "  FAIL   demo.readme  README exists (info)\n" in out  # an ordinary gate is demoted
+    assert ("note[PL309] policies/demo.policy:7: `demo.one.tests` is unwaivable: it runs whatever --select, "
+            "--ignore, `select` and `ignore` say; its severity stays error, not warning\n") in out
+    code, out, _ = _check(capsys, "--select", "demo.readme")
+    assert code == 1 and "demo.one.tests" in out
 
 
 def test_stale_waiver_is_reported(repo, capsys):
@@ -150,6 +164,7 @@ def test_baseline_ratchets(repo, capsys):
 
 
 def test_baseline_survives_a_line_move(repo, capsys):
+    (repo / "items/b/FAILED").unlink()  # the unwaivable gate runs whatever --select says
     (repo / "items/a/notes.txt").write_text("x\n")
     _write(repo, "packs: [./policies/demo.policy]\n")
     main(["baseline", "--no-cache"])
@@ -160,6 +175,7 @@ def test_baseline_survives_a_line_move(repo, capsys):
 
 
 def test_exit_zero_and_fail_on_warning(repo, capsys):
+    (repo / "items/b/FAILED").unlink()  # the unwaivable gate runs whatever --select says
     _write(repo, "packs: [./policies/demo.policy]\nseverity: {'demo.*': warning}\n")
     assert _check(capsys)[0] == 0
     assert _check(capsys, "--fail-on", "warning")[0] == 1
