@@ -24,7 +24,9 @@ Each `Operation` is located at its method's line (`line`) and has `method` (lowe
 `4XX`, `default`; `text` (the same), `description`, `content_types`, `headers` (names),
 `schema`, `schema_ref`, `examples`), `security` (the requirements in effect: the
 operation's own `security` when it has one, else the document's; an explicit `security: []`
-means none), `security_schemes` (the scheme names those requirements use, once each),
+means none), `security_declared` (the operation or the document writes `security`, so an
+empty `security` is a documented "public", not an omission), `security_schemes` (the
+scheme names those requirements use, once each),
 and `examples` (every request, response and parameter example: `in` is `request`,
 `response` or `parameter`, with `name` (the key under `examples`, or null for a lone
 `example`), `status`, `content_type`, `summary`, `value`).
@@ -111,6 +113,7 @@ OPERATION = record("Operation", "An operation: one method on one path.", {
     "request_body": (REQUEST_BODY, "its body, or null"),
     "responses": (List(RESPONSE), "its responses in document order"),
     "security": (List(ANY), "the security requirements in effect (each a map from scheme to scopes)"),
+    "security_declared": (BOOL, "the operation or the document writes `security` (`[]` included)"),
     "security_schemes": (List(STR), "the scheme names those requirements use"),
     "examples": (List(EXAMPLE), "every example of its body, responses and parameters"),
     "line": (NUMBER, "line number of its method"),
@@ -447,10 +450,12 @@ class _Reader:
         else:
             request_body = self.request_body(op.get("requestBody"), examples)
         responses = self.responses(op, examples)
-        if "security" in op and isinstance(op.get("security"), list):
+        declared = "security" in op and isinstance(op.get("security"), list)
+        if declared:
             security = self.resolve(op["security"])
         else:
             security = self.default_security
+            declared = self.default_security is not None
         security = security if security is not None else []
         scheme_names = list(dict.fromkeys(
             self.key(req, name) for req in security if isinstance(req, Data) for name in req))
@@ -461,7 +466,7 @@ class _Reader:
                       description=op.get("description"), tags=_strings(op.get("tags")),
                       deprecated=op.get("deprecated") is True, parameters=parameters,
                       request_body=request_body, responses=responses, security=security,
-                      security_schemes=scheme_names, examples=examples, line=loc.line if loc else None)
+                      security_declared=declared, security_schemes=scheme_names, examples=examples, line=loc.line if loc else None)
 
     def parameters(self, shared: list, own, examples: list):
         """(Parameter records, Swagger 2 body parameters, Swagger 2 formData parameters)."""
