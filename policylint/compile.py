@@ -259,6 +259,11 @@ def _quantified(node: ast.Quantified):
     return lambda env: not any(ops.truthy(body(e)) for e in elements(env))
 
 
+def _conditional(node: ast.Conditional):
+    cond, then, other = compile_expr(node.cond), compile_expr(node.then), compile_expr(node.other)
+    return lambda env: then(env) if ops.truthy(cond(env)) else other(env)
+
+
 def _where(node: ast.Where):
     domain, pred = compile_expr(node.domain), compile_expr(node.pred)
     return lambda env: [x for x in ops.items_of(domain(env)) if ops.truthy(pred(env.child({"it": x})))]
@@ -267,5 +272,5 @@ def _where(node: ast.Where):
 _COMPILERS = {
     "Name": _name, "Literal": _literal, "Template": _template, "Regex": _regex, "ListLit": _list,
     "Field": _field, "Index": _index, "Call": _call, "Unary": _unary, "Binary": _binary,
-    "Quantified": _quantified, "Where": _where,
+    "Quantified": _quantified, "Where": _where, "Conditional": _conditional,
 }

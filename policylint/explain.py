@@ -113,6 +113,10 @@ class Explainer:
         return None
 
     # -- operators -------------------------------------------------------------------------
+    def x_Conditional(self, node: ast.Conditional, env, want):
+        """The branch the condition chose, explained; the other was never evaluated."""
+        return self.explain(node.then if ops.truthy(node.cond.fn(env)) else node.other, env, want)
+
     def x_Unary(self, node: ast.Unary, env, want):
         if node.op == "not":
             return self.explain(node.operand, env, not want)

@@ -686,6 +686,15 @@ class _Printer:
             self.where(node)
         elif kind == "quantified":
             self.quantified(node)
+        elif kind == "conditional":
+            if_tok, cond, then_tok, then, else_tok, other = node.children
+            for i, part in enumerate((if_tok, cond, then_tok, then, else_tok, other)):
+                if i:
+                    self.out.text(" ")
+                if _is_tok(part):
+                    self.out.tok(part)
+                else:
+                    self.expr(part, slot=i in (3, 5))
         elif len(node.children) == 1 and _is_tok(node.children[0]):  # name, string, number, regex …
             self.out.tok(node.children[0])
         else:

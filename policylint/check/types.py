@@ -360,6 +360,13 @@ class Checker:
         self.infer(node.body, inner)
         return BOOL
 
+    def infer_Conditional(self, node: ast.Conditional, scope):
+        self.infer(node.cond, scope)
+        then, other = self.infer(node.then, scope), self.infer(node.other, scope)
+        if then == other or other == NULL:
+            return then
+        return other if then == NULL else ANY
+
     def infer_Where(self, node: ast.Where, scope):
         domain = self.infer(node.domain, scope)
         elem = T.element_type(domain)

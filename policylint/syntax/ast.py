@@ -98,6 +98,13 @@ class Quantified(Node):
 
 
 @struct(eq=False)
+class Conditional(Node):
+    cond: Any
+    then: Any
+    other: Any
+
+
+@struct(eq=False)
 class Where(Node):
     """`xs where p`: the elements for which p holds; p names the element `it`."""
 

@@ -185,6 +185,9 @@ def _make_builder():
         def where(self, meta, children):
             return ast.Where(self.sp(meta), children[0], children[1])
 
+        def conditional(self, meta, children):
+            return ast.Conditional(self.sp(meta), children[0], children[1], children[2])
+
         def _binary(self, meta, op, left, right, op_tok=None):
             op_span = _tok_span(self.path, op_tok) if op_tok is not None else self.sp(meta)
             return ast.Binary(self.sp(meta), op, left, right, op_span)
