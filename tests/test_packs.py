@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from policylint.packtest import discover, run_case
+from policylint.packtest import discover, evaluate_case, run_case
 
 RULES = Path(__file__).resolve().parents[1] / "rules"
 
@@ -32,11 +32,19 @@ def _cases() -> list:
 
 
 CASES = _cases()
+_RUNS: dict = {}
+
+
+def _run(case):
+    """Each case evaluated once (history, params and all) for both tests below."""
+    if case.id not in _RUNS:
+        _RUNS[case.id] = evaluate_case(case, use_cache=False)
+    return _RUNS[case.id]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_pack_case(case):
-    outcome = run_case(case, use_cache=False)
+    outcome = run_case(case, run=_run(case))
     if not outcome.ok:
         pytest.fail(f"{case.id}: {case.expected.get('note', '')}\n" + "\n".join(outcome.mismatches),
                     pytrace=False)
@@ -68,14 +76,11 @@ def _gate_ids(pack) -> list:
 
 def _statuses(pack_dir: Path) -> dict:
     """gate id -> {status: [case ids]} over every case of the pack, as the engine reports them."""
-    from policylint.evaluate import Engine
-    from policylint.repo import Repo
-
-    pack = _load(pack_dir)
     seen: dict = {}
-    for case in discover(pack_dir):
-        run = Engine(Repo(case.folder / "repo")).run([pack])
-        for result in run.results:
+    for case in CASES:
+        if case.pack_dir != pack_dir:
+            continue
+        for result in _run(case).results:
             seen.setdefault(result.gate, {}).setdefault(result.status, []).append(case.id)
     return seen
 
