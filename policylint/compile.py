@@ -265,8 +265,8 @@ def _conditional(node: ast.Conditional):
 
 
 def _where(node: ast.Where):
-    domain, pred = compile_expr(node.domain), compile_expr(node.pred)
-    return lambda env: [x for x in ops.items_of(domain(env)) if ops.truthy(pred(env.child({"it": x})))]
+    domain, pred, var = compile_expr(node.domain), compile_expr(node.pred), node.var
+    return lambda env: [x for x in ops.items_of(domain(env)) if ops.truthy(pred(env.child({var: x})))]
 
 
 _COMPILERS = {

@@ -776,8 +776,9 @@ class _Printer:
         out = self.out
         cont = out.cur.indent + CONTINUATION
         condition = None
-        if len(head) >= 2 and _is_tok(head[-2]) and str(head[-2]) == "where":
-            where_tok, condition, head = head[-2], head[-1], head[:-2]
+        last = [c for c in head[-1].children if c is not None]
+        if len(last) == 5:  # the last binding's `where` is the quantifier's condition
+            where_tok, condition = last[3], last[4]
         self.words(quantifier)
         out.text(" ")
         for item in head:
@@ -785,15 +786,20 @@ class _Printer:
                 out.tok(item)
                 out.text(" ")
                 continue
-            name, in_tok, domain = item.children
+            name, in_tok, domain, *own_where = [c for c in item.children if c is not None]
             out.tok(name)
             out.text(" ")
             out.tok(in_tok)
             out.text(" ")
             self.expr(domain)
-        before_colon = head[-1]
+            if own_where and item is not head[-1]:  # an outer binding's own filter
+                out.text(" ")
+                out.tok(own_where[0])
+                out.text(" ")
+                self.expr(own_where[1])
+        before_colon = last[2]
         if condition is not None:
-            if _broken(head[-1], condition):
+            if _broken(last[2], condition):
                 out.line(cont)
             else:
                 out.text(" ")

@@ -374,7 +374,7 @@ class Checker:
             self.error("PL211", f"`where` needs a list, found {domain}", node.domain.span)
             elem = ANY
         inner = Scope(scope)
-        inner.vars["it"] = elem
+        inner.vars[node.var] = elem
         self.infer(node.pred, inner)
         return List(elem)
 

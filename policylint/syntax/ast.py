@@ -106,10 +106,12 @@ class Conditional(Node):
 
 @struct(eq=False)
 class Where(Node):
-    """`xs where p`: the elements for which p holds; p names the element `it`."""
+    """`xs where p`: the elements for which p holds; p names the element `it` (or, for a
+    quantifier's binding `o in xs where p`, the binding's own name)."""
 
     domain: Any
     pred: Any
+    var: str = "it"
 
 
 # ---- declarations ------------------------------------------------------------------------

@@ -172,12 +172,16 @@ def _make_builder():
 
         # -- expressions --------------------------------------------------------------------
         def quantified(self, meta, children):
-            kind, *bindings, where, body = children
-            (var, domain), more = bindings[0], bindings[1:]
+            kind, *bindings, body = children
+            *outer, (last_var, last_domain, where) = bindings
+            # an outer binding's filter becomes its domain: `o in xs where p(o)` walks `xs where p`
+            pairs = [(var, ast.Where(domain.span, domain, pred, var) if pred is not None else domain)
+                     for var, domain, pred in outer] + [(last_var, last_domain)]
+            (var, domain), more = pairs[0], pairs[1:]
             return ast.Quantified(self.sp(meta), kind, var, domain, where, body, more)
 
         def binding(self, meta, children):
-            return (str(children[0]), children[1])
+            return (str(children[0]), children[1], children[2])
 
         def quantifier(self, meta, children):
             return str(children[0])
