@@ -41,7 +41,12 @@ Fields of `Git`:
   would stop at the clone's edge without a word, so that is an error too): `sha`, `short` (git's abbreviation), `subject`, `body` (the message
   after the subject line, trailers included, as git's `%b`), `message` (all of it),
   `author`, `email`, `date` (the author date, in the author's time zone), `parents` (shas;
-  two or more for a merge), `merge`, `trailers` and `trailer`.
+  two or more for a merge), `merge`, `trailers` and `trailer`; `position` (1 for the oldest,
+  so `a.position <= b.position` reads "a came no later than b") and `files`, the files that
+  commit changed against its parent (`git log --name-status -M`, read for all commits at once
+  on first use): `path`, `status`, `old_path`, each located at its path — none for a merge,
+  and under a `--root` inside the repository only the files below it. With them a policy can
+  ask in which order things changed: "the spec changes before the code".
 - `tags`: every tag, in version order (git's `v:refname`: v1.9 before v1.10): `name`,
   `text` (the same), `sha` (the commit it points to, through an annotated tag), `date` (the
   tagger's date for an annotated tag, the commit's for a lightweight one), `annotated`.
@@ -113,6 +118,11 @@ TRAILER = record("Trailer", "A `Key: value` trailer of a commit message.", {
     "key": (STR, "the key as written: `Approved-by`"),
     "value": (STR, "the value, folded lines joined"),
 })
+COMMIT_FILE = record("CommitFile", "A file one commit changed.", {
+    "path": (STR, "the path (the new one for a rename)"),
+    "status": (STR, "A, M, D, R, C or T"),
+    "old_path": (STR, "the path before a rename or copy, else null"),
+})
 COMMIT = record("Commit", "A commit since the base.", {
     "sha": (STR, "the full sha"),
     "short": (STR, "the abbreviated sha git shows"),
@@ -126,6 +136,8 @@ COMMIT = record("Commit", "A commit since the base.", {
     "merge": (BOOL, "a merge commit (two or more parents)"),
     "trailers": (List(TRAILER), "the message's trailers, in order"),
     "trailer": (ANY, "trailer values by key, keys without case: `c.trailer[\"Approved-by\"]`"),
+    "position": (NUMBER, "1 for the oldest commit since the base, 2 for the next, …"),
+    "files": (List(COMMIT_FILE), "the files this commit changed against its parent (none for a merge)"),
 })
 CHANGED_FILE = record("ChangedFile", "A file the branch changed since the merge-base.", {
     "path": (STR, "the path (the new one for a rename)"),
@@ -449,10 +461,22 @@ class _Facts:
         parts = out[:-1].split("\0")
         if len(parts) % self._FIELDS:
             raise ArtifactError(ERROR_PATH, "cannot read `git log` output: a commit message holds a NUL byte")
-        return [self._commit(parts[k:k + self._FIELDS]) for k in range(0, len(parts), self._FIELDS)]
+        files = Lazy(partial(self.commit_files, base_sha))
+        return [self._commit(parts[k:k + self._FIELDS], position, files)
+                for position, k in enumerate(range(0, len(parts), self._FIELDS), 1)]
+
+    def commit_files(self, base_sha: str) -> dict:
+        return self._once("commit_files", partial(self._commit_files, base_sha))
+
+    def _commit_files(self, base_sha: str) -> dict:
+        """sha -> [CommitFile], from one `git log --name-status -z` of every commit."""
+        _, out, _ = self.git.run("log", "-z", "--reverse", "--no-color", "--no-show-signature", "--name-status",
+                                 "-M", "--no-ext-diff", "--no-textconv", "--relative", "--format=%x01%H",
+                                 f"{base_sha}..HEAD", "--")
+        return parse_name_status(out)
 
     @staticmethod
-    def _commit(fields: list) -> Record:
+    def _commit(fields: list, position: int = 0, files=None) -> Record:
         sha, short, parents, author, email, date, subject, body, message, trailers = fields
         loc = Loc(f"commit {short}")
         pairs = []
@@ -469,7 +493,8 @@ class _Facts:
             author=LStr(author, loc), email=LStr(email, loc), date=_date(date),
             parents=[LStr(p, loc) for p in parents.split()], merge=len(parents.split()) > 1,
             trailers=[Record("Trailer", loc, key=LStr(k, loc), value=LStr(v, loc)) for k, v in pairs],
-            trailer=by_key)
+            trailer=by_key, position=position,
+            files=Lazy(lambda: files.compute().get(sha, [])) if files is not None else [])
 
     # -- tags ------------------------------------------------------------------------------------
     def tags(self):
@@ -505,6 +530,38 @@ class _Facts:
             raise ArtifactError(ERROR_PATH, _failure("describe", err))
         name = out.strip()
         return next((tag for tag in self.tags() if tag["name"] == name), None)
+
+
+def parse_name_status(out: str) -> dict:
+    """Parse `git log -z --name-status --format=%x01%H`: each commit starts with \\x01 and its
+    sha, then `status NUL path NUL` (two paths for a rename or copy)."""
+    tokens = out.split("\0")
+    if tokens and tokens[-1] == "":
+        tokens.pop()  # the output ends with a NUL
+    by_sha: dict = {}
+    current = None
+    i = 0
+    while i < len(tokens):
+        token = tokens[i].lstrip("\n")
+        i += 1
+        if token.startswith("\x01"):
+            current = by_sha.setdefault(token[1:], [])
+            continue
+        if not token:
+            continue
+        if current is None or not token[:1].isalpha():
+            raise ArtifactError(ERROR_PATH, f"cannot read `git log --name-status` output near `{token[:20]}`")
+        letter = token[:1]
+        count = 2 if letter in ("R", "C") else 1
+        if i + count > len(tokens):
+            raise ArtifactError(ERROR_PATH, f"cannot read `git log --name-status` output near `{token[:20]}`")
+        paths = tokens[i:i + count]
+        i += count
+        new, old = paths[-1], (paths[0] if count == 2 else None)
+        loc = Loc(new)
+        current.append(Record("CommitFile", loc, path=LStr(new, loc), status=LStr(letter, loc),
+                              old_path=LStr(old, Loc(old)) if old is not None else None))
+    return by_sha
 
 
 def _unquote(path: str) -> str:

@@ -142,7 +142,7 @@ def test_commits_since_the_base(project):
     commits = load_git(Repo(root, base="main"))["commits"]
     assert [c["sha"] for c in commits] == [shas["f1"], shas["f2"], shas["merge"]]
     f1, f2, merge = commits
-    assert {name: f1[name] for name in COMMIT.fields if name not in ("trailers", "trailer")} == {
+    assert {name: f1[name] for name in COMMIT.fields if name not in ("trailers", "trailer", "files", "position")} == {
         "sha": shas["f1"], "short": short(root, shas["f1"]), "subject": "feat: login form",
         "body": "Adds the form.\n\nApproved-by: Alice <alice@example.com>\nRefs: #12",
         "message": F1_MESSAGE, "author": "Ada Lovelace", "email": "ada@example.com",
@@ -600,3 +600,25 @@ def test_the_documented_example_checks(tmp_path):
     policy.write_text(example, encoding="utf-8")
     pack = PackLoader(use_cache=False).load(str(policy))
     assert pack.name
+
+
+def test_each_commit_has_its_position_and_files(project):
+    root, shas = project
+    f1, f2, merge = load_git(Repo(root, base="main"))["commits"]
+    assert [c["position"] for c in (f1, f2, merge)] == [1, 2, 3]
+    assert [(f["path"], f["status"], f["old_path"]) for f in f1["files"]] == [
+        ("gone.txt", "D", None), ("keep.txt", "M", None), ("new.txt", "R", "old.txt"), ("src/app.py", "A", None)]
+    assert f1["files"][0].loc == ("gone.txt", None, None)
+    assert [f["path"] for f in f2["files"]] == ["docs/naïve file.md"]
+    assert merge["files"] == []  # a merge lists no files, as git log shows it
+    inner = load_git(Repo(root / "src", base="main"))["commits"]
+    assert [[f["path"] for f in c["files"]] for c in inner] == [["app.py"], [], []]
+
+
+def test_garbled_name_status_output_is_an_error():
+    from policylint.loaders.git import parse_name_status
+
+    assert error_of(lambda: parse_name_status("M\0a.txt\0")) == (
+        "git", None, "cannot read `git log --name-status` output near `M`")
+    assert error_of(lambda: parse_name_status("\x01abc\0R100\0only-one\0")) == (
+        "git", None, "cannot read `git log --name-status` output near `R100`")
