@@ -119,7 +119,7 @@ def _args_fmt(p: argparse.ArgumentParser) -> None:
 
 
 def _args_validate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", metavar="FILE", help="policy files, or folders searched for *.policy")
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -670,8 +670,9 @@ def cmd_new(args) -> int:
 
 def cmd_fmt(args) -> int:
     from . import fmt
+    from .packs import policy_files
 
-    files, missing = fmt.policy_files(args.files or ["."])
+    files, missing = policy_files(args.files or ["."])
     if missing:
         raise UsageError(f"`{missing[0]}` is neither a file nor a folder")
     return fmt.run(files, args.check, sys.stdout, sys.stderr)
@@ -679,12 +680,15 @@ def cmd_fmt(args) -> int:
 
 def cmd_validate(args) -> int:
     from .errors import PolicylintError
-    from .packs import PackLoader, looks_like_path
+    from .packs import PackLoader, looks_like_path, policy_files
 
+    files, missing = policy_files(args.files)
+    if missing:
+        raise UsageError(f"`{missing[0]}` is neither a file nor a folder")
+    if not files:
+        raise UsageError(f"no *.policy file in {', '.join(f'`{f}`' for f in args.files)}")
     diagnostics = []
-    for path in args.files:
-        if not os.path.isfile(path):
-            raise UsageError(f"`{path}` is not a file")
+    for path in files:
         try:
             PackLoader(use_cache=not args.no_cache).load(path if looks_like_path(path) else "./" + path)
         except PolicylintError as exc:
@@ -692,7 +696,7 @@ def cmd_validate(args) -> int:
     if diagnostics:
         print_diagnostics(diagnostics)
         return EXIT_USAGE
-    print(f"{len(args.files)} polic{'ies' if len(args.files) != 1 else 'y'} OK")
+    print(f"{len(files)} polic{'ies' if len(files) != 1 else 'y'} OK")
     return EXIT_OK
 
 

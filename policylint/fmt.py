@@ -139,24 +139,6 @@ def _internal(path: str, why: str) -> PolicylintError:
 
 
 # ---- files: what `policylint fmt` and `fmt --check` do -------------------------------------------
-def policy_files(paths: list) -> tuple:
-    """(files, missing): the paths that are files, and every `*.policy` under the folders given
-    (hidden folders skipped); paths that are neither are returned as missing."""
-    from pathlib import Path
-
-    files, missing = [], []
-    for given in paths:
-        p = Path(given)
-        if p.is_dir():
-            files.extend(str(f) for f in sorted(p.rglob("*.policy"))
-                         if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]))
-        elif p.is_file():
-            files.append(given)
-        else:
-            missing.append(given)
-    return list(dict.fromkeys(files)), missing
-
-
 def run(files: list, check: bool, out, err) -> int:
     """Format `files` in place (only those that change, atomically), or with `check` print a
     unified diff of each file that would change. 0 all done / nothing to change, 1 with

@@ -119,6 +119,24 @@ def detect_glob(path) -> tuple:
     return True, (glob.replace('\\"', '"').replace("\\\\", "\\") if glob is not None else None)
 
 
+def policy_files(paths: list) -> tuple:
+    """(files, missing): the paths that are files, and every `*.policy` under the folders given
+    (hidden folders skipped); paths that are neither are returned as missing."""
+    from pathlib import Path
+
+    files, missing = [], []
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            files.extend(str(f) for f in sorted(p.rglob("*.policy"))
+                         if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]))
+        elif p.is_file():
+            files.append(given)
+        else:
+            missing.append(given)
+    return list(dict.fromkeys(files)), missing
+
+
 def display(path: Path) -> str:
     """A policy path as users see it: relative to the current directory when inside it."""
     try:

@@ -167,3 +167,16 @@ def test_json_report_matches_its_published_schema(capsys):
     report = json.loads(capsys.readouterr().out)
     jsonschema.validate(report, schema)
     assert report["summary"]["fail"] > 0 and report["subjects"]
+
+
+def test_validate_takes_pack_folders_and_says_what_is_missing(tmp_path, capsys):
+    (tmp_path / "team").mkdir()
+    (tmp_path / "team" / "team.policy").write_text('pack team "Team" version "1.0.0"\ngate g "G" { require true }\n',
+                                                   encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    assert main(["validate", str(tmp_path / "team"), "--no-cache"]) == 0
+    assert capsys.readouterr().out == "1 policy OK\n"
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == f"policylint: error: `{tmp_path / 'nowhere'}` is neither a file nor a folder\n"
+    assert main(["validate", str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err == f"policylint: error: no *.policy file in `{tmp_path / 'empty'}`\n"
