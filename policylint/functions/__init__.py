@@ -37,6 +37,8 @@ FUNCTIONS = {
     "without": "policylint.functions.lists:without",
     "index_of": "policylint.functions.lists:index_of",
     "glob_match": "policylint.functions.paths:glob_match",
+    "semver": "policylint.functions.semver:semver",
+    "bump": "policylint.functions.semver:bump",
 }
 
 
