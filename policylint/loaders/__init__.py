@@ -27,6 +27,7 @@ LOADERS = {
     "toml": "policylint.loaders.data:load_toml",
     "jsonl": "policylint.loaders.data:load_jsonl",
     "schema_errors": "policylint.loaders.data:schema_errors",
+    "pack_schema_errors": "policylint.loaders.packfiles:pack_schema_errors",
     "openapi": "policylint.loaders.openapi:load_openapi",
 }
 
