@@ -29,6 +29,10 @@ LOADERS = {
     "schema_errors": "policylint.loaders.data:schema_errors",
     "pack_schema_errors": "policylint.loaders.packfiles:pack_schema_errors",
     "openapi": "policylint.loaders.openapi:load_openapi",
+    "dependencies": "policylint.loaders.dependencies:load_dependencies",
+    "new_dependencies": "policylint.loaders.dependencies:load_new_dependencies",
+    "workitems": "policylint.loaders.workitems:load_workitems",
+    "approvals": "policylint.loaders.approvals:load_approvals",
 }
 
 
