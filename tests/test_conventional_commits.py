@@ -1,9 +1,9 @@
 """The `conventional-commits` pack: its gates both ways, and agreement with commitlint.
 
-The pack reads `git.commits`, the commits since `--base`, and a case folder cannot hold
-git history (rules/<pack>/tests/ are plain files), so its cases are here: each test builds
-a throwaway repository in tmp_path (a `base` tag, then one commit per message, made with
-`git commit-tree` so the message is stored exactly as written) and runs
+The pack's gates are shown both ways by its case folders (rules/conventional-commits/tests/,
+histories replayed from `git:` in expected.yaml); the tests here need messages stored byte
+for byte (`git commit-tree`, no cleanup) and hundreds of them: each builds a throwaway
+repository in tmp_path (a `base` tag, then one commit per message) and runs
 `policylint check --pack conventional-commits --base base -f json`.
 
 The agreement test runs the real commitlint (npm @commitlint/cli and

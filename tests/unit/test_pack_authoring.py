@@ -64,9 +64,8 @@ def test_gate_coverage_reports_gates_not_shown_both_ways(tmp_path, capsys):
 def test_builtin_packs_pass_their_tests(capsys):
     from conftest import ROOT
 
-    # packs over git history (conventional-commits) have no case folders: their cases build
-    # repositories in pytest (tests/test_conventional_commits.py)
-    packs = [str(d) for d in sorted((ROOT / "rules").iterdir()) if (d / "tests").is_dir()]
+    packs = [str(d) for d in sorted((ROOT / "rules").iterdir()) if (d / f"{d.name}.policy").is_file()]
+    assert all((Path(p) / "tests").is_dir() for p in packs), "every built-in pack has case folders"
     assert main(["test", "--require-coverage", *packs]) == 0
     assert "failing; full gate coverage" in capsys.readouterr().out
 
