@@ -12,9 +12,9 @@ gate approved-migrations "Migrations carry a human approval"
 
 Fields of `Git`:
 
-- `repository`: the root is inside a git repository. Outside one every other fact is an error
-  (`the root is not inside a git repository`), so a gate of a pack that also runs on plain
-  folders says `when git.repository`.
+- `repository`: the root is inside a git repository. Outside one every other fact but `base`
+  is an error (`the root is not inside a git repository`), so a gate of a pack that also runs
+  on plain folders says `when git.repository`.
 - `branch`: the checked-out branch (`feature/login`). On a detached HEAD, which is how CI
   checks out a pull request, it is read from the CI's documented variables, the first
   that is set: `GITHUB_HEAD_REF` (GitHub Actions, pull request events: the source branch),
@@ -249,7 +249,7 @@ def _load(repo) -> Record:
     except ArtifactError as exc:
         if exc.message != NOT_A_REPOSITORY:
             raise
-        return _outside_a_repository(loc, exc)
+        return _outside_a_repository(loc, exc, repo.base)
     detached = code == 1
     branch, source = (out.strip(), "HEAD") if not detached else _ci_branch()
     base = repo.base
@@ -269,12 +269,14 @@ def _load(repo) -> Record:
                   latest_tag=Lazy(facts.latest_tag))
 
 
-def _outside_a_repository(loc: Loc, error: ArtifactError) -> Record:
-    """`repository` is false, so `when git.repository` can skip a gate; any other fact is the error."""
+def _outside_a_repository(loc: Loc, error: ArtifactError, base) -> Record:
+    """`repository` is false, so `when git.repository` can skip a gate; `base` is what the
+    command line said; any other fact is the error."""
     def fail():
         raise error
 
-    return Record("Git", loc, repository=False, **{name: Lazy(fail) for name in GIT.fields if name != "repository"})
+    facts = {name: Lazy(fail) for name in GIT.fields if name not in ("repository", "base")}
+    return Record("Git", loc, repository=False, base=LStr(base, loc) if base is not None else None, **facts)
 
 
 def _ci_branch() -> tuple:

@@ -380,7 +380,8 @@ def test_head_without_commits(project, tmp_path):
 def test_not_a_repository(tmp_path):
     (tmp_path / "plain").mkdir()
     facts = load_git(Repo(tmp_path / "plain"))
-    assert facts["repository"] is False
+    assert facts["repository"] is False and facts["base"] is None
+    assert load_git(Repo(tmp_path / "plain", base="main"))["base"] == "main"
     for name in ("branch", "head", "commits", "tags", "branches"):
         assert error_of(lambda: facts[name]) == ("git", None, "the root is not inside a git repository")
 
@@ -586,7 +587,7 @@ def test_inspect_git_outside_a_repository(tmp_path, capsys):
     assert main(["inspect", "git", "--root", str(tmp_path)]) == 2
     captured = capsys.readouterr()
     assert '"repository": false' in captured.out
-    assert captured.err == ("policylint: error[PL405] git (branch, branch_source, detached, head, base, merge_base, "
+    assert captured.err == ("policylint: error[PL405] git (branch, branch_source, detached, head, merge_base, "
                             "changed_files, commits, tags, branches, latest_tag): the root is not inside a git repository\n")
 
 
