@@ -1,0 +1,4 @@
+import { Router } from "express";
+
+export const router = Router();
+const pageSize = Number(process.env.PAGE_SIZE ?? 50);

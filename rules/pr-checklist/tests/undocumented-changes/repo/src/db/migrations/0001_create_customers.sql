@@ -1,0 +1,4 @@
+CREATE TABLE customers (
+  id text PRIMARY KEY,
+  name text NOT NULL
+);
