@@ -1,15 +1,18 @@
 """Files and folders: `exists`, `glob`, `dirs`, `text`, `lines`.
 
 - `exists(path)` -> Bool: the file or folder is there (inside the root).
-- `glob(pattern)` -> List[Path]: files and folders matching a glob (`*`, `?`, `[0-9]`, `**`), sorted.
-- `dirs(pattern)` -> List[Path]: only the folders matching the glob, sorted.
+- `glob(pattern)` -> List[Path]: files and folders matching a glob (`*`, `?`, `[0-9]`, `**`), sorted;
+  given a list of globs, those matching any of them, once each: `glob(["docs/openapi/*.yaml",
+  "openapi/changes/*/specs/**/*.yaml"])`.
+- `dirs(pattern)` -> List[Path]: only the folders matching the glob (or any of a list), sorted.
 - `text(path)` -> Str: the whole file, located at its first line; a missing file fails the gate.
 - `lines(path)` -> List[Line]: each line with `text` and `number`.
 """
 from __future__ import annotations
 
 from ..signature import loader
-from ..types import BOOL, PATH, STR, List, record, NUMBER
+from ..errors import EvaluationError
+from ..types import ANY, BOOL, PATH, STR, List, record, NUMBER
 from ..values import Loc, LStr, PathValue, Record
 
 LINE = record("Line", "One line of a text file.", {
@@ -26,15 +29,24 @@ def exists(repo, path):
 
 
 def _paths(repo, pattern, dirs_only):
-    return [PathValue(p, Loc(p)) for p in repo.glob(pattern, dirs_only=dirs_only)]
+    if isinstance(pattern, (list, tuple)):
+        for one in pattern:
+            if not isinstance(one, str):
+                raise EvaluationError(f"a glob is text, found {type(one).__name__} in the list")
+        found = sorted({p for one in pattern for p in repo.glob(one, dirs_only=dirs_only)})
+    elif isinstance(pattern, str):
+        found = repo.glob(pattern, dirs_only=dirs_only)
+    else:
+        raise EvaluationError(f"a glob is text or a list of text, found {type(pattern).__name__}")
+    return [PathValue(p, Loc(p)) for p in found]
 
 
-@loader("glob", {"pattern": STR}, List(PATH), "Files and folders matching a glob pattern, sorted.")
+@loader("glob", {"pattern": ANY}, List(PATH), "Files and folders matching a glob pattern (or any of a list), sorted.")
 def glob(repo, pattern):
     return _paths(repo, pattern, False)
 
 
-@loader("dirs", {"pattern": STR}, List(PATH), "Folders matching a glob pattern, sorted.")
+@loader("dirs", {"pattern": ANY}, List(PATH), "Folders matching a glob pattern (or any of a list), sorted.")
 def dirs(repo, pattern):
     return _paths(repo, pattern, True)
 
