@@ -40,3 +40,13 @@ def test_glob_match(path, glob, expected):
 def test_a_glob_that_is_not_text_is_an_error():
     with pytest.raises(EvaluationError, match="`glob_match` needs globs as text, found int"):
         glob_match("a", [1])
+
+
+def test_glob_of_something_that_is_not_a_glob_says_so(tmp_path):
+    from policylint.loaders.files import dirs, glob
+    from policylint.repo import Repo
+
+    with pytest.raises(EvaluationError, match="^a glob is text, found int in the list$"):
+        glob(Repo(tmp_path), ["*.md", 3])
+    with pytest.raises(EvaluationError, match="^a glob is text or a list of text, found int$"):
+        dirs(Repo(tmp_path), 3)
