@@ -95,10 +95,14 @@ def sort(items):
     return sorted(items_of(items), key=_key)
 
 
-@builtin("empty", {"value": ANY}, BOOL, "True for null, an empty string or an empty list.")
+@builtin("empty", {"value": ANY}, BOOL,
+         "True for null, a blank string, an empty list or map; false for a number, a boolean or a date.")
 def empty(value):
     if value is None:
         return True
     if isinstance(value, str):
         return not value.strip()
-    return len(items_of(value)) == 0
+    items = items_of(value)
+    if not hasattr(items, "__len__"):  # a number, a boolean, a date: a value, so not empty
+        return False
+    return len(items) == 0
