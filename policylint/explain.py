@@ -106,10 +106,12 @@ class Explainer:
                 first = node.args[0].fn(env)
             except (ArtifactError, EvaluationError):
                 return None
-            if isinstance(first, str):
+            from . import loaders
+
+            if isinstance(first, str) and node.func in loaders.LOADERS:  # `text("README.md")`: that file
                 loc = location_of(first)
                 return Loc(loc.path if loc else str(first), None)
-            return self.locate(node.args[0], env)
+            return self.locate(node.args[0], env)  # `trim(l.text)`, `entries_of("execute")`: where the argument is
         return None
 
     # -- operators -------------------------------------------------------------------------
