@@ -609,13 +609,18 @@ class _Printer:
         else_tok, message = (rest + [None, None])[:2]
         if else_tok is None:
             return
-        if len(out.lines) == lines and out.width() + len(" else ") + len(str(message)) <= WIDTH:
+        strings = message.children
+        if len(strings) == 1 and len(out.lines) == lines and \
+                out.width() + len(" else ") + len(str(strings[0])) <= WIDTH:
             out.text(" ")
         else:
             out.line(indent + ELSE_INDENT)
         out.tok(else_tok)
         out.text(" ")
-        out.tok(message)
+        out.tok(strings[0])
+        for string in strings[1:]:  # one string a line, under the first
+            out.line(indent + ELSE_INDENT + len("else "))
+            out.tok(string)
 
     # -- expressions ----------------------------------------------------------------------------
     def flat(self, node) -> str | None:

@@ -168,7 +168,19 @@ def _make_builder():
 
         def require(self, meta, children):
             expr, message = children
-            return ast.Require(self.sp(meta), expr, self._template(message) if message is not None else None)
+            return ast.Require(self.sp(meta), expr, message)
+
+        def message(self, meta, children):
+            """`else "first part, " "second part"`: one template, the strings' parts in order."""
+            templates = [self._template(tok) for tok in children]
+            parts: list = []
+            for template in templates:
+                for part in template.parts:
+                    if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                        parts[-1] += part
+                    elif part != "" or not parts:
+                        parts.append(part)
+            return ast.Template(templates[0].span if len(templates) == 1 else self.sp(meta), parts)
 
         # -- expressions --------------------------------------------------------------------
         def quantified(self, meta, children):
