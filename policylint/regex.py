@@ -56,10 +56,14 @@ def found(regex, text: str) -> bool:
     builds a match object and maps byte offsets back to characters on every call, which is
     most of the time a pack spends matching."""
     compiled = compile_regex(regex)
+    compiled = getattr(compiled, "compiled", compiled)  # a regex literal holds its compiled RE2
     engine = getattr(compiled, "_regexp", None)
     if engine is not None and _unanchored():
         data = text.encode("utf-8", "surrogatepass")
-        return engine.Match(_UNANCHORED[0], data, 0, len(data))[0][0] != -1
+        try:
+            return engine.Match(_UNANCHORED[0], data, 0, len(data))[0][0] != -1
+        except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
+            pass
     return compiled.search(text) is not None
 
 

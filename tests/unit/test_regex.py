@@ -26,3 +26,9 @@ def test_flags_of_a_regex_literal_count():
 def test_an_invalid_pattern_is_a_regex_error():
     with pytest.raises(RegexError, match="missing \\)"):
         found("(unclosed", "text")
+
+
+def test_a_regex_literal_takes_the_direct_path(monkeypatch):
+    value = RegexValue(r"\d+")
+    monkeypatch.setattr(type(value.compiled), "search", lambda *a, **k: pytest.fail("took the slow path"))
+    assert found(value, "T001") and not found(value, "none")
