@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime
 import re
-from .structs import field, struct
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
+from .structs import field, struct
 
 YAML_NAME = ".policylint.yaml"
 SCHEMA = Path(__file__).with_name("schemas") / "config.schema.json"

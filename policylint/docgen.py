@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from .structs import struct
 from pathlib import Path
+
+from .structs import struct
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "loaders.md"
 COMMAND = "python -m policylint.docgen"

@@ -8,12 +8,12 @@ reported as skipped: they are not required yet.
 from __future__ import annotations
 
 import fnmatch
-from .structs import field, replace, struct
 
 from . import ops
 from .compile import Env, Runtime, bind_lets, compile_tree, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
 from .explain import Evidence, Explainer
+from .structs import field, replace, struct
 from .syntax import ast
 from .values import location_of
 

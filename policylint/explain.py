@@ -6,11 +6,10 @@ values of the operands; for a quantifier it lists every offending element at its
 """
 from __future__ import annotations
 
-from .structs import field, struct
-
 from . import ops
 from .compile import quantifier_elements, render_value
 from .errors import ArtifactError, EvaluationError
+from .structs import field, struct
 from .syntax import ast
 from .values import Loc, location_of
 

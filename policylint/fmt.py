@@ -60,11 +60,11 @@ from __future__ import annotations
 import difflib
 import os
 import threading
-from .structs import field, struct
 from functools import lru_cache
 
 from .diagnostics import Diagnostic, Span
 from .errors import PolicylintError
+from .structs import field, struct
 
 WIDTH = 100
 INDENT = 2  # per block

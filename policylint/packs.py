@@ -7,12 +7,12 @@ are cached by content hash, so a warm run neither imports Lark nor re-checks.
 from __future__ import annotations
 
 import os
-from .structs import field, struct
 from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
+from .structs import field, struct
 
 ENTRY_POINT_GROUP = "policylint.packs"
 

@@ -31,8 +31,9 @@ The same cases run under pytest (tests/test_packs.py) and, later, `policylint te
 """
 from __future__ import annotations
 
-from .structs import field, struct
 from pathlib import Path
+
+from .structs import field, struct
 
 
 @struct

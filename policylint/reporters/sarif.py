@@ -45,10 +45,10 @@ import json
 import os
 import posixpath
 import re
-from ..structs import struct
 from urllib.parse import quote
 
 from .. import __version__
+from ..structs import struct
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/policylint/"
