@@ -38,7 +38,7 @@ from __future__ import annotations
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record
-from .workitems import PROBLEM, Shape
+from .workitems import PROBLEM, Shape, read_shaped_yaml
 
 APPROVAL = record("Approval", "One entry of an approvals file.", {
     "category": (STR, "the kind of change it approves, or null"),
@@ -63,14 +63,7 @@ ENTRY_KEYS = {"by": True, "date": True, "category": False, "paths": False, "depe
 @loader("approvals", {"path": STR}, APPROVALS,
         "An approvals file: entries (category, paths, dependencies, by, date) and shape problems.")
 def load_approvals(repo, path):
-    norm = repo.normalize(path)
-
-    def compute():
-        from .data import decode, parse_yaml
-
-        return build_approvals(parse_yaml(decode(repo.read_bytes(norm), norm), norm, repo.notice), norm)
-
-    return repo.memo(("approvals", norm), compute)
+    return read_shaped_yaml(repo, path, "approvals", build_approvals)
 
 
 def parse_approvals(text: str, path: str) -> Record:

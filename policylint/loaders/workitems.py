@@ -119,14 +119,7 @@ MILESTONE_KEYS = {"id": True, "title": True, "items": True, "status": False, "du
         "A milestones file: milestones, work items (status, priority, created, depends_on), "
         "dependency cycles and shape problems.")
 def load_workitems(repo, path):
-    norm = repo.normalize(path)
-
-    def compute():
-        from .data import decode, parse_yaml
-
-        return build_workitems(parse_yaml(decode(repo.read_bytes(norm), norm), norm, repo.notice), norm)
-
-    return repo.memo(("workitems", norm), compute)
+    return read_shaped_yaml(repo, path, "workitems", build_workitems)
 
 
 def parse_workitems(text: str, path: str) -> Record:
@@ -134,6 +127,19 @@ def parse_workitems(text: str, path: str) -> Record:
     from .data import parse_yaml
 
     return build_workitems(parse_yaml(text, path), path)
+
+
+def read_shaped_yaml(repo, path, kind: str, build) -> Record:
+    """A YAML file read once and turned into a record by `build(data, path)` (this loader's and
+    the approvals loader's way: the file's shape problems become part of the record)."""
+    norm = repo.normalize(path)
+
+    def compute():
+        from .data import decode, parse_yaml
+
+        return build(parse_yaml(decode(repo.read_bytes(norm), norm), norm, repo.notice), norm)
+
+    return repo.memo((kind, norm), compute)
 
 
 # -- checking a shape: shared with the approvals loader ----------------------------------------
