@@ -206,7 +206,7 @@ class Engine:
                 continue
             loc = location_of(value)
             subject.claimed_at = str(loc) if loc else None
-            stage = match_stage(text, names, {a: s.name for s in node.stages for a in s.aliases})
+            stage = match_stage(text, names, node.aliases)
             if stage is None:
                 from .diagnostics import did_you_mean
 

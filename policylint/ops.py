@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from .errors import EvaluationError
+from .functions.collections import items_of
 from .regex import RegexError, found
 from .values import PathValue, Record
 
@@ -28,13 +29,6 @@ def text_of(value):
     if isinstance(value, Record):
         return value.fields.get("text", value)
     return value
-
-
-def items_of(value):
-    global items_of
-    from .functions.collections import items_of  # on first use; then this name is that function
-
-    return items_of(value)
 
 
 def equal(a, b) -> bool:

@@ -58,25 +58,22 @@ def found(regex, text: str) -> bool:
     compiled = compile_regex(regex)
     compiled = getattr(compiled, "compiled", compiled)  # a regex literal holds its compiled RE2
     engine = getattr(compiled, "_regexp", None)
-    if engine is not None and _unanchored():
+    anchor = _unanchored()
+    if engine is not None and anchor is not None:
         data = text.encode("utf-8", "surrogatepass")
         try:
-            return engine.Match(_UNANCHORED[0], data, 0, len(data))[0][0] != -1
+            return engine.Match(anchor, data, 0, len(data))[0][0] != -1
         except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
             pass
     return compiled.search(text) is not None
 
 
-_UNANCHORED: list = []
+@lru_cache(maxsize=None)
+def _unanchored():
+    """RE2's unanchored mode from google-re2's extension, or None for another binding."""
+    try:
+        from re2 import _re2
 
-
-def _unanchored() -> bool:
-    """RE2's unanchored mode from google-re2's extension, once; False for another binding."""
-    if not _UNANCHORED:
-        try:
-            from re2 import _re2
-
-            _UNANCHORED.append(_re2.RE2.Anchor.UNANCHORED)
-        except (ImportError, AttributeError):
-            _UNANCHORED.append(None)
-    return _UNANCHORED[0] is not None
+        return _re2.RE2.Anchor.UNANCHORED
+    except (ImportError, AttributeError):
+        return None

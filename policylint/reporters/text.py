@@ -112,23 +112,17 @@ def _block(results: list, subjects: list, verbose: bool) -> list:
 def _results_lines(results: list) -> list:
     """Each result's lines; errors with the same cause (`git.commits` needs --base, for every
     gate of a pack) are shown once, naming every gate they stopped."""
+    groups: dict = {}  # a cause (or the result itself) -> its results, in first-seen order
+    for result in results:
+        cause = tuple((e.path, e.line, e.message) for e in result.evidence) \
+            if result.status == "error" and result.evidence else id(result)
+        groups.setdefault(cause, []).append(result)
     rows: list = []
-    same_cause: dict = {}
-    for result in results:
-        if result.status == "error" and result.evidence:
-            cause = tuple((e.path, e.line, e.message) for e in result.evidence)
-            same_cause.setdefault(cause, []).append(result)
-    shown: set = set()
-    for result in results:
-        if id(result) in shown:
-            continue
-        group = [result]
-        if result.status == "error" and result.evidence:
-            group = same_cause[tuple((e.path, e.line, e.message) for e in result.evidence)]
+    for group in groups.values():
+        result = group[0]
         if len(group) == 1:
             rows.extend(_result_lines(result))
             continue
-        shown.update(id(r) for r in group)
         rows.append([(f"  {STATUS_LABEL['error']:<6} ", STATUS_STYLE["error"]),
                      (f"{len(group)} gates stopped by the same error", "bold")])
         for member in group:

@@ -183,6 +183,11 @@ class Lifecycle(Node):
     def stages(self) -> list:
         return [item for item in self.body if isinstance(item, Stage)]
 
+    @property
+    def aliases(self) -> dict:
+        """What a claim may say besides a stage's name (`stage integrated as "L2"`) -> the stage."""
+        return {alias: stage.name for stage in self.stages for alias in stage.aliases}
+
 
 @struct(eq=False)
 class Pack(Node):
