@@ -7,6 +7,7 @@ are cached by content hash, so a warm run neither imports Lark nor re-checks.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
@@ -155,6 +156,7 @@ def cache_dir() -> Path | None:
     return Path(base) / "policylint"
 
 
+@lru_cache(maxsize=None)
 def _grammar_digest() -> str:
     """What a cached AST depends on besides the policy: the grammar and the AST's own code."""
     here = os.path.dirname(os.path.abspath(__file__))
