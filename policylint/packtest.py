@@ -31,6 +31,7 @@ The same cases run under pytest (tests/test_packs.py) and, later, `policylint te
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from .structs import field, struct
@@ -104,7 +105,21 @@ def evidence_line(ev) -> str:
 
 
 def evaluate_case(case: Case, use_cache: bool = True):
-    """The Run a case's repository gives under its pack.
+    """The Run a case's repository gives under its pack (see `checkout`)."""
+    from .evaluate import Engine
+    from .packs import PackLoader
+    from .repo import Repo
+
+    loader = PackLoader(use_cache=use_cache)
+    pack_file = case.pack_dir / f"{case.pack_dir.name}.policy"
+    packs = [loader.load(str(pack_file))]
+    with checkout(case) as (root, base):
+        return Engine(Repo(root, base=base), params=case.expected.get("params") or {}).run(packs)
+
+
+@contextmanager
+def checkout(case: Case):
+    """(root, base): the case's repository, ready to check, removed on exit.
 
     The case runs on a copy in a scratch folder, never where it lies: a case folder sits
     inside the pack's own git checkout, and `git.branch` there would read that checkout's
@@ -113,14 +128,6 @@ def evaluate_case(case: Case, use_cache: bool = True):
     import shutil
     import tempfile
 
-    from .evaluate import Engine
-    from .packs import PackLoader
-    from .repo import Repo
-
-    loader = PackLoader(use_cache=use_cache)
-    pack_file = case.pack_dir / f"{case.pack_dir.name}.policy"
-    packs = [loader.load(str(pack_file))]
-    params = case.expected.get("params") or {}
     history = case.expected.get("git")
     scratch = Path(tempfile.mkdtemp(prefix="policylint-case-"))
     try:
@@ -136,7 +143,7 @@ def evaluate_case(case: Case, use_cache: bool = True):
 
             build_history(root, history, case.folder / "expected.yaml")
             base = history.get("base")
-        return Engine(Repo(root, base=base), params=params).run(packs)
+        yield root, base
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
