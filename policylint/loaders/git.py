@@ -81,22 +81,26 @@ Errors (the gate is an error, `policylint inspect` exits 2): git not installed; 
 inside a git repository, or a repository git refuses (another user's, without
 `safe.directory`); a `--base` git cannot resolve; no merge-base between the base and HEAD
 (in a shallow clone this says to fetch the history: `fetch-depth: 0` for actions/checkout);
-HEAD without commits; git failing or taking more than `GIT_TIMEOUT` seconds.
+HEAD without commits; git failing, taking more than `GIT_TIMEOUT` seconds or printing more than 128 MB.
 
-How git runs: a fixed argument list, never a shell; `git --no-pager -C <root>` with
-`core.quotepath=off` and NUL-separated output; the environment without the `GIT_*`
-variables that could point it at another repository, index or object store (only
-`GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and `GIT_CONFIG_NOSYSTEM` are kept), prompts off,
-messages in English. No command writes to the repository or reaches the network.
+How git runs (policylint/gitrun.py): a fixed argument list, never a shell; `git --no-pager
+-C <root>` with `core.quotepath=off` and NUL-separated output; hooks, the fsmonitor, credential
+helpers and `core.sshCommand` set off on the command line, which the repository's own
+`.git/config` cannot undo; `--no-ext-diff --no-textconv` on every diff and log; no transport
+allowed, so nothing is fetched (a partial clone's missing objects are an error, not a
+download); the environment without the `GIT_*` variables that could point it at another
+repository, index or object store (only `GIT_CONFIG_GLOBAL`, `GIT_CONFIG_SYSTEM` and
+`GIT_CONFIG_NOSYSTEM` are kept: your own configuration, and `safe.directory` in it, still
+counts), prompts off, messages in English; each command stopped after `GIT_TIMEOUT` seconds
+or 128 MB of output. No command writes to the repository or reaches the network.
 """
 from __future__ import annotations
 
 import datetime
 import os
-import shutil
-import subprocess
 from functools import partial
 
+from .. import gitrun
 from ..errors import ArtifactError
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, STR, ANY, List, record
@@ -108,9 +112,9 @@ ERROR_PATH = "git"  # what errors and repository-wide facts are located at
 NOT_A_REPOSITORY = "the root is not inside a git repository"
 BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME")
 KEPT_GIT_VARIABLES = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
-# Configuration that would change what the commands print or make them run programs.
+# Configuration that would change what the commands print (gitrun adds what would run programs).
 GIT_CONFIG = (
-    "core.quotepath=off", "core.fsmonitor=false", "log.showSignature=false", "color.ui=never",
+    "core.quotepath=off", "log.showSignature=false", "color.ui=never",
     "i18n.logOutputEncoding=UTF-8", "trailer.separators=:",
 )
 
@@ -186,41 +190,28 @@ def load_git(repo):
 
 # -- running git -------------------------------------------------------------------------
 
-def _environment() -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("GIT_") or key in KEPT_GIT_VARIABLES}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C", LANGUAGE="C")
-    return env
-
-
 class _Git:
-    """Runs read-only git commands in the repository root."""
+    """Runs read-only git commands in the repository root, through gitrun.run_git."""
 
     def __init__(self, root):
         self.root = str(root)
-        self.executable = shutil.which("git")
-        self.env = _environment()
+        self.executable = gitrun.find_git()
+        self.env = gitrun.environment(keep=KEPT_GIT_VARIABLES, GIT_OPTIONAL_LOCKS="0")
 
     def run(self, *args: str, ok=(0,)) -> tuple:
         """(exit code, stdout, stderr) of `git args`; an exit code outside `ok` is an error."""
         if self.executable is None:
             raise ArtifactError(ERROR_PATH, "git is not installed (or not on PATH): the `git` facts need it")
-        argv = [self.executable, "--no-pager", "--no-replace-objects", "-C", self.root]
-        for setting in GIT_CONFIG:
-            argv += ["-c", setting]
-        argv += args
         try:
-            done = subprocess.run(argv, capture_output=True, env=self.env, timeout=GIT_TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise ArtifactError(ERROR_PATH, f"`git {args[0]}` took longer than {GIT_TIMEOUT} s; stopped") from None
-        except OSError as exc:
-            raise ArtifactError(ERROR_PATH, f"cannot run git: {exc.strerror or exc}") from None
-        out = done.stdout.decode("utf-8", errors="replace")
-        err = done.stderr.decode("utf-8", errors="replace")
-        if done.returncode not in ok:
+            code, out, err = gitrun.run_git(self.executable, self.root, args, env=self.env, config=GIT_CONFIG,
+                                            timeout=GIT_TIMEOUT)
+        except gitrun.GitFailure as exc:
+            raise ArtifactError(ERROR_PATH, exc.message) from None
+        out = out.decode("utf-8", errors="replace")
+        err = err.decode("utf-8", errors="replace")
+        if code not in ok:
             raise ArtifactError(ERROR_PATH, _failure(args[0], err))
-        return done.returncode, out, err
+        return code, out, err
 
 
 def _failure(command: str, stderr: str) -> str:

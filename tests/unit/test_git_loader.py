@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from policylint import gitrun
 from policylint.errors import ArtifactError
 from policylint.loaders import LOADERS, VALUE_LOADERS, get
 from policylint.loaders import git as git_loader
@@ -289,13 +290,13 @@ def test_git_variables_cannot_point_it_elsewhere(project, tmp_path, monkeypatch)
 def test_reading_the_branch_runs_git_once_and_needs_no_base(project, monkeypatch):
     root, _ = project
     calls = []
-    real_run = subprocess.run
+    real_run = gitrun.run_git
 
-    def counting_run(argv, **kw):
-        calls.append(argv[argv.index("-C") + 2 + 2 * len(git_loader.GIT_CONFIG):])
-        return real_run(argv, **kw)
+    def counting_run(executable, cwd, args, **kw):
+        calls.append(list(args))
+        return real_run(executable, cwd, args, **kw)
 
-    monkeypatch.setattr(git_loader.subprocess, "run", counting_run)
+    monkeypatch.setattr(gitrun, "run_git", counting_run)
     repo = Repo(root)
     assert load_git(repo)["branch"] == "feature/login"
     assert calls == [["symbolic-ref", "-q", "--short", "HEAD"]]
@@ -445,37 +446,35 @@ def test_git_failing_otherwise_says_what_git_said(tmp_path, monkeypatch):
 ])
 def test_garbled_git_output_is_an_error(project, monkeypatch, command, garble, field, message):
     root, _ = project
-    real_run = subprocess.run
+    real_run = gitrun.run_git
 
-    def garbling_run(argv, **kw):
-        done = real_run(argv, **kw)
-        if command in argv:
-            done = subprocess.CompletedProcess(argv, 0, garble(done.stdout), b"")
-        return done
+    def garbling_run(executable, cwd, args, **kw):
+        code, out, err = real_run(executable, cwd, args, **kw)
+        return (0, garble(out), b"") if args[0] == command else (code, out, err)
 
-    monkeypatch.setattr(git_loader.subprocess, "run", garbling_run)
+    monkeypatch.setattr(gitrun, "run_git", garbling_run)
     path, line, got = error_of(lambda: load_git(Repo(root, base="main"))[field])
     assert (path, line) == ("git", None) and got.startswith(message)
 
 
 def test_describe_failing_otherwise_is_an_error(project, monkeypatch):
     root, _ = project
-    real_run = subprocess.run
+    real_run = gitrun.run_git
 
-    def failing_describe(argv, **kw):
-        if "describe" in argv:
-            return subprocess.CompletedProcess(argv, 128, b"", b"fatal: bad object HEAD\n")
-        return real_run(argv, **kw)
+    def failing_describe(executable, cwd, args, **kw):
+        if args[0] == "describe":
+            return 128, b"", b"fatal: bad object HEAD\n"
+        return real_run(executable, cwd, args, **kw)
 
-    monkeypatch.setattr(git_loader.subprocess, "run", failing_describe)
+    monkeypatch.setattr(gitrun, "run_git", failing_describe)
     assert error_of(lambda: load_git(Repo(root))["latest_tag"]) == ("git", None, "`git describe` failed: bad object HEAD")
 
 
 def test_git_that_cannot_start(tmp_path, monkeypatch):
-    def refusing_run(argv, **kw):
+    def refusing_popen(argv, **kw):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(git_loader.subprocess, "run", refusing_run)
+    monkeypatch.setattr(gitrun.subprocess, "Popen", refusing_popen)
     assert error_of(lambda: load_git(Repo(tmp_path))) == ("git", None, "cannot run git: Permission denied")
 
 
