@@ -48,7 +48,9 @@ def read(path: Path, shown: str) -> dict:
     import json
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        from .repo import read_regular
+
+        data = json.loads(read_regular(path).decode("utf-8"))
         entries = data["entries"]
         if data.get("policylint_baseline") != FORMAT_VERSION or not isinstance(entries, list):
             raise ValueError("unknown baseline format")

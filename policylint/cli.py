@@ -223,9 +223,10 @@ def print_diagnostics(diagnostics, stream=None) -> None:
         source = None
         if diag.span is not None:
             if diag.span.path not in sources:
+                from .repo import read_regular
+
                 try:
-                    with open(diag.span.path, encoding="utf-8", errors="replace") as fh:
-                        sources[diag.span.path] = fh.read()
+                    sources[diag.span.path] = read_regular(diag.span.path).decode("utf-8", errors="replace")
                 except OSError:
                     sources[diag.span.path] = None
             source = sources[diag.span.path]

@@ -63,7 +63,7 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
             raise PolicylintError(Diagnostic("PL300", f"config file `{explicit}` not found"))
         return _load(path, path.name != "pyproject.toml")
     yaml_path, pyproject = root / YAML_NAME, root / "pyproject.toml"
-    in_pyproject = pyproject.is_file() and "[tool.policylint" in pyproject.read_text(encoding="utf-8", errors="replace")
+    in_pyproject = pyproject.is_file() and "[tool.policylint" in _read_text(pyproject)
     if yaml_path.is_file() and in_pyproject:
         raise PolicylintError(Diagnostic("PL300", f"configuration in both `{_show(yaml_path)}` and "
                                                   f"`{_show(pyproject)}` [tool.policylint]", None,
@@ -81,9 +81,19 @@ def _show(path: Path) -> str:
     return display(path)
 
 
+def _read_text(path: Path) -> str:
+    """A configuration file's text: a regular file within the size limit, else PL300."""
+    from .repo import read_regular
+
+    try:
+        return read_regular(path).decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise PolicylintError(Diagnostic("PL300", f"cannot read `{_show(path)}`: {exc.strerror}")) from None
+
+
 def _load(path: Path, is_yaml: bool) -> Config:
     shown = _show(path)
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = _read_text(path)
     if is_yaml:
         data, lines = _read_yaml(text, shown)
     else:

@@ -429,9 +429,11 @@ def readme_sections(path) -> dict:
     """Gate id -> its documentation: the README section whose heading starts with the id in backticks."""
     import re
 
+    from .repo import read_regular
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        text = read_regular(path).decode("utf-8", errors="replace")
+    except OSError:  # no README, or none a run can read (a FIFO, a device, too large): no docs
         return {}
     from .loaders.markdown import parse_markdown
 

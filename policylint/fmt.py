@@ -198,9 +198,10 @@ def unified_diff(old: str, new: str, path: str) -> str:
 
 
 def _read(path: str) -> str:
+    from .repo import read_regular
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_regular(path)
     except OSError as exc:
         raise PolicylintError(Diagnostic("PL200", f"cannot read `{path}`: {exc.strerror}")) from None
     try:
@@ -212,9 +213,10 @@ def _read(path: str) -> str:
 
 
 def _source_or_none(path: str):
+    from .repo import read_regular
+
     try:
-        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
-            return fh.read().replace("\r\n", "\n")
+        return read_regular(path).decode("utf-8", errors="replace").replace("\r\n", "\n")
     except OSError:
         return None
 

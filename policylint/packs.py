@@ -236,8 +236,10 @@ class PackLoader:
 
     def _load(self, path: Path) -> LoadedPack:
         shown = display(path)
+        from .repo import read_regular
+
         try:
-            source_bytes = path.read_bytes()
+            source_bytes = read_regular(path)  # a FIFO or a device in a repository never hangs the run
         except OSError as exc:
             raise PolicylintError(Diagnostic("PL200", f"cannot read `{shown}`: {exc.strerror}")) from None
         source = source_bytes.decode("utf-8", errors="replace").replace("\r\n", "\n")

@@ -6,11 +6,13 @@ each artifact is read once per run.
 """
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import posixpath
 from contextlib import contextmanager
 import re
+import stat
 from pathlib import Path
 # `Any`, `Callable` in annotations are never evaluated: no `typing` import at start-up
 
@@ -33,6 +35,85 @@ def gc_paused():
     finally:
         if collecting:
             gc.enable()
+
+
+_NOT_REGULAR = ((stat.S_ISDIR, "is a folder, expected a file"),
+                (stat.S_ISFIFO, "is a FIFO, not a regular file"),
+                (stat.S_ISCHR, "is a character device, not a regular file"),
+                (stat.S_ISBLK, "is a block device, not a regular file"),
+                (stat.S_ISSOCK, "is a socket, not a regular file"))
+
+
+class RefusedFile(OSError):
+    """A file policylint will not read: no regular file (a FIFO blocks, a device never ends) or
+    one over the size limit; `strerror` is the whole reason."""
+
+
+def _refuse_unless_regular(st, path) -> None:
+    if stat.S_ISREG(st.st_mode):
+        return
+    for test, why in _NOT_REGULAR:
+        if test(st.st_mode):
+            raise RefusedFile(errno.EINVAL, why, str(path))
+    raise RefusedFile(errno.EINVAL, "is not a regular file", str(path))
+
+
+def _too_large(size: int | None, limit: int) -> RefusedFile:
+    said = _amount(size) if size is not None else f"more than {_amount(limit)}"
+    return RefusedFile(errno.EFBIG, f"file is too large to read: {said}, the limit is {_amount(limit, False)}")
+
+
+def _amount(size: int, exact: bool = True) -> str:
+    if size < 2**20:
+        return f"{size} bytes"
+    return f"{size / 2**20:.1f} MB ({size} bytes)" if exact else f"{size / 2**20:g} MB"
+
+
+def open_regular(path, limit: int | None = None):
+    """`path` opened for binary reading if it is a regular file of at most `limit` bytes;
+    else OSError saying why. Checked before opening (a device is never opened) and again on
+    the open descriptor (nothing swapped in between); opened without blocking (a FIFO with no
+    writer) and without following a symlink in the last component."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    st = os.stat(path)
+    _refuse_unless_regular(st, path)
+    if st.st_size > limit:
+        raise _too_large(st.st_size, limit)
+    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY)
+    try:
+        st = os.fstat(fd)
+        _refuse_unless_regular(st, path)
+        if st.st_size > limit:
+            raise _too_large(st.st_size, limit)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, never more than `limit` (a file growing while it is read
+    is refused, not read to its end); OSError with the reason otherwise."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    with open_regular(path, limit) as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(None, limit)
+    return data
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, RefusedFile):
+        return exc.strerror
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, expected a file"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class Notice:
@@ -94,20 +175,26 @@ class Repo:
             return self._memo[key]
         norm = self.normalize(relpath)
         full = self.resolve(norm)
-        if not full.exists():
-            raise ArtifactMissing(norm, "file not found")
-        if full.is_dir():
-            raise ArtifactError(norm, "is a folder, expected a file")
         try:
-            size = full.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ArtifactError(norm, f"file is too large to read: {size / 2**20:.1f} MB ({size} bytes), "
-                                          f"the limit is {MAX_FILE_BYTES / 2**20:g} MB")
-            data = full.read_bytes()
+            data = read_regular(full)
+        except FileNotFoundError:
+            raise ArtifactMissing(norm, "file not found") from None
         except OSError as exc:
-            raise ArtifactError(norm, f"cannot read: {exc.strerror or exc}") from None
+            raise ArtifactError(norm, _reason(exc)) from None
         self._memo[key] = data
         return data
+
+    def open_binary(self, relpath: str):
+        """A regular file inside the root opened for reading (a stream for loaders that read
+        in chunks); the caller bounds what it reads by MAX_FILE_BYTES."""
+        norm = self.normalize(relpath)
+        full = self.resolve(norm)
+        try:
+            return open_regular(full)
+        except FileNotFoundError:
+            raise ArtifactMissing(norm, "file not found") from None
+        except OSError as exc:
+            raise ArtifactError(norm, _reason(exc)) from None
 
     def read_text(self, relpath: str) -> str:
         """Text with `\\n` newlines; invalid UTF-8 is replaced and noticed with its line."""

@@ -70,7 +70,7 @@ message lists the known ones), or with no measured file at all.
 """
 from __future__ import annotations
 
-from ..errors import ArtifactError, ArtifactMissing
+from ..errors import ArtifactError
 from ..repo import gc_paused
 from ..signature import loader
 from ..types import NUMBER, PATH, STR, List, record
@@ -120,18 +120,7 @@ def _load(repo, relpath: str) -> Record:
     from ..repo import MAX_FILE_BYTES
     from ._coverage_formats import read_report
 
-    full = repo.resolve(relpath)
-    if not full.exists():
-        raise ArtifactMissing(relpath, "file not found")
-    if full.is_dir():
-        raise ArtifactError(relpath, "is a folder, expected a file")
-    try:
-        size = full.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ArtifactError(relpath, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit")
-        stream = open(full, "rb")
-    except OSError as exc:
-        raise ArtifactError(relpath, f"cannot read: {exc.strerror or exc}") from None
+    stream = repo.open_binary(relpath)  # a regular file inside the root, or an error saying why
     with stream, gc_paused():
         try:
             found = read_report(stream, relpath, MAX_FILE_BYTES)

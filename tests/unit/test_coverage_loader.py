@@ -395,7 +395,7 @@ def test_repo_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(policylint.repo, "MAX_FILE_BYTES", 100)
     with pytest.raises(ArtifactError) as large:
         load_coverage(Repo(tmp_path), "lcov.info")
-    assert large.value.message == "file is 251 bytes, larger than the 100-byte limit"
+    assert large.value.message == "file is too large to read: 251 bytes, the limit is 100 bytes"
 
 
 def test_memory_follows_a_file_entry_not_the_report(tmp_path):

@@ -1,0 +1,167 @@
+"""Every run ends, in bounded memory: what a hostile repository cannot make a run do.
+
+Covered here: files that are no regular file (a FIFO blocks a reader forever, a device
+never ends) are refused before they are read, wherever policylint reads them; every read is
+bounded by the size limit, even of a file that grows while it is read.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, make_repo
+from policylint.cli import main
+from policylint.errors import ArtifactError
+from policylint.repo import Repo, read_regular
+
+SPECKIT_CASE = ROOT / "rules" / "speckit" / "tests" / "all-done-unchecked-task" / "repo"
+TASKS = "specs/001-password-reset/tasks.md"
+
+
+@contextmanager
+def within(seconds: float):
+    """Fail the test, rather than hang the suite, when the body blocks."""
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_cli(*args, timeout: float = 60) -> subprocess.CompletedProcess:
+    """policylint in a child process that is killed if it does not end."""
+    return subprocess.run([sys.executable, "-m", "policylint", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+# -- files that are no regular file ---------------------------------------------------------
+
+def make_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def make_zero_device(path: Path) -> None:
+    """A character device like /dev/zero (1, 5) inside the repository."""
+    try:
+        os.mknod(path, 0o644 | stat.S_IFCHR, os.makedev(1, 5))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating a device needs root")
+
+
+def make_socket(path: Path) -> None:
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(path))
+    except OSError:
+        pytest.skip("cannot bind a unix socket here (path too long?)")
+    finally:
+        sock.close()
+
+
+SPECIAL = [
+    (make_fifo, "is a FIFO, not a regular file"),
+    (make_zero_device, "is a character device, not a regular file"),
+    (make_socket, "is a socket, not a regular file"),
+]
+
+
+@pytest.mark.parametrize("make,message", SPECIAL, ids=["fifo", "device", "socket"])
+def test_a_file_that_is_no_regular_file_is_refused_without_reading_it(tmp_path, make, message):
+    root = make_repo(tmp_path / "r", {"docs/ok.md": "# ok\n"})
+    make(root / "docs" / "tasks.md")
+    repo = Repo(root)
+    with within(10):
+        with pytest.raises(ArtifactError) as refused:
+            repo.read_text("docs/tasks.md")
+        assert (refused.value.code, refused.value.path, refused.value.message) == (
+            "PL405", "docs/tasks.md", message)
+        with pytest.raises(ArtifactError):
+            repo.open_binary("docs/tasks.md")
+        assert repo.exists("docs/tasks.md")
+        assert repo.glob("docs/*.md") == ["docs/ok.md", "docs/tasks.md"]
+        assert repo.glob("**/tasks.md") == ["docs/tasks.md"]
+
+
+def test_a_symlink_to_a_fifo_inside_the_root_is_refused_too(tmp_path):
+    root = make_repo(tmp_path / "r", {"ok.md": ""})
+    os.mkfifo(root / "pipe")
+    os.symlink("pipe", root / "tasks.md")
+    with within(10), pytest.raises(ArtifactError) as refused:
+        Repo(root).read_bytes("tasks.md")
+    assert (refused.value.path, refused.value.message) == ("tasks.md", "is a FIFO, not a regular file")
+
+
+def test_a_fifo_tasks_md_ends_the_run_with_a_located_error(tmp_path):
+    """The reproduction: speckit on a spec whose tasks.md is a FIFO no one writes to."""
+    root = tmp_path / "repo"
+    shutil.copytree(SPECKIT_CASE, root)
+    (root / TASKS).unlink()
+    os.mkfifo(root / TASKS)
+    done = run_cli("check", "--root", str(root))
+    assert done.returncode == 1, done.stderr
+    assert f"{TASKS}  is a FIFO, not a regular file" in done.stdout
+    assert "speckit.tasked.tasks-exist" in done.stdout
+
+
+def test_a_fifo_does_not_hang_the_coverage_loader(tmp_path):
+    from policylint.loaders.coverage import load_coverage
+
+    root = make_repo(tmp_path / "r", {"ok.md": ""})
+    os.mkfifo(root / "coverage.xml")
+    with within(10), pytest.raises(ArtifactError) as refused:
+        load_coverage(Repo(root), "coverage.xml")
+    assert refused.value.message == "is a FIFO, not a regular file"
+
+
+def test_a_fifo_baseline_is_an_error_not_a_hang(tmp_path, capsys):
+    root = make_repo(tmp_path / "r", {".policylint.yaml": 'packs: ["./p/team.policy"]\nbaseline: base.json\n',
+                                      "p/team.policy": 'pack team "T" version "1"\ngate g "G" { require true }\n'})
+    os.mkfifo(root / "base.json")
+    with within(20):
+        assert main(["check", "--root", str(root)]) == 2
+    assert "base.json" in capsys.readouterr().err
+
+
+def test_a_pack_or_configuration_over_the_size_limit_is_refused(tmp_path, capsys, monkeypatch):
+    import policylint.repo
+
+    root = make_repo(tmp_path / "r", {".policylint.yaml": 'packs: ["./p/team.policy"]\n',
+                                      "p/team.policy": 'pack team "T" version "1"\n' + "# padding\n" * 200})
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(policylint.repo, "MAX_FILE_BYTES", 1000)
+    assert main(["check", "--root", "."]) == 2
+    assert ("error[PL200] cannot read `p/team.policy`: file is too large to read: 2026 bytes, "
+            "the limit is 1000 bytes") in capsys.readouterr().err
+
+    (root / ".policylint.yaml").unlink()
+    (root / "pyproject.toml").write_text("[tool.policylint]\n" + "# padding\n" * 200)
+    assert main(["check", "--root", "."]) == 2
+    assert ("error[PL300] cannot read `pyproject.toml`: file is too large to read: 2018 bytes, "
+            "the limit is 1000 bytes") in capsys.readouterr().err
+
+
+# -- every read is bounded ------------------------------------------------------------------
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+def test_a_read_stops_at_the_limit_even_when_the_size_said_less():
+    """/proc files say they are empty and are not: the read itself is bounded, not only the
+    size the file reported before (a file growing while it is read is the same case)."""
+    assert os.stat("/proc/self/status").st_size == 0
+    with pytest.raises(OSError) as refused:
+        read_regular("/proc/self/status", limit=10)
+    assert refused.value.strerror == "file is too large to read: more than 10 bytes, the limit is 10 bytes"
+    assert read_regular("/proc/self/status", limit=1_000_000).startswith(b"Name:")
