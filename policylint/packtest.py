@@ -133,14 +133,14 @@ def checkout(case: Case):
     try:
         root = scratch / "repo"
         source = case.folder / "repo"
+        from .casegit import build_history, copy_case_repo
+
         if source.is_dir():
-            shutil.copytree(source, root, symlinks=True)
+            copy_case_repo(source, root)  # without any `.git`: a case is data, never git's config or hooks
         else:
             root.mkdir()
         base = None
         if history is not None:
-            from .casegit import build_history
-
             build_history(root, history, case.folder / "expected.yaml")
             base = history.get("base")
         yield root, base

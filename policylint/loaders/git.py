@@ -111,6 +111,8 @@ GIT_TIMEOUT = 60  # seconds for one git command
 ERROR_PATH = "git"  # what errors and repository-wide facts are located at
 NOT_A_REPOSITORY = "the root is not inside a git repository"
 BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME")
+# What git says when a partial clone lacks an object it would fetch, and gitrun allows no fetch.
+PARTIAL_CLONE_SIGNS = ("lazy fetching disabled", "from promisor remote", "fatal: transport '")
 KEPT_GIT_VARIABLES = ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
 # Configuration that would change what the commands print (gitrun adds what would run programs).
 GIT_CONFIG = (
@@ -222,6 +224,9 @@ def _failure(command: str, stderr: str) -> str:
         first = first.removeprefix(prefix)
     if first.startswith("not a git repository"):
         return NOT_A_REPOSITORY
+    if any(sign in line for line in lines for sign in PARTIAL_CLONE_SIGNS):
+        return (f"`git {command}` needs objects this partial clone does not have, and policylint fetches "
+                "nothing: clone without `--filter` (actions/checkout: no `filter`)")
     if first.startswith("detected dubious ownership"):
         hint = next((line for line in lines if "safe.directory" in line), "")
         return (f"git refuses the repository: {first}" +
