@@ -81,7 +81,8 @@ Errors (the gate is an error, `policylint inspect` exits 2): git not installed; 
 inside a git repository, or a repository git refuses (another user's, without
 `safe.directory`); a `--base` git cannot resolve; no merge-base between the base and HEAD
 (in a shallow clone this says to fetch the history: `fetch-depth: 0` for actions/checkout);
-HEAD without commits; git failing, taking more than `GIT_TIMEOUT` seconds or printing more than 128 MB.
+HEAD without commits; a partial clone without an object git needs (policylint fetches
+nothing); git failing, taking more than `GIT_TIMEOUT` seconds or printing more than 128 MB.
 
 How git runs (policylint/gitrun.py): a fixed argument list, never a shell; `git --no-pager
 -C <root>` with `core.quotepath=off` and NUL-separated output; hooks, the fsmonitor, credential
