@@ -318,11 +318,11 @@ def test_policylint_check_runs_no_code_from_the_checked_repository(armed_reposit
     packs = ["conventional-commits", "pr-checklist", "human-gates", "release-train", str(snoop)]
     checked = main(["check", "--root", str(root), "--base", "main", "--no-cache", "-f", "json",
                     *(arg for pack in packs for arg in ("--pack", pack))])
-    report = capsys.readouterr().out
+    report = capsys.readouterr()
     inspected = main(["inspect", "git", ".", "--root", str(root), "--base", "main"])
     view = capsys.readouterr().out
     assert trap.calls() == ""
-    assert checked in (0, 1) and '"snoop.lines"' in report and '"snoop.refs"' in report, report
+    assert checked in (0, 1) and '"snoop.lines"' in report.out and '"snoop.refs"' in report.out, report
     assert inspected == 0 and '"feat: two' in view
 
 
@@ -400,3 +400,16 @@ def test_every_command_carries_the_safe_settings(tmp_path, monkeypatch):
     settings = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-c"]
     assert {f"core.hooksPath={os.devnull}", "core.fsmonitor=false", "credential.helper="} <= set(settings)
     assert "GIT_DIR" not in env and env["GIT_ALLOW_PROTOCOL"] == "" and env["GIT_TERMINAL_PROMPT"] == "0"
+
+
+def test_git_stopped_while_replaying_a_case_is_an_error_naming_expected_yaml(tmp_path, monkeypatch):
+    def slow_git(executable, cwd, args, **kw):
+        raise gitrun.GitFailure(f"`git {args[0]}` took longer than 60 s; stopped")
+
+    monkeypatch.setattr(gitrun, "run_git", slow_git)
+    case = _case(tmp_path, "    - {commit: x}\n")
+    with pytest.raises(PolicylintError) as caught:
+        evaluate_case(case, use_cache=False)
+    diag = caught.value.diagnostics[0]
+    assert (diag.code, diag.message, str(diag.span)) == (
+        "PL308", "`git init` took longer than 60 s; stopped", f"{case.folder / 'expected.yaml'}:1:1")
