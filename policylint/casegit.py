@@ -92,7 +92,8 @@ def _write_files(root: Path, files, expected_path: Path, where: str) -> None:
         target = (root / str(rel)).resolve()
         if root.resolve() not in target.parents:
             _fail(expected_path, f"{where}: `{rel}` is outside the case's repository")
-        if any(is_git_name(part) for part in (*Path(str(rel)).parts, *target.relative_to(root.resolve()).parts)):
+        inside = target.relative_to(root.resolve()).parts
+        if any(is_git_name(part) for part in (*Path(str(rel)).parts, *inside)):
             _fail(expected_path, f"{where}: `{rel}` is inside `.git`: a case writes its files, not git's")
         if content is None:
             if target.is_dir():
@@ -138,6 +139,8 @@ def _check_name(value, action: str, expected_path: Path, where: str) -> None:
 
 
 class _Git:
+    """git in the case's repository, through gitrun, reading no configuration but ours."""
+
     CONFIG = ("commit.gpgsign=false", "tag.gpgsign=false", "core.autocrlf=false", "init.defaultBranch=main",
               f"core.attributesFile={os.devnull}", f"core.excludesFile={os.devnull}")
 
