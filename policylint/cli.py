@@ -316,7 +316,7 @@ def _run(args, config=None):
     _check_params(config, packs)
     selection = Selection(config.select + args.select, config.ignore + args.ignore)
     engine = Engine(repo, selection, params=config.params, severity=config.severity, waivers=config.waivers,
-                    scope=_scope(args, repo))
+                    scope=_scope(args, repo), budget=config.budget)
     run = engine.run(packs)
     run.fail_on = getattr(args, "fail_on", None) or config.fail_on or "error"
     return run

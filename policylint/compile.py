@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import ops
 from .errors import EvaluationError
 from .syntax import ast
+from .values import Record
 
 
 class Env:
@@ -45,12 +46,45 @@ class Env:
         return env or self
 
 
-class Runtime:
-    """What closures reach at run time: the repository and the compiled defs."""
+DEFAULT_BUDGET = 10_000_000
 
-    def __init__(self, repo):
+
+class BudgetExceeded(Exception):
+    """An evaluation took more steps than its budget: the gate is an error, the run goes on."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"more than {limit:,} steps")
+
+
+class Budget:
+    """Steps one evaluation (a gate on a subject, a lifecycle's subjects, a claim) may take.
+
+    A step is an element a quantifier or a filter walks, a call, or an element an operator
+    or a built-in walks (`in` on a list, a function given a list): the work a gate does
+    grows with them, so nested quantifiers over large inputs run out of steps instead of
+    running for hours. Counting down keeps the check to one subtraction and one comparison."""
+
+    __slots__ = ("limit", "left")
+
+    def __init__(self, limit: int = DEFAULT_BUDGET):
+        self.limit = limit
+        self.left = limit
+
+    def reset(self) -> None:
+        self.left = self.limit
+
+    def exceeded(self):
+        raise BudgetExceeded(self.limit)
+
+
+class Runtime:
+    """What closures reach at run time: the repository, the compiled defs and the budget."""
+
+    def __init__(self, repo, budget: int | None = None):
         self.repo = repo
         self.defs: dict = {}  # name -> (scope kind, params, body fn, home env or None)
+        self.budget = Budget(budget or DEFAULT_BUDGET)
 
 
 def bind_lets(env: Env, items) -> None:
@@ -141,9 +175,19 @@ def _list(node: ast.ListLit):
     return lambda env: [f(env) for f in items]
 
 
+def _spend(env, value):
+    """Charge the budget for walking `value` when it is a list (a field of each element, `in`)."""
+    if type(value) is list:
+        budget = env.runtime.budget
+        budget.left -= len(value)
+        if budget.left < 0:
+            budget.exceeded()
+    return value
+
+
 def _field(node: ast.Field):
     obj, name = compile_expr(node.obj), node.name
-    return lambda env: ops.field(obj(env), name)
+    return lambda env: ops.field(_spend(env, obj(env)), name)
 
 
 def _index(node: ast.Index):
@@ -161,6 +205,15 @@ def _call(node: ast.Call):
         runtime = env.runtime
         entry = runtime.defs.get(name) or runtime.defs.get(short)
         values = [a(env) for a in args]
+        budget = runtime.budget
+        budget.left -= 1
+        for value in values:  # a function walks (or sorts) a list it is given: as many steps
+            if type(value) is list:
+                budget.left -= len(value)
+            elif type(value) is Record:
+                budget.left -= _walked(value)
+        if budget.left < 0:
+            budget.exceeded()
         if entry is not None:
             kind, params, body, home = entry
             parent = home if home is not None else env.enclosing(kind)
@@ -173,6 +226,12 @@ def _call(node: ast.Call):
         return fn(*values)
 
     return run
+
+
+def _walked(record) -> int:
+    """How many elements a function given this record walks: its items when it iterates."""
+    items = ops.items_of(record)
+    return len(items) if items is not record and hasattr(items, "__len__") else 0
 
 
 def _builtin(name):
@@ -206,32 +265,37 @@ def _binary(node: ast.Binary):
     if op == "or":
         return lambda env: ops.truthy(left(env)) or ops.truthy(right(env))
     if op == "==":
-        return lambda env: ops.equal(left(env), right(env))
+        return lambda env: ops.equal(_spend(env, left(env)), right(env))
     if op == "!=":
-        return lambda env: not ops.equal(left(env), right(env))
+        return lambda env: not ops.equal(_spend(env, left(env)), right(env))
     if op in ("<", "<=", ">", ">="):
         return lambda env: ops.order(op, left(env), right(env))
     if op == "in":
-        return lambda env: ops.contains(right(env), left(env))
+        return lambda env: ops.contains(_spend(env, right(env)), left(env))
     if op == "not in":
-        return lambda env: not ops.contains(right(env), left(env))
+        return lambda env: not ops.contains(_spend(env, right(env)), left(env))
     if op == "contains":
-        return lambda env: ops.contains(left(env), right(env))
+        return lambda env: ops.contains(_spend(env, left(env)), right(env))
     if op == "contains all":
-        return lambda env: not ops.missing_from(left(env), right(env))
+        return lambda env: not ops.missing_from(_spend(env, left(env)), _spend(env, right(env)))
     if op == "contains any":
-        return lambda env: any(ops.contains(left(env), w) for w in ops.items_of(right(env)))
+        return lambda env: any(ops.contains(_spend(env, left(env)), w) for w in ops.items_of(right(env)))
     if op == "matches":
         return lambda env: ops.matches(left(env), right(env))
-    return lambda env: ops.arith(op, left(env), right(env))
+    return lambda env: ops.arith(op, _spend(env, left(env)), _spend(env, right(env)))
 
 
 def quantifier_elements(node: ast.Quantified, env):
     """(innermost element, its env) for every combination of the bindings that passes `where`."""
 
+    budget = env.runtime.budget
+
     def walk(bindings, outer):
         (var, domain), rest = bindings[0], bindings[1:]
         for item in ops.items_of(domain.fn(outer)):
+            budget.left -= 1
+            if budget.left < 0:
+                budget.exceeded()
             inner = outer.child({var: item})
             if rest:
                 yield from walk(rest, inner)
@@ -266,7 +330,16 @@ def _conditional(node: ast.Conditional):
 
 def _where(node: ast.Where):
     domain, pred, var = compile_expr(node.domain), compile_expr(node.pred), node.var
-    return lambda env: [x for x in ops.items_of(domain(env)) if ops.truthy(pred(env.child({var: x})))]
+
+    def run(env):
+        items = ops.items_of(domain(env))
+        budget = env.runtime.budget
+        budget.left -= len(items) if hasattr(items, "__len__") else 1
+        if budget.left < 0:
+            budget.exceeded()
+        return [x for x in items if ops.truthy(pred(env.child({var: x})))]
+
+    return run
 
 
 _COMPILERS = {

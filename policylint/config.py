@@ -43,6 +43,7 @@ class Config:
     select: list = field(default_factory=list)
     ignore: list = field(default_factory=list)
     fail_on: str | None = None
+    budget: int | None = None  # evaluation steps per gate and subject (compile.DEFAULT_BUDGET)
     baseline: str | None = None
     waivers: list = field(default_factory=list)
     lines: dict = field(default_factory=dict)  # JSON pointer -> line
@@ -107,6 +108,7 @@ def _load(path: Path, is_yaml: bool) -> Config:
     config.select = list(data.get("select", []))
     config.ignore = list(data.get("ignore", []))
     config.fail_on = data.get("fail_on")
+    config.budget = data.get("budget")
     config.baseline = data.get("baseline")
     for i, item in enumerate(data.get("waivers", [])):
         expires = datetime.date.fromisoformat(item["expires"]) if item.get("expires") else None

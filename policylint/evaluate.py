@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 
 from . import ops
-from .compile import Env, Runtime, bind_lets, compile_tree, render_value
+from .compile import BudgetExceeded, Env, Runtime, bind_lets, compile_tree, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
 from .explain import Evidence, Explainer
 from .structs import field, replace, struct
@@ -106,9 +106,10 @@ def _gate_match(gate_id: str, pattern: str) -> bool:
 
 class Engine:
     def __init__(self, repo, selection: Selection | None = None, params: dict | None = None,
-                 severity: dict | None = None, waivers: list | None = None, scope: set | None = None):
+                 severity: dict | None = None, waivers: list | None = None, scope: set | None = None,
+                 budget: int | None = None):
         self.repo = repo
-        self.runtime = Runtime(repo)
+        self.runtime = Runtime(repo, budget)  # steps per gate and subject (compile.DEFAULT_BUDGET)
         self.selection = selection or Selection()
         self.params = params or {}  # pack name -> {param: value}
         self.severity = severity or {}  # gate id or glob -> severity
@@ -167,9 +168,10 @@ class Engine:
         lifecycle_id = f"{pack.name}.{node.name}"
         stages = node.stages
         names = [s.name for s in stages]
+        self.runtime.budget.reset()
         try:
             found = ops.items_of(node.domain.fn(genv))
-        except (ArtifactError, EvaluationError) as exc:
+        except (ArtifactError, EvaluationError, BudgetExceeded) as exc:
             self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
                                        f"Subjects of lifecycle `{node.name}`", _error_text(exc),
                                        _error_evidence(exc), lifecycle=lifecycle_id))
@@ -192,11 +194,12 @@ class Engine:
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
         """Index of the last required stage; reads the claim from the first source that has one."""
         for expr in node.claims:
+            self.runtime.budget.reset()
             try:
                 value = expr.fn(env)
             except ArtifactMissing:
                 continue
-            except (ArtifactError, EvaluationError) as exc:
+            except (ArtifactError, EvaluationError, BudgetExceeded) as exc:
                 self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
                                            "The claimed stage can be read", _error_text(exc),
                                            _error_evidence(exc), lifecycle=lifecycle_id))
@@ -339,9 +342,10 @@ class Engine:
     def _title(self, gate: ast.Gate, env: Env) -> str:
         if gate.title is None:
             return gate.name
+        self.runtime.budget.reset()
         try:
             return gate.title.fn(env)
-        except (ArtifactError, EvaluationError):
+        except (ArtifactError, EvaluationError, BudgetExceeded):
             return gate.name
 
     def _gate(self, gate: ast.Gate, gate_id, env: Env, title_env: Env, explainer, subject, stage) -> Result:
@@ -349,6 +353,8 @@ class Engine:
                         unwaivable=gate.unwaivable)
         genv = Env(env, "gate", self.runtime)
         bind_lets(genv, gate.body)
+        budget = self.runtime.budget
+        budget.reset()
         try:
             if gate.when is not None and not ops.truthy(gate.when.fn(genv)):
                 result.status = "skipped"
@@ -359,6 +365,7 @@ class Engine:
                     continue
                 if ops.truthy(req.expr.fn(genv)):
                     continue
+                budget.reset()  # explaining re-walks what failed: a budget of its own
                 why = explainer.require(req, genv)
                 result.status = "fail"
                 result.message = why.text
@@ -379,6 +386,10 @@ class Engine:
         except EvaluationError as exc:
             result.status = "error"
             result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
+        except BudgetExceeded as exc:
+            result.status = "error"
+            result.message = f"{_error_text(exc, gate_id)} (policy {gate.span.path}:{gate.span.line})"
+            result.evidence = []
         return result
 
 
@@ -474,9 +485,12 @@ def _not_required(subject: Subject, stage: str) -> str:
     return f"not required yet: applies from stage `{stage}`; {subject.id} {claim}"
 
 
-def _error_text(exc) -> str:
+def _error_text(exc, what: str | None = None) -> str:
     if isinstance(exc, ArtifactError):
         return f"cannot use `{exc.path}`: {exc.message}"
+    if isinstance(exc, BudgetExceeded):
+        return (f"evaluation budget exceeded: {f'`{what}` took ' if what else ''}more than {exc.limit:,} steps "
+                f"(a quantifier nested over large inputs?); `budget` in the configuration allows more")
     return getattr(exc, "message", str(exc))
 
 

@@ -36,6 +36,8 @@ FUNCTIONS = {
     "parents": "policylint.functions.lists:parents",
     "without": "policylint.functions.lists:without",
     "index_of": "policylint.functions.lists:index_of",
+    "group_by": "policylint.functions.lists:group_by",
+    "pairs": "policylint.functions.lists:pairs",
     "glob_match": "policylint.functions.paths:glob_match",
     "semver": "policylint.functions.semver:semver",
     "bump": "policylint.functions.semver:bump",

@@ -165,3 +165,99 @@ def test_a_read_stops_at_the_limit_even_when_the_size_said_less():
         read_regular("/proc/self/status", limit=10)
     assert refused.value.strerror == "file is too large to read: more than 10 bytes, the limit is 10 bytes"
     assert read_regular("/proc/self/status", limit=1_000_000).startswith(b"Name:")
+
+
+# -- a work budget for every evaluation ------------------------------------------------------
+
+def big_task_list(count: int, shared_path: bool = False, phases: int = 4) -> str:
+    """`count` tasks, all marked [P], in a few phases; each names its own file (or all one)."""
+    lines = ["# Tasks: big\n"]
+    for k in range(1, count + 1):
+        if (k - 1) % (count // phases) == 0:
+            lines.append(f"\n## Phase {(k - 1) // (count // phases) + 1}: Part\n\n")
+        path = "src/shared.py" if shared_path else f"src/module_{k}.py"
+        lines.append(f"- [X] T{k:04d} [P] Implement part {k} in {path}\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["distinct-files", "one-file"])
+def test_speckit_on_2000_tasks_is_linear(tmp_path, shared):
+    """parallel-marks paired every task with every other (27 s for 2,000 tasks); indexed, the
+    whole pack takes well under a second. The bound below only catches a quadratic gate."""
+    from policylint.evaluate import Engine
+    from policylint.packs import PackLoader
+
+    root = tmp_path / "repo"
+    shutil.copytree(SPECKIT_CASE, root)
+    (root / TASKS).write_text(big_task_list(2000, shared))
+    with within(60):
+        run = Engine(Repo(root)).run([PackLoader().load("speckit")])
+    status = {r.gate: r.status for r in run.results}
+    assert status["speckit.tasked.parallel-marks"] == ("fail" if shared else "pass")
+    assert "error" not in status.values()
+    if shared:
+        marks = next(r for r in run.results if r.gate == "speckit.tasked.parallel-marks")
+        assert marks.message == "1996 of 2000 elements match `first(parallel_paths[t.phase][p]).position < t.position`"
+        assert (f"{TASKS}:6: T0002 [P] changes src/shared.py, as T0001 [P] in the same phase does: they cannot run "
+                "in parallel") in [f"{e.path}:{e.line}: {e.message}" for e in marks.evidence]
+
+
+STRANGER = '''pack stranger "S" version "1"
+
+gate cubic "Three nested quantifiers" {
+  let ls = lines("big.txt")
+  require no a in ls, b in ls, c in ls: a.text == b.text and b.text == c.text and a.number > c.number
+}
+
+gate fine "A cheap gate still runs" {
+  require count(lines("big.txt")) == 300
+}
+'''
+
+
+def test_three_nested_quantifiers_run_out_of_budget_naming_the_gate(tmp_path, capsys, monkeypatch):
+    """A one-line stranger's gate over a 300-line file: 27 million combinations. It stops at the
+    budget (set low here to keep the test fast), is an error, and the other gates still run."""
+    root = make_repo(tmp_path / "r", {"big.txt": "".join(f"line {i}\n" for i in range(300)),
+                                      "p/stranger.policy": STRANGER,
+                                      ".policylint.yaml": 'packs: ["./p/stranger.policy"]\nbudget: 100000\n'})
+    monkeypatch.chdir(root)
+    with within(60):
+        assert main(["check", "--root", ".", "-f", "json"]) == 1
+    import json
+
+    results = {r["gate"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert results["stranger.fine"]["status"] == "pass"
+    assert results["stranger.cubic"]["status"] == "error"
+    assert results["stranger.cubic"]["message"] == (
+        "evaluation budget exceeded: `stranger.cubic` took more than 100,000 steps (a quantifier nested over "
+        "large inputs?); `budget` in the configuration allows more (policy p/stranger.policy:3)")
+
+
+def test_the_default_budget_bounds_a_nested_filter_too(tmp_path):
+    """Filters and calls count as well as quantifiers: a `where` inside a quantifier is stopped."""
+    from conftest import run_policy
+    from policylint.compile import DEFAULT_BUDGET
+
+    assert DEFAULT_BUDGET == 10_000_000
+    policy = '''pack p "P" version "1"
+gate nested "A filter in a quantifier" {
+  let ls = lines("big.txt")
+  require every a in ls: count(ls where it.number <= a.number) == a.number
+}
+'''
+    run = run_policy(tmp_path, policy, {"big.txt": "x\n" * 2000}, budget=1_000_000)
+    assert [(r.gate, r.status) for r in run.results] == [("p.nested", "error")]
+    assert run.results[0].message.startswith("evaluation budget exceeded: `p.nested` took more than 1,000,000 steps")
+    run = run_policy(tmp_path, policy, {"big.txt": "x\n" * 200}, budget=1_000_000)
+    assert [(r.gate, r.status) for r in run.results] == [("p.nested", "pass")]
+
+
+@pytest.mark.parametrize("value,message", [
+    ("5", "`budget`: 5 is less than the minimum of 1000"),
+    ("lots", "`budget`: expected integer, found a string"),
+])
+def test_the_budget_setting_is_checked(tmp_path, capsys, value, message):
+    root = make_repo(tmp_path / "r", {".policylint.yaml": f"budget: {value}\n"})
+    assert main(["check", "--root", str(root)]) == 2
+    assert f"error[PL300] {message}" in capsys.readouterr().err
