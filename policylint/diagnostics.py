@@ -38,6 +38,7 @@ CODES = {
     "PL307": "invalid-baseline",
     "PL308": "invalid-case-file",
     "PL309": "unwaivable-gate-kept",
+    "PL311": "refused-cache-folder",
     "PL401": "file-not-found",
     "PL402": "path-outside-root",
     "PL403": "invalid-encoding",

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
+from .cache import hasher, user_cache
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
 from .structs import field, struct
@@ -146,66 +147,29 @@ def display(path: Path) -> str:
         return path.as_posix()
 
 
-def cache_dir() -> Path | None:
-    if os.environ.get("POLICYLINT_NO_CACHE"):
-        return None
-    explicit = os.environ.get("POLICYLINT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "policylint"
-
-
 @lru_cache(maxsize=None)
-def _grammar_digest() -> str:
-    """What a cached AST depends on besides the policy: the grammar and the AST's own code."""
+def _code_digest() -> bytes:
+    """What a cached pack depends on besides its source: policylint's version, the grammar,
+    the AST and its serial form, and the checker (read and hashed once a run)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    digest = _hasher()
-    for name in ("syntax/policy.lark", "syntax/ast.py", "syntax/parse.py", "structs.py"):
+    checker = sorted(f"check/{name}" for name in os.listdir(os.path.join(here, "check")) if name.endswith(".py"))
+    digest = hasher(__version__.encode())
+    for name in ("syntax/policy.lark", "syntax/ast.py", "syntax/parse.py", "syntax/serial.py", "structs.py", *checker):
         with open(os.path.join(here, name), "rb") as fh:
-            digest.update(fh.read())
-    return digest.hexdigest()[:16]
+            digest.update(name.encode() + b"\0" + fh.read())
+    return digest.digest()
 
 
-def _hasher(data: bytes = b""):
-    """BLAKE2b, from its own module when it can be: `hashlib` loads OpenSSL (3 ms a run)."""
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # not CPython
-        from hashlib import blake2b
-    return blake2b(data, digest_size=32)
-
-
-def _read_cache(path: Path):
-    try:
-        try:
-            from _pickle import load  # the C unpickler alone: `pickle` itself costs 2 ms to import
-        except ImportError:
-            from pickle import load
-        with open(path, "rb") as fh:
-            return load(fh)
-    except Exception:  # a stale or broken cache entry is just a miss
-        return None
-
-
-def _write_cache(path: Path, value) -> None:
-    import pickle
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+def checked_key(tree_key: str, uses: list) -> str:
+    """The key of "this pack checks": its tree's key and the keys of the packs it uses."""
+    return hasher(f"checked {tree_key} {' '.join(u.key for u in uses)}".encode()).hexdigest()
 
 
 class PackLoader:
     """Loads packs and everything they `use`, once each, parse -> check, through the cache."""
 
     def __init__(self, use_cache: bool = True):
-        self.cache = cache_dir() if use_cache else None
+        self.cache = user_cache() if use_cache else None  # None: parse and check every time
         self.loaded: dict = {}
         self._stack: list = []
 
@@ -243,36 +207,36 @@ class PackLoader:
         except OSError as exc:
             raise PolicylintError(Diagnostic("PL200", f"cannot read `{shown}`: {exc.strerror}")) from None
         source = source_bytes.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        digest = _hasher(source_bytes + shown.encode()).hexdigest()
-        tag = f"{__version__}-{_grammar_digest()}"
-        entry = self.cache / f"ast-{tag}-{digest[:32]}.pickle" if self.cache else None
-        tree = _read_cache(entry) if entry else None
-        if tree is None:
-            from .syntax.parse import parse_policy
-
-            tree = parse_policy(source, shown)
-            if entry:
-                _write_cache(entry, tree)
+        tree, tree_key = self._tree(source_bytes, source, path.name, shown)
         from .syntax import ast
 
         uses = [self.load(u.target if not u.is_path else u.target, path.parent if u.is_path else None, u.span)
                 for u in tree.items if isinstance(u, ast.Use)]
-        key = _hasher((digest + tag + "".join(u.key for u in uses)).encode()).hexdigest()
+        key = checked_key(tree_key, uses)
         pack = LoadedPack(tree.name, path, tree, uses, key)
-        checked = self.cache / f"checked-{key[:32]}" if self.cache else None
-        if checked is None or not checked.exists():
+        if self.cache is None or self.cache.get("checked", key) is not True:
             from .check import check_pack
 
             diagnostics = check_pack(tree, imported_defs(uses))
             if diagnostics:
                 raise PolicylintError(diagnostics)
-            if checked is not None:
-                try:
-                    checked.parent.mkdir(parents=True, exist_ok=True)
-                    checked.touch()
-                except OSError:
-                    pass
+            if self.cache is not None:
+                self.cache.put("checked", key, True)
         return pack
+
+    def _tree(self, source_bytes: bytes, source: str, file_name: str, shown: str) -> tuple:
+        """(AST, its cache key): from the cache when an entry verifies, else parsed and stored.
+        The key is the content (the source, its file name, which names a pack without a header,
+        and the code that parses) and never the path, so a pack read from any folder is one
+        entry; the path goes into the spans as the tree is loaded."""
+        key = hasher(_code_digest() + file_name.encode() + b"\0" + source_bytes).hexdigest()
+        if self.cache is not None:
+            from .syntax import serial
+
+            plain = self.cache.get("ast", key)
+            tree = serial.load(plain, shown) if plain is not None else None
+            if tree is not None:
+                return tree, key
 
 
 def imported_defs(uses) -> dict:

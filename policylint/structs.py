@@ -6,7 +6,7 @@ a tool that must answer in well under 100 ms. `@struct` gives what this code bas
 `@dataclass` — an `__init__` from the annotations (defaults, `field(default_factory=…)`,
 fields inherited from a struct base class), `__repr__`, `__eq__` (unless `eq=False`),
 `frozen=True` with `__hash__` — and `fields`, `replace` and `is_struct` beside it.
-Instances pickle like any plain object, so cached ASTs need nothing special.
+The pack cache stores ASTs as plain JSON (policylint/syntax/serial.py), never pickled.
 """
 from __future__ import annotations
 

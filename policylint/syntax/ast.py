@@ -1,6 +1,6 @@
 """The AST: plain data classes (policylint.structs), each node with its source span.
 
-Plain data so a parsed pack can be pickled into the cache and loaded without Lark.
+Plain data, so a parsed pack is cached as JSON (syntax/serial.py) and loaded without Lark.
 """
 from __future__ import annotations
 

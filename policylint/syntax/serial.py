@@ -1,0 +1,128 @@
+"""A parsed pack as plain JSON data and back, for the pack cache.
+
+Plain data, so that loading a cached pack builds lists, strings and numbers and runs nothing
+(pickle runs whatever the file names). A node is `[class, line, column, end line, end column,
+field, ...]`, its class an index into a table of `[name, [field names]]` stored beside the tree;
+a name is looked up among the AST classes only and its fields must be the class's own, so an
+entry can build no object the parser could not. Spans carry no path: the pack's path is given
+when the tree is loaded, so one entry serves a pack wherever it is read from.
+"""
+from __future__ import annotations
+
+from ..diagnostics import Span
+from . import ast
+
+LIST, TUPLE, DATE, SPAN = -1, -2, -3, -4
+_PLAIN = (str, int, float, bool, type(None))
+# The allow-list: a class an entry names must be an AST node class defined in `ast`.
+CLASSES = {cls.__name__: cls for cls in vars(ast).values()
+           if isinstance(cls, type) and cls.__module__ == ast.__name__ and issubclass(cls, ast.Node)}
+
+
+class NotPlain(ValueError):
+    """The tree holds something this format does not carry; the pack is then not cached."""
+
+
+def dump(tree: ast.Pack, path: str) -> list:
+    """`[table, tree]`: the tree as nested lists of str, int, float, bool and None."""
+    import datetime
+
+    table, index = [], {}
+
+    def plain(value):
+        kind = type(value)
+        if kind in _PLAIN:
+            return value
+        if kind is list:
+            return [LIST, *map(plain, value)]
+        if kind is tuple:
+            return [TUPLE, *map(plain, value)]
+        if kind is Span:
+            return [SPAN, *_position(value, path)]
+        if kind is datetime.date:
+            return [DATE, value.isoformat()]
+        if CLASSES.get(kind.__name__) is not kind:
+            raise NotPlain(f"a {kind.__name__} in the tree")
+        if kind not in index:
+            index[kind] = len(table)
+            table.append([kind.__name__, [f.name for f in kind.__struct_fields__]])
+        rest = [plain(getattr(value, f.name)) for f in kind.__struct_fields__[1:]]
+        return [index[kind], *_position(value.span, path), *rest]
+
+    if type(tree) is not ast.Pack or tree.path != path:
+        raise NotPlain("not a pack read from this path")
+    return [table, plain(tree)]
+
+
+def _position(span, path: str) -> tuple:
+    if type(span) is not Span or span.path != path:
+        raise NotPlain("a span from another file")
+    return span.line, span.column, span.end_line, span.end_column
+
+
+def load(data, path: str) -> ast.Pack | None:
+    """The tree `dump` made, its spans and its `path` in `path`; None when `data` is not one
+    (a damaged or foreign entry is a miss, never an error)."""
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # many objects, no cycles: collecting as the heap grows costs a sixth for nothing
+    try:
+        table, tree = data
+        builders = []
+        for name, names in table:
+            cls = CLASSES[name]
+            if names != [f.name for f in cls.__struct_fields__]:
+                return None
+            builders.append((cls, tuple(names[1:]), len(names) + 4))
+        pack = _loader(builders, path)(tree)
+    except Exception:  # anything unexpected in an entry is a miss: the pack is parsed again
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    if type(pack) is not ast.Pack:
+        return None
+    pack.path = path
+    return pack
+
+
+def _loader(builders: list, path: str):
+    """A function turning one tagged list back into its value (plain values inside are taken
+    as they are); written for speed, as a warm run loads every pack it checks this way."""
+    new = object.__new__
+
+    def node(v, type=type, list=list):
+        tag = v[0]
+        if type(tag) is not int:
+            raise ValueError("untagged list")
+        if tag >= 0:
+            cls, names, size = builders[tag]
+            if len(v) != size:
+                raise ValueError("wrong field count")
+            span = new(Span)  # frozen: filled through its __dict__, as unpickling did
+            span.__dict__.update(path=path, line=v[1], column=v[2], end_line=v[3], end_column=v[4])
+            obj = new(cls)
+            fields = obj.__dict__
+            fields["span"] = span
+            i = 5
+            for name in names:
+                x = v[i]
+                fields[name] = node(x) if type(x) is list else x
+                i += 1
+            return obj
+        if tag == LIST:
+            return [node(x) if type(x) is list else x for x in v[1:]]
+        if tag == SPAN and len(v) == 5:
+            span = new(Span)
+            span.__dict__.update(path=path, line=v[1], column=v[2], end_line=v[3], end_column=v[4])
+            return span
+        if tag == TUPLE:
+            return tuple([node(x) if type(x) is list else x for x in v[1:]])
+        if tag == DATE and len(v) == 2:
+            import datetime
+
+            return datetime.date.fromisoformat(v[1])
+        raise ValueError("unknown tag")
+
+    return node
