@@ -237,6 +237,17 @@ class PackLoader:
             tree = serial.load(plain, shown) if plain is not None else None
             if tree is not None:
                 return tree, key
+        from .syntax.parse import parse_policy
+
+        tree = parse_policy(source, shown)
+        if self.cache is not None:
+            from .syntax import serial
+
+            try:
+                self.cache.put("ast", key, serial.dump(tree, shown))
+            except (serial.NotPlain, RecursionError):  # left uncached: parsed again next time
+                pass
+        return tree, key
 
 
 def imported_defs(uses) -> dict:
