@@ -94,6 +94,10 @@ def format_source(source: str, path: str) -> str:
     before = parse_policy(text, path)  # the syntax diagnostic, if any: never format what does not parse
     try:
         result = _format(text)
+    except PolicylintError as exc:  # parentheses nested too deep: the error, placed in this file
+        from .structs import replace
+
+        raise PolicylintError([replace(d, span=replace(d.span, path=path)) for d in exc.diagnostics]) from None
     except _Refusal as exc:
         raise PolicylintError(Diagnostic("PL900", f"cannot format `{path}`: {exc.message}",
                                          Span(path, exc.line, 1))) from None
@@ -261,11 +265,14 @@ class _Comment:
 
 
 def _parse(text: str):
+    from .syntax.parse import refuse_deep_nesting
+
     with _lock:
         _comment_sink.clear()
         tree = _cst_parser().parse(text)
         comments = [_Comment(str(c).rstrip(), c.line) for c in _comment_sink]
         _comment_sink.clear()
+    refuse_deep_nesting(tree, "")  # parentheses too: the layout recurses into each pair
     return tree, comments
 
 

@@ -14,6 +14,7 @@ from ..errors import PolicylintError
 from . import ast
 
 GRAMMAR_PATH = Path(__file__).with_name("policy.lark")
+MAX_NESTING = 100  # levels; every walker of a tree (builder, checker, evaluator, fmt, the cache) recurses per level
 ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "{": "{", "}": "}"}
 
 
@@ -36,6 +37,7 @@ def parse_policy(source: str, path: str) -> ast.Pack:
         from .errors import syntax_diagnostic
 
         raise PolicylintError(syntax_diagnostic(exc, source, path)) from None
+    refuse_deep_nesting(tree, path)
     try:
         pack = _Builder(path, source).transform(tree)
     except VisitError as exc:  # unwrap: our own diagnostics travel inside orig_exc
@@ -44,6 +46,37 @@ def parse_policy(source: str, path: str) -> ast.Pack:
         raise
     _attach_docs(pack, source)
     return pack
+
+
+def refuse_deep_nesting(tree, path: str, line: int = 0, column: int = 0) -> None:
+    """PL105 at the first node nested deeper than MAX_NESTING, found without recursion: the
+    tree builder, the checker and the evaluator all recurse once (or more) per level.
+    `line`/`column` place an interpolation's tree inside its string."""
+    from lark import Tree
+
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            at_line, at_column = _start_of(node)
+            at_line, at_column = (line, column + at_column - 1) if line else (at_line, at_column)
+            raise PolicylintError(Diagnostic("PL105", f"nested more than {MAX_NESTING} levels deep",
+                                             Span(path, at_line, at_column, at_line, at_column + 1),
+                                             "name the inner parts with `let` or `def`"))
+        stack.extend((child, depth + 1) for child in reversed(node.children) if isinstance(child, Tree))
+
+
+def _start_of(node) -> tuple:
+    """(line, column) of a tree's first token, found without recursion (a tree parsed with
+    `keep_all_tokens`, as fmt's, has no positions of its own)."""
+    from lark import Token
+
+    meta = node.meta
+    if not meta.empty:
+        return meta.line, meta.column
+    while node is not None and not isinstance(node, Token):
+        node = next((child for child in node.children if child is not None), None)
+    return (node.line, node.column) if node is not None else (1, 1)
 
 
 def _attach_docs(pack: ast.Pack, source: str) -> None:
@@ -398,6 +431,7 @@ def _parse_interpolation(text: str, path: str, line: int, column: int):
         raise PolicylintError(Diagnostic("PL103", f"cannot read `{{{text}}}` as an expression",
                                          Span(path, line, col, line, col + 1),
                                          "write `{{` for a literal brace")) from None
+    refuse_deep_nesting(tree, path, line, column)
     node = _Builder(path, "").transform(tree)
     return _shift(node, line, column - 1)
 
