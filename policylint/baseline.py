@@ -38,9 +38,9 @@ def write(run, path: Path) -> tuple:
     entries = [entry for r in failing if not r.unwaivable for entry in entries_of(r)]
     entries.sort(key=lambda e: (e["subject"] or "", e["gate"], e["path"] or "", e["message"]))
     data = {"policylint_baseline": FORMAT_VERSION, "entries": entries}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    from .fsutil import write_text
+
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return len(entries), sum(1 for r in failing if r.unwaivable)
 
 

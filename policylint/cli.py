@@ -217,19 +217,21 @@ def _main(argv: list | None) -> int:
 
 
 def print_diagnostics(diagnostics, stream=None) -> None:
+    from .diagnostics import QUOTABLE
+
     stream = stream or sys.stderr
     sources: dict = {}
     for diag in diagnostics:
         source = None
         if diag.span is not None:
-            if diag.span.path not in sources:
+            if diag.span.path not in sources and diag.span.path in QUOTABLE:  # never a file from outside the root
                 from .repo import read_regular
 
                 try:
                     sources[diag.span.path] = read_regular(diag.span.path).decode("utf-8", errors="replace")
                 except OSError:
                     sources[diag.span.path] = None
-            source = sources[diag.span.path]
+            source = sources.get(diag.span.path)
         stream.write(diag.render(source) + "\n\n")
     count = len(diagnostics)
     stream.write(f"policylint: {count} error{'s' if count != 1 else ''} in the policy; nothing was checked\n")
@@ -255,7 +257,7 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     """--pack; else the config's packs; else the built-in packs whose layout the repository has."""
     from .packs import PackLoader, builtin_packs, detect_glob, looks_like_path
 
-    loader = PackLoader(use_cache=not args.no_cache)
+    loader = PackLoader(use_cache=not args.no_cache, root=repo.root if repo is not None else _root_path(args))
     if args.pack:
         return [loader.load(spec) for spec in args.pack]
     if config is not None and config.packs:
@@ -408,8 +410,10 @@ def cmd_check(args) -> int:
             get(fmt)(run, sys.stdout, options)
             continue
         options = Options(root_as_given=args.root, verbose=args.verbose, color=False)
+        from .fsutil import atomic_open
+
         try:
-            with open(target, "w", encoding="utf-8", newline="\n") as fh:
+            with atomic_open(target, stream_ok=True) as fh:
                 get(fmt)(run, fh, options)
         except OSError as exc:
             raise UsageError(f"cannot write `{target}`: {exc.strerror}") from None
@@ -417,15 +421,25 @@ def cmd_check(args) -> int:
 
 
 def _baseline_path(args, config, explicit=None):
+    """--baseline/--output as typed (the user's choice), else the configured or default file,
+    which must lie inside the root: a symlink out is refused before it is read or written."""
     from pathlib import Path
 
     from .baseline import DEFAULT_NAME
+    from .diagnostics import Diagnostic, Span
+    from .errors import PolicylintError
+    from .fsutil import inside
 
     if explicit:
         return Path(explicit)
-    if config.baseline:
-        return Path(args.root) / config.baseline
-    return Path(args.root) / DEFAULT_NAME
+    path = Path(args.root) / (config.baseline or DEFAULT_NAME)
+    if not inside(path, args.root):
+        span = Span(config.path, config.line_of("/baseline") or 1, 1) if config.baseline else None
+        raise PolicylintError(Diagnostic("PL310", f"`baseline` `{config.baseline or DEFAULT_NAME}` is outside the "
+                                                  "repository root", span,
+                                         "name a file inside the repository; --baseline FILE on the command line "
+                                         "may name any file"))
+    return path
 
 
 def _apply_baseline(args, config, run) -> None:
@@ -620,7 +634,7 @@ def cmd_test(args) -> int:
         for case in cases:
             run = packtest.evaluate_case(case, use_cache=not args.no_cache)
             runs.append(run)
-            if args.update and packtest.update_case(case, run):
+            if args.update and _update_case(packtest, case, run):
                 updated += 1
                 case = packtest.discover_one(case)
             outcome = packtest.run_case(case, run=run)
@@ -651,6 +665,13 @@ def cmd_test(args) -> int:
     return EXIT_OK
 
 
+def _update_case(packtest, case, run) -> bool:
+    try:
+        return packtest.update_case(case, run)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{case.folder / 'expected.yaml'}`: {exc.strerror}") from None
+
+
 def cmd_new(args) -> int:
     import re
     from pathlib import Path
@@ -660,9 +681,12 @@ def cmd_new(args) -> int:
     if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", args.name):
         raise UsageError(f"pack name `{args.name}` must be lowercase letters, digits and hyphens, e.g. `team-release`")
     folder = Path(args.dir) / args.name
-    if folder.exists():
+    if os.path.lexists(folder):
         raise UsageError(f"`{folder}` already exists; nothing was written")
-    created = write_pack(folder, args.name)
+    try:
+        created = write_pack(folder, args.name)
+    except OSError as exc:
+        raise UsageError(f"cannot write `{exc.filename or folder}`: {exc.strerror}") from None
     for path in created:
         print(f"created {path}")
     print(f"\nnext: policylint test {folder}")

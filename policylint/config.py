@@ -6,6 +6,7 @@ line) and what was expected, and stops the run (exit 2).
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -57,23 +58,97 @@ class Config:
 
 
 def load_config(root: Path, explicit: str | None = None) -> Config:
-    """The configuration that applies to `root` (an empty one when there is none)."""
+    """The configuration that applies to `root` (an empty one when there is none).
+
+    Nothing outside the root, configuration included: a configuration file found at the
+    root must lie inside it (a symlink out is refused unread), and every path a
+    configuration names (`packs`, `baseline`) stays inside the root, whichever file it
+    came from. `--config FILE` may name a file anywhere (the user typed it), but one in a
+    folder of the repository is repository content and must resolve inside the root too."""
+    config = _find_config(root, explicit)
+    _refuse_paths_outside(config, root)
+    return config
+
+
+def _find_config(root: Path, explicit: str | None) -> Config:
+    from .fsutil import inside
+
     if explicit:
         path = Path(explicit)
+        if inside(os.path.dirname(os.path.abspath(explicit)), root):
+            _refuse_unless_inside(path, root)
         if not path.is_file():
             raise PolicylintError(Diagnostic("PL300", f"config file `{explicit}` not found"))
-        return _load(path, path.name != "pyproject.toml")
+        return _load_quotable(path, path.name != "pyproject.toml")
     yaml_path, pyproject = root / YAML_NAME, root / "pyproject.toml"
+    for found in (yaml_path, pyproject):
+        _refuse_unless_inside(found, root)
     in_pyproject = pyproject.is_file() and "[tool.policylint" in _read_text(pyproject)
     if yaml_path.is_file() and in_pyproject:
         raise PolicylintError(Diagnostic("PL300", f"configuration in both `{_show(yaml_path)}` and "
                                                   f"`{_show(pyproject)}` [tool.policylint]", None,
                                          "keep one of them"))
     if yaml_path.is_file():
-        return _load(yaml_path, True)
+        return _load_quotable(yaml_path, True)
     if in_pyproject:
-        return _load(pyproject, False)
+        return _load_quotable(pyproject, False)
     return Config()
+
+
+def _load_quotable(path: Path, is_yaml: bool) -> Config:
+    """`_load`, the file confined first: its diagnostics may quote it."""
+    from .diagnostics import QUOTABLE
+
+    QUOTABLE.add(_show(path))
+    return _load(path, is_yaml)
+
+
+def _refuse_unless_inside(path: Path, root: Path) -> None:
+    """A configuration file that leads out of the root (a symlink) is refused, never opened."""
+    from .fsutil import inside
+
+    if os.path.lexists(path) and not inside(path, root):
+        raise PolicylintError(Diagnostic(
+            "PL310", f"configuration file `{_show(path)}` leads outside the repository root (a symlink); it was not read",
+            None, "configuration in a repository must be a file inside it"))
+
+
+def _refuse_paths_outside(config: Config, root: Path) -> None:
+    """`packs` paths and `baseline` resolve inside the root (symlinks followed), or the run stops."""
+    from .fsutil import inside
+    from .packs import looks_like_path
+
+    problems = []
+    for i, spec in enumerate(config.packs):
+        path = str(spec).partition("==")[0].strip()
+        if looks_like_path(path) and not _pack_inside(path, root):
+            problems.append(_outside(config, f"/packs/{i}", f"`packs` entry `{spec}`",
+                                     "name a built-in or installed pack, or a pack inside the repository; "
+                                     "a pack elsewhere is given with --pack on the command line"))
+    if config.baseline and not inside(os.path.join(root, config.baseline), root):
+        problems.append(_outside(config, "/baseline", f"`baseline` `{config.baseline}`",
+                                 "name a file inside the repository; --baseline FILE on the command line "
+                                 "may name any file"))
+    if problems:
+        raise PolicylintError(problems)
+
+
+def _pack_inside(spec: str, root: Path) -> bool:
+    """The pack path, and the pack file it stands for (a folder's `<name>.policy`), lie inside."""
+    from .fsutil import inside
+    from .packs import resolve
+
+    if not inside(os.path.join(root, spec), root):
+        return False
+    try:
+        return inside(resolve(spec, Path(root)), root)
+    except PolicylintError:  # no pack there: loading it says so
+        return True
+
+
+def _outside(config: Config, pointer: str, what: str, help_text: str) -> Diagnostic:
+    return Diagnostic("PL310", f"{what} is outside the repository root",
+                      Span(config.path, config.line_of(pointer) or 1, 1), help_text)
 
 
 def _show(path: Path) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import hasher, user_cache
-from .diagnostics import Diagnostic, Span, did_you_mean
+from .diagnostics import QUOTABLE, Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
 from .structs import field, struct
 
@@ -57,17 +57,20 @@ def looks_like_path(spec: str) -> bool:
     return "/" in spec or "\\" in spec or spec.endswith(".policy") or spec.startswith(".")
 
 
-def resolve(spec: str, base: Path | None = None, span: Span | None = None) -> Path:
-    """The `.policy` file a pack name or path stands for."""
+def resolve(spec: str, base: Path | None = None, span: Span | None = None, within: tuple = ()) -> Path:
+    """The `.policy` file a pack name or path stands for. With `within` (the folders a `use`
+    may reach), a path must lead into one of them, symlinks followed: one that leaves is
+    refused before anything there is looked at, and so is a pack file that leaves."""
     if looks_like_path(spec):
         path = (base / spec) if base is not None and not os.path.isabs(spec) else Path(spec)
+        _confine(path, spec, within, span)
         if path.is_dir():
             named = path / f"{path.resolve().name}.policy"
             if named.is_file():
-                return named
+                return _confine(named, spec, within, span)
             found = sorted(path.glob("*.policy"))
             if len(found) == 1:
-                return found[0]
+                return _confine(found[0], spec, within, span)
             raise PolicylintError(Diagnostic("PL208", f"no pack in `{spec}`: expected `{path.resolve().name}.policy` there", span))
         if path.is_file():
             return path
@@ -80,6 +83,16 @@ def resolve(spec: str, base: Path | None = None, span: Span | None = None) -> Pa
         return installed[spec]
     known = sorted(set(builtin) | set(installed))
     raise PolicylintError(Diagnostic("PL208", f"unknown pack `{spec}`", span, did_you_mean(spec, known, "known packs")))
+
+
+def _confine(path: Path, spec: str, within: tuple, span: Span | None) -> Path:
+    from .fsutil import inside
+
+    if within and not any(inside(path, folder) for folder in within):
+        raise PolicylintError(Diagnostic("PL216", f"`use` path `{spec}` is outside the repository root and the pack's folder",
+                                         span, "a pack uses built-in or installed packs by name, and by path only "
+                                               "packs inside the repository or inside its own folder"))
+    return path
 
 
 @struct
@@ -168,15 +181,16 @@ def checked_key(tree_key: str, uses: list) -> str:
 class PackLoader:
     """Loads packs and everything they `use`, once each, parse -> check, through the cache."""
 
-    def __init__(self, use_cache: bool = True):
+    def __init__(self, use_cache: bool = True, root: Path | None = None):
         self.cache = user_cache() if use_cache else None  # None: parse and check every time
         self.loaded: dict = {}
         self._stack: list = []
+        self.root = Path(root) if root is not None else Path.cwd()  # a `use` path may lead here
 
-    def load(self, spec: str, base: Path | None = None, span: Span | None = None) -> LoadedPack:
+    def load(self, spec: str, base: Path | None = None, span: Span | None = None, within: tuple = ()) -> LoadedPack:
         """A pack by name or path; `name==1.2.0` also checks the version the pack states."""
         spec, _, pinned = spec.partition("==")
-        pack = self._load_path(resolve(spec.strip(), base, span).resolve(), span)
+        pack = self._load_path(resolve(spec.strip(), base, span, within).resolve(), span)
         if pinned and (pack.ast.version or "") != pinned.strip():
             raise PolicylintError(Diagnostic("PL208",
                                              f"pack `{pack.name}` is version {pack.ast.version or '(none)'}, "
@@ -191,12 +205,24 @@ class PackLoader:
             chain = " -> ".join(p.stem for p in self._stack + [path])
             raise PolicylintError(Diagnostic("PL214", f"packs use each other in a cycle: {chain}", span))
         self._stack.append(path)
+        QUOTABLE.add(display(path))  # resolved and confined above: its diagnostics may quote it
         try:
             pack = self._load(path)
         finally:
             self._stack.pop()
         self.loaded[path] = pack
         return pack
+
+    def _use(self, use, naming: Path) -> LoadedPack:
+        """What a `use` names: by name a built-in or installed pack; by path a pack inside the
+        root or inside the folder of the pack that names it (a built-in pack may use its siblings)."""
+        if not use.is_path:
+            return self.load(use.target, None, use.span)
+        from .fsutil import inside
+
+        rules = builtin_rules_dir()
+        areas = (self.root, naming.parent) + ((rules,) if inside(naming, rules) else ())
+        return self.load(use.target, naming.parent, use.span, within=areas)
 
     def _load(self, path: Path) -> LoadedPack:
         shown = display(path)
@@ -210,8 +236,7 @@ class PackLoader:
         tree, tree_key = self._tree(source_bytes, source, path.name, shown)
         from .syntax import ast
 
-        uses = [self.load(u.target if not u.is_path else u.target, path.parent if u.is_path else None, u.span)
-                for u in tree.items if isinstance(u, ast.Use)]
+        uses = [self._use(u, path) for u in tree.items if isinstance(u, ast.Use)]
         key = checked_key(tree_key, uses)
         pack = LoadedPack(tree.name, path, tree, uses, key)
         if self.cache is None or self.cache.get("checked", key) is not True:

@@ -82,6 +82,9 @@ def _read_expected(path: Path) -> dict:
     from .diagnostics import Diagnostic, Span
     from .errors import PolicylintError
 
+    from .diagnostics import QUOTABLE
+
+    QUOTABLE.add(str(path))  # in a pack folder the user named: its errors may quote it
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh) or {}
@@ -236,7 +239,9 @@ def update_case(case: Case, run) -> bool:
         expected["exit_code"], changed = run.exit_code(), True
     if changed:
         text = yaml.dump(expected, Dumper=_literal_dumper(), sort_keys=False, allow_unicode=True, width=100)
-        (case.folder / "expected.yaml").write_text(text, encoding="utf-8")
+        from .fsutil import write_text
+
+        write_text(case.folder / "expected.yaml", text)
     return changed
 
 

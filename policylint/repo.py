@@ -116,6 +116,102 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 
 
+def _glob_segments(repo, pattern: str) -> list:
+    """The pattern's segments: leading `./` dropped, `.` and empty segments skipped, runs of
+    `**` made one; ArtifactError for a glob that leaves the root or cannot mean anything."""
+    text = pattern.replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    repo.normalize(text.replace("*", "x").replace("?", "x"))  # refuses absolute paths and leaving `..`
+    segments = []
+    for segment in text.split("/"):
+        if segment in ("", ".") or (segment == "**" and segments[-1:] == ["**"]):
+            continue
+        if segment == "..":
+            raise ArtifactError(pattern, "a glob may not contain `..`: write the path from the repository root")
+        if "**" in segment and segment != "**":
+            raise ArtifactError(pattern, f"`**` must be a whole path segment, as in `docs/**/*.md`; in `{segment}` "
+                                         "write `*` to match part of a name")
+        segments.append(segment)
+    if not segments:
+        what = "an empty glob" if not pattern.strip() else f"the glob `{pattern}`"
+        raise ArtifactError(pattern, f"{what} names no file or folder; write one such as `*.md` or `docs/**/*.md`")
+    return segments
+
+
+class _GlobWalk:
+    """Matches of glob segments under a root, listing only folders whose real path is inside
+    it. `**` descends into no symlink (as pathlib's glob); other segments follow a symlink to
+    a folder only when it stays inside. The root's `.git` is never listed."""
+
+    def __init__(self, root: Path, segments: list, dirs_only: bool):
+        import fnmatch
+
+        self.root = str(root)
+        self.segments = segments
+        self.dirs_only = dirs_only
+        self.matchers = [re.compile(fnmatch.translate(s)).match if _is_magic(s) else None for s in segments]
+
+    def matches(self):
+        for rel in self._walk(self.root, "", 0):
+            full = os.path.join(self.root, rel)
+            if os.path.islink(full) and not self._inside(full):
+                continue
+            if self.dirs_only and not os.path.isdir(full):
+                continue
+            yield rel
+
+    def _inside(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+
+    def _walk(self, folder: str, rel: str, i: int):
+        segment, last = self.segments[i], i == len(self.segments) - 1
+        if segment == "**":
+            for sub_folder, sub_rel in [(folder, rel)] + list(self._folders_below(folder, rel)):
+                if last:
+                    if sub_rel:
+                        yield sub_rel
+                else:
+                    yield from self._walk(sub_folder, sub_rel, i + 1)
+            return
+        match = self.matchers[i]
+        if match is None:  # a plain name: no listing needed
+            names = [segment] if os.path.lexists(os.path.join(folder, segment)) else []
+            names = [n for n in names if not (not rel and n == ".git")]
+        else:
+            names = [entry.name for entry in self._entries(folder, rel) if match(entry.name)]
+        for name in names:
+            full, child = os.path.join(folder, name), f"{rel}/{name}" if rel else name
+            if last:
+                if os.path.exists(full):
+                    yield child
+            elif os.path.isdir(full) and self._inside(full):
+                yield from self._walk(full, child, i + 1)
+
+    def _folders_below(self, folder: str, rel: str):
+        for entry in self._entries(folder, rel):
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_folder:
+                child = f"{rel}/{entry.name}" if rel else entry.name
+                yield entry.path, child
+                yield from self._folders_below(entry.path, child)
+
+    def _entries(self, folder: str, rel: str) -> list:
+        try:
+            with os.scandir(folder) as listing:
+                return [e for e in listing if rel or e.name != ".git"]
+        except OSError:  # an unreadable folder lists nothing, as pathlib's glob
+            return []
+
+
+def _is_magic(segment: str) -> bool:
+    return any(c in segment for c in "*?[")
+
+
 class Notice:
     """Something the run noticed about an artifact that is worth telling (not a gate)."""
 
@@ -228,27 +324,14 @@ class Repo:
 
     # -- listing ---------------------------------------------------------------------------
     def glob(self, pattern: str, dirs_only: bool = False) -> list[str]:
-        """Sorted repository-relative matches of a glob pattern (`**` allowed)."""
-        pattern = str(pattern).replace("\\", "/").lstrip("./") if str(pattern).startswith("./") else str(pattern)
-        self.normalize(pattern.replace("*", "x").replace("?", "x"))  # refuses `..` and absolute
-        key = ("glob", pattern, dirs_only)
+        """Sorted repository-relative matches of a glob pattern: `*`, `?` and `[…]` within a
+        name, `**` (a whole segment) for any depth of folders. Only folders inside the root are
+        ever listed: `..` is refused, and a symlink that leaves is neither entered nor matched."""
+        segments = _glob_segments(self, str(pattern))
+        key = ("glob", "/".join(segments), dirs_only)
         if key in self._memo:
             return self._memo[key]
-        out = []
-        for match in self.real_root.glob(pattern):
-            try:
-                real = Path(os.path.realpath(match))
-            except OSError:
-                continue
-            if real != self.real_root and self.real_root not in real.parents:
-                continue
-            if dirs_only and not match.is_dir():
-                continue
-            rel = match.relative_to(self.real_root).as_posix()
-            if rel.startswith(".git/") or rel == ".git":
-                continue
-            out.append(rel)
-        out.sort()
+        out = sorted(set(_GlobWalk(self.real_root, segments, dirs_only).matches()))
         self._memo[key] = out
         return out
 

@@ -47,9 +47,11 @@ def write_pack(folder: Path, name: str) -> list:
     """Create the pack; returns the files written, in order."""
     written = []
 
+    from .fsutil import write_text
+
     def put(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
         written.append(path)
 
     put(folder / f"{name}.policy", POLICY.format(name=name))
