@@ -30,6 +30,7 @@ CODES = {
     "PL213": "not-callable",
     "PL214": "use-cycle",
     "PL215": "evaluation-too-deep",
+    "PL216": "use-outside-root",
     "PL300": "invalid-config",
     "PL301": "stale-waiver",
     "PL302": "unknown-format",
@@ -40,6 +41,7 @@ CODES = {
     "PL307": "invalid-baseline",
     "PL308": "invalid-case-file",
     "PL309": "unwaivable-gate-kept",
+    "PL310": "config-path-outside-root",
     "PL311": "refused-cache-folder",
     "PL401": "file-not-found",
     "PL402": "path-outside-root",
@@ -50,6 +52,13 @@ CODES = {
     "PL408": "unresolved-reference",
     "PL900": "internal-error",
 }
+
+
+# Files a diagnostic may quote, as their spans name them: the policies and configuration
+# policylint itself chose to read in this run, after confining them to the root (or to
+# built-in, installed and user-named packs). A span naming any other file is shown without
+# its source line, so no diagnostic ever prints a file from outside the root.
+QUOTABLE: set = set()
 
 
 @struct(frozen=True)

@@ -58,7 +58,6 @@ meaning: `shape(parse_policy(before)) == shape(parse_policy(after))` on every ru
 from __future__ import annotations
 
 import difflib
-import os
 import threading
 from functools import lru_cache
 
@@ -226,21 +225,11 @@ def _source_or_none(path: str):
 
 
 def _write_atomic(path: str, text: str) -> None:
-    """Write beside the file, then rename over it: a reader never sees half a policy."""
-    import shutil
-    import tempfile
+    """Write beside the file, then rename over it: a reader never sees half a policy, and a
+    policy file that is a symlink is refused, never written through."""
+    from .fsutil import write_text
 
-    target = os.path.realpath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        shutil.copymode(target, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text(path, text, newline="")
 
 
 # ---- parsing: the concrete tree and the comments ---------------------------------------------
