@@ -21,8 +21,8 @@ cache kept in a repository holds whatever a pull request committed. So:
   the old one; the first write of a run evicts entries unused for `MAX_AGE` seconds or beyond
   the newest `MAX_ENTRIES`, and the pickles older versions left.
 
-`get(kind, key)` and `put(kind, key, value)` are the whole interface; a value is anything JSON
-holds (tuples come back as lists).
+`user_cache()` and `repository_cache(root)` open one; `get(kind, key)` and `put(kind, key,
+value)` are the whole interface; a value is anything JSON holds (tuples come back as lists).
 """
 from __future__ import annotations
 
@@ -87,13 +87,20 @@ def user_cache_dir() -> str | None:
 _warned: set = set()
 
 
-def user_cache():
+def user_cache(root=None):
     """The user's pack cache, or None: disabled, impossible to create (a read-only home), or
-    refused as unsafe, which is said once on stderr (the run goes on without the cache)."""
+    refused as unsafe, which is said once on stderr (the run goes on without the cache). A
+    folder inside `root`, the repository under check, is refused: its `secret` could have been
+    committed, and with it entries signed to pass."""
     directory = user_cache_dir()
     if directory is None:
         return None
     try:
+        if root is not None:
+            from .fsutil import inside
+
+            if inside(directory, root):
+                raise Refused("it is inside the repository under check")
         return Cache.open(directory)
     except Refused as exc:
         if directory not in _warned:
@@ -102,6 +109,24 @@ def user_cache():
                              "running without the cache\n")
         return None
     except OSError:
+        return None
+
+
+def repository_cache(root: str, folder: str = ".policylint-cache"):
+    """A cache kept in the repository under check, or None. Every file there is the pull
+    request's to choose, the user's own by ownership: its entries are signed with the secret of
+    the user's cache, which is never in the repository, so a committed entry (or a committed
+    `secret`) is a miss. The folder must lie inside the root, symlinks followed. None without a
+    user cache to sign with, or when the folder is refused or cannot be made."""
+    from .fsutil import inside
+
+    user = user_cache()
+    path = os.path.join(os.path.abspath(root), folder)
+    if user is None or not inside(path, root):
+        return None
+    try:
+        return Cache.open(path, secret=user._secret)
+    except (Refused, OSError):
         return None
 
 
@@ -115,9 +140,11 @@ class Cache:
         self._evicted = False
 
     @classmethod
-    def open(cls, directory: str, **limits) -> Cache:
-        """The cache in `directory`, made (0700) if missing. Refused when it is relative, a
-        symlink, not a folder or not the user's; OSError when it cannot be made or opened."""
+    def open(cls, directory: str, secret: bytes | None = None, **limits) -> Cache:
+        """The cache in `directory`, made (0700) if missing, its entries signed with `secret`
+        (by default the folder's own, made on first use: right for a folder only the user can
+        read, never for one in a repository). Refused when it is relative, a symlink, not a
+        folder or not the user's; OSError when it cannot be made or opened."""
         if not os.path.isabs(directory):
             raise Refused("it is a relative path")
         try:
@@ -141,8 +168,9 @@ class Cache:
             if fd is not None:
                 os.close(fd)
             raise
-        cache = cls(directory, fd, b"", **limits)  # owns the descriptor from here on
-        cache._secret = cache._read_secret()
+        cache = cls(directory, fd, secret or b"", **limits)  # owns the descriptor from here on
+        if secret is None:
+            cache._secret = cache._read_secret()
         return cache
 
     def close(self) -> None:

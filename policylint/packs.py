@@ -182,7 +182,7 @@ class PackLoader:
     """Loads packs and everything they `use`, once each, parse -> check, through the cache."""
 
     def __init__(self, use_cache: bool = True, root: Path | None = None):
-        self.cache = user_cache() if use_cache else None  # None: parse and check every time
+        self.cache = user_cache(root) if use_cache else None  # None: parse and check every time
         self.loaded: dict = {}
         self._stack: list = []
         self.root = Path(root) if root is not None else Path.cwd()  # a `use` path may lead here

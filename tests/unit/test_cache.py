@@ -22,7 +22,7 @@ import pytest
 
 from conftest import ROOT
 from policylint import cache as cache_module
-from policylint.cache import Cache, Refused
+from policylint.cache import Cache, Refused, repository_cache
 from policylint.cli import main
 from policylint.packs import PackLoader, builtin_packs, checked_key
 from policylint.syntax import serial
@@ -123,6 +123,17 @@ def test_a_cache_folder_that_is_a_symlink_is_refused_with_a_warning(tmp_path, mo
     assert list(elsewhere.iterdir()) == []
 
 
+def test_a_cache_folder_inside_the_repository_under_check_is_refused(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "repo"
+    write_pack(repo / "team")
+    monkeypatch.setenv("POLICYLINT_CACHE_DIR", str(repo / ".cache"))  # as a CI job might, for actions/cache
+    cache_module._warned.clear()
+    assert main(["check", "--root", str(repo), "--pack", str(repo / "team")]) == 0
+    assert capsys.readouterr().err == (f"policylint: warning[PL311] cache folder `{repo / '.cache'}` refused: "
+                                       "it is inside the repository under check; running without the cache\n")
+    assert not (repo / ".cache").exists()
+
+
 @pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="chown needs root")
 def test_a_cache_folder_another_user_owns_is_refused_and_its_pickle_never_runs(tmp_path, monkeypatch, capsys):
     shared = tmp_path / "shared-xdg"  # XDG_CACHE_HOME=/tmp on a shared machine
@@ -182,6 +193,26 @@ def test_a_write_replaces_a_planted_symlink_and_never_writes_through_it(tmp_path
     cache.put("ast", "f" * 64, [1])
     assert victim.read_text(encoding="utf-8") == "mine"
     assert not (tmp_path / "c" / f"ast-{'f' * 64}").is_symlink() and cache.get("ast", "f" * 64) == [1]
+
+
+def test_a_cache_in_the_repository_signs_with_the_users_secret_so_committed_entries_are_misses(tmp_path, cache_dir):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    mine = repository_cache(str(repo))
+    mine.put("results", "a" * 64, {"gate": "pass"})
+    assert repository_cache(str(repo)).get("results", "a" * 64) == {"gate": "pass"}
+    assert not (repo / ".policylint-cache" / "secret").exists()  # the key stays in the user's cache
+    # a pull request commits its own cache: entries signed with a secret it also commits
+    committed = tmp_path / "theirs"
+    theirs = Cache.open(str(committed))
+    theirs.put("results", "b" * 64, {"gate": "pass"})
+    for name in ("secret", f"results-{'b' * 64}"):
+        shutil.copy(committed / name, repo / ".policylint-cache" / name)
+    assert repository_cache(str(repo)).get("results", "b" * 64) is None
+    # and a cache folder that is a symlink out of the root is refused
+    shutil.rmtree(repo / ".policylint-cache")
+    (repo / ".policylint-cache").symlink_to(committed)
+    assert repository_cache(str(repo)) is None
 
 
 # -- entries are verified --------------------------------------------------------------------
