@@ -273,75 +273,55 @@ def _plain_dates(value):
 
 # -- reading, with the line of every key ---------------------------------------------------
 def _read_yaml(text: str, shown: str):
-    import yaml
+    """The data and the line of every key, read by the one YAML reader (loaders.data: its
+    limits, an alias bomb included, and its messages)."""
+    from .loaders.data import parse_yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader_class)
-        data = yaml.load(text, Loader=loader_class)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise PolicylintError(Diagnostic("PL300", f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                         Span(shown, line, (mark.column + 1) if mark else 1))) from None
-    lines: dict = {}
-
-    def walk(n, pointer):
-        lines.setdefault(pointer, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                child = f"{pointer}/{k.value}"
-                lines[child] = k.start_mark.line + 1
-                walk(v, child)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, f"{pointer}/{i}")
-
-    if node is not None:
-        walk(node, "")
-    return data, lines
-
-
-_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+    return _plain_with_lines(_read(parse_yaml, text, shown, required=False))
 
 
 def _read_pyproject(text: str, shown: str):
+    """`[tool.policylint]` and the line of every key in it, read by the one TOML reader
+    (loaders.data: located by a scan without backtracking regexes, nesting limited)."""
+    from .loaders.data import parse_toml
+
+    tool = _read(parse_toml, text, shown).get("tool")
+    return _plain_with_lines(tool.get("policylint", {}) if isinstance(tool, dict) else {})
+
+
+def _read(parse, text: str, shown: str, **options):
+    from .errors import ArtifactError
+
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+), column (\d+)", str(exc))
-        line, col = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-        raise PolicylintError(Diagnostic("PL300", f"not valid TOML: {str(exc).split(' (at')[0]}",
-                                         Span(shown, line, col))) from None
-    section = data.get("tool", {}).get("policylint", {})
-    lines: dict = {}
-    prefix = "tool.policylint"
-    current, counters = None, {}
-    for number, raw in enumerate(text.split("\n"), 1):
-        table = _TABLE.match(raw)
-        if table:
-            name = table.group(2).replace('"', "").replace("'", "")
-            if name == prefix:
-                current = ""
-                lines.setdefault("", number)
-            elif name.startswith(prefix + "."):
-                rest = name[len(prefix) + 1:].split(".")
-                pointer = "/" + "/".join(rest)
-                if table.group(1) == "[[":
-                    index = counters.get(pointer, 0)
-                    counters[pointer] = index + 1
-                    pointer = f"{pointer}/{index}"
-                current = pointer
-                lines.setdefault(pointer, number)
-            else:
-                current = None
-            continue
-        key = _KEY.match(raw)
-        if key and current is not None:
-            lines.setdefault(f"{current}/{key.group(1).strip(chr(34) + chr(39))}", number)
-    return section, lines
+        return parse(text, shown, **options)
+    except ArtifactError as exc:
+        raise PolicylintError(Diagnostic("PL300", exc.message, Span(shown, exc.line or 1,
+                                                                    getattr(exc, "column", None) or 1))) from None
+
+
+def _plain_with_lines(value, pointer: str = "", lines: dict | None = None):
+    """(plain data, JSON pointer -> line) from located data: the line of a key, a list item,
+    or where a mapping or list starts. The readers' depth limit bounds the recursion."""
+    lines = {} if lines is None else lines
+    loc = getattr(value, "loc", None)
+    if loc is not None and loc.line:
+        lines.setdefault(pointer, loc.line)
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            child = f"{pointer}/{key}"
+            key_loc = value.loc_of(key) if hasattr(value, "loc_of") else None
+            if key_loc is not None and key_loc.line:
+                lines[child] = key_loc.line
+            out[key] = _plain_with_lines(item, child, lines)[0]
+        return out, lines
+    if isinstance(value, list):
+        out = []
+        for index, item in enumerate(value):
+            child = f"{pointer}/{index}"
+            item_loc = value.loc_of(index) if hasattr(value, "loc_of") else None
+            if item_loc is not None and item_loc.line:
+                lines.setdefault(child, item_loc.line)
+            out.append(_plain_with_lines(item, child, lines)[0])
+        return out, lines
+    return (str(value) if isinstance(value, str) else value), lines

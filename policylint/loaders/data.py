@@ -16,14 +16,20 @@ key, or of their `[table]` / `[[array]]` header; items of a multi-line TOML arra
 located at its key.
 
 Duplicate keys: the last one wins, as in PyYAML and Python's json, and a `note[PL407]`
-names both lines. YAML merge keys (`<<: *defaults`) are merged; explicit keys win.
-Local YAML tags (`!Ref`, `!reference`) are ignored and the value read as if untagged;
-`!!python/…` tags are refused. Files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is
-honoured): invalid bytes are an error naming the line, not a silent replacement.
+names both lines. YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) are merged as YAML's
+merge type says: the mapping's own keys win, then the earlier source over a later one;
+merged keys come first (the first source's first), then the mapping's own. Local YAML
+tags (`!Ref`, `!reference`) are ignored and the value read as if untagged; `!!python/…`
+tags are refused. Files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured):
+invalid bytes are an error naming the line, not a silent replacement.
 
-Limits, each an error naming the file and line: values nested deeper than 200 levels; a
-YAML document of more than 2,000,000 values, or whose aliases (`*name`) stand for more
-than 100,000 values in all (a "billion laughs"); an alias used inside its own anchor.
+Limits, each an error naming the file and line: values nested deeper than 200 levels
+(aliases counted as what they stand for); a YAML document of more than 2,000,000 values,
+or whose aliases (`*name`) stand for more than 100,000 values in all (a "billion laughs");
+an alias used inside its own anchor. Every YAML file policylint reads (front matter,
+OpenSpec's files, `.policylint.yaml`) is read by `parse_yaml` under these limits, and
+pyproject.toml by `parse_toml`. The messages are ours, the same whichever PyYAML 6.x is
+installed; a YAML syntax error quotes PyYAML's Python parser.
 
 `schema_errors(value, schema)` validates a value read by one of these loaders against a
 JSON Schema file in the repository (JSON or YAML) and returns one `SchemaError` per
@@ -196,16 +202,51 @@ def _duplicate(notice, path: str, key, first: Loc | None, again: Loc) -> None:
 
 
 # -- YAML ---------------------------------------------------------------------------------
+#
+# The one YAML reader. The `yaml` loader (and openapi, workitems and approvals through it),
+# Markdown front matter, OpenSpec's files and `.policylint.yaml` all read YAML here, under
+# the same limits. PyYAML's parser gives the events; the values, merge keys, limits and
+# messages are ours, so a document reads the same, and fails with the same message,
+# whichever PyYAML 6.x is installed, with libyaml or without.
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_PYTHON_TAG = "tag:yaml.org,2002:python/"
-_SCALAR_TAGS = frozenset("tag:yaml.org,2002:" + name for name in ("null", "bool", "int", "float", "timestamp"))
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _TAG + "str"
+_MERGE_TAG = _TAG + "merge"
+_PYTHON_TAG = _TAG + "python/"
+_SCALAR_TAGS = frozenset(_TAG + name for name in ("null", "bool", "int", "float", "timestamp"))
 _MERGE = object()
+_NO_DOCUMENT = object()
+
+# YAML 1.2's core schema, as OpenSpec's `yaml` package reads plain scalars (not YAML 1.1's
+# `yes`, dates and `0777`)
+_CORE_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
+_CORE_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_CORE_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_CORE_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                         r"|\.nan|\.NaN|\.NAN)\Z")
+_CORE_SPECIAL = {".inf": "inf", ".Inf": "inf", ".INF": "inf", ".nan": "nan", ".NaN": "nan", ".NAN": "nan"}
+
+
+def core_scalar(text: str):
+    """A plain scalar as YAML 1.2's core schema reads it: None, a bool, an int, a float, else `text`."""
+    if _CORE_NULL.match(text):
+        return None
+    if _CORE_BOOL.match(text):
+        return text.lower() == "true"
+    if _CORE_INT.match(text):
+        return int(text, 8) if text.startswith("0o") else int(text, 16) if text.startswith("0x") else int(text)
+    if _CORE_FLOAT.match(text):
+        sign, rest = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+        return float(sign + _CORE_SPECIAL.get(rest, rest))
+    return text
+
+
+class DuplicateKeyError(ArtifactError):
+    """A key written twice in a mapping, where the reader was asked for unique keys (`core`)."""
 
 
 class _Frame:
-    __slots__ = ("mapping", "value", "mark", "anchor", "start", "key", "key_loc", "merges")
+    __slots__ = ("mapping", "value", "mark", "anchor", "start", "key", "key_loc", "merges", "height")
 
     def __init__(self, mapping, value, mark, anchor, start):
         self.mapping = mapping
@@ -216,36 +257,40 @@ class _Frame:
         self.key = _MISSING
         self.key_loc = None
         self.merges = None
+        self.height = 1  # levels of nesting from here down, aliases counted as what they stand for
 
 
 class _Yaml:
-    """Builds located values from PyYAML's event stream (libyaml's when it is there), counting
-    values and alias expansions as it goes, so a hostile document stops early."""
+    """Builds located values from PyYAML's event stream, counting values and alias expansions
+    as it goes, so a hostile document stops early; iterative, so nesting costs no stack."""
 
-    def __init__(self, loader, path: str, notice):
+    def __init__(self, loader, path: str, first_line: int, core: bool):
         import yaml
         from yaml.nodes import ScalarNode
 
         self.yaml = yaml
         self.loader = loader
         self.path = path
-        self.notice = notice
+        self.first_line = first_line
+        self.core = core
         self.scalar_node = ScalarNode
         self.constructors = loader.yaml_constructors
+        self.duplicates: list = []  # (key, first, again): told once the whole document has been read
+        self.value = _NO_DOCUMENT
 
     def loc(self, mark) -> Loc:
-        return Loc(self.path, mark.line + 1, mark.column + 1)
+        return Loc(self.path, mark.line + self.first_line, mark.column + 1)
 
-    def fail(self, message: str, mark):
-        raise ArtifactError(self.path, message, mark.line + 1 if mark is not None else None)
+    def fail(self, message: str, mark, error=ArtifactError):
+        raise error(self.path, message, mark.line + self.first_line if mark is not None else None)
 
     def document(self):
+        """The document's value, or _NO_DOCUMENT for a text without one."""
         e = self.yaml.events
         get = self.loader.get_event
         get()  # StreamStartEvent
-        event = get()
-        if isinstance(event, e.StreamEndEvent):
-            raise ArtifactError(self.path, "no YAML document in the file (it is empty or holds only comments)")
+        if isinstance(get(), e.StreamEndEvent):
+            return _NO_DOCUMENT
         value = self.node()
         get()  # DocumentEndEvent
         event = get()
@@ -254,36 +299,59 @@ class _Yaml:
         return value
 
     def scalar(self, event, as_key: bool):
-        tag = event.tag
+        tag, text = event.tag, event.value
         if tag is None or tag == "!":
-            if not event.implicit[0]:
+            if not event.implicit[0]:  # quoted, or the non-specific tag `!`
+                tag = _STR_TAG
+            elif self.core:
+                value = core_scalar(text)
+                if value is not text:
+                    return value
                 tag = _STR_TAG
             else:
-                tag = self.loader.resolve(self.scalar_node, event.value, event.implicit)
+                tag = self.loader.resolve(self.scalar_node, text, event.implicit)
         if tag == _STR_TAG:
-            return event.value if as_key else _lstr(event.value, self.loc(event.start_mark))
-        if tag in _SCALAR_TAGS:
-            try:
-                return self.constructors[tag](self.loader, self.scalar_node(tag, event.value))
-            except (ValueError, OverflowError, self.yaml.YAMLError) as exc:
-                kind = tag.rsplit(":", 1)[1]
-                shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
-                reason = f"{len(event.value)} digits are too many" if "digits" in str(exc) else exc
-                self.fail(f"cannot read `{shown}` as {kind}: {reason}", event.start_mark)
-        if tag == _MERGE_TAG and as_key:
+            return text if as_key else _lstr(text, self.loc(event.start_mark))
+        if self.core:
+            if tag == _TAG + "null":
+                return None
+            if tag == _TAG + "bool":
+                return text.lower() == "true"
+            if tag in (_TAG + "int", _TAG + "float"):
+                value = core_scalar(text)
+                if value is not text:
+                    return value
+        elif tag in _SCALAR_TAGS:
+            return self.construct(tag, text, event.start_mark)
+        elif tag == _MERGE_TAG and as_key:
             return _MERGE
         self.check_tag(tag, event.start_mark)
-        return event.value if as_key else _lstr(event.value, self.loc(event.start_mark))
+        return text if as_key else _lstr(text, self.loc(event.start_mark))
+
+    def construct(self, tag: str, text: str, mark):
+        """A null, bool, int, float or timestamp, as PyYAML's SafeLoader reads it (YAML 1.1)."""
+        try:
+            return self.constructors[tag](self.loader, self.scalar_node(tag, text))
+        except (ValueError, OverflowError, LookupError, TypeError, self.yaml.YAMLError) as exc:
+            kind = tag[len(_TAG):]
+            shown = text if len(text) <= 40 else text[:40] + "…"
+            digits = sum(c.isdigit() for c in text)
+            if kind in ("int", "float") and digits > 4000:
+                reason = f": {digits} digits are too many"
+            elif isinstance(exc, ValueError) and kind == "timestamp":
+                reason = f": {exc}"  # the calendar's reason (`month must be in 1..12`)
+            else:
+                reason = ""
+            self.fail(f"cannot read `{shown}` as {kind}{reason}", mark)
 
     def check_tag(self, tag, mark):
         if tag and tag.startswith(_PYTHON_TAG):
-            self.fail(f"refused: the YAML tag `!!{tag[len('tag:yaml.org,2002:'):]}` asks for a Python object", mark)
+            self.fail(f"refused: the YAML tag `!!{tag[len(_TAG):]}` asks for a Python object", mark)
 
     def node(self):
         """The value whose first event was just peeked: read events until it is complete."""
         e = self.yaml.events
-        loader = self.loader
-        get = loader.get_event
+        get = self.loader.get_event
         stack: list = []
         anchors: dict = {}
         opened: set = set()
@@ -297,8 +365,9 @@ class _Yaml:
             if kind is e.ScalarEvent:
                 count += 1
                 value = self.scalar(event, as_key)
+                height = 0
                 if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
+                    anchors[event.anchor] = (value, 1, 0)
                 mark = event.start_mark
             elif kind is e.AliasEvent:
                 mark = event.start_mark
@@ -309,11 +378,13 @@ class _Yaml:
                                   mark)
                     self.fail(f"invalid YAML: alias `*{event.anchor}` refers to no anchor before it "
                               f"(column {mark.column + 1})", mark)
-                value, size = entry
+                value, size, height = entry
                 count += size
                 aliased += size
                 if aliased > MAX_ALIAS_NODES:
                     self.fail(f"YAML aliases expand to more than {MAX_ALIAS_NODES} values (an alias bomb?)", mark)
+                if len(stack) + height > MAX_DEPTH:  # an alias of a deep value, deep down
+                    self.fail(f"nested deeper than {MAX_DEPTH} levels", mark)
                 if as_key and isinstance(value, (dict, list)):
                     self.fail("a mapping key must be a scalar, found an alias to a "
                               f"{'mapping' if isinstance(value, dict) else 'sequence'}", mark)
@@ -338,10 +409,11 @@ class _Yaml:
             elif kind is e.MappingEndEvent or kind is e.SequenceEndEvent:
                 frame = stack.pop()
                 value = frame.value
+                height = frame.height
                 if frame.merges:
                     value = self.merged(frame)
                 if frame.anchor is not None:
-                    anchors[frame.anchor] = (value, count - frame.start + 1)
+                    anchors[frame.anchor] = (value, count - frame.start + 1, height)
                     opened.discard(frame.anchor)
                 mark = frame.mark
                 top = stack[-1] if stack else None
@@ -352,6 +424,8 @@ class _Yaml:
                 self.fail(f"the YAML document has more than {MAX_YAML_NODES} values", mark)
             if top is None:
                 return value
+            if height >= top.height:
+                top.height = height + 1
             if not top.mapping:
                 top.value.append(value)
                 top.value.locs.append(self.loc(mark))
@@ -367,9 +441,15 @@ class _Yaml:
                     continue
                 mapping = top.value
                 if key in mapping:  # the last value wins, in the first one's place (as in PyYAML)
-                    _duplicate(self.notice, self.path, key, mapping.locs.get(key), top.key_loc)
+                    self.duplicate(key, mapping.locs.get(key), top.key_loc)
                 mapping[key] = value
                 mapping.locs[key] = top.key_loc
+
+    def duplicate(self, key, first: Loc | None, again: Loc):
+        if self.core:
+            where = f" (line {first.line} and line {again.line})" if first is not None else ""
+            raise DuplicateKeyError(self.path, f"duplicate key `{key}`{where}", again.line)
+        self.duplicates.append((key, first, again))
 
     def merge_value(self, frame, value, mark):
         sources = value if isinstance(value, list) else [value]
@@ -380,50 +460,80 @@ class _Yaml:
         frame.merges.extend(sources)
 
     def merged(self, frame):
-        """Merged keys first (earlier sources win), then the mapping's own keys: PyYAML's order."""
+        """A mapping with merge keys, as YAML's merge type defines it: a key of an earlier
+        source wins over a later one, the mapping's own keys over all of them. In order: the
+        merged keys, the first source's first, then the mapping's own new keys."""
         out = Data()
         out.loc = frame.value.loc
-        for source in reversed(frame.merges):
+        for source in frame.merges:
             for key, item in source.items():
-                out[key] = item
-                out.locs[key] = source.loc_of(key) if isinstance(source, Data) else None
+                if key not in out:
+                    out[key] = item
+                    out.locs[key] = source.loc_of(key) if isinstance(source, Data) else None
         out.update(frame.value)
         out.locs.update(frame.value.locs)
         return out
 
 
-def parse_yaml(text: str, path: str, notice=None):
-    """The YAML document in `text`, located as if read from `path` (pure; no file access).
-    `notice(path, line, code, message)` hears of duplicate keys."""
+def parse_yaml(text: str, path: str, notice=None, *, first_line: int = 1, what: str = "YAML",
+               core: bool = False, required: bool = True):
+    """The YAML document in `text`, located as if read from `path` from line `first_line` on
+    (pure; no file access). `notice(path, line, code, message)` hears of duplicate keys.
+
+    `core`: read as OpenSpec reads YAML (YAML 1.2's core schema: plain `yes` and dates are
+    strings, `<<` is an ordinary key, a duplicate key is a DuplicateKeyError). `required`: a
+    text with no document (empty, or only comments) is an error; else it reads as None. A
+    syntax error is `invalid {what}: …` at its line."""
     import yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    yaml_loader = None
+    libyaml = getattr(yaml, "CSafeLoader", None)
     try:
-        yaml_loader = loader_class(text)  # the Python reader checks the characters here
-        with gc_paused():
-            return _Yaml(yaml_loader, path, notice).document()
+        try:
+            reader = _read_events(libyaml or yaml.SafeLoader, text, path, first_line, core)
+        except yaml.YAMLError:
+            if libyaml is None:
+                raise
+            # libyaml's messages, and since PyYAML 6.0.2 its nesting limit, change with its
+            # version: PyYAML's Python parser, the same in every 6.x, says what is wrong
+            reader = _read_events(yaml.SafeLoader, text, path, first_line, core)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "not YAML"
-        where = f" (column {mark.column + 1})" if mark is not None else ""
-        raise ArtifactError(path, f"invalid YAML: {problem}{where}", mark.line + 1 if mark is not None else None) \
-            from None
+        if mark is None:  # pragma: no cover - PyYAML's parser marks every problem
+            raise ArtifactError(path, f"invalid {what}: {problem}") from None
+        raise _syntax_error(path, f"invalid {what}: {problem}", mark.line + first_line, mark.column + 1) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
-        position = exc.position
-        if loader_class is not yaml.SafeLoader:  # libyaml counts UTF-8 bytes
-            position = len(text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "ignore"))
-        line = text.count("\n", 0, position) + 1
-        column = position - text.rfind("\n", 0, position)
-        raise ArtifactError(path, f"invalid YAML: unacceptable character #x{exc.character:04x}: {exc.reason} "
-                                  f"(column {column})", line) from None
-    except yaml.YAMLError as exc:
-        raise ArtifactError(path, f"invalid YAML: {exc}") from None
-    except RecursionError:
-        raise ArtifactError(path, "the YAML is nested too deeply to read") from None
+        line = first_line + text.count("\n", 0, exc.position)
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        raise _syntax_error(path, f"invalid {what}: the character #x{exc.character:04x} is not allowed in YAML",
+                            line, column) from None
+    except yaml.YAMLError:  # pragma: no cover - PyYAML raises only the two above
+        raise ArtifactError(path, f"invalid {what}") from None
+    for key, first, again in reader.duplicates:
+        _duplicate(notice, path, key, first, again)
+    if reader.value is _NO_DOCUMENT:
+        if required:
+            raise ArtifactError(path, "no YAML document in the file (it is empty or holds only comments)")
+        return None
+    return reader.value
+
+
+def _syntax_error(path: str, message: str, line: int, column: int) -> ArtifactError:
+    """`message (column N)` at `line`; `column` kept too, for a caret under it."""
+    error = ArtifactError(path, f"{message} (column {column})", line)
+    error.column = column
+    return error
+
+
+def _read_events(loader_class, text: str, path: str, first_line: int, core: bool) -> _Yaml:
+    yaml_loader = loader_class(text)  # the Python reader checks the characters here
+    try:
+        with gc_paused():
+            reader = _Yaml(yaml_loader, path, first_line, core)
+            reader.value = reader.document()
+            return reader
     finally:
-        if yaml_loader is not None:
-            yaml_loader.dispose()
+        yaml_loader.dispose()
 
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -664,20 +774,78 @@ def parse_toml(text: str, path: str, notice=None):
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_POSITION.search(message)
-        line = None
         if m is not None:
             message = message[:m.start()]
-            if m.group(1):
-                line = int(m.group(1))
-                message += f" (column {m.group(2)})"
-            else:
-                message += " (at the end of the file)"
-        raise ArtifactError(path, f"invalid TOML: {message[:1].lower()}{message[1:]}", line) from None
-    except RecursionError:
-        raise ArtifactError(path, "the TOML is nested too deeply to read") from None
+        message = f"invalid TOML: {message[:1].lower()}{message[1:]}"
+        if m is not None and m.group(1):
+            raise _syntax_error(path, message, int(m.group(1)), int(m.group(2))) from None
+        if m is not None:  # at the end of the document: the last line that holds anything
+            raise ArtifactError(path, message + " (at the end of the file)", text.rstrip().count("\n") + 1) from None
+        raise ArtifactError(path, message) from None  # pragma: no cover - tomllib says where
+    except RecursionError:  # tomllib recurses once or twice a level: about 490 levels end it
+        raise ArtifactError(path, f"nested deeper than {MAX_DEPTH} levels", _toml_too_deep_line(text)) from None
+    except ValueError:  # not a TOMLDecodeError: int() refused a number of more than 4300 digits
+        import sys
+
+        digits = sys.get_int_max_str_digits()
+        m = re.search(rf"[0-9_]{{{digits + 1}}}", text)
+        raise ArtifactError(path, f"invalid TOML: a number has more than {digits} digits",
+                            text.count("\n", 0, m.start()) + 1 if m else None) from None
     lines = _toml_key_lines(text)
     with gc_paused():
         return _locate_toml(data, (), Loc(path, 1), lines, path, 0)
+
+
+_TOML_NESTING = re.compile(r"[][{}#\"'\n]")
+
+
+def _toml_too_deep_line(text: str) -> int | None:
+    """The line where arrays and inline tables first nest deeper than MAX_DEPTH, brackets in
+    strings and comments aside (tomllib has read the text that far)."""
+    depth, line, pos, n = 0, 1, 0, len(text)
+    while True:
+        m = _TOML_NESTING.search(text, pos)
+        if m is None:
+            return None
+        c, pos = m.group(), m.end()
+        if c == "\n":
+            line += 1
+        elif c == "#":
+            pos = text.find("\n", pos)
+            if pos < 0:
+                return None
+        elif c in "\"'":
+            end = _toml_string_end(text, m.start())
+            line += text.count("\n", pos, end)
+            pos = end
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        else:
+            depth = max(depth - 1, 0)
+        if pos >= n:
+            return None
+
+
+def _toml_string_end(text: str, start: int) -> int:
+    """The index after the string that opens at `start` (basic, literal, or multi-line)."""
+    quote = text[start]
+    if text.startswith(quote * 3, start):
+        end = text.find(quote * 3, start + 3)
+        if end < 0:
+            return len(text)
+        end += 3
+        while text[end:end + 1] == quote:
+            end += 1
+        return end
+    pos = start + 1
+    while pos < len(text):
+        c = text[pos]
+        if c == quote or c == "\n":
+            return pos + 1 if c == quote else pos
+        pos += 2 if c == "\\" and quote == '"' else 1
+    return pos
 
 
 def _locate_toml(value, key_path: tuple, loc: Loc, lines: dict, path: str, depth: int):

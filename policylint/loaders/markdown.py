@@ -744,51 +744,14 @@ def _meta(lines, text, starts, hidden, path) -> dict:
 
 # -- front matter ------------------------------------------------------------------------
 
-MAX_YAML_NODES = 100_000  # expanded through aliases; a "billion laughs" stops here
-
-
 def _front_matter(lines, end, path):
-    """The YAML between the `---` lines, parsed safely; None when there is none."""
+    """The YAML between the `---` lines, read as the `yaml` loader reads YAML (every value
+    located, the same limits); None when there is none."""
     if end < 0:
         return None
-    import yaml  # lazily: only files with front matter pay for it
+    from .data import parse_yaml  # lazily: only files with front matter pay for YAML
 
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    source = "\n".join(lines[1:end])
-    yaml_loader = loader_class(source)
-    try:
-        node = yaml_loader.get_single_node()
-        if node is None:
-            return None
-        if "&" in source and _expanded_size(node, {}) > MAX_YAML_NODES:
-            raise ArtifactError(path, f"front matter expands to more than {MAX_YAML_NODES} YAML nodes", 2)
-        return yaml_loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ArtifactError(path, f"invalid front matter: {problem}",
-                            mark.line + 2 if mark is not None else 2) from None
-    finally:
-        yaml_loader.dispose()
-
-
-def _expanded_size(node, sizes: dict) -> int:
-    """How many nodes `node` stands for once aliases are expanded (memoized per node)."""
-    key = id(node)
-    if key in sizes:
-        return sizes[key]
-    sizes[key] = 1  # a cycle counts once; SafeLoader refuses to build it anyway
-    total = 1
-    if isinstance(node.value, list):
-        for item in node.value:
-            if isinstance(item, tuple):
-                total += _expanded_size(item[0], sizes) + _expanded_size(item[1], sizes)
-            else:
-                total += _expanded_size(item, sizes)
-            if total > MAX_YAML_NODES:
-                break
-    sizes[key] = total
-    return total
+    return parse_yaml("\n".join(lines[1:end]), path, first_line=2, what="front matter", required=False)
 
 
 # -- records -----------------------------------------------------------------------------

@@ -1371,98 +1371,37 @@ class _YamlError(Exception):
 
 _PLAIN_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+([A-Za-z0-9_][A-Za-z0-9_./+-]*))?[ \t]*"
                         r"(?:[ \t]#.*)?\Z")
-_CORE_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
-_CORE_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
-_CORE_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
-_CORE_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                         r"|\.nan|\.NaN|\.NAN)\Z")
-
-
-def _core_scalar(value: str, path: str, line: int):
-    if _CORE_NULL.match(value):
-        return None
-    if _CORE_BOOL.match(value):
-        return value.lower() == "true"
-    if _CORE_INT.match(value):
-        return int(value, 8) if value.startswith("0o") else int(value, 16) if value.startswith("0x") else int(value)
-    if _CORE_FLOAT.match(value):
-        return float(value.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
-                     .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan"))
-    return _lstr(value, path, line)
 
 
 def read_yaml(text: str, path: str):
     """The YAML document as Python data (strings located), read as YAML 1.2's core schema;
-    raises _YamlError where the `yaml` package would throw."""
+    raises _YamlError where the `yaml` package would throw. Files of `key: word` lines are
+    read here without PyYAML; anything else by the one YAML reader (data.parse_yaml), with
+    its limits."""
+    from .data import core_scalar
+
     data = {}
-    simple = True
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip(" \t")
         if not stripped or stripped.startswith("#"):
             continue
         m = _PLAIN_KEY.match(line)
         if m is None or m.group(1) in data:
-            simple = False
-            break
-        data[m.group(1)] = _core_scalar(m.group(2) or "", path, number)
-    if simple:
-        return data or None
-    return _read_yaml_full(text, path)
+            return _read_yaml_full(text, path)
+        value = core_scalar(m.group(2) or "")
+        data[m.group(1)] = _lstr(value, path, number) if isinstance(value, str) else value
+    return data or None
 
 
 def _read_yaml_full(text: str, path: str):
-    import yaml
+    from .data import DuplicateKeyError, parse_yaml
 
-    from .markdown import MAX_YAML_NODES, _expanded_size
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class Loader(base):  # YAML 1.2 core scalars, not PyYAML's 1.1 ones (`yes`, dates, `0777`)
-        yaml_implicit_resolvers: dict = {}
-
-    for tag, pattern, first in (
-            ("tag:yaml.org,2002:null", _CORE_NULL, list("~nN") + [""]),
-            ("tag:yaml.org,2002:bool", _CORE_BOOL, list("tTfF")),
-            ("tag:yaml.org,2002:int", _CORE_INT, list("-+0123456789")),
-            ("tag:yaml.org,2002:float", _CORE_FLOAT, list("-+0123456789."))):
-        Loader.add_implicit_resolver(tag, pattern, first)
-    loader_ = Loader(text)
     try:
-        node = loader_.get_single_node()
-        if node is None:
-            return None
-        if "&" in text and _expanded_size(node, {}) > MAX_YAML_NODES:
-            raise _YamlError(f"expands to more than {MAX_YAML_NODES} YAML nodes")
-        return _construct(node, path)
-    except yaml.YAMLError as exc:
-        raise _YamlError(str(getattr(exc, "problem", None) or exc)) from None
-    finally:
-        loader_.dispose()
-
-
-def _construct(node, path):
-    import yaml
-
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out = {}
-        for key_node, value_node in node.value:
-            key = _construct(key_node, path)
-            key = str(key) if not isinstance(key, (str, int, float, bool)) and key is not None else key
-            if key in out:
-                raise _YamlError("Map keys must be unique")
-            out[key] = _construct(value_node, path)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path) for item in node.value]
-    tag = node.tag
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return node.value.lower() == "true"
-    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        return _core_scalar(node.value, path, line)
-    return _lstr(node.value, path, line)
+        return parse_yaml(text, path, core=True, required=False)
+    except DuplicateKeyError as exc:
+        raise _YamlError(f"Map keys must be unique: {exc.message}") from None  # the `yaml` package's words
+    except ArtifactError as exc:
+        raise _YamlError(exc.message) from None
 
 
 # -- schemas (core/artifact-graph/resolver.js) -------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -123,7 +124,7 @@ def test_pyproject_config_and_its_errors(repo, capsys):
     ("waivers:\n  - {gate: x, reason: r, expires: soon}\n",
      ".policylint.yaml:2:1: error[PL300] `waivers[0].expires`: `soon` is not a date"),
     ("packs: speckit\n", ".policylint.yaml:1:1: error[PL300] `packs`: expected a list, found a string"),
-    ("packs: [\n", ".policylint.yaml:2:1: error[PL300] not valid YAML"),
+    ("packs: [\n", ".policylint.yaml:2:1: error[PL300] invalid YAML: "),  # then PyYAML's words, (column 1)
     ("packs: [./policies/demo.policy]\nparams: {demo: {min_line: 2}}\n",
      ".policylint.yaml:2:1: error[PL305] `params.demo.min_line`: pack `demo` has no param `min_line`"),
     ("packs: [./policies/demo.policy]\nparams: {demo: {min_lines: many}}\n",
@@ -131,6 +132,84 @@ def test_pyproject_config_and_its_errors(repo, capsys):
 ])
 def test_config_errors_name_file_key_and_expectation(repo, capsys, text, expected):
     _write(repo, text)
+    code, _, err = _check(capsys)
+    assert code == 2
+    assert err.startswith(expected), err
+
+
+BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+packs: [./policies/demo.policy]
+"""
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("alias-bomb", BILLION_LAUGHS,
+     ".policylint.yaml:6:1: error[PL300] YAML aliases expand to more than 100000 values (an alias bomb?)\n"),
+    ("deep", "packs: " + "[" * 100_000 + "]" * 100_000 + "\n",
+     ".policylint.yaml:1:1: error[PL300] nested deeper than 200 levels\n"),
+    ("python-tag", "packs: !!python/object/apply:os.system [true]\n",
+     ".policylint.yaml:1:1: error[PL300] refused: the YAML tag `!!python/object/apply:os.system` asks for a Python object\n"),
+    ("two-documents", "packs: []\n---\npacks: []\n",
+     ".policylint.yaml:2:1: error[PL300] expected one YAML document, found a second one here\n"),
+    ("bad-character", "packs: [\x07]\n",
+     ".policylint.yaml:1:9: error[PL300] invalid YAML: the character #x0007 is not allowed in YAML (column 9)\n"),
+])
+def test_hostile_yaml_configuration_is_refused_with_its_line(repo, capsys, name, text, expected):
+    """.policylint.yaml is read by the one YAML reader, under its limits: a billion laughs took
+    4 GB and ended in a traceback before; now a located PL300 at once, exit 2."""
+    _write(repo, text)
+    started = time.perf_counter()
+    code, out, err = _check(capsys)
+    assert time.perf_counter() - started < 10
+    assert (code, out) == (2, "")
+    assert err.startswith(expected), err
+    assert "Traceback" not in err
+
+
+def test_configuration_lines_through_aliases_and_merges(repo, capsys):
+    _write(repo, "base: &w {gate: demo.readme}\npacks: [./policies/demo.policy]\nwaivers:\n"
+                 "  - <<: *w\n    reason: later\n    expires: someday\n")
+    code, _, err = _check(capsys)
+    assert code == 2
+    assert err.startswith(".policylint.yaml:1:1: error[PL300] unknown key `base`"), err
+
+
+def test_deep_pyproject_is_a_located_error_not_a_crash(repo, capsys):
+    _write(repo, '[tool.policylint]\npacks = ["./policies/demo.policy"]\nx = ' + "[" * 100_000 + "]" * 100_000 + "\n",
+           "pyproject.toml")
+    code, out, err = _check(capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("pyproject.toml:3:1: error[PL300] nested deeper than 200 levels\n"), err
+    assert "Traceback" not in err
+
+
+def test_pyproject_lines_come_from_a_scan_that_cannot_backtrack(repo, capsys):
+    """The old header regex took minutes on this line (cubic backtracking, 266 s for 8 KB);
+    the TOML locator reads it at once, skips what is inside strings, and still finds the
+    line of every key."""
+    _write(repo, '[project]\nname = "x"\ndescription = """\n[' + " " * 8_000 + 'x\n[tool.policylint]\nfail_on = 1\n"""\n'
+                 '\n[tool.policylint]\npacks = ["./policies/demo.policy"]\nfail_on = "warnings"\n', "pyproject.toml")
+    code, _, err = _check(capsys)
+    assert code == 2
+    assert err.startswith("pyproject.toml:11:1: error[PL300] `fail_on`: `warnings` is not one of error, warning\n"), err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[tool.policylint]\npacks = [\n\n', "pyproject.toml:2:1: error[PL300] invalid TOML: "),  # then tomllib's words
+    ('tool = 3\n[tool.policylint]\n', "pyproject.toml:2:17: error[PL300] invalid TOML: "),
+    ('[tool.policylint]\npacks = ["./policies/demo.policy"]\nseverity = "x"\n',
+     "pyproject.toml:3:1: error[PL300] `severity`: expected a mapping, found a string\n"),
+])
+def test_pyproject_errors_are_located(repo, capsys, text, expected):
+    _write(repo, text, "pyproject.toml")
     code, _, err = _check(capsys)
     assert code == 2
     assert err.startswith(expected), err

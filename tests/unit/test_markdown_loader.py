@@ -250,12 +250,12 @@ def test_front_matter_refuses_a_billion_laughs():
     for k in range(1, 9):
         bomb.append(f"{chr(97 + k)}: &{chr(97 + k)} [" + ", ".join([f"*{chr(96 + k)}"] * 10) + "]")
     bomb.append("---")
-    with pytest.raises(ArtifactError, match="expands to more than"):
+    with pytest.raises(ArtifactError, match="aliases expand to more than"):
         parse_markdown("\n".join(bomb) + "\n", "bomb.md")["front_matter"]
 
 
 def test_front_matter_is_not_python_objects():
-    with pytest.raises(ArtifactError, match="invalid front matter"):
+    with pytest.raises(ArtifactError, match="refused: the YAML tag `!!python/object/apply:os.system`"):
         parse_markdown("---\nx: !!python/object/apply:os.system ['true']\n---\n", "evil.md")["front_matter"]
 
 
