@@ -116,7 +116,7 @@ def compile_tree(node) -> None:
     elif isinstance(node, ast.Require):
         compile_expr(node.expr)
         if node.message is not None:
-            compile_expr(node.message)
+            node.message.fn = _template(node.message, quote=ops.clip)
     elif isinstance(node, ast.Let):
         compile_expr(node.value)
     elif isinstance(node, ast.Param):
@@ -151,11 +151,14 @@ def render_value(value) -> str:
     return ops.show(value)
 
 
-def _template(node: ast.Template):
+def _template(node: ast.Template, quote=None):
+    """A string with `{…}` parts; an `else` message quotes each value through `quote` (clipped)."""
     parts = [(p if isinstance(p, str) else compile_expr(p)) for p in node.parts]
     if len(parts) == 1 and isinstance(parts[0], str):
         text = parts[0]
         return lambda env: text
+    if quote is not None:
+        return lambda env: "".join(p if isinstance(p, str) else quote(render_value(p(env))) for p in parts)
 
     def run(env):
         return "".join(p if isinstance(p, str) else render_value(p(env)) for p in parts)

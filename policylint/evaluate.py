@@ -127,6 +127,7 @@ class Engine:
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
+        _bound_messages(self.results, notices)
         return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs))
 
     # -- packs -----------------------------------------------------------------------------
@@ -214,13 +215,14 @@ class Engine:
                 from .diagnostics import did_you_mean
 
                 said = [f"{s.name} ({', '.join(s.aliases)})" if s.aliases else s.name for s in node.stages]
-                close = did_you_mean(text.split("\n")[0].strip().lower(),
+                close = did_you_mean(_first_line(text)[:ops.MAX_QUOTE].lower(),
                                      names + [a.lower() for s in node.stages for a in s.aliases])
                 hint = "; ".join(x for x in (close, f"stages: {', '.join(said)}") if x)
-                evidence = [Evidence(loc.path, loc.line, f"claims `{_first_line(text)}`")] if loc else []
+                claim = ops.clip(_first_line(text))
+                evidence = [Evidence(loc.path, loc.line, f"claims `{claim}`")] if loc else []
                 self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
                                            "The claimed stage is one of the lifecycle's stages",
-                                           f"unknown stage `{_first_line(text)}`" + (f"; {hint}" if hint else ""),
+                                           f"unknown stage `{claim}`" + (f"; {hint}" if hint else ""),
                                            evidence, lifecycle=lifecycle_id))
                 return 0
             subject.claimed = stage
@@ -477,7 +479,17 @@ def match_stage(text: str, names: list, aliases: dict | None = None) -> str | No
 
 
 def _first_line(text: str) -> str:
-    return text.strip().split("\n")[0].strip()
+    return text.strip().split("\n", 1)[0].strip()
+
+
+def _bound_messages(results: list, notices: list) -> None:
+    """No message or evidence line longer than ops.MAX_MESSAGE, whichever value it quotes."""
+    for result in results:
+        result.message = ops.clip(result.message, ops.MAX_MESSAGE)
+        for evidence in result.evidence:
+            evidence.message = ops.clip(evidence.message, ops.MAX_MESSAGE)
+    for notice in notices:
+        notice.message = ops.clip(notice.message, ops.MAX_MESSAGE)
 
 
 def _not_required(subject: Subject, stage: str) -> str:

@@ -181,6 +181,18 @@ def kind(value) -> str:
     return type(value).__name__
 
 
+MAX_QUOTE = 500  # characters of one value a message quotes (a param listing ten paths fits)
+MAX_MESSAGE = 2_000  # characters of one message or evidence line, whatever it quotes
+
+
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """At most `limit` characters of `text`, then how many were left out: a 50 MB one-line
+    file quoted in a message makes a line of a report, not 50 MB of it."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
 def show(value, limit: int = 80) -> str:
     """A short, readable rendering of a value for explanations."""
     if value is None:

@@ -303,14 +303,16 @@ def _delimiter_columns(text: str) -> int:
     return count
 
 
-def _split_row(line: str, offset: int = 0):
-    """The cells of a table row as (text, column from 1), `\\|` unescaped.
+def _split_row(line: str, offset: int = 0, limit: int | None = None):
+    """The cells of a table row as (text, column from 1), `\\|` unescaped; the first `limit`
+    only when given (a row of a million pipes under a two-column header is split twice).
 
     `offset` is how many characters of the full line precede `line`.
     """
     body = line.strip()
     offset += len(line) - len(line.lstrip()) + 1
-    parts = _UNESCAPED_PIPE.split(body) if "\\" in body else body.split("|")
+    splits = -1 if limit is None else limit + 1  # + 1: an outer pipe before the first cell
+    parts = _UNESCAPED_PIPE.split(body, max(splits, 0)) if "\\" in body else body.split("|", splits)
     last = len(parts) - 1
     cells = []
     position = 0
@@ -319,7 +321,7 @@ def _split_row(line: str, offset: int = 0):
             lead = len(part) - len(part.lstrip())
             cells.append((part.strip().replace("\\|", "|"), offset + position + lead))
         position += len(part) + 1
-    return cells
+    return cells if limit is None else cells[:limit]
 
 
 class _Scan:
@@ -850,21 +852,31 @@ def _parse(text: str, path: str) -> Record:
     })
 
 
+# A short row is filled up to the header's width with empty cells, so `row["Owner"]` reads ""
+# and not null; past this many filled-in cells in one table (a header of a million columns
+# over a million short rows would make 10^12) rows keep only the cells they write.
+MAX_TABLE_PADDING = 1_000_000
+
+
 def _table_record(lines, header_index, header_text, row_indexes, path, section) -> Record:
     number = header_index + 1
     offset = len(lines[header_index]) - len(header_text)
     header = [_located(plain_text(cell), _loc(path, number, column))
               for cell, column in _split_row(header_text, offset)]
-    names = []
+    names, seen = [], set()
     for name in header:  # a column is reachable by name unless unnamed or named twice
-        names.append(str(name) if name and name not in names else None)
+        names.append(str(name) if name and name not in seen else None)
+        seen.add(str(name))
     width = len(header)
     rows = []
+    padding = MAX_TABLE_PADDING  # cells a short row is filled up with, for the whole table
     for j in row_indexes:
         number = j + 1
-        cells = [_located(cell, _loc(path, number, column)) for cell, column in _split_row(lines[j])[:width]]
-        while len(cells) < width:
-            cells.append(_located("", _loc(path, number)))
+        cells = [_located(cell, _loc(path, number, column)) for cell, column in _split_row(lines[j], 0, width)]
+        if len(cells) < width and width - len(cells) <= padding:
+            padding -= width - len(cells)
+            empty = _located("", _loc(path, number))
+            cells.extend([empty] * (width - len(cells)))
         fields = {name: cell for name, cell in zip(names, cells) if name is not None}
         fields["cells"] = cells  # `cells` and `line` win over columns of the same name
         fields["line"] = number

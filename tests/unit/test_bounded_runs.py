@@ -261,3 +261,64 @@ def test_the_budget_setting_is_checked(tmp_path, capsys, value, message):
     root = make_repo(tmp_path / "r", {".policylint.yaml": f"budget: {value}\n"})
     assert main(["check", "--root", str(root)]) == 2
     assert f"error[PL300] {message}" in capsys.readouterr().err
+
+
+# -- memory proportional to the input, messages of bounded length ----------------------------
+
+def test_a_huge_one_line_status_makes_a_report_of_bounded_size(tmp_path):
+    """The claim is quoted twice (the evidence and the message): each quote is clipped."""
+    root = tmp_path / "repo"
+    shutil.copytree(SPECKIT_CASE, root)
+    (root / "specs/001-password-reset/.status").write_text("x" * 5_000_000)
+    done = run_cli("check", "--root", str(root), "-f", "json")
+    assert done.returncode == 1, done.stderr
+    assert len(done.stdout) < 50_000
+    import json
+
+    claims = next(r for r in json.loads(done.stdout)["results"] if r["gate"] == "speckit.spec.claims")
+    assert claims["message"].startswith("unknown stage `" + "x" * 500 + "… (4,999,500 more characters)`; stages: ")
+
+
+def test_an_else_message_quotes_a_value_clipped(tmp_path):
+    from conftest import run_policy
+
+    policy = '''pack p "P" version "1"
+gate g "G" {
+  require every l in lines("one.txt"): l.text == "" else "line says {l.text}"
+}
+'''
+    run = run_policy(tmp_path, policy, {"one.txt": "y" * 10_000 + "\n"})
+    assert run.results[0].evidence[0].message == "line says " + "y" * 500 + "… (9,500 more characters)"
+
+
+WIDE_TABLE = '''
+import resource, sys, time
+from policylint.loaders.markdown import parse_markdown
+w = 200_000  # a header of 200,000 columns over 200,000 one-cell rows: 1.6 MB
+text = "|" + "a|" * w + "\\n|" + "-|" * w + "\\n" + "|x|\\n" * w
+table = parse_markdown(text, "wide.md")["tables"][0]
+assert len(table["header"]) == w and len(table["rows"]) == w
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+'''
+
+
+def test_a_wide_table_over_short_rows_loads_in_bounded_memory():
+    """Short rows were filled up to the header's width: 200,000 x 200,000 empty cells (and the
+    header's names were deduplicated in quadratic time). Now the filling stops at
+    MAX_TABLE_PADDING cells a table and memory follows the input."""
+    done = subprocess.run([sys.executable, "-c", WIDE_TABLE], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) < 1500  # MB, generous: the input is 1.6 MB
+
+
+def test_short_rows_are_filled_up_to_the_header_width_within_the_limit(monkeypatch):
+    from policylint.loaders import markdown
+
+    text = "| a | b | c |\n|---|---|---|\n| 1 |\n| 2 |\n"
+    table = markdown.parse_markdown(text, "t.md")["tables"][0]
+    assert [[str(c) for c in row["cells"]] for row in table["rows"]] == [["1", "", ""], ["2", "", ""]]
+    assert table["rows"][1]["c"] == "" and table["rows"][1]["c"].loc.line == 4
+    monkeypatch.setattr(markdown, "MAX_TABLE_PADDING", 2)
+    table = markdown.parse_markdown(text, "t.md")["tables"][0]
+    assert [[str(c) for c in row["cells"]] for row in table["rows"]] == [["1", "", ""], ["2"]]
+    assert table["rows"][1].get("c") is None
