@@ -108,6 +108,12 @@ def user_cache(root=None):
             sys.stderr.write(f"policylint: warning[PL311] cache folder `{directory}` refused: {exc}; "
                              "running without the cache\n")
         return None
+    except PermissionError as exc:  # a folder on the way that may not be entered (mode 000): said, not fatal
+        if directory not in _warned:
+            _warned.add(directory)
+            sys.stderr.write(f"policylint: warning[PL311] cache folder `{directory}` cannot be used: "
+                             f"{exc.strerror or exc}; running without the cache\n")
+        return None
     except OSError:
         return None
 
@@ -193,8 +199,10 @@ class Cache:
             return None
         payload = data[mac_end + 1:]
         mac = hasher(header + payload, key=self._secret).hexdigest().encode()
-        from _operator import _compare_digest
-
+        try:
+            from _operator import _compare_digest  # `hmac` would load OpenSSL
+        except ImportError:  # not CPython
+            from hmac import compare_digest as _compare_digest
         if not _compare_digest(mac, data[len(header):mac_end]):
             return None
         try:
