@@ -103,6 +103,11 @@ def _args_test(p: argparse.ArgumentParser) -> None:
                    help="fail when a gate is not shown both passing and failing by some case")
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose name contains TEXT")
     p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+    p.add_argument("--mutate", action="store_true",
+                   help="also run the cases against mutants of each gate and with each file of each case "
+                        "deleted; report the mutants no case notices and the deletions that let a gate pass")
+    p.add_argument("--mutate-threshold", type=float, default=95.0, metavar="PERCENT",
+                   help="with --mutate, fail when a pack kills fewer of its mutants than this (default: 95)")
 
 
 def _args_new(p: argparse.ArgumentParser) -> None:
@@ -662,6 +667,10 @@ def cmd_test(args) -> int:
     print(f"{passed} case{'s' if passed != 1 else ''} ok, {failed} failing; {coverage}")
     if failed or (uncovered and args.require_coverage):
         return EXIT_FAIL
+    if args.mutate:
+        from .mutate import run_mutation
+
+        return run_mutation(_pack_dirs(args.packs), args.mutate_threshold, args.keyword, not args.no_cache)
     return EXIT_OK
 
 
