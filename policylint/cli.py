@@ -741,8 +741,13 @@ def cmd_inspect(args) -> int:
     from .errors import ArtifactError
     from .values import to_plain
 
-    if args.loader not in loaders.LOADERS:
-        raise UsageError(f"unknown loader `{args.loader}`; loaders: {', '.join(sorted(loaders.LOADERS))}")
+    viewable = sorted(name for name in loaders.LOADERS if _inspectable(loaders.get(name).signature))
+    if args.loader not in viewable:
+        if args.loader in loaders.LOADERS:
+            usage = loaders.get(args.loader).signature.usage()
+            raise UsageError(f"`{args.loader}` takes more than a path (`{usage}`), so it has no view of a file "
+                             f"to inspect; call it in a policy. inspect shows: {', '.join(viewable)}")
+        raise UsageError(f"unknown loader `{args.loader}`; loaders: {', '.join(viewable)}")
     repo = _root(args)
     fn = loaders.get(args.loader)
     takes_path = bool(fn.signature.params) and not fn.signature.value
@@ -768,6 +773,11 @@ def cmd_inspect(args) -> int:
         where = fields[0] if len(fields) == 1 else f" ({', '.join(f.lstrip('.') for f in fields)})"
         print(f"policylint: error[PL405] {view}{where}: {message}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _inspectable(signature) -> bool:
+    """A loader inspect can show: a value (`git`) or a function of one path or glob."""
+    return signature.value or signature.min_args <= 1 <= (signature.max_args or 1)
 
 
 def _inline_errors(plain, where="") -> list:

@@ -177,7 +177,7 @@ class _GlobWalk:
             return
         match = self.matchers[i]
         if match is None:  # a plain name: no listing needed
-            names = [segment] if os.path.lexists(os.path.join(folder, segment)) else []
+            names = [segment] if _lexists(os.path.join(folder, segment), rel) else []
             names = [n for n in names if not (not rel and n == ".git")]
         else:
             names = [entry.name for entry in self._entries(folder, rel) if match(entry.name)]
@@ -204,8 +204,26 @@ class _GlobWalk:
         try:
             with os.scandir(folder) as listing:
                 return [e for e in listing if rel or e.name != ".git"]
-        except OSError:  # an unreadable folder lists nothing, as pathlib's glob
+        except (FileNotFoundError, NotADirectoryError):  # gone since it was matched
             return []
+        except OSError as exc:  # unreadable: an error, never a listing that silently lacks its files
+            raise _unlistable(rel, exc) from None
+
+
+def _unlistable(rel: str, exc: OSError) -> ArtifactError:
+    """The error for a folder that cannot be listed or searched (mode 000): it names the folder."""
+    return ArtifactError(rel or ".", f"cannot list the folder: {exc.strerror or exc}")
+
+
+def _lexists(full: str, rel_folder: str) -> bool:
+    """`os.path.lexists`, except that a folder that cannot be searched is an error, not absence."""
+    try:
+        os.lstat(full)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise _unlistable(rel_folder, exc) from None
+    return True
 
 
 def _is_magic(segment: str) -> bool:
@@ -257,12 +275,16 @@ class Repo:
             return self.resolve(relpath).exists()
         except ArtifactError:
             return False
+        except OSError as exc:  # a folder on the way cannot be searched: unknown is not absent
+            raise _unlistable(posixpath.dirname(self.normalize(relpath)), exc) from None
 
     def is_dir(self, relpath: str) -> bool:
         try:
             return self.resolve(relpath).is_dir()
         except ArtifactError:
             return False
+        except OSError as exc:
+            raise _unlistable(posixpath.dirname(self.normalize(relpath)), exc) from None
 
     # -- reading ---------------------------------------------------------------------------
     def read_bytes(self, relpath: str) -> bytes:

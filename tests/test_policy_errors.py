@@ -154,11 +154,24 @@ def test_check_unknown_format_exits_2_and_lists_formats(tmp_path, capsys):
     assert capsys.readouterr().err == f"policylint: error: unknown format `nope`; known formats: {', '.join(sorted(FORMATS))}\n"
 
 
-def test_inspect_unknown_loader_exits_2_and_lists_loaders(tmp_path, capsys):
-    from policylint.loaders import LOADERS
+VIEWABLE = ("approvals, changelog, coverage, dependencies, dirs, exists, git, glob, json, jsonl, junit, lines, "
+            "markdown, new_dependencies, openapi, openspec, openspec_change, tasks, text, toml, workitems, yaml")
 
+
+def test_inspect_unknown_loader_exits_2_and_lists_loaders(tmp_path, capsys):
     assert main(["inspect", "nope", "x", "--root", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == f"policylint: error: unknown loader `nope`; loaders: {', '.join(sorted(LOADERS))}\n"
+    assert capsys.readouterr().err == f"policylint: error: unknown loader `nope`; loaders: {VIEWABLE}\n"
+
+
+@pytest.mark.parametrize("name, usage", [
+    ("schema_errors", "schema_errors(value: Any, schema: Str) -> List[SchemaError]"),
+    ("pack_schema_errors", "pack_schema_errors(value: Any, pack: Str, schema: Str) -> List[SchemaError]"),
+])
+def test_inspect_of_a_loader_that_takes_more_than_a_path_says_what_inspect_shows(name, usage, tmp_path, capsys):
+    """`inspect schema_errors X` was an internal error (a TypeError calling it with one argument)."""
+    assert main(["inspect", name, "X", "--root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"policylint: error: `{name}` takes more than a path (`{usage}`), so it has "
+                                       f"no view of a file to inspect; call it in a policy. inspect shows: {VIEWABLE}\n")
 
 
 def test_explain_unknown_gate_exits_2(tmp_path, capsys):

@@ -51,7 +51,10 @@ def _parse(value):
     if match is None:
         return None
     major, minor, patch, pre, build = match.groups()
-    return int(major), int(minor), int(patch), pre or "", build or "", text.lstrip("vV")
+    try:
+        return int(major), int(minor), int(patch), pre or "", build or "", text.lstrip("vV")
+    except ValueError:  # a number of more than 4300 digits: no version anyone reads
+        return None
 
 
 @builtin("semver", {"text": ANY}, SEMVER,

@@ -228,7 +228,8 @@ class _RootHandler:
 
 
 def _count(value, what: str, path: str, line) -> int:
-    """A non-negative whole number from an attribute; `1.0` is 1; anything else is an error."""
+    """A non-negative whole number from an attribute; `1.0` is 1; anything else is an error
+    (more digits than Python reads, 4300, too)."""
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -238,7 +239,7 @@ def _count(value, what: str, path: str, line) -> int:
         except (TypeError, ValueError, OverflowError):
             number = -1
     if number < 0:
-        raise ArtifactError(path, f"{what} is not a whole number: `{value}`", line)
+        raise ArtifactError(path, f"{what} is not a whole number: `{_shown(value)}`", line)
     return number
 
 
@@ -308,7 +309,9 @@ class _CoberturaReader:
                 if m is None:
                     raise ArtifactError(self.path, f"`condition-coverage` is not `N% (covered/total)`: `{condition}`",
                                         self.parser.CurrentLineNumber)
-                branches[number] = (int(m.group(1)), int(m.group(2)))
+                at = self.parser.CurrentLineNumber
+                branches[number] = (_count(m.group(1), "the covered branches of `condition-coverage`", self.path, at),
+                                    _count(m.group(2), "the branches of `condition-coverage`", self.path, at))
         elif name == "method":
             if self.class_lines is not None:
                 hits = attrs.get("hits")
@@ -594,6 +597,9 @@ class _JsonStream:
             except RecursionError:
                 raise ArtifactError(self.path, "refused: the JSON is nested too deeply",
                                     self.line_at(self.pos)) from None
+            except ValueError:  # not a JSONDecodeError: int() refused a number of more than 4300 digits
+                raise ArtifactError(self.path, f"not valid JSON: a number has more than {_max_digits()} digits",
+                                    self.line_at(self.pos)) from None
             if end >= len(self.buf) and self._fill():  # a number cut at the buffer's end
                 continue
             self.pos = end
@@ -785,16 +791,24 @@ class _Record:
                       (sum(1 for hits in functions.values() if hits > 0), len(functions)))
 
 
+def _max_digits() -> int:
+    """The most digits Python's int() reads (4300 unless changed): a longer number is refused."""
+    import sys
+
+    return sys.get_int_max_str_digits()
+
+
 def _int(text, what: str, path: str, line: int) -> int:
     try:
         return int(text)
-    except ValueError:
-        shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-        raise ArtifactError(path, f"LCOV: {what} is not a whole number: `{shown.strip()}`", line) from None
+    except ValueError:  # not a number, or more digits than Python reads (4300)
+        raise ArtifactError(path, f"LCOV: {what} is not a whole number: `{_shown(text)}`", line) from None
 
 
-def _shown(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").strip()[:60]
+def _shown(raw, limit: int = 60) -> str:
+    """A value as a message quotes it: decoded, stripped, at most `limit` characters then `…`."""
+    text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)).strip()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _lcov_records(source: Source, head: bytes, path: str, offset: int = 0, number: int = 0, one: bool = False):

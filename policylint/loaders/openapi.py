@@ -221,7 +221,8 @@ class _Reader:
                 if key is _MISSING:
                     return _MISSING
                 value = value[key]
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            elif isinstance(value, list) and part.isascii() and part.isdigit() and len(part) <= 18 \
+                    and int(part) < len(value):  # `²` is a digit int() refuses; 4301 digits too
                 value = value[int(part)]
             else:
                 return _MISSING

@@ -95,7 +95,7 @@ def parse_tasks(text: str, relpath: str) -> Record:
 # separator right after the id (`T001: Title`, `T001 - Title`).
 _HEAD_TOKEN = re.compile(
     r"[ \t]*(?:(?P<bold>\*\*|__)|\[(?P<parallel>P)\]|\[(?P<story>US\d+)\]"
-    r"|(?P<id>T(?P<number>\d+)[a-z]?)(?![\w-])|(?P<separator>[:.–—-])(?=\s|$))")
+    r"|(?P<id>T(?P<number>\d{1,18})[a-z]?)(?![\w-])|(?P<separator>[:.–—-])(?=\s|$))")
 _BOLD_OUTSIDE_CODE = re.compile(r"(`[^`]*`)|\*\*")
 _TRAILING_MARKER = re.compile(r"\s*\[(?:(P)|(US\d+))\]\s*$")
 _HEADING_BOX = re.compile(r"^\[[ xX]\]\s*")
@@ -105,7 +105,7 @@ _ID_OR_RANGE = r"T\d+[a-z]?(?:\s*(?:[-–]|to|through)\s*T\d+)?"
 _DEPENDENCY = re.compile(
     r"\b(?:depends?\s+(?:up)?on|dependent\s+on|after|requires?|blocked\s+by|needs?)\s*:?\s*"
     rf"({_ID_OR_RANGE}(?:\s*(?:,|and|&|/|\+)\s*{_ID_OR_RANGE})*)", re.I)
-_ID_RANGE = re.compile(r"T(\d+)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d+)(?![a-z]))?", re.I)
+_ID_RANGE = re.compile(r"T(\d{1,18})(?!\d)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d{1,18})(?![a-z\d]))?", re.I)
 MAX_RANGE = 500  # `T001-T999` in prose should not become a thousand dependencies
 
 
@@ -233,7 +233,7 @@ def task_dependencies(text: str, own_id: str) -> list:
 
 # -- the list ----------------------------------------------------------------------------
 
-_PHASE_NUMBER = re.compile(r"phase\s+(\d+(?:\.\d+)?)\b", re.I)
+_PHASE_NUMBER = re.compile(r"phase\s+(\d{1,18}(?:\.\d+)?)\b", re.I)  # 18 digits: int() never refuses it
 _STATUS_DONE = re.compile(r"\bstatus\W{0,6}(?:✅|complete[d]?\b|done\b|finished\b)", re.I)
 _BOX = re.compile(r"\[([ xX])\]")
 _UNCHECKED = re.compile(r"\[ \]")

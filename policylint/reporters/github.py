@@ -15,8 +15,9 @@ as a stale waiver, `::notice` for others). A last plain line gives the verdict f
 
 Escaping is the one the Actions toolkit documents: in the message `%` -> `%25`, CR -> `%0D`,
 LF -> `%0A`; in property values also `:` -> `%3A` and `,` -> `%2C`. A message can therefore
-never start a new command, whatever a spec file contains. Other control characters are
-written as `\\xNN`, so none reaches the log's terminal.
+never start a new command, whatever a spec file contains. Other control characters (C0, C1,
+DEL, line separators, bidirectional overrides) are written as `\\xNN` or `\\uNNNN`, so none
+reaches the log's terminal.
 
 When `$GITHUB_STEP_SUMMARY` names a file, the Markdown report (the `markdown` format: PR
 comment and stage dashboard) is appended to it, and shows on the run's summary page. A file
@@ -25,25 +26,17 @@ that cannot be written gives a `::warning` and changes nothing else.
 from __future__ import annotations
 
 import os
-import re
 
 from . import markdown
+from .controls import CONTROL, shown
 from .sarif import findings, repo_prefix
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
 def escape_data(text) -> str:
     s = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return _CONTROL.sub(_shown, s)  # shown, not sent to the terminal
-
-
-def _shown(match) -> str:
-    n = ord(match.group())
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+    return CONTROL.sub(shown, s)  # shown, not sent to the terminal
 
 
 def escape_property(text) -> str:

@@ -39,9 +39,13 @@ def _attr(text: str) -> str:
 
 
 def _evidence_lines(result) -> list:
+    """`path:line: message` a line; a newline in a path is written `\\n`, so a folder's name
+    cannot start a line of its own."""
+    from .controls import visible
+
     rows = []
     for ev in result.evidence:
-        where = f"{ev.path}:{ev.line}" if ev.line else ev.path
+        where = visible(f"{ev.path}:{ev.line}" if ev.line else ev.path)
         rows.append(f"{where}: {ev.message}" if ev.message else where)
     if result.require:
         rows.append(f"require {result.require}" + (f"  → {result.message}" if result.message else ""))

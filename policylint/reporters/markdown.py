@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import re
 
+from .controls import CONTROL, shown
 from .sarif import waiver_text
 
 MAX_EVIDENCE = 5
 MARKER = "<!-- policylint -->"
 _SPECIAL = re.compile(r"[\\`*_\[\]<>|~&#]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _MENTION = re.compile(r"@(?=\w)")
 
 
@@ -41,12 +41,7 @@ def md(text) -> str:
     s = _SPECIAL.sub(lambda m: "\\" + m.group(), str(text).replace("\r\n", "\n").replace("\r", "\n"))
     s = _MENTION.sub("@&#8203;", s)
     s = s.replace("\n", "<br>")
-    return _CONTROL.sub(_shown, s)
-
-
-def _shown(match) -> str:
-    n = ord(match.group())
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}"
+    return CONTROL.sub(shown, s)
 
 
 def rich(text, table: bool = True) -> str:
@@ -57,7 +52,7 @@ def rich(text, table: bool = True) -> str:
 
 def code(text, table: bool = True) -> str:
     """A code span that holds any text (inside a table, `|` is written `\\|`, as GFM requires)."""
-    s = _CONTROL.sub(_shown, " ".join(str(text).splitlines()))
+    s = CONTROL.sub(shown, " ".join(str(text).splitlines()))
     if table:
         s = s.replace("|", "\\|")
     ticks = max((len(run) for run in re.findall(r"`+", s)), default=0)

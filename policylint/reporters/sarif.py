@@ -21,7 +21,9 @@ checks):
   only a result's first location and keys an alert on it, so a gate that fails at three
   lines would show one alert and hide two. A result without evidence (a repository-wide
   gate such as a branch-name rule, a policy that could not be evaluated) points at the
-  line of the policy that declares the gate;
+  line of the policy that declares the gate; so does evidence located at a git object
+  (`branch feature/x`, `commit 1a2b3c4`, `tag v1.2.0`), which is no artifact: its message
+  starts with that object instead;
 - every result is located: `artifactLocation.uri` is relative, percent-encoded, with
   `uriBaseId` `%SRCROOT%` (the top of the checkout: paths are prefixed with where the
   root sits in its git work tree, see `repo_prefix`), and
@@ -167,25 +169,44 @@ def findings(run, options, statuses=REPORTED) -> list:
     for result in run.results:
         if result.status not in statuses:
             continue
-        located = [(ev, prefix + ev.path, ev.line, True) for ev in result.evidence]
-        if not located:  # the gate's policy line; else the subject; else the pack's policy file
-            where = policy_location(run, result.gate, prefix) if gate_doc(run, result.gate) else None
-            if where is None and result.subject:
-                where = (prefix + result.subject, None, True)
-            if where is None:
-                where = policy_location(run, result.gate, prefix)
-            if where is None:  # no policy known at all: still a finding, never a silent gap
-                pack = result.gate.split(".", 1)[0]
-                where = (f"{pack}/{pack}.policy", None, False)
-            located = [(None, *where)]
+        located = [(ev, prefix + ev.path, ev.line, True) if names_a_file(ev.path) else (ev, *_fallback(run, result, prefix))
+                   for ev in result.evidence] or [(None, *_fallback(run, result, prefix))]
         for ev, path, line, in_repo in located:
             key = (result.gate, result.subject or "", ev.path if ev is not None else "",
                    ev.message if ev is not None else "")
             n = seen.get(key, 0)
             seen[key] = n + 1
             parts = list(key) + ([str(n)] if n else [])
-            out.append(Finding(result, ev, path, line, in_repo, finding_text(result, ev), fingerprint(*parts)))
+            text = finding_text(result, ev)
+            if ev is not None and ev.path.startswith(_GIT_OBJECTS):  # `branch feature/x`: said, not pointed at
+                text = f"{ev.path}: {text}"
+            out.append(Finding(result, ev, path, line, in_repo, text, fingerprint(*parts)))
     return out
+
+
+# Evidence about git, not a file: the git loader locates a branch, commit or tag so, and
+# repository-wide facts (`git.branch`) and its errors at `git`.
+_GIT_OBJECTS = ("branch ", "commit ", "tag ")
+_GIT = "git"
+
+
+def names_a_file(path: str) -> bool:
+    """False for evidence located at git (`branch feature/x`, `git`): no artifact to point at."""
+    return path != _GIT and not path.startswith(_GIT_OBJECTS)
+
+
+def _fallback(run, result, prefix: str) -> tuple:
+    """(path, line, in_repo) for a finding with no file of its own: the gate's policy line;
+    else the subject; else the pack's policy file."""
+    where = policy_location(run, result.gate, prefix) if gate_doc(run, result.gate) else None
+    if where is None and result.subject:
+        where = (prefix + result.subject, None, True)
+    if where is None:
+        where = policy_location(run, result.gate, prefix)
+    if where is None:  # no policy known at all: still a finding, never a silent gap
+        pack = result.gate.split(".", 1)[0]
+        where = (f"{pack}/{pack}.policy", None, False)
+    return where
 
 
 def waiver_text(waiver) -> str:

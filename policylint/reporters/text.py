@@ -1,7 +1,8 @@
 """Human output: one block per subject, failures with their evidence, a closing summary.
 
 Colour (rich) only on a terminal; plain text when piped or NO_COLOR is set, so CI logs
-and golden files stay byte-stable.
+and golden files stay byte-stable. What the report quotes is written with its control
+characters as escapes (reporters/controls.py): a file cannot drive the reader's terminal.
 """
 from __future__ import annotations
 
@@ -178,7 +179,10 @@ def _summary(run) -> list:
 
 
 def render(run, out, options) -> None:
-    rendered = lines(run, options)
+    """Each row on one line: control characters in what it quotes are written as escapes."""
+    from .controls import visible
+
+    rendered = [[(visible(text), style) for text, style in row] for row in lines(run, options)]
     if getattr(options, "color", False):
         from rich.console import Console
         from rich.text import Text
