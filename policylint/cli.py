@@ -498,16 +498,18 @@ def cmd_status(args) -> int:
         json.dump({"subjects": data}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_OK
-    width = max([len(s.id) for s in run.subjects] + [7])
+    from .reporters.controls import visible  # a folder's name or a file's text never drives the terminal
+
+    width = max([len(visible(s.id)) for s in run.subjects] + [7])
     print(f"{'subject':<{width}}  {'claimed':<20} {'earned':<20} next")
     for s in run.subjects:
         nxt = f"{s.next_stage}: needs " + ", ".join(r.gate.rsplit('.', 1)[-1] for r in s.lacks) if s.next_stage else "—"
-        print(f"{s.id:<{width}}  {s.claimed or '—':<20} {s.earned or '—':<20} {nxt}")
+        print(f"{visible(s.id):<{width}}  {s.claimed or '—':<20} {s.earned or '—':<20} {nxt}")
         for r in s.lacks:
             first = r.evidence[0] if r.evidence else None
             where = f"{first.path}:{first.line}  " if first and first.line else (f"{first.path}  " if first else "")
             more = f"  (+{len(r.evidence) - 1} more)" if len(r.evidence) > 1 else ""
-            print(f"{'':<{width}}    {r.gate}  {where}{first.message if first else r.message}{more}")
+            print(visible(f"{'':<{width}}    {r.gate}  {where}{first.message if first else r.message}{more}"))
     return EXIT_OK
 
 
@@ -561,15 +563,16 @@ def cmd_explain(args) -> int:
           + (f" · stage {stage}" if stage else " · repository-wide") + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
     from .evaluate import readme_sections
+    from .reporters.controls import CONTROL, shown, visible  # a pack's text never drives the terminal
 
     doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
     if doc:
         print()
-        print(doc)
+        print(CONTROL.sub(shown, doc))
     end = _block_end(lines, gate.span.line - 1)
     print()
     for text in lines[gate.span.line - 1:end + 1]:
-        print("    " + text.strip() if text.strip() else "")
+        print("    " + visible(text.strip()) if text.strip() else "")
     return EXIT_OK
 
 

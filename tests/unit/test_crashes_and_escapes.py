@@ -326,3 +326,18 @@ def test_evidence_at_a_git_object_is_said_in_the_message_not_made_an_artifact(wh
     out = io.StringIO()
     get("github")(run, out, fixture.options())
     assert f"file={where.replace(' ', '')}" not in out.getvalue() and "file=branch" not in out.getvalue()
+
+
+def test_status_writes_a_folder_name_as_escapes(hostile_repo, capsys):
+    code, out, _ = cli(capsys, "status", "--no-cache", "--root", "repo", "--pack", "./t.policy")
+    assert code == 0 and not RAW_CONTROL.search(out)
+    assert "\nspecs/001-a\\nFAIL forged  draft" in out and "\nFAIL forged" not in out
+
+
+def test_explain_writes_a_pack_readmes_controls_as_escapes(tmp_path, monkeypatch, capsys):
+    make_repo(tmp_path, {"mypack/mypack.policy": 'gate a "Gate A" { require true }  # \x1b[2J\n',
+                         "mypack/README.md": "# mypack\n\n### `mypack.a`\n\nfirst line\x1b]0;pwned\x07\nsecond\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "explain", "mypack.a", "--root", ".", "--pack", "./mypack", "--no-cache")
+    assert code == 0 and not RAW_CONTROL.search(out)
+    assert "first line\\x1b]0;pwned\\x07\nsecond\n" in out and "# \\x1b[2J" in out
