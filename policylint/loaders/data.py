@@ -234,7 +234,12 @@ def core_scalar(text: str):
     if _CORE_BOOL.match(text):
         return text.lower() == "true"
     if _CORE_INT.match(text):
-        return int(text, 8) if text.startswith("0o") else int(text, 16) if text.startswith("0x") else int(text)
+        if text.startswith(("0o", "0x")):
+            return int(text, 8 if text[1] == "o" else 16)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts: a JavaScript number, as OpenSpec has it
+            return float(text)
     if _CORE_FLOAT.match(text):
         sign, rest = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
         return float(sign + _CORE_SPECIAL.get(rest, rest))

@@ -316,6 +316,7 @@ def test_yaml_core_schema_reads_as_openspec_reads_it():
                        "e: !!int '12'\n", "m.yaml", core=True)
     assert value == {"a": "yes", "b": "2024-01-31", "c": 15, "d": [None, float("inf"), -0.5, 31, True],
                      "<<": {"x": 1}, "e": 12}
+    assert parse_yaml("n: " + "1" * 5000 + "\n", "m.yaml", core=True) == {"n": float("inf")}  # a JavaScript number
     with pytest.raises(DuplicateKeyError) as caught:
         parse_yaml("a: 1\nb: 2\na: 3\n", "m.yaml", core=True)
     assert (caught.value.line, caught.value.message) == (3, "duplicate key `a` (line 1 and line 3)")
