@@ -498,7 +498,7 @@ def cmd_status(args) -> int:
         json.dump({"subjects": data}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_OK
-    from .reporters.controls import visible  # a folder's name or a file's text never drives the terminal
+    from .controls import visible  # a folder's name or a file's text never drives the terminal
 
     width = max([len(visible(s.id)) for s in run.subjects] + [7])
     print(f"{'subject':<{width}}  {'claimed':<20} {'earned':<20} next")
@@ -563,7 +563,7 @@ def cmd_explain(args) -> int:
           + (f" · stage {stage}" if stage else " · repository-wide") + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
     from .evaluate import readme_sections
-    from .reporters.controls import CONTROL, shown, visible  # a pack's text never drives the terminal
+    from .controls import CONTROL, shown, visible  # a pack's text never drives the terminal
 
     doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
     if doc:

@@ -82,28 +82,38 @@ class Diagnostic:
     severity: str = "error"
 
     def headline(self) -> str:
+        """One line, whatever the policy or file named in it holds (controls made visible)."""
+        from .controls import visible
+
         where = f"{self.span}: " if self.span else ""
-        return f"{where}{self.severity}[{self.code}] {self.message}"
+        return visible(f"{where}{self.severity}[{self.code}] {self.message}")
 
     def render(self, source: str | None = None) -> str:
-        """`path:line:col: error[CODE] message`, the source line with a caret, `help:`."""
+        """`path:line:col: error[CODE] message`, the source line with a caret, `help:`.
+
+        The quoted line is a repository's file: its control characters are written as escapes
+        (tabs kept, so the caret still lines up) and never reach the terminal raw."""
+        from .controls import CONTROL, shown
+
         out = [self.headline()]
         if self.span and source is not None:
             lines = source.split("\n")
             if 1 <= self.span.line <= len(lines):
-                text = lines[self.span.line - 1].rstrip("\r")
+                raw = lines[self.span.line - 1].rstrip("\r")
+                text = CONTROL.sub(shown, raw)  # CONTROL leaves tabs alone
                 num = str(self.span.line)
                 pad = " " * len(num)
                 width = 1
                 if self.span.end_line == self.span.line and self.span.end_column:
                     width = max(1, self.span.end_column - self.span.column)
-                width = min(width, max(1, len(text) - self.span.column + 1))
+                width = min(width, max(1, len(raw) - self.span.column + 1))
                 out.append(f"{pad} |")
                 out.append(f"{num} | {text}")
-                indent = "".join(c if c == "\t" else " " for c in text[:self.span.column - 1])  # tabs stay tabs
+                before = CONTROL.sub(shown, raw[:self.span.column - 1])
+                indent = "".join(c if c == "\t" else " " for c in before)  # tabs stay tabs
                 out.append(f"{pad} | {indent}{'^' * width}")
         if self.help:
-            out.append(f"help: {self.help}")
+            out.append("help: " + CONTROL.sub(shown, self.help).replace("\n", "\\n"))
         return "\n".join(out)
 
 

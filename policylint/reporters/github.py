@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 
 from . import markdown
-from .controls import CONTROL, shown
+from ..controls import CONTROL, shown
 from .sarif import findings, repo_prefix
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}

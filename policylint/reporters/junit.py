@@ -41,7 +41,7 @@ def _attr(text: str) -> str:
 def _evidence_lines(result) -> list:
     """`path:line: message` a line; a newline in a path is written `\\n`, so a folder's name
     cannot start a line of its own."""
-    from .controls import visible
+    from ..controls import visible
 
     rows = []
     for ev in result.evidence:

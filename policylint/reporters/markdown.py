@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from .controls import CONTROL, shown
+from ..controls import CONTROL, shown
 from .sarif import waiver_text
 
 MAX_EVIDENCE = 5

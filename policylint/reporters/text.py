@@ -180,7 +180,7 @@ def _summary(run) -> list:
 
 def render(run, out, options) -> None:
     """Each row on one line: control characters in what it quotes are written as escapes."""
-    from .controls import visible
+    from ..controls import visible
 
     rendered = [[(visible(text), style) for text, style in row] for row in lines(run, options)]
     if getattr(options, "color", False):

@@ -299,7 +299,7 @@ def test_the_github_format_cannot_be_made_to_start_a_command(hostile_repo, capsy
 
 
 def test_visible_writes_every_kind_of_control_as_an_escape():
-    from policylint.reporters.controls import visible
+    from policylint.controls import visible
 
     assert visible("a\nb\rc\x1b[2J\x07\x9b\u202e\u2028\td") == "a\\nb\\rc\\x1b[2J\\x07\\x9b\\u202e\\u2028\td"
 
@@ -341,3 +341,13 @@ def test_explain_writes_a_pack_readmes_controls_as_escapes(tmp_path, monkeypatch
     code, out, _ = cli(capsys, "explain", "mypack.a", "--root", ".", "--pack", "./mypack", "--no-cache")
     assert code == 0 and not RAW_CONTROL.search(out)
     assert "first line\\x1b]0;pwned\\x07\nsecond\n" in out and "# \\x1b[2J" in out
+
+
+def test_a_policy_error_quotes_its_line_with_controls_as_escapes(tmp_path, monkeypatch, capsys):
+    """A pack in the repository is a stranger's text too: the line quoted under its error."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.policy").write_text('gate g "T\x1b]0;pwned\x07" { require nosuch\x1b[2J }\n', encoding="utf-8")
+    code, out, err = cli(capsys, "validate", "t.policy")
+    assert code == 2
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert '1 | gate g "T\\x1b]0;pwned\\x07" { require nosuch\\x1b[2J }' in err
