@@ -239,7 +239,16 @@ def print_diagnostics(diagnostics, stream=None) -> None:
             source = sources.get(diag.span.path)
         stream.write(diag.render(source) + "\n\n")
     count = len(diagnostics)
-    stream.write(f"policylint: {count} error{'s' if count != 1 else ''} in the policy; nothing was checked\n")
+    stream.write(f"policylint: {count} error{'s' if count != 1 else ''} in {_what_is_wrong(diagnostics)}; "
+                 "nothing was checked\n")
+
+
+def _what_is_wrong(diagnostics) -> str:
+    """Where the errors are, by their codes' families: the closing line says only what is true."""
+    kinds = {"the configuration" if d.code.startswith("PL3") else
+             "the policy" if d.code.startswith(("PL1", "PL2")) else "the input" for d in diagnostics}
+    order = ("the policy", "the configuration", "the input")
+    return " and ".join(k for k in order if k in kinds) or "the policy"
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -83,12 +83,14 @@ def _find_config(root: Path, explicit: str | None) -> Config:
     yaml_path, pyproject = root / YAML_NAME, root / "pyproject.toml"
     for found in (yaml_path, pyproject):
         _refuse_unless_inside(found, root)
-    in_pyproject = pyproject.is_file() and "[tool.policylint" in _read_text(pyproject)
-    if yaml_path.is_file() and in_pyproject:
+    # Present is enough: a FIFO or a folder named like the configuration is refused when read
+    # (PL300), never skipped as if there were no configuration.
+    in_pyproject = os.path.lexists(pyproject) and "[tool.policylint" in _read_text(pyproject)
+    if os.path.lexists(yaml_path) and in_pyproject:
         raise PolicylintError(Diagnostic("PL300", f"configuration in both `{_show(yaml_path)}` and "
                                                   f"`{_show(pyproject)}` [tool.policylint]", None,
                                          "keep one of them"))
-    if yaml_path.is_file():
+    if os.path.lexists(yaml_path):
         return _load_quotable(yaml_path, True)
     if in_pyproject:
         return _load_quotable(pyproject, False)
@@ -162,7 +164,7 @@ def _read_text(path: Path) -> str:
     from .repo import read_regular
 
     try:
-        return read_regular(path).decode("utf-8", errors="replace")
+        return read_regular(os.path.realpath(path)).decode("utf-8", errors="replace")  # confined already
     except OSError as exc:
         raise PolicylintError(Diagnostic("PL300", f"cannot read `{_show(path)}`: {exc.strerror}")) from None
 

@@ -322,3 +322,20 @@ def test_short_rows_are_filled_up_to_the_header_width_within_the_limit(monkeypat
     table = markdown.parse_markdown(text, "t.md")["tables"][0]
     assert [[str(c) for c in row["cells"]] for row in table["rows"]] == [["1", "", ""], ["2"]]
     assert table["rows"][1].get("c") is None
+
+
+@pytest.mark.parametrize("name", [".policylint.yaml", "pyproject.toml"])
+@pytest.mark.parametrize("make,reason", [(make_fifo, "is a FIFO, not a regular file"),
+                                         (os.mkdir, "is a folder, expected a file")], ids=["fifo", "folder"])
+def test_a_configuration_that_is_no_regular_file_is_refused_not_skipped(name, make, reason, tmp_path, capsys,
+                                                                          monkeypatch):
+    """Skipping it would run without the team's configuration and say nothing: a silent pass."""
+    root = make_repo(tmp_path / "r", {"specs/001-x/spec.md": "# Spec\n"})
+    make(root / name)
+    monkeypatch.chdir(tmp_path)
+    with within(10):
+        code = main(["check", "--root", "r", "--no-cache"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"error[PL300] cannot read `r/{name}`: {reason}\n\n"
+                   "policylint: 1 error in the configuration; nothing was checked\n")

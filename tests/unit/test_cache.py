@@ -92,7 +92,7 @@ def test_a_pickle_committed_in_a_relative_cache_folder_is_refused(tmp_path, monk
         "error[PL311] `POLICYLINT_CACHE_DIR` must be an absolute path, not `.policylint-cache`\n"
         "help: a relative cache folder would be read inside the repository under check; give an absolute "
         "path, or set POLICYLINT_NO_CACHE=1 to run without the cache\n\n"
-        "policylint: 1 error in the policy; nothing was checked\n")
+        "policylint: 1 error in the configuration; nothing was checked\n")
     assert not marker.exists()
 
 

@@ -80,7 +80,7 @@ def test_a_packs_entry_naming_proc_self_environ_is_refused_unread(tmp_path, caps
     assert code == 2
     assert err == ("r/.policylint.yaml:1:1: error[PL310] `packs` entry `/proc/self/environ` is outside the repository root\n"
                    "  |\n1 | packs: [\"/proc/self/environ\"]\n  | ^\n" + PACKS_HELP + "\n\n"
-                   "policylint: 1 error in the policy; nothing was checked\n")
+                   "policylint: 1 error in the configuration; nothing was checked\n")
     assert SECRET not in out + err
     assert not [p for p in opened if isinstance(p, str) and p.startswith("/proc/")]
 
@@ -110,7 +110,7 @@ def test_a_configuration_file_symlinked_out_of_the_root_is_refused_unread(tmp_pa
     assert code == 2
     assert err == (f"error[PL310] configuration file `r/{name}` leads outside the repository root (a symlink); "
                    "it was not read\nhelp: configuration in a repository must be a file inside it\n\n"
-                   "policylint: 1 error in the policy; nothing was checked\n")
+                   "policylint: 1 error in the configuration; nothing was checked\n")
     assert never_touched(opened, outside)
 
 
@@ -187,7 +187,7 @@ def test_a_baseline_setting_out_of_the_root_is_refused(tmp_path, capsys, monkeyp
     assert code == 2
     assert err == (f"r/.policylint.yaml:2:1: error[PL310] `baseline` `{setting}` is outside the repository root\n"
                    f"  |\n2 | baseline: {setting}\n  | ^\n{BASELINE_HELP}\n\n"
-                   "policylint: 1 error in the policy; nothing was checked\n")
+                   "policylint: 1 error in the configuration; nothing was checked\n")
     assert victim.read_text(encoding="utf-8") == f"export TOKEN={SECRET}\n" and SECRET not in out + err
     assert str(victim) not in opened
 
@@ -202,7 +202,7 @@ def test_the_default_baseline_symlinked_out_of_the_root_is_refused(tmp_path, cap
         code, out, err = run(capsys, monkeypatch, tmp_path / "w", command, "--root", "r")
         assert code == 2
         assert err == ("error[PL310] `baseline` `.policylint-baseline.json` is outside the repository root\n"
-                       f"{BASELINE_HELP}\n\npolicylint: 1 error in the policy; nothing was checked\n")
+                       f"{BASELINE_HELP}\n\npolicylint: 1 error in the configuration; nothing was checked\n")
     assert str(victim) not in opened
 
 
