@@ -172,7 +172,7 @@ class Engine:
         self.runtime.budget.reset()
         try:
             found = ops.items_of(node.domain.fn(genv))
-        except (ArtifactError, EvaluationError, BudgetExceeded) as exc:
+        except _STOPS as exc:
             self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
                                        f"Subjects of lifecycle `{node.name}`", _error_text(exc),
                                        _error_evidence(exc), lifecycle=lifecycle_id))
@@ -200,7 +200,7 @@ class Engine:
                 value = expr.fn(env)
             except ArtifactMissing:
                 continue
-            except (ArtifactError, EvaluationError, BudgetExceeded) as exc:
+            except _STOPS as exc:
                 self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
                                            "The claimed stage can be read", _error_text(exc),
                                            _error_evidence(exc), lifecycle=lifecycle_id))
@@ -347,7 +347,7 @@ class Engine:
         self.runtime.budget.reset()
         try:
             return gate.title.fn(env)
-        except (ArtifactError, EvaluationError, BudgetExceeded):
+        except _STOPS:
             return gate.name
 
     def _gate(self, gate: ast.Gate, gate_id, env: Env, title_env: Env, explainer, subject, stage) -> Result:
@@ -388,7 +388,7 @@ class Engine:
         except EvaluationError as exc:
             result.status = "error"
             result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
-        except BudgetExceeded as exc:
+        except (BudgetExceeded, RecursionError) as exc:
             result.status = "error"
             result.message = f"{_error_text(exc, gate_id)} (policy {gate.span.path}:{gate.span.line})"
             result.evidence = []
@@ -497,7 +497,16 @@ def _not_required(subject: Subject, stage: str) -> str:
     return f"not required yet: applies from stage `{stage}`; {subject.id} {claim}"
 
 
+# What stops one evaluation (a gate, a lifecycle's subjects, a claim, a title) and not the run.
+# RecursionError: the checker bounds each pack's nesting (PL105, PL215), but a chain of defs
+# through several `use`d packs can still nest deeper than Python's stack.
+_STOPS = (ArtifactError, EvaluationError, BudgetExceeded, RecursionError)
+
+
 def _error_text(exc, what: str | None = None) -> str:
+    if isinstance(exc, RecursionError):
+        return (f"evaluation nested too deeply{f' in `{what}`' if what else ''}: a chain of defs, lets or "
+                "`use`d packs deeper than the stack allows; name fewer steps")
     if isinstance(exc, ArtifactError):
         return f"cannot use `{exc.path}`: {exc.message}"
     if isinstance(exc, BudgetExceeded):

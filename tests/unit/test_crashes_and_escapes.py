@@ -351,3 +351,23 @@ def test_a_policy_error_quotes_its_line_with_controls_as_escapes(tmp_path, monke
     assert code == 2
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert '1 | gate g "T\\x1b]0;pwned\\x07" { require nosuch\\x1b[2J }' in err
+
+
+def test_a_chain_of_defs_through_many_used_packs_is_an_error_naming_the_gate(tmp_path, monkeypatch, capsys):
+    """Each pack stays within the checker's limit (a `use`d def counts as one level), but thirty
+    of them chained nest deeper than Python's stack: that gate errors, the run goes on."""
+    packs, depth = 30, 90
+    for k in range(packs):
+        lines = [f'pack p{k} "p{k}"'] + ([f'use "./p{k - 1}.policy"'] if k else [])
+        lines.append("def a0() = " + (f"p{k - 1}.a{depth}()" if k else "1"))
+        lines += [f"def a{i}() = a{i - 1}()" for i in range(1, depth + 1)]
+        (tmp_path / f"p{k}.policy").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with (tmp_path / f"p{packs - 1}.policy").open("a", encoding="utf-8") as fh:
+        fh.write(f'gate deep "Deep" {{ require a{depth}() == 1 }}\ngate fine "Fine" {{ require true }}\n')
+    (tmp_path / "r").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "check", "--no-cache", "--root", "r", "--pack", f"./p{packs - 1}.policy")
+    assert code == 1
+    assert (f"evaluation nested too deeply in `p{packs - 1}.deep`: a chain of defs, lets or `use`d packs deeper "
+            f"than the stack allows; name fewer steps (policy p{packs - 1}.policy:{depth + 4})") in out
+    assert "(1 pass, 0 fail, 1 error" in out
