@@ -11,9 +11,19 @@ from ..types import ANY, DATE, NUMBER
 @builtin("today", {}, DATE, "Today's date (UTC), or the date of SOURCE_DATE_EPOCH when it is set.")
 def today():
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
+    if not epoch:
+        return datetime.datetime.now(datetime.timezone.utc).date()
+    try:  # ASCII digits only (`"²".isdigit()` is true), within the dates Python can hold
+        if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12):
+            raise ValueError
         return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
-    return datetime.datetime.now(datetime.timezone.utc).date()
+    except (ValueError, OverflowError, OSError):  # the environment is wrong, not the repository: exit 2
+        from ..diagnostics import Diagnostic
+        from ..errors import PolicylintError
+
+        raise PolicylintError(Diagnostic("PL300", f"the environment's SOURCE_DATE_EPOCH `{epoch[:40]}` is not a "
+                                                  "whole number of seconds since 1970", None,
+                                         "set it as reproducible builds do (`date +%s`), or unset it")) from None
 
 
 def as_date(value):

@@ -371,3 +371,17 @@ def test_a_chain_of_defs_through_many_used_packs_is_an_error_naming_the_gate(tmp
     assert (f"evaluation nested too deeply in `p{packs - 1}.deep`: a chain of defs, lets or `use`d packs deeper "
             f"than the stack allows; name fewer steps (policy p{packs - 1}.policy:{depth + 4})") in out
     assert "(1 pass, 0 fail, 1 error" in out
+
+
+@pytest.mark.parametrize("epoch", ["²", "12a", "9" * 40])
+def test_a_source_date_epoch_that_is_no_date_is_refused_with_exit_2(epoch, tmp_path, monkeypatch, capsys):
+    root = make_repo(tmp_path / "r", {".policylint.yaml": "waivers:\n  - gate: t.g\n    reason: r\n"
+                                                           "    expires: 2026-12-31\n"})
+    (tmp_path / "t.policy").write_text('pack t "t"\ngate g "G" { require false }\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    code, _, err = cli(capsys, "check", "--no-cache", "--root", "r", "--pack", "./t.policy")
+    assert code == 2
+    assert err == (f"error[PL300] the environment's SOURCE_DATE_EPOCH `{epoch[:40]}` is not a whole number of "
+                   "seconds since 1970\nhelp: set it as reproducible builds do (`date +%s`), or unset it\n\n"
+                   "policylint: 1 error in the configuration; nothing was checked\n")
