@@ -21,7 +21,8 @@ Fields of `Markdown`:
 - `code_blocks`: fenced and indented code (`lang` from the info string, `text`, `line`
   of the opening fence or first line).
 - `front_matter`: the YAML front matter between `---` lines at the top of the file, or
-  null when there is none. Invalid YAML is an error located at its line.
+  null when there is none; read as the `yaml` loader reads YAML (every string located,
+  the same limits). Invalid YAML is an error located at its line.
 - `meta`: the `**Key**: value` / `**Key:** value` label lines outside code, as a map from
   the key as written to the trimmed value; the first occurrence of a key wins.
 
