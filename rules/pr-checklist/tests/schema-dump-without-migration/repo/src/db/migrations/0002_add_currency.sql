@@ -1,0 +1,1 @@
+ALTER TABLE invoices ADD COLUMN currency char(3) NOT NULL DEFAULT 'EUR';
