@@ -1,0 +1,3 @@
+module marlowe.example/isbn
+
+go 1.22
