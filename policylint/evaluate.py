@@ -138,7 +138,7 @@ class Engine:
         for used in pack.uses:
             self._run_pack(used, done)
         tree = pack.ast
-        compile_tree(tree)
+        self._compile(tree)
         env = Env(None, "global", self.runtime)
         bind_value_loaders(env, self.repo)
         self.globals[pack.name] = env
@@ -163,6 +163,11 @@ class Engine:
                                                         pack, item))
             elif isinstance(item, ast.Lifecycle):
                 self._lifecycle(pack, item, env, explainer)
+
+    def _compile(self, tree) -> None:
+        """Closures for each expression of the pack (`policylint test --mutate` skips this for a
+        tree it compiled already, and compiles again only the gate it changes)."""
+        compile_tree(tree)
 
     # -- lifecycles ------------------------------------------------------------------------
     def _lifecycle(self, pack, node: ast.Lifecycle, genv: Env, explainer: Explainer) -> None:
