@@ -245,9 +245,10 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 
 def _what_is_wrong(diagnostics) -> str:
     """Where the errors are, by their codes' families: the closing line says only what is true."""
-    kinds = {"the configuration" if d.code.startswith("PL3") else
+    kinds = {"a pack's test case" if d.code == "PL308" else "the baseline" if d.code == "PL307" else
+             "the configuration" if d.code.startswith("PL3") else
              "the policy" if d.code.startswith(("PL1", "PL2")) else "the input" for d in diagnostics}
-    order = ("the policy", "the configuration", "the input")
+    order = ("the policy", "the configuration", "the baseline", "a pack's test case", "the input")
     return " and ".join(k for k in order if k in kinds) or "the policy"
 
 

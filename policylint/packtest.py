@@ -77,24 +77,35 @@ def discover(pack_dir: Path) -> list:
 
 
 def _read_expected(path: Path) -> dict:
-    import yaml
-
-    from .diagnostics import Diagnostic, Span
-    from .errors import PolicylintError
-
-    from .diagnostics import QUOTABLE
+    """A case's expected.yaml, read by the one YAML reader (its limits, its messages) as plain
+    data: `--update` dumps it back with PyYAML, which knows no located values."""
+    from .diagnostics import QUOTABLE, Diagnostic, Span
+    from .errors import ArtifactError, PolicylintError
+    from .loaders.data import decode, parse_yaml
+    from .repo import read_regular
 
     QUOTABLE.add(str(path))  # in a pack folder the user named: its errors may quote it
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        span = Span(str(path), mark.line + 1, mark.column + 1) if mark else None
-        raise PolicylintError(Diagnostic("PL308", f"not valid YAML: {getattr(exc, 'problem', exc)}", span)) from None
+        data = parse_yaml(decode(read_regular(path), str(path)), str(path), required=False) or {}
+    except ArtifactError as exc:
+        span = Span(str(path), exc.line, getattr(exc, "column", 1)) if exc.line else None
+        raise PolicylintError(Diagnostic("PL308", exc.message, span)) from None
+    except OSError as exc:
+        raise PolicylintError(Diagnostic("PL308", f"cannot read `{path}`: {exc.strerror}")) from None
     if not isinstance(data, dict):
         raise PolicylintError(Diagnostic("PL308", "expected.yaml must be a mapping with `results`", Span(str(path), 1, 1)))
-    return data
+    return _unlocated(data)
+
+
+def _unlocated(value):
+    """Plain dicts, lists and strings in place of the reader's located ones."""
+    if isinstance(value, dict):
+        return {_unlocated(k): _unlocated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unlocated(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def discover_one(case: Case) -> Case:

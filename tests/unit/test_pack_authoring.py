@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from policylint.cli import main
 
 
@@ -74,3 +76,30 @@ def test_builtin_packs_are_in_the_canonical_layout(capsys):
     from conftest import ROOT
 
     assert main(["fmt", "--check", str(ROOT / "rules")]) == 0, capsys.readouterr().out
+
+
+BAD_EXPECTED = {
+    "syntax": (b"results: [\n  a: b\n", "3:1: error[PL308] invalid YAML: expected ',' or ']', but got '<stream end>' "
+                                       "(column 1)"),
+    "deep": (b"results: " + b"[" * 300 + b"]" * 300 + b"\n", "1:1: error[PL308] nested deeper than 200 levels"),
+    "alias-bomb": (b"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                   b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                   b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e]\n",
+                   "5:1: error[PL308] YAML aliases expand to more than 100000 values (an alias bomb?)"),
+    "not-utf8": (b"results:\n  x: \xff\n", "2:1: error[PL308] not valid UTF-8: byte 0xff at column 6 (invalid start byte)"),
+    "python-tag": (b"results: !!python/object/apply:os.system [echo pwned]\n",
+                   "1:1: error[PL308] refused: the YAML tag `!!python/object/apply:os.system` asks for a Python object"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EXPECTED))
+def test_a_cases_expected_yaml_is_read_by_the_one_yaml_reader(name, tmp_path, capsys):
+    """Its limits and messages, not PyYAML's: a case folder is a stranger's data too."""
+    folder = _new_pack(tmp_path, capsys)
+    expected = folder / "tests" / "titled-docs" / "expected.yaml"
+    content, message = BAD_EXPECTED[name]
+    expected.write_bytes(content)
+    assert main(["test", str(folder), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{expected}:{message}\n")
+    assert err.endswith("policylint: 1 error in a pack's test case; nothing was checked\n")
