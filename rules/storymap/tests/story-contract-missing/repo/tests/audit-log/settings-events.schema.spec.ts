@@ -1,0 +1,7 @@
+import { describe, it, expect } from "vitest";
+
+describe("settings-events", () => {
+  it("records who changed a setting and when", () => {
+    expect(["actor", "at", "setting"]).toContain("actor");
+  });
+});
