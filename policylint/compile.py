@@ -225,6 +225,9 @@ def _call(node: ast.Call):
             resolved.append(_builtin(name))
         fn = resolved[0]
         if fn.signature.needs_repo:
+            if values and values[0] is None:  # never the file `None`: a path built from a missing value
+                raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a path "
+                                      "(a path built from a missing value?)")
             return fn(runtime.repo, *values)
         return fn(*values)
 

@@ -98,7 +98,11 @@ def truthy(value) -> bool:
 
 
 def arith(op: str, a, b):
+    if op == "/" and a is None and isinstance(b, str):
+        return None  # under a missing path, a missing path
     if op == "/" and isinstance(a, str):
+        if b is None:  # a path under a missing name is missing, never the folder `None`
+            return None
         base = a if isinstance(a, PathValue) else PathValue(a)
         return base.join(str(text_of(b)))
     if op == "+" and isinstance(a, str) and isinstance(b, str):
