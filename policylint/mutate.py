@@ -30,18 +30,32 @@ Two sweeps over one pack and its case folders:
   without (one of many a glob collects, or one the workflow need not have) is listed in the
   pack README under `## Optional files` (`- `path/glob` — why`); its deletion is not judged.
 
-Everything runs in-process: each case is checked out once, its repository's reads are
-shared by every mutant (loads are memoized per Repo and never changed by evaluation).
+Everything runs in-process, and only what can change is evaluated again. Each case is
+checked out and run once; its loads are shared by every mutant (memoized per Repo, never
+changed by evaluation). A mutant changes one gate, so a case first evaluates that gate alone
+(on each subject, in the scopes the run gave it): when each result is what it was, so is the
+whole run; otherwise the case runs again with every other gate's result taken from its run.
+Only cases that evaluated the gate can notice it, those whose expected.yaml names it first.
+For the deletions each case runs once more on a repository that records what each load and
+each gate read: files (where a path leads and what is there), globs' and listings' matches,
+`exists` answers. A deletion that changes none of those answers cannot change the run; one
+that does re-runs the case with the loads and gate results that do not depend on them kept.
+`mutate_pack(..., exhaustive=True)` runs everything in full: the reference the fast path is
+tested against (tests/unit/test_mutate.py).
 """
 from __future__ import annotations
 
 import fnmatch
 import os
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from .structs import field, struct
+from .compile import compile_tree
+from .evaluate import Engine
+from .recording import STATEFUL, RecordingRepo
+from .repo import Repo
+from .structs import field, replace, struct
 from .syntax import ast
 
 RELATIONAL = {"<": "<=", "<=": "<", ">": ">=", ">=": ">", "==": "!=", "!=": "==", "in": "not in",
@@ -58,6 +72,7 @@ class Mutant:
     snippet: str  # the policy text the mutation changes, on one line
     span: object  # diagnostics.Span of that text
     apply: object = field(default=None, repr=False)  # () -> undo
+    node: object = field(default=None, repr=False)  # the ast.Gate it changes
 
     @property
     def key(self) -> str:
@@ -115,6 +130,7 @@ def mutants_of(tree: ast.Pack) -> list:
     text = _Source(tree.source)
     out = []
     for gate_id, gate in gates_of(tree):
+        first = len(out)
         if gate.when is not None:
             out.append(_mutant(gate_id, "`when` → `when not`", text, gate.when,
                                _slot(gate, "when"), lambda n: ast.Unary(n.span, "not", n)))
@@ -126,6 +142,8 @@ def mutants_of(tree: ast.Pack) -> list:
                 out.extend(_expr_mutants(gate_id, text, item.expr, _slot(item, "expr")))
             elif isinstance(item, ast.Let):
                 out.extend(_expr_mutants(gate_id, text, item.value, _slot(item, "value")))
+        for mutant in out[first:]:
+            mutant.node = gate
     return out
 
 
@@ -210,8 +228,6 @@ def _expr_mutants(gate_id, text, node, slot) -> list:
 
 
 def _replace(node, **changes):
-    from .structs import replace
-
     return replace(node, **changes)
 
 
@@ -256,28 +272,150 @@ def readme_list(readme: Path, heading: str) -> dict:
 
 
 # -- running cases -----------------------------------------------------------------------------
-class _Checkouts:
-    """Each case of a pack checked out once, with a Repo whose loads every mutant shares."""
+class _Engine(Engine):
+    """The engine with what the sweeps need: gate results it may take from an earlier run of
+    the same case instead of evaluating (`reuse`: gate key -> raw result), a view of each gate
+    it does evaluate (`watch(key, args, raw result, reads)`), and, with `isolate`, every gate
+    evaluated on its own: the `let`s earlier gates computed are forgotten first and the
+    repository records what the gate read (a `RecordingRepo`), so a gate's reads are all of
+    what its result depends on. A gate key is (id of the gate's node, subject, nth time)."""
 
-    def __init__(self, cases, stack: ExitStack):
-        from .packtest import checkout
-        from .repo import Repo
+    def __init__(self, repo, params: dict, reuse: dict | None = None, watch=None, isolate: bool = False,
+                 compiled: bool = False):
+        super().__init__(repo, params=params)
+        self.reuse = reuse or {}
+        self.watch = watch
+        self.isolate = isolate
+        self.compiled = compiled  # the trees are compiled (and a mutated gate recompiled) already
+        self._times: dict = {}
 
-        self.cases = cases
-        self.roots = {}
-        self.repos = {}
-        for case in cases:
-            root, base = stack.enter_context(checkout(case))
-            self.roots[case.id] = (root, base)
-            self.repos[case.id] = Repo(root, base=base)
+    def _compile(self, tree) -> None:
+        if not self.compiled:
+            super()._compile(tree)
 
-    def run(self, case, pack, fresh: bool = False):
-        from .evaluate import Engine
-        from .repo import Repo
+    def _gate(self, gate, gate_id, env, title_env, explainer, subject, stage):
+        base = (id(gate), subject)
+        nth = self._times[base] = self._times.get(base, -1) + 1
+        key = base + (nth,)
+        hit = self.reuse.get(key)
+        if hit is not None:
+            return _copy_result(hit)
+        args = (gate, gate_id, env, title_env, explainer, subject, stage)
+        reads = None
+        if self.isolate:
+            _forget_lets(env, self.globals.values())
+            self.repo.frames.append(set())
+            try:
+                result = super()._gate(*args)
+            finally:
+                reads = self.repo.frames.pop()
+        else:
+            result = super()._gate(*args)
+        if self.watch is not None:
+            self.watch(key, args, _copy_result(result), reads)
+        return result
 
-        root, base = self.roots[case.id]
-        repo = Repo(root, base=base) if fresh else self.repos[case.id]
-        return Engine(repo, params=case.expected.get("params") or {}).run([pack])
+    def _claims(self, *args):
+        if not self.isolate:
+            return super()._claims(*args)
+        self.repo.frames.append(set())  # recorded, but no gate's: a claim decides which gates
+        try:                            # run (again on every run), never what one gives
+            return super()._claims(*args)
+        finally:
+            self.repo.frames.pop()
+
+
+def _copy_result(result):
+    """A result as `_gate` returned it, safe from what the run does to it next (severities,
+    `not required yet`, messages clipped in place)."""
+    return replace(result, evidence=[replace(e) for e in result.evidence])
+
+
+def _outcome(result) -> tuple:
+    """What of a gate's result can change a run: equal outcomes, equal runs."""
+    return (result.status, result.severity, result.title, result.message, result.require,
+            [(e.path, e.line, e.message) for e in result.evidence])
+
+
+def _forget_lets(env, global_envs) -> None:
+    """Drop the values `let`s got in `env`, the scopes around it and the packs' global scopes:
+    they are computed again on first use, by the gate that uses them."""
+    envs = list(global_envs)
+    while env is not None:
+        envs.append(env)
+        env = env.parent
+    for scope in envs:
+        for name in scope.lazy:
+            scope.vars.pop(name, None)
+
+
+def _defs_unique(pack) -> bool:
+    """No `def` name declared twice in the run: the engine finds defs by name at call time, so
+    with a clash a gate evaluated again after the run could call another def than it did."""
+    names, seen, todo = [], set(), [pack]
+    while todo:
+        p = todo.pop()
+        if p.key in seen:
+            continue
+        seen.add(p.key)
+        todo.extend(p.uses)
+        for item in p.ast.items:
+            if isinstance(item, ast.Def):
+                names.append(item.name)
+            elif isinstance(item, ast.Lifecycle):
+                names.extend(d.name for d in item.body if isinstance(d, ast.Def))
+    return len(names) == len(set(names))
+
+
+class _Case:
+    """One case checked out, its run on the pack as written, and each gate evaluation of it:
+    what a mutant of a gate needs to be judged by evaluating that gate alone. Unless
+    `exhaustive`, the case is first recorded (`_Recorded`), and its run takes its loads from
+    the recording: the work tree is the same, and nothing is loaded twice."""
+
+    def __init__(self, case, root: Path, base, pack, exhaustive: bool = False):
+        self.case, self.root, self.base, self.pack = case, root, base, pack
+        self.params = case.expected.get("params") or {}
+        self.repo = Repo(root, base=base)  # its loads are shared by every mutant
+        self.recorded = None
+        if not exhaustive:
+            try:
+                self.recorded = _Recorded(root, base, self.params, pack)
+            except Exception:  # noqa: BLE001 — a case the recording cannot follow is swept the slow way
+                self.recorded = None
+            else:
+                self.repo._memo = dict(self.recorded.repo.final)
+                self.repo.notices = dict(self.recorded.repo.notices)
+        self.calls: dict = {}  # id(gate node) -> [(args, raw result)]
+        self.raw: dict = {}  # gate key -> raw result
+        self.isolated = not exhaustive and _defs_unique(pack)  # a gate may be evaluated again alone
+        self.engine = _Engine(self.repo, self.params, watch=self._watch)
+        self.run = self.engine.run([pack])
+        if self.recorded is not None:
+            self.recorded.keep(self.raw)
+        self.named = {gate for gates in (case.expected.get("results") or {}).values() for gate in (gates or {})}
+
+    def _watch(self, key, args, raw, _reads) -> None:
+        self.calls.setdefault(key[0], []).append((args, raw))
+        self.raw[key] = raw
+
+    def full_run(self, reuse: dict):
+        return _Engine(self.repo, self.params, reuse=reuse, compiled=True).run([self.pack])
+
+    def notices(self, gate) -> bool:
+        """Whether the case fails with `gate` as it is now (a mutant). Its results are
+        evaluated first: when each is what it was, so is the whole run."""
+        calls = self.calls.get(id(gate))
+        if not calls:
+            return False  # never evaluated (no subject reaches it): the run cannot change
+        try:
+            if self.isolated and all(_outcome(Engine._gate(self.engine, *args)) == _outcome(raw)
+                                     for args, raw in calls):
+                return False
+            run = self.full_run({key: raw for key, raw in self.raw.items() if key[0] != id(gate)})
+        except Exception:  # noqa: BLE001 — a mutant that crashes the run is noticed
+            return True
+        return not _holds(self.case, run)
 
 
 def _holds(case, run) -> bool:
@@ -286,9 +424,27 @@ def _holds(case, run) -> bool:
     return run_case(case, run=run).ok
 
 
-def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=None) -> PackReport:
-    """Both sweeps over one pack; `progress(text)` hears what is going on."""
+def _case_fails(case, run):
+    """The labelled error for a case that does not hold on the pack as written."""
+    from .diagnostics import Diagnostic, Span
+    from .errors import PolicylintError
+    from .packtest import run_case
+
+    first = run_case(case, run=run).mismatches[0].split("\n")[0]
+    return PolicylintError(Diagnostic(
+        "PL308", f"case `{case.id}` does not hold on the pack as written ({first}), so nothing can be "
+                 "mutated against it: `policylint test` shows why; a case that passes there and fails "
+                 "here gives a different result each run (the date, the environment)",
+        Span(str(case.folder / "expected.yaml"), 1, 1)))
+
+
+def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=None,
+                exhaustive: bool = False) -> PackReport:
+    """Both sweeps over one pack; `progress(text)` hears what is going on. `exhaustive` runs
+    every case in full for every mutant and every deletion, as the sweeps are defined: the
+    slow reference the fast path is tested against."""
     from .packs import PackLoader, display
+    from .packtest import checkout
 
     pack = PackLoader(use_cache=use_cache).load(str(pack_dir / f"{pack_dir.name}.policy"))
     readme = pack_dir / "README.md"
@@ -296,10 +452,12 @@ def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=No
     equivalents = readme_list(readme, "Equivalent mutants")
     optional = list(readme_list(readme, "Optional files"))
     with ExitStack() as stack:
-        checkouts = _Checkouts(cases, stack)
+        states = {}
         for case in cases:
-            if not _holds(case, checkouts.run(case, pack)):
-                raise RuntimeError(f"case {case.id} fails on the pack as written: run `policylint test` first")
+            root, base = stack.enter_context(checkout(case))
+            state = states[case.id] = _Case(case, root, base, pack, exhaustive)
+            if not _holds(case, state.run):
+                raise _case_fails(case, state.run)
         mutants = mutants_of(pack.ast)
         report.mutants = len(mutants)
         order = list(cases)
@@ -310,7 +468,7 @@ def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=No
             while key in seen:  # the same text twice in one gate
                 key, n = f"{mutant.key} #{n}", n + 1
             seen.add(key)
-            killer = _kill(mutant, order, checkouts, pack)
+            killer = _kill(mutant, order, states, exhaustive)
             if killer is not None:
                 report.killed += 1
                 order.remove(killer)
@@ -322,24 +480,45 @@ def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=No
         named = {m.key for m in report.equivalent}
         report.unused_equivalents = [k for k in equivalents if k not in named]
         for case in cases:
-            report.silent.extend(_deletions(case, checkouts, pack, optional, report))
+            report.silent.extend(_deletions(states[case.id], optional, report))
     return report
 
 
-def _kill(mutant: Mutant, cases, checkouts, pack):
-    """The first case that notices the mutant, or None."""
+def _kill(mutant: Mutant, order: list, states: dict, exhaustive: bool = False):
+    """The first case that notices the mutant, or None. Only cases that evaluated the gate
+    can notice it; those whose expected.yaml names the gate, and where it passed or failed
+    (rather than being skipped), are tried first."""
+    gate = mutant.node
     undo = mutant.apply()
     try:
-        for case in cases:
-            try:
-                run = checkouts.run(case, pack)
-            except Exception:  # noqa: BLE001 — a mutant that crashes the run is noticed
-                return case
-            if not _holds(case, run):
+        try:
+            compile_tree(gate)
+        except Exception:  # noqa: BLE001 — a mutant that cannot even be built crashes every run
+            return order[0] if order else None
+        if exhaustive:
+            for case in order:
+                state = states[case.id]
+                try:
+                    run = _Engine(state.repo, state.params).run([state.pack])
+                except Exception:  # noqa: BLE001 — a mutant that crashes the run is noticed
+                    return case
+                if not _holds(case, run):
+                    return case
+            return None
+        for case in sorted((c for c in order if id(gate) in states[c.id].calls),
+                           key=lambda c: _likely(mutant, states[c.id])):
+            if states[case.id].notices(gate):
                 return case
         return None
     finally:
         undo()
+        compile_tree(gate)
+
+
+def _likely(mutant: Mutant, state: _Case) -> tuple:
+    """Sort key: cases that name the gate, then cases where it passed or failed, first."""
+    decided = any(raw.status in RANKS for _, raw in state.calls[id(mutant.node)])
+    return (mutant.gate not in state.named, not decided)
 
 
 # -- deletions ---------------------------------------------------------------------------------
@@ -352,32 +531,96 @@ def _files(root: Path) -> list:
     return out
 
 
-def _deletions(case, checkouts, pack, optional: list, report: PackReport) -> list:
-    root, _ = checkouts.roots[case.id]
-    before = checkouts.run(case, pack, fresh=True)
-    found = []
-    for rel in _files(root):
-        path = root / rel
-        if path.is_symlink():
-            target = os.readlink(path)
-            path.unlink()
-            restore = lambda path=path, target=target: os.symlink(target, path)  # noqa: E731
-        else:
-            data, mode = path.read_bytes(), path.stat().st_mode
-            path.unlink()
-
-            def restore(path=path, data=data, mode=mode):
-                path.write_bytes(data)
-                os.chmod(path, mode)
+@contextmanager
+def _deleted(path: Path):
+    """The file (or symlink) gone for the duration, then put back as it was."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        path.unlink()
         try:
-            after = checkouts.run(case, pack, fresh=True)
+            yield
         finally:
-            restore()
+            os.symlink(target, path)
+        return
+    data, mode = path.read_bytes(), path.stat().st_mode
+    path.unlink()
+    try:
+        yield
+    finally:
+        path.write_bytes(data)
+        os.chmod(path, mode)
+
+
+def _deletions(state: _Case, optional: list, report: PackReport) -> list:
+    """Each file of the case deleted in turn. A deletion changes nothing the run looked at
+    (no file it read, no answer `exists` gave, no glob's or listing's matches) cannot change
+    the run: it is counted and not run again. Otherwise the case runs again with the loads
+    and gate results that do not depend on what changed taken from the recorded run."""
+    recorded = state.recorded
+    if recorded is None:
+        return _deletions_exhaustive(state, optional, report)
+    found = []
+    for rel in _files(state.root):
         report.deletions += 1
-        is_optional = any(fnmatch.fnmatchcase(rel, pattern) for pattern in optional)
-        found.extend(SilentPass(case.id, rel, what)
-                     for what in silent_passes(before, after, rel, pack.name, is_optional))
+        if any(fnmatch.fnmatchcase(rel, pattern) for pattern in optional):
+            continue  # not judged
+        with _deleted(state.root / rel):
+            changed = recorded.repo.changed(rel)
+            if not changed:
+                continue
+            after = recorded.run_without(changed)
+        found.extend(SilentPass(state.case.id, rel, what)
+                     for what in silent_passes(state.run, after, rel, state.pack.name))
     return found
+
+
+def _deletions_exhaustive(state: _Case, optional: list, report: PackReport) -> list:
+    found = []
+    for rel in _files(state.root):
+        report.deletions += 1
+        if any(fnmatch.fnmatchcase(rel, pattern) for pattern in optional):
+            continue
+        with _deleted(state.root / rel):
+            after = Engine(Repo(state.root, base=state.base), params=state.params).run([state.pack])
+        found.extend(SilentPass(state.case.id, rel, what)
+                     for what in silent_passes(state.run, after, rel, state.pack.name))
+    return found
+
+
+class _Recorded:
+    """A case run with every gate isolated on a recording repository: what each gate and
+    each load read, so a deletion re-runs only what depends on the deleted file."""
+
+    def __init__(self, root: Path, base, params: dict, pack):
+        self.root, self.base, self.params, self.pack = root, base, params, pack
+        repo = self.repo = RecordingRepo(root, base)
+        self.pending = {}  # gate key -> (raw result, reads)
+
+        def watch(key, _args, raw, reads):
+            self.pending[key] = (raw, reads)
+
+        _Engine(repo, params, watch=watch, isolate=True).run([pack])
+        repo.finish()
+        self.gates = {}
+
+    def keep(self, raw: dict) -> None:
+        """The gate results a later run may reuse: those of the run as written (`raw`), where
+        evaluated alone the gate gave the same; each with everything it depends on."""
+        outside = self.repo.closure(self.repo.frames[0])  # domains: every subject's gates depend on them
+        for key, (alone, reads) in self.pending.items():
+            was = raw.get(key)
+            if was is not None and _outcome(was) == _outcome(alone):
+                self.gates[key] = (was, self.repo.closure(reads) | outside)
+        self.pending = {}
+
+    def run_without(self, changed: set):
+        """The case's run again, `changed` being what the work tree now answers differently."""
+        changed = changed | {STATEFUL}  # what depends on an entry that is more than data is redone
+        repo = Repo(self.root, base=self.base)
+        repo._memo = {key: value for key, value in self.repo.final.items()
+                      if self.repo.closures[key].isdisjoint(changed)}
+        reuse = {key: raw for key, (raw, depends) in self.gates.items() if depends.isdisjoint(changed)}
+        return _Engine(repo, self.params, reuse=reuse, compiled=True).run([self.pack])
 
 
 def silent_passes(before, after, deleted: str, pack: str, optional: bool = False) -> list:

@@ -9,6 +9,7 @@ import pytest
 
 from policylint import mutate
 from policylint.cli import main
+from policylint.errors import PolicylintError
 from policylint.packtest import discover
 from policylint.syntax.parse import parse_policy
 
@@ -186,3 +187,191 @@ def test_readme_lists_skip_fenced_blocks(tmp_path):
     readme.write_text("## Optional files\n\n- `a.md` — why\n```sh\n# a comment\n- `b.md` — not a bullet\n```\n"
                       "- `c.md` -- also why\n## Next\n- `d.md` — elsewhere\n", encoding="utf-8")
     assert mutate.readme_list(readme, "Optional files") == {"a.md": "why", "c.md": "also why"}
+
+
+# -- the fast sweeps: only what can change is run again ----------------------------------------
+NO_OBJECTION = """\
+    pack objected "Objected"
+    gate none "No objection is filed" {
+      require count(glob("objections/*.md")) == 0
+    }
+"""
+STAGED = """\
+    pack staged "Staged"
+    lifecycle doc in dirs("docs/*") {
+      claims text(doc / "STATUS")
+      stage draft {
+        gate index "index.md exists" { require exists(doc / "index.md") }
+      }
+      stage reviewed {
+        gate titled "index.md has a title" { require markdown(doc / "index.md").front_matter.title != null }
+        gate no-objection "No open objection" when exists(doc / "objections.md") {
+          require not (text(doc / "objections.md") contains "OPEN")
+        }
+      }
+    }
+"""
+STAGED_CASES = {
+    "objected": ({"docs/a/index.md": "---\ntitle: A\n---\n# A\n", "docs/a/STATUS": "reviewed\n",
+                  "docs/a/objections.md": "OPEN: too long\n", "docs/b/index.md": "# B\n", "docs/b/STATUS": "draft\n",
+                  "unrelated.txt": "read by no gate\n"},
+                 "subjects: {docs/a: {earned: draft}}\n"),
+    "reviewed": ({"docs/a/index.md": "---\ntitle: A\n---\n# A\n", "docs/a/STATUS": "reviewed\n"},
+                 "results: {docs/a: {staged.draft.index: pass}}\n"),
+}
+
+
+def _both(folder: Path) -> tuple:
+    cases = discover(folder)
+    fast = mutate.render(mutate.mutate_pack(folder, cases, use_cache=False))
+    slow = mutate.render(mutate.mutate_pack(folder, cases, use_cache=False, exhaustive=True))
+    return fast, slow
+
+
+def test_a_deletion_only_a_glob_sees_is_still_judged(tmp_path):
+    cases = {"filed": ({"objections/late.md": "too late\n", "README.md": "# R\n"},
+                       "results: {'.': {objected.none: fail}}\n")}
+    folder = _pack(tmp_path, "objected", NO_OBJECTION, cases)
+    fast, slow = _both(folder)
+    assert fast == slow
+    assert fast[-1] == "  silent    objected/filed: deleting objections/late.md: objected.none: fail → pass"
+    assert fast[0].endswith("; 2 deletions, 1 silent pass")
+
+
+def test_a_deletion_through_a_symlink_is_still_judged(tmp_path):
+    folder = _pack(tmp_path, "quiet", QUIET, {"todo-left": ({"real/notes.md": "TODO: write the notes\n"},
+                                                             "results: {'.': {quiet.notes: fail}}\n")})
+    (folder / "tests" / "todo-left" / "repo" / "notes.md").symlink_to("real/notes.md")
+    fast, slow = _both(folder)
+    assert fast == slow
+    assert [line for line in fast if line.startswith("  silent")] == [
+        "  silent    quiet/todo-left: deleting notes.md: quiet.notes: fail → skipped",
+        "  silent    quiet/todo-left: deleting real/notes.md: quiet.notes: fail → skipped"]
+
+
+def test_the_fast_sweeps_give_what_running_everything_gives(tmp_path):
+    folder = _pack(tmp_path, "staged", STAGED, STAGED_CASES)
+    fast, slow = _both(folder)
+    assert fast == slow
+    assert "  silent    staged/objected: deleting docs/a/objections.md: docs/a earned draft → reviewed" in fast
+
+
+def test_a_deletion_the_run_never_looked_at_is_counted_and_not_run(tmp_path, monkeypatch):
+    folder = _pack(tmp_path, "staged", STAGED, {"objected": STAGED_CASES["objected"]})
+    reran = []
+    run_without = mutate._Recorded.run_without
+    monkeypatch.setattr(mutate._Recorded, "run_without", lambda self, changed: reran.append(changed) or
+                        run_without(self, changed))
+    report = mutate.mutate_pack(folder, discover(folder), use_cache=False)
+    assert report.deletions == 6
+    assert len(reran) == 5  # all but unrelated.txt
+    assert not any("unrelated.txt" in str(what) for changed in reran for what in changed)
+
+
+def test_a_deletion_runs_again_only_the_gates_that_read_the_file(tmp_path, monkeypatch):
+    folder = _pack(tmp_path, "staged", STAGED, {"objected": STAGED_CASES["objected"]})
+    evaluated = []
+    gate = mutate.Engine._gate
+    monkeypatch.setattr(mutate.Engine, "_gate", lambda self, *args: evaluated.append((args[1], args[5])) or
+                        gate(self, *args))
+    (case,) = discover(folder)
+    from policylint.packtest import checkout
+    from policylint.packs import PackLoader
+
+    pack = PackLoader(use_cache=False).load(str(folder / "staged.policy"))
+    with checkout(case) as (root, base):
+        state = mutate._Case(case, root, base, pack)
+        evaluated.clear()
+        (root / "docs/a/objections.md").unlink()
+        changed = state.recorded.repo.changed("docs/a/objections.md")
+        after = state.recorded.run_without(changed)
+    assert evaluated == [("staged.reviewed.no-objection", "docs/a")]
+    assert [s.earned for s in after.subjects] == ["reviewed", "draft"]
+
+
+def test_a_mutant_that_only_moves_the_earned_stage_is_killed(tmp_path):
+    # the case names no gate: a changed result is noticed through the whole run
+    folder = _pack(tmp_path, "staged", STAGED, {"objected": STAGED_CASES["objected"]})
+    fast, slow = _both(folder)
+    assert fast == slow
+    assert not any("no-objection: `require` → `require not`" in line for line in fast)
+
+
+def test_a_case_that_does_not_hold_is_a_labelled_error(tmp_path):
+    cases = {"wrong": ({"README.md": "# Hello\n"}, "results: {'.': {titled.title: fail}}\n")}
+    folder = _pack(tmp_path, "titled", TITLED, cases)
+    with pytest.raises(PolicylintError) as caught:
+        mutate.mutate_pack(folder, discover(folder), use_cache=False)
+    assert [d.headline() for d in caught.value.diagnostics] == [
+        f"{folder.as_posix()}/tests/wrong/expected.yaml:1:1: error[PL308] case `titled/wrong` does not hold on the "
+        "pack as written (. titled.title: expected fail, got pass), so nothing can be mutated against it: "
+        "`policylint test` shows why; a case that passes there and fails here gives a different result each "
+        "run (the date, the environment)"]
+
+
+def test_cli_mutate_labels_a_case_that_changes_between_runs(tmp_path, monkeypatch, capsys):
+    folder = _pack(tmp_path, "titled", TITLED, TITLED_CASE)
+    runs = []
+    real = mutate._Case.__init__
+
+    def flaky(self, case, *args):  # the second run of the case (the mutation's) finds no heading
+        real(self, case, *args)
+        runs.append(case)
+        for result in self.run.results:
+            result.status = "fail"
+
+    monkeypatch.setattr(mutate._Case, "__init__", flaky)
+    assert main(["test", str(folder), "--mutate", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder.as_posix()}/tests/has-title/expected.yaml:1:1: error[PL308] case `titled/has-title` does " \
+           "not hold on the pack as written (. titled.title: expected pass, got fail)" in err
+    assert "PL900" not in err and "Traceback" not in err
+
+
+TARGETED = """\
+    pack targeted "Targeted"
+    gate no-target "No delta modifies an existing spec" {
+      require every d in openspec_change("openspec/changes/c1").deltas: d.target == null
+    }
+"""
+MAIN_SPEC = "# auth\n\n## Purpose\nLogging in.\n\n## Requirements\n\n### Requirement: Login\nThe system SHALL log in.\n\n" \
+            "#### Scenario: ok\n- **WHEN** asked\n- **THEN** in\n"
+DELTA = "## MODIFIED Requirements\n\n### Requirement: Login\nThe system SHALL log in fast.\n\n" \
+        "#### Scenario: ok\n- **WHEN** asked\n- **THEN** in\n"
+
+
+def test_a_load_that_can_read_the_repository_later_is_redone_after_a_deletion(tmp_path):
+    # an OpenSpec document is an object that holds the repository and fills caches when asked
+    # (`target` is read on first use): kept for the run after a deletion, it would still see
+    # the deleted main spec
+    files = {"openspec/specs/auth/spec.md": MAIN_SPEC, "openspec/changes/c1/proposal.md": "## Why\nx\n",
+             "openspec/changes/c1/specs/auth/spec.md": DELTA}
+    folder = _pack(tmp_path, "targeted", TARGETED,
+                   {"modifies": (files, "results: {'.': {targeted.no-target: fail}}\n")})
+    fast, slow = _both(folder)
+    assert fast == slow
+    assert "  silent    targeted/modifies: deleting openspec/specs/auth/spec.md: targeted.no-target: fail → pass" in fast
+
+
+def test_what_holds_the_work_tree_is_no_plain_data(tmp_path):
+    from functools import partial
+
+    from policylint.recording import _plain
+    from policylint.repo import Repo
+    from policylint.values import Lazy, Record
+
+    repo, elsewhere = Repo(tmp_path), Repo(tmp_path / "pack")
+
+    class Doc:
+        def __init__(self):
+            self.repo = repo
+
+        def target(self):
+            return None
+
+    assert _plain(Record("R", None, a=[1, "x", {"k": (2.5, None)}]), repo.real_root)
+    assert _plain(Record("R", None, schema=elsewhere), repo.real_root)  # a pack's folder: no work tree
+    assert not _plain(Record("R", None, target=Lazy(Doc().target)), repo.real_root)
+    assert not _plain([partial(print, repo)], repo.real_root)
+    assert not _plain({"doc": Doc()}, repo.real_root)
+    assert not _plain(Lazy(lambda: repo.read_text("x")), repo.real_root)

@@ -1,0 +1,377 @@
+"""A Repo that records what a run reads, and tells which of it a change to the work tree alters.
+
+`policylint test --mutate` deletes each file of a case in turn. A deletion can change a run
+only through what the run asked of the work tree, so the run is recorded once: each load (a
+memo entry) depends on what it read and on the entries it used, each gate (a frame the engine
+opens around it) likewise, and `frames[0]` holds what was read outside any gate. After a
+deletion, `changed(path)` names the observations the file system now answers differently;
+the loads and gates that depend on none of them are still good.
+
+What a run can observe of the work tree, each asked again after a deletion:
+  ("path", p)   where p leads (its real path) and what is there: read_bytes, read_text,
+                open_binary, exists, is_dir and resolve all answer from it
+  ("glob", segments, dirs_only)   a glob's matches
+  ("list", p)   a folder's entries (loaders/openspec.py lists folders itself, through the memo)
+  EVERYTHING    a memo entry made some other way: any deletion may change it
+Git facts come from git's objects, never the work tree (the git loader reads no file of it),
+so no deletion changes them.
+
+Lazy fields of loaded records are traced to the entries that hold them and forced by
+`finish`, so that no entry kept for a later run computes anything then. Used by the mutation
+sweeps only, never by `check`: the plain Repo pays nothing for it.
+"""
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import posixpath
+import stat
+import types
+
+from .errors import ArtifactError
+from .repo import Repo, _glob_segments
+from .values import Lazy, Record
+
+EVERYTHING = ("everything",)
+STATEFUL = ("stateful",)  # in a closure: it depends on an entry that is more than data (see `finish`)
+_MEMO_KINDS = ("bytes", "text", "glob")  # the keys Repo itself stores
+
+
+class _Memo(dict):
+    """The recording repository's memo: reading an entry depends on what it was made from."""
+
+    __slots__ = ("repo",)
+
+    def __init__(self, repo):
+        super().__init__()
+        self.repo = repo
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        self.repo._used(key)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if dict.__contains__(self, key) else default
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        self.repo._stored(key, value)
+
+
+class _Traced:
+    """A lazy field's computation, recorded: what it reads, the memo entries holding it
+    depend on, and so does whoever reads the field first."""
+
+    __slots__ = ("repo", "compute", "keys")
+
+    def __init__(self, repo, compute, key):
+        self.repo, self.compute, self.keys = repo, compute, {key}
+
+    def __call__(self):
+        repo = self.repo
+        if not repo.recording:
+            return self.compute()
+        repo.frames.append(set())
+        try:
+            value = self.compute()
+        finally:
+            reads = repo.frames.pop()
+            for key in self.keys:
+                repo.depends[key] |= reads
+            repo.frames[-1] |= reads
+        for key in self.keys:
+            repo._trace(value, key)
+        return value
+
+
+class RecordingRepo(Repo):
+    """A Repo that records what is read (see the module docstring). A caller opens a frame
+    (`frames.append(set())`) around what it wants the reads of, and pops it."""
+
+    def __init__(self, root, base):
+        super().__init__(root, base)
+        self._memo = _Memo(self)
+        self.recording = True
+        self.frames = [set()]
+        self.depends: dict = {}  # memo key -> observations and ("key", k) it was made from
+        self.observed: set = set()
+        self._computing: list = []  # the keys Repo.memo is computing, innermost last
+
+    # -- what is read
+    def _see(self, what) -> None:
+        self.frames[-1].add(what)
+        self.observed.add(what)
+
+    def _see_path(self, relpath) -> None:
+        try:
+            self._see(("path", self.normalize(relpath)))
+        except ArtifactError:
+            pass  # refused before the file system is asked: no deletion changes that
+
+    def _used(self, key) -> None:
+        if self.recording:
+            self.frames[-1].add(("key", key))
+
+    def _stored(self, key, value) -> None:
+        if not self.recording:
+            return
+        reads = set(self.frames[-1])
+        kind = key[0] if isinstance(key, tuple) and key else None
+        if kind == "openspec-listing":  # loaders/openspec.py lists folders through the memo
+            self._see(("list", key[1]))
+            reads = {("list", key[1])}
+        elif kind not in _MEMO_KINDS and not (self._computing and self._computing[-1] == key):
+            self._see(EVERYTHING)
+            reads.add(EVERYTHING)
+        self.depends[key] = reads
+        self.frames[-1].add(("key", key))
+        self._trace(value, key)
+
+    def _trace(self, value, key) -> None:
+        """Every unread lazy field in `value` traced to `key`."""
+        todo, seen = [value], set()
+        while todo:
+            item = todo.pop()
+            if isinstance(item, (str, bytes, int, float)) or item is None or id(item) in seen:
+                continue
+            seen.add(id(item))
+            if type(item) is Lazy:
+                if isinstance(item.compute, _Traced):
+                    item.compute.keys.add(key)
+                else:
+                    item.compute = _Traced(self, item.compute, key)
+            elif isinstance(item, Record):
+                todo.extend(item.fields.values())
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                todo.extend(item)
+            elif isinstance(item, dict):
+                todo.extend(item.values())
+
+    def _framed(self, call, relpath):
+        """`call(relpath)` in a frame of its own: a memo entry it stores depends on the path."""
+        self.frames.append(set())
+        try:
+            self._see_path(relpath)
+            return call(relpath)
+        finally:
+            reads = self.frames.pop()
+            self.frames[-1] |= reads
+
+    # -- the Repo's ways in
+    def resolve(self, relpath):
+        if self.recording:
+            self._see_path(relpath)
+        return super().resolve(relpath)
+
+    def read_bytes(self, relpath):
+        if not self.recording:
+            return super().read_bytes(relpath)
+        return self._framed(super().read_bytes, relpath)
+
+    def read_text(self, relpath):
+        if not self.recording:
+            return super().read_text(relpath)
+        return self._framed(super().read_text, relpath)
+
+    def open_binary(self, relpath):
+        if self.recording:
+            self._see_path(relpath)
+        return super().open_binary(relpath)
+
+    def glob(self, pattern, dirs_only: bool = False):
+        if not self.recording:
+            return super().glob(pattern, dirs_only)
+        self.frames.append(set())
+        try:
+            self._see(("glob", tuple(_glob_segments(self, str(pattern))), dirs_only))
+            return super().glob(pattern, dirs_only)
+        finally:
+            reads = self.frames.pop()
+            self.frames[-1] |= reads
+
+    def memo(self, key, compute):
+        if not self.recording:
+            return super().memo(key, compute)
+        self.frames.append(set())
+        self._computing.append(key)
+        try:
+            return super().memo(key, compute)
+        finally:
+            self._computing.pop()
+            reads = self.frames.pop()
+            self.frames[-1] |= reads
+
+    # -- after the run
+    def finish(self) -> None:
+        """Force the lazy fields no gate read (what they read is recorded like the rest),
+        then stop recording: the entries are data now, and each one's dependencies known."""
+        self.frames.append(set())  # forced reads are no gate's and not the run's
+        done: set = set()
+        while True:
+            todo = [key for key in self._memo if key not in done]
+            if not todo:
+                break
+            for key in todo:
+                done.add(key)
+                _force(dict.__getitem__(self._memo, key))
+        self.frames.pop()
+        self.recording = False
+        self.final = dict(self._memo.items())
+        self.stateful = {key for key, value in self.final.items() if not _plain(value, self.real_root)}
+        self.closures = {key: self.closure({("key", key)}) for key in self.final}
+        self.answers = {what: self._answer(what) for what in self.observed}
+        self.links = _has_links(self.real_root)
+
+    def closure(self, reads: set) -> frozenset:
+        """The observations `reads` depends on, through the memo entries it used; STATEFUL
+        among them when one of those entries holds more than data."""
+        out, todo, keys = set(), list(reads), set()
+        while todo:
+            what = todo.pop()
+            if what[0] == "key":
+                if what[1] not in keys:
+                    keys.add(what[1])
+                    todo.extend(self.depends.get(what[1], ()))
+                    if what[1] in self.stateful:
+                        out.add(STATEFUL)
+            else:
+                out.add(what)
+        return frozenset(out)
+
+    def changed(self, deleted: str) -> set:
+        """The observations the file system answers differently now that `deleted` (a file or
+        a symlink, repository-relative) is gone. Without symlinks in the tree only what names
+        it can change: its path, its folder's listing, a glob that matched it; with them every
+        observation is asked again."""
+        if self.links:
+            return {what for what, answer in self.answers.items() if self._answer(what) != answer}
+        folder, below = posixpath.dirname(deleted) or ".", deleted + "/"
+        out = set()
+        for what, answer in self.answers.items():
+            kind = what[0]
+            if (kind == EVERYTHING[0] or (kind == "path" and (what[1] == deleted or what[1].startswith(below)))
+                    or (kind == "list" and what[1] == folder)
+                    or (kind == "glob" and isinstance(answer, list) and deleted in answer)):
+                out.add(what)
+        return out
+
+    def _answer(self, what):
+        """What the file system says to an observation now."""
+        kind = what[0]
+        if kind == "path":
+            real = os.path.realpath(os.path.join(self.real_root, what[1]))
+            return real, _kind_of(real)
+        if kind == "glob":
+            try:
+                return Repo(self.real_root).glob("/".join(what[1]), what[2])
+            except ArtifactError as exc:
+                return "error", exc.message
+        if kind == "list":
+            real = os.path.realpath(os.path.join(self.real_root, what[1]))
+            try:
+                with os.scandir(real) as listing:
+                    entries = sorted((e.name, e.is_symlink(), e.is_dir(follow_symlinks=False),
+                                      e.is_file(follow_symlinks=False)) for e in listing)
+            except OSError as exc:
+                entries = type(exc).__name__
+            return real, entries
+        return object()  # EVERYTHING: never the same
+
+
+def _has_links(root) -> bool:
+    """Whether the work tree (its `.git` aside, which no deletion touches) holds a symlink."""
+    for folder, dirs, files in os.walk(root):
+        if folder == str(root):
+            dirs[:] = [d for d in dirs if d != ".git"]
+        if any(os.path.islink(os.path.join(folder, name)) for name in dirs + files):
+            return True
+    return False
+
+
+def _kind_of(real: str):
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return type(exc).__name__
+    return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
+
+
+_DATA = (str, bytes, int, float, type(None), datetime.date, datetime.time, datetime.timedelta, type,
+         types.ModuleType, types.BuiltinFunctionType)
+
+
+def _plain(value, root) -> bool:
+    """Whether `value` can never read the work tree again: no object in it (through
+    containers, attributes, closures, bound methods, partials, lazy fields) holds a Repo of
+    `root` (a pack's schema holds one of the pack's folder: that is no work tree).
+    A loader's object that does (an OpenSpec document or project) may fill caches later,
+    with what it reads then and whoever asks: such an entry is not kept for a later run."""
+    todo, seen = [value], set()
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _DATA) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Repo):
+            if item.real_root == root:
+                return False
+            continue
+        if isinstance(item, Record):
+            todo.extend(item.fields.values())
+            continue
+        if isinstance(item, (Lazy, _Traced)):
+            todo.append(item.compute)
+            continue
+        if isinstance(item, types.FunctionType):
+            for cell in item.__closure__ or ():
+                try:
+                    todo.append(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+            continue
+        if isinstance(item, types.MethodType):
+            todo.extend((item.__self__, item.__func__))
+            continue
+        if isinstance(item, functools.partial):
+            todo.extend((item.func, *item.args, *item.keywords.values()))
+            continue
+        if isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            todo.extend(item)
+        elif isinstance(item, BaseException):
+            todo.extend(item.args)
+        todo.extend(getattr(item, "__dict__", {}).values())
+        for klass in type(item).__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            for name in (slots,) if isinstance(slots, str) else slots:
+                todo.append(getattr(item, name, None))
+    return True
+
+
+def _force(value) -> None:
+    """Read every lazy field under `value` (one that fails stays lazy: asked again, it fails
+    again, for it depends on nothing that changed — else its entry is not kept)."""
+    todo, seen = [value], set()
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (str, bytes, int, float)) or item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Record):
+            for name, field_value in list(item.fields.items()):
+                if type(field_value) is Lazy:
+                    try:
+                        field_value = item.get(name)
+                    except Exception:  # noqa: BLE001 — a field that is an error stays one
+                        continue
+                todo.append(field_value)
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
