@@ -79,6 +79,8 @@ def discover(pack_dir: Path) -> list:
 def _read_expected(path: Path) -> dict:
     """A case's expected.yaml, read by the one YAML reader (its limits, its messages) as plain
     data: `--update` dumps it back with PyYAML, which knows no located values."""
+    import os
+
     from .diagnostics import QUOTABLE, Diagnostic, Span
     from .errors import ArtifactError, PolicylintError
     from .loaders.data import decode, parse_yaml
@@ -86,7 +88,7 @@ def _read_expected(path: Path) -> dict:
 
     QUOTABLE.add(str(path))  # in a pack folder the user named: its errors may quote it
     try:
-        data = parse_yaml(decode(read_regular(path), str(path)), str(path), required=False) or {}
+        data = parse_yaml(decode(read_regular(os.path.realpath(path)), str(path)), str(path), required=False) or {}
     except ArtifactError as exc:
         span = Span(str(path), exc.line, getattr(exc, "column", 1)) if exc.line else None
         raise PolicylintError(Diagnostic("PL308", exc.message, span)) from None
