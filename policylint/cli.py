@@ -270,7 +270,7 @@ def _format(name, allowed=None):
 
 def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     """--pack; else the config's packs; else the built-in packs whose layout the repository has."""
-    from .packs import PackLoader, builtin_packs, detect_glob, looks_like_path
+    from .packs import PackLoader, available_packs, detect_glob, looks_like_path
 
     loader = PackLoader(use_cache=not args.no_cache, root=repo.root if repo is not None else _root_path(args))
     if args.pack:
@@ -279,9 +279,9 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
         root = repo.root if repo is not None else None
         return [loader.load(spec, root if looks_like_path(spec) else None) for spec in config.packs]
     if not detect:
-        return [loader.load(name) for name in builtin_packs()]
+        return [loader.load(name) for name in available_packs()]
     detects = {}  # name -> its detect glob, read from the header (a pack loads only when chosen)
-    for name, path in builtin_packs().items():
+    for name, path in available_packs().items():
         plain, glob = detect_glob(path)
         detects[name] = glob if plain else loader.load(name).ast.detect
     chosen = [loader.load(name) for name, glob in detects.items() if glob and repo is not None and repo.glob(glob)]
@@ -600,9 +600,11 @@ def _block_end(lines, start) -> int:
 def cmd_list(args) -> int:
     from .syntax import ast
 
+    running = _running_here(args)
     for pack in _all_packs(args):
         version = f" {pack.ast.version}" if pack.ast.version else ""
         print(f"{pack.name}{version}  {pack.ast.title}  ({pack.display_path})")
+        print(f"  {_applies(pack, running)}")
         for item in pack.ast.items:
             if isinstance(item, ast.Lifecycle):
                 print(f"  lifecycle {item.name}: {' → '.join(s.name for s in item.stages)}")
@@ -613,6 +615,34 @@ def cmd_list(args) -> int:
                 print(f"    {gid}{flags}  {title}")
         print()
     return EXIT_OK
+
+
+def _running_here(args) -> set:
+    """Keys of the packs `check` would run at --root (named, configured or detected)."""
+    repo = _root(args)
+    try:
+        packs = load_packs(args, repo, config=_config(args))
+    except UsageError:  # no pack applies: the list says so pack by pack
+        return set()
+    out = set()
+
+    def add(p):
+        out.add(p.key)
+        for u in p.uses:
+            add(u)
+
+    for p in packs:
+        add(p)
+    return out
+
+
+def _applies(pack, running: set) -> str:
+    """Whether `check` runs the pack at --root, and if not, what would make it."""
+    if pack.key in running:
+        return "applies here: `check` runs it"
+    if pack.ast.detect:
+        return f"does not apply here: runs where `{pack.ast.detect}` matches, or when named"
+    return "does not apply here: runs when named (--pack or `packs:`)"
 
 
 def _pack_dirs(specs) -> list:

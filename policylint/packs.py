@@ -7,6 +7,7 @@ are cached by content hash, so a warm run neither imports Lark nor re-checks.
 from __future__ import annotations
 
 import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,19 +37,68 @@ def builtin_packs() -> dict:
 def installed_packs() -> dict:
     """Packs of installed distributions: entry point `name = package`, whose folder holds
     `<name>.policy`. The package is located, never imported: a pack is data, not code."""
-    from importlib.metadata import entry_points
     from importlib.util import find_spec
 
     out = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for name, value in _entry_points():
         try:
-            spec = find_spec(ep.value.split(":")[0].strip())
+            spec = find_spec(value.split(":")[0].strip())
         except (ImportError, ValueError):
             spec = None
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
         for folder in locations:
-            if (Path(folder) / f"{ep.name}.policy").is_file():
-                out.setdefault(ep.name, Path(folder) / f"{ep.name}.policy")
+            if (Path(folder) / f"{name}.policy").is_file():
+                out.setdefault(name, Path(folder) / f"{name}.policy")
+    return out
+
+
+def available_packs() -> dict:
+    """Every pack a name can reach, as `resolve` reaches it: built-in first, then installed
+    (an installed pack named like a built-in one is shadowed, so it is not listed twice)."""
+    builtin = builtin_packs()
+    return {**builtin, **{name: path for name, path in installed_packs().items() if name not in builtin}}
+
+
+def _entry_points() -> list:
+    """(name, value) of the `policylint.packs` entry points of the distributions on sys.path,
+    the first distribution of a name winning, as importlib.metadata finds them; read from
+    each `entry_points.txt` directly, since importing importlib.metadata alone costs a warm
+    run about 50 ms and detection asks on every run."""
+    seen, out = set(), []
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except (OSError, TypeError):
+            continue
+        for folder in names:
+            stem, dot, kind = folder.rpartition(".")
+            if not dot or kind not in ("dist-info", "egg-info"):
+                continue
+            dist = stem.split("-")[0].lower().replace("_", "-").replace(".", "-")
+            if dist in seen:
+                continue
+            seen.add(dist)
+            try:
+                with open(os.path.join(entry or ".", folder, "entry_points.txt"), encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            out.extend(_group(text, ENTRY_POINT_GROUP))
+    return out
+
+
+def _group(text: str, group: str) -> list:
+    """(name, value) pairs of one `[group]` section of an entry_points.txt (an INI file)."""
+    out, inside = [], False
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line:
+            name, _, value = line.partition("=")
+            out.append((name.strip(), value.strip()))
     return out
 
 

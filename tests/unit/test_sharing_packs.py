@@ -93,3 +93,54 @@ def test_detect_globs_read_plainly_agree_with_the_parsed_packs():
         plain, glob = detect_glob(path)
         assert plain, f"{name}: its header is not read plainly; detection would load it"
         assert glob == PackLoader(use_cache=False).load(name).ast.detect
+
+
+def _fake_installed_pack(tmp_path, monkeypatch):
+    """A distribution on sys.path (a dist-info folder beside its package) registering a pack
+    under `policylint.packs`, as pip leaves one; its package must never be imported."""
+    site = tmp_path / "site"
+    (site / "team_rules").mkdir(parents=True)
+    (site / "team_rules" / "__init__.py").write_text("raise RuntimeError('a pack must never be imported')\n")
+    (site / "team_rules" / "team-rules.policy").write_text(
+        'pack team-rules "Team rules" version "2.1.0" detect "docs/TEAM.md"\n'
+        'gate readme "README exists" {\n    # the README is where a newcomer starts\n'
+        '    require exists("README.md")\n}\n')
+    dist = site / "team_rules-2.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: team-rules\nVersion: 2.1.0\n")
+    (dist / "entry_points.txt").write_text("[console_scripts]\nx = y:z\n\n[policylint.packs]\nteam-rules = team_rules\n")
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_installed_packs_are_listed_explained_and_detected(tmp_path, monkeypatch, capsys):
+    from policylint.cli import main
+
+    _fake_installed_pack(tmp_path, monkeypatch)
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    assert main(["list", "--root", str(repo)]) == 0
+    out = capsys.readouterr().out
+    assert "team-rules 2.1.0  Team rules  (" in out
+    assert "  does not apply here: runs where `docs/TEAM.md` matches, or when named\n    team-rules.readme  README exists" in out
+    (repo / "docs" / "TEAM.md").write_text("# Team\n")
+    assert main(["list", "--root", str(repo)]) == 0
+    assert "  applies here: `check` runs it\n    team-rules.readme  README exists" in capsys.readouterr().out
+    assert main(["explain", "team-rules.readme", "--root", str(repo)]) == 0
+    assert capsys.readouterr().out.startswith("team-rules.readme: README exists\n")
+    assert main(["check", "--root", str(repo)]) == 1
+    assert "FAIL   team-rules.readme  README exists" in capsys.readouterr().out
+
+
+def test_list_marks_which_packs_apply(tmp_path, capsys):
+    from policylint.cli import main
+
+    (tmp_path / "specs" / "001-a").mkdir(parents=True)
+    (tmp_path / "specs" / "001-a" / "spec.md").write_text("# A\n")
+    assert main(["list", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "speckit 1.0.0  Spec Kit: the spec lifecycle, draft to closed  (" in out
+    after = lambda name: out.split(f"\n{name} ", 1)[1].split("\n")[1]  # noqa: E731
+    assert after("speckit") == "  applies here: `check` runs it"
+    assert after("openspec") == "  does not apply here: runs where `openspec/*` matches, or when named"
+    assert after("release-train") == "  does not apply here: runs when named (--pack or `packs:`)"
