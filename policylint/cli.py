@@ -796,6 +796,9 @@ def cmd_inspect(args) -> int:
     takes_path = bool(fn.signature.params) and not fn.signature.value
     if takes_path and args.path is None:
         raise UsageError(f"`{args.loader}` reads a file: give its PATH, e.g. `policylint inspect {args.loader} PATH`")
+    if not takes_path and args.path is not None and os.path.realpath(os.path.join(args.root, args.path)) != os.path.realpath(args.root):
+        raise UsageError(f"`{args.loader}` reads the repository at --root, not `{args.path}`: "
+                         f"run `policylint inspect {args.loader} --root DIR`")
     try:
         value = fn(repo, args.path) if takes_path else fn(repo)
         plain = to_plain(value, inline_errors=True)  # a field computed on first read may fail alone
@@ -809,6 +812,11 @@ def cmd_inspect(args) -> int:
         print(f"note[{notice.code}] {notice.path}:{notice.line}: {notice.message}", file=sys.stderr)
     failed = _inline_errors(plain)
     view = args.loader if fn.signature.value else f"{args.loader}({args.path if takes_path else ''})"
+    unasked = [f for f, message in failed if args.base is None and message.endswith(_NEEDS_BASE)]
+    if unasked:  # facts of a pull request, not asked for: not a failure of the view
+        failed = [(f, m) for f, m in failed if f not in unasked]
+        print(f"note: {', '.join(view + f for f in unasked)} need --base REV, the revision a pull request "
+              f"merges into (e.g. --base origin/main)", file=sys.stderr)
     by_message: dict = {}  # one line per cause: outside a repository every git fact fails alike
     for field_path, message in failed:
         by_message.setdefault(message, []).append(field_path)
@@ -816,6 +824,9 @@ def cmd_inspect(args) -> int:
         where = fields[0] if len(fields) == 1 else f" ({', '.join(f.lstrip('.') for f in fields)})"
         print(f"policylint: error[PL405] {view}{where}: {message}", file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
+
+
+_NEEDS_BASE = "needs --base REV: the revision the pull request merges into, e.g. --base origin/main"
 
 
 def _inspectable(signature) -> bool:
