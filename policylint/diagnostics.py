@@ -31,6 +31,8 @@ CODES = {
     "PL214": "use-cycle",
     "PL215": "evaluation-too-deep",
     "PL216": "use-outside-root",
+    "PL217": "used-before-declaration",
+    "PL218": "recursive-def",
     "PL300": "invalid-config",
     "PL301": "stale-waiver",
     "PL302": "unknown-format",

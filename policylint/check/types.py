@@ -31,6 +31,28 @@ class Scope:
         self.parent = parent
         self.vars: dict = {}
         self.defs: dict = {}
+        self.later: dict = {}  # name -> a param, let or def of this scope not declared yet
+
+    def lookup_later(self, name):
+        """The declaration `name` will have, further down this scope or one around it."""
+        scope = self
+        while scope is not None:
+            if name in scope.later:
+                return scope.later[name]
+            scope = scope.parent
+        return None
+
+    def def_nodes(self) -> dict:
+        """Every def this scope can name, declared or not yet, innermost first."""
+        out, scope = {}, self
+        while scope is not None:
+            for name, info in scope.defs.items():
+                out.setdefault(name, info.node)
+            for name, node in scope.later.items():
+                if isinstance(node, ast.Def):
+                    out.setdefault(name, node)
+            scope = scope.parent
+        return out
 
     def lookup(self, name):
         scope = self
@@ -74,7 +96,11 @@ class DefInfo:
             inner = Scope(self.scope)
             for param in self.node.params:
                 inner.vars[param] = ANY
-            self.returns = self.checker.infer(self.node.body, inner)
+            self.checker.defining.append(self.node.name)
+            try:
+                self.returns = self.checker.infer(self.node.body, inner)
+            finally:
+                self.checker.defining.pop()
         return self.returns
 
 
@@ -88,6 +114,8 @@ class Checker:
         self.sigs = signatures()
         self.out: list = []
         self.imported = imported_defs  # name -> ast.Def from used packs
+        self.defining: list = []  # the defs whose bodies are being checked, outermost first
+        self.cycles: set = set()  # the recursive cycles reported, each as the set of its defs
 
     def error(self, code, message, span, help_text=None):
         self.out.append(Diagnostic(code, message, span, help_text))
@@ -110,8 +138,14 @@ class Checker:
         return self.out
 
     def declare(self, items, scope: Scope) -> None:
-        """Params, lets and defs in order: each may use only what is declared before it."""
+        """Params, lets and defs in order: each may use only what is declared before it (what is
+        declared later is known, so that using it says so instead of "unknown")."""
         for item in items:
+            if isinstance(item, (ast.Param, ast.Let, ast.Def)):
+                scope.later.setdefault(item.name, item)
+        for item in items:
+            if scope.later.get(getattr(item, "name", None)) is item:
+                del scope.later[item.name]
             if isinstance(item, (ast.Param, ast.Let)):
                 value = item.default if isinstance(item, ast.Param) else item.value
                 scope.vars.setdefault(item.name, self.infer(value, scope))
@@ -181,9 +215,38 @@ class Checker:
         if (node.id in self.sigs and not self.sigs[node.id].value) or scope.lookup_def(node.id):
             self.error("PL204", f"`{node.id}` is a function; call it", node.span, f"write `{node.id}(…)`")
             return ANY
+        later = scope.lookup_later(node.id)
+        if isinstance(later, (ast.Param, ast.Let)):
+            self._before_declaration(node.id, later, node.span)
+            return ANY
         self.error("PL204", f"unknown name `{node.id}`", node.span,
                    did_you_mean(node.id, scope.names(), "names in scope"))
         return ANY
+
+    def _before_declaration(self, name: str, decl, span) -> None:
+        kind = "def" if isinstance(decl, ast.Def) else "let" if isinstance(decl, ast.Let) else "param"
+        self.error("PL217", f"`{name}` is used before its declaration at line {decl.span.line}", span,
+                   f"a {kind} can be used only below its declaration: move `{kind} {name}` above this line")
+
+    def _recursion(self, name: str, scope) -> list | None:
+        """The cycle (`f → g → f`) that calling `name` from the def being checked closes, if any:
+        defs cannot call themselves, directly or through other defs."""
+        if not self.defining:
+            return None
+        if name in self.defining:
+            return self.defining[self.defining.index(name):] + [name]
+        current, nodes = self.defining[-1], scope.def_nodes()
+        paths, seen = [[current, name]], {name}
+        while paths:  # breadth first: the shortest cycle
+            path = paths.pop(0)
+            node = nodes.get(path[-1])
+            for called in _calls(node.body) if node is not None else ():
+                if called == current:
+                    return path + [called]
+                if called in nodes and called not in seen:
+                    seen.add(called)
+                    paths.append(path + [called])
+        return None
 
     def infer_Literal(self, node: ast.Literal, scope):
         return {"string": STR, "number": NUMBER, "percent": NUMBER, "date": DATE, "bool": BOOL,
@@ -262,6 +325,18 @@ class Checker:
                            node.func_span, f"`def {name}({', '.join(info.node.params)})` at line {info.node.span.line}")
             return info.result_type()
         sig = self.sigs.get(name)
+        cycle = self._recursion(name, scope) if sig is None else None
+        if cycle is not None and frozenset(cycle) in self.cycles:
+            return ANY  # one cycle, one error: at the first def of it
+        if cycle is not None:
+            self.cycles.add(frozenset(cycle))
+            self.error("PL218", f"`{cycle[0]}` is recursive: {' → '.join(cycle)}", node.func_span,
+                       "a def cannot call itself, directly or through other defs; the language has no recursion")
+            return ANY
+        later = scope.lookup_later(name) if sig is None else None
+        if isinstance(later, ast.Def):
+            self._before_declaration(name, later, node.func_span)
+            return ANY
         if sig is None:
             hint = did_you_mean(name, set(self.sigs) | scope.def_names())
             self.error("PL205", f"unknown function `{name}`", node.func_span,
@@ -377,6 +452,21 @@ class Checker:
         inner.vars[node.var] = elem
         self.infer(node.pred, inner)
         return List(elem)
+
+
+def _calls(node) -> set:
+    """The names every call in an expression makes (the parser bounds its depth)."""
+    from ..structs import fields
+
+    found = {node.func} if isinstance(node, ast.Call) else set()
+    for f in fields(node):
+        value = getattr(node, f.name)
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, ast.Node):
+                found |= _calls(item)
+            elif isinstance(item, tuple):  # a quantifier's bindings: (name, domain)
+                found |= set().union(*(_calls(x) for x in item if isinstance(x, ast.Node)))
+    return found
 
 
 def _comparable(a, b) -> bool:
