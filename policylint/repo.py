@@ -16,12 +16,11 @@ import stat
 from pathlib import Path
 # `Any`, `Callable` in annotations are never evaluated: no `typing` import at start-up
 
+from .decoding import decode
 from .errors import ArtifactError, ArtifactMissing
 from .values import Loc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-# A well-formed UTF-8 multi-byte sequence: its presence means "UTF-8 with damage", not cp1252.
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 @contextmanager
@@ -315,31 +314,22 @@ class Repo:
             raise ArtifactError(norm, _reason(exc)) from None
 
     def read_text(self, relpath: str) -> str:
-        """Text with `\\n` newlines; invalid UTF-8 is replaced and noticed with its line."""
+        """Text with `\\n` newlines, decoded by its byte-order mark (UTF-8 without one);
+        undecodable bytes are read forgivingly and noticed with their line (PL403)."""
         key = ("text", relpath)
         if key in self._memo:
             return self._memo[key]
         norm = self.normalize(relpath)
-        data = self.read_bytes(norm)
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            if _UTF8_MULTIBYTE.search(data) is None:  # no UTF-8 at all: a legacy Windows editor wrote it
-                text = data.decode("cp1252", errors="replace")
-                self.notice(norm, line, "PL403", "file is not valid UTF-8: read as Windows-1252 "
-                                                 "(the first such byte is on this line)")
-            else:
-                text = data.decode("utf-8", errors="replace")
-                bad = text.count("\ufffd")
-                self.notice(norm, line, "PL403",
-                            f"file is not valid UTF-8: {bad} byte(s) replaced with U+FFFD, the first on this line")
+        text = decode(self.read_bytes(norm), norm,
+                      notice=lambda line, message: self.notice(norm, line, "PL403", message))
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         self._memo[key] = text
         return text
+
+    def files_read(self) -> set:
+        """The repository paths this run has read (inline waivers are looked for in them)."""
+        return {self.normalize(key[1]) for key in self._memo if key[0] in ("bytes", "text")}
 
     def notice(self, path: str, line: int | None, code: str, message: str) -> None:
         self.notices[(path, line, code)] = Notice(path, line, code, message)

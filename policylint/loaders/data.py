@@ -20,8 +20,9 @@ names both lines. YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`) are merged a
 merge type says: the mapping's own keys win, then the earlier source over a later one;
 merged keys come first (the first source's first), then the mapping's own. Local YAML
 tags (`!Ref`, `!reference`) are ignored and the value read as if untagged; `!!python/…`
-tags are refused. Files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured):
-invalid bytes are an error naming the line, not a silent replacement.
+tags are refused. Files are UTF-8, or what their byte-order mark says (UTF-8, UTF-16 or
+UTF-32, either byte order): invalid bytes are an error naming the line, not a silent
+replacement.
 
 Limits, each an error naming the file and line: values nested deeper than 200 levels
 (aliases counted as what they stand for); a YAML document of more than 2,000,000 values,
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import re
 
+from ..decoding import decode  # strict: invalid bytes are an error; loaders import it from here
 from ..errors import ArtifactError
 from ..repo import gc_paused
 from ..signature import loader
@@ -165,29 +167,6 @@ def _key_like(mapping: dict, part):
         if str(key) == text or (isinstance(key, bool) and text == ("true" if key else "false")):
             return key
     return _MISSING
-
-
-
-# -- bytes to text ------------------------------------------------------------------------
-
-def decode(data: bytes, path: str) -> str:
-    """UTF-8 text (a UTF-8/UTF-16 byte-order mark honoured); invalid bytes are an error."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ArtifactError(path, f"not valid UTF-16 (it starts with a UTF-16 byte-order mark): {exc.reason}") \
-                from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
-        raise ArtifactError(path, f"not valid UTF-8: byte 0x{data[exc.start]:02x} at column {column} ({exc.reason})",
-                            line) from None
 
 
 def _noticer(repo):

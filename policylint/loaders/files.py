@@ -7,6 +7,10 @@
 - `dirs(pattern)` -> List[Path]: only the folders matching the glob (or any of a list), sorted.
 - `text(path)` -> Str: the whole file, located at its first line; a missing file fails the gate.
 - `lines(path)` -> List[Line]: each line with `text` and `number`.
+
+Text is decoded by its byte-order mark (UTF-8, UTF-16 or UTF-32), else read as UTF-8; bytes
+that cannot be decoded become U+FFFD (a file with no UTF-8 in it at all is read as
+Windows-1252) and a `note[PL403]` names the first such line. CRLF and CR newlines become LF.
 """
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ def dirs(repo, pattern):
     return _paths(repo, pattern, True)
 
 
-@loader("text", {"path": STR}, STR, "The file's text (newlines normalized, invalid UTF-8 replaced).")
+@loader("text", {"path": STR}, STR, "The file's text (by its byte-order mark, else UTF-8; newlines normalized).")
 def text(repo, path):
     norm = repo.normalize(path)
     return LStr(repo.read_text(norm), Loc(norm, 1))

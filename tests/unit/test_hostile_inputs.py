@@ -292,7 +292,7 @@ def test_invalid_utf8_in_yaml_is_an_error_at_its_line_and_column(tmp_path):
 def test_invalid_utf16_is_an_error(tmp_path):
     repo = Repo(make_repo(tmp_path, {"bad.json": b"\xff\xfe{\x00\x00\xd8"}))
     assert error_of(load_json, repo, "bad.json") == (
-        "bad.json", None, "not valid UTF-16 (it starts with a UTF-16 byte-order mark): unexpected end of data")
+        "bad.json", 1, "not valid UTF-16 (it starts with a UTF-16 byte-order mark): unexpected end of data")
 
 
 def test_nul_bytes_in_yaml_are_an_error(tmp_path, pyyaml_parser):
