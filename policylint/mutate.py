@@ -276,9 +276,9 @@ class _Engine(Engine):
     """The engine with what the sweeps need: gate results it may take from an earlier run of
     the same case instead of evaluating (`reuse`: gate key -> raw result), a view of each gate
     it does evaluate (`watch(key, args, raw result, reads)`), and, with `isolate`, every gate
-    evaluated on its own: the `let`s earlier gates computed are forgotten first and the
-    repository records what the gate read (a `RecordingRepo`), so a gate's reads are all of
-    what its result depends on. A gate key is (id of the gate's node, subject, nth time)."""
+    evaluated on its own: the `let`s earlier gates computed and the loads that hold the
+    repository are forgotten first, and the repository records what the gate read (a
+    `RecordingRepo`), so a gate's reads are all of what its result depends on. A gate key is (id of the gate's node, subject, nth time)."""
 
     def __init__(self, repo, params: dict, reuse: dict | None = None, watch=None, isolate: bool = False,
                  compiled: bool = False):
@@ -304,6 +304,7 @@ class _Engine(Engine):
         reads = None
         if self.isolate:
             _forget_lets(env, self.globals.values())
+            self.repo.forget_volatile()
             self.repo.frames.append(set())
             try:
                 result = super()._gate(*args)
@@ -610,7 +611,7 @@ class _Recorded:
         for key, (alone, reads) in self.pending.items():
             was = raw.get(key)
             if was is not None and _outcome(was) == _outcome(alone):
-                self.gates[key] = (was, self.repo.closure(reads) | outside)
+                self.gates[key] = (was, self.repo.closure(reads, gate=True) | outside)
         self.pending = {}
 
     def run_without(self, changed: set):

@@ -97,6 +97,7 @@ class RecordingRepo(Repo):
         self.frames = [set()]
         self.depends: dict = {}  # memo key -> observations and ("key", k) it was made from
         self.observed: set = set()
+        self.volatile: set = set()  # entries that hold the repository, or were made with one that does
         self._computing: list = []  # the keys Repo.memo is computing, innermost last
 
     # -- what is read
@@ -126,8 +127,18 @@ class RecordingRepo(Repo):
             self._see(EVERYTHING)
             reads.add(EVERYTHING)
         self.depends[key] = reads
+        if kind != "openspec-listing" and (not _plain(value, self.real_root, lazies=False) or any(
+                what[0] == "key" and what[1] in self.volatile for what in reads)):
+            self.volatile.add(key)
         self.frames[-1].add(("key", key))
         self._trace(value, key)
+
+    def forget_volatile(self) -> None:
+        """Drop the entries that hold the repository (a loader's object whose methods fill
+        caches as they are asked) and those made with them: made again by the next gate
+        that needs them, every read their answers rest on is that gate's."""
+        for key in self.volatile:
+            dict.pop(self._memo, key, None)
 
     def _trace(self, value, key) -> None:
         """Every unread lazy field in `value` traced to `key`."""
@@ -219,22 +230,25 @@ class RecordingRepo(Repo):
         self.frames.pop()
         self.recording = False
         self.final = dict(self._memo.items())
-        self.stateful = {key for key, value in self.final.items() if not _plain(value, self.real_root)}
+        self.stateful = self.volatile | {key for key, value in self.final.items() if not _plain(value, self.real_root)}
         self.closures = {key: self.closure({("key", key)}) for key in self.final}
         self.answers = {what: self._answer(what) for what in self.observed}
         self.links = _has_links(self.real_root)
 
-    def closure(self, reads: set) -> frozenset:
+    def closure(self, reads: set, gate: bool = False) -> frozenset:
         """The observations `reads` depends on, through the memo entries it used; STATEFUL
-        among them when one of those entries holds more than data."""
+        among them when one of those entries holds more than data: what it answers may rest
+        on reads no frame of its own saw. Not so for a gate's reads (`gate`) and an entry the
+        gate made afresh (`forget_volatile`): all of those were the gate's."""
         out, todo, keys = set(), list(reads), set()
+        tainted = self.stateful - self.volatile if gate else self.stateful
         while todo:
             what = todo.pop()
             if what[0] == "key":
                 if what[1] not in keys:
                     keys.add(what[1])
                     todo.extend(self.depends.get(what[1], ()))
-                    if what[1] in self.stateful:
+                    if what[1] in tainted:
                         out.add(STATEFUL)
             else:
                 out.add(what)
@@ -304,10 +318,11 @@ _DATA = (str, bytes, int, float, type(None), datetime.date, datetime.time, datet
          types.ModuleType, types.BuiltinFunctionType)
 
 
-def _plain(value, root) -> bool:
+def _plain(value, root, lazies: bool = True) -> bool:
     """Whether `value` can never read the work tree again: no object in it (through
     containers, attributes, closures, bound methods, partials, lazy fields) holds a Repo of
-    `root` (a pack's schema holds one of the pack's folder: that is no work tree).
+    `root` (a pack's schema holds one of the pack's folder: that is no work tree); with
+    `lazies` false, what an unread lazy field would compute is not looked into.
     A loader's object that does (an OpenSpec document or project) may fill caches later,
     with what it reads then and whoever asks: such an entry is not kept for a later run."""
     todo, seen = [value], set()
@@ -324,7 +339,8 @@ def _plain(value, root) -> bool:
             todo.extend(item.fields.values())
             continue
         if isinstance(item, (Lazy, _Traced)):
-            todo.append(item.compute)
+            if lazies:
+                todo.append(item.compute)
             continue
         if isinstance(item, types.FunctionType):
             for cell in item.__closure__ or ():
