@@ -72,6 +72,10 @@ def _args_check(p: argparse.ArgumentParser) -> None:
     _selection(p)
     _outputs(p)
     p.add_argument("--verbose", "-v", action="store_true", help="show passing and skipped gates too")
+    p.add_argument("--fix", action="store_true",
+                   help="rewrite what failing gates can fix (a lagging Status line), then report what remains")
+    p.add_argument("--diff", action="store_true",
+                   help="print those fixes as a unified diff, write nothing; exit 1 when there is one")
 
 
 def _args_baseline(p: argparse.ArgumentParser) -> None:
@@ -417,6 +421,13 @@ def cmd_check(args) -> int:
     config = _config(args)
     run = _run(args, config)
     _apply_baseline(args, config, run)
+    if args.fix or args.diff:
+        fixed = _fix(args, run)
+        if args.diff:
+            return EXIT_OK if not fixed else 1
+        if fixed:  # report what the files say now
+            run = _run(args, config)
+            _apply_baseline(args, config, run)
     from .reporters import get
 
     for fmt, target in outputs:
@@ -433,6 +444,26 @@ def cmd_check(args) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write `{target}`: {exc.strerror}") from None
     return EXIT_OK if args.exit_zero else run.exit_code()
+
+
+def _fix(args, run) -> bool:
+    """--fix writes, --diff prints, the edits of the run's failing gates; True when there are any."""
+    from . import fix
+
+    root = str(_root_path(args))
+    plan = fix.plan(root, fix.edits_of(run))
+    for edit, why in plan.refused:
+        print(f"policylint: cannot fix {edit.where()} (`{edit.gate}`): {why}", file=sys.stderr)
+    if args.diff:
+        sys.stdout.write(fix.unified_diff(plan.changes))
+        return bool(plan.changes)
+    failed = dict(fix.write(root, plan.changes))
+    for path, why in sorted(failed.items()):
+        print(f"policylint: cannot fix {path}: {why}", file=sys.stderr)
+    done = [e for e in plan.applied if e.path not in failed]
+    for edit in done:
+        print(f"fixed {edit.where()}: `{edit.old}` -> `{edit.new}` ({edit.gate})", file=sys.stderr)
+    return bool(done)
 
 
 def _baseline_path(args, config, explicit=None):

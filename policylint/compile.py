@@ -117,6 +117,9 @@ def compile_tree(node) -> None:
         compile_expr(node.expr)
         if node.message is not None:
             node.message.fn = _template(node.message, quote=ops.clip)
+        if node.fix is not None:
+            compile_expr(node.fix.target)
+            compile_expr(node.fix.replacement)
     elif isinstance(node, ast.Let):
         compile_expr(node.value)
     elif isinstance(node, ast.Param):
@@ -229,9 +232,21 @@ def _call(node: ast.Call):
                 raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a path "
                                       "(a path built from a missing value?)")
             return fn(runtime.repo, *values)
+        if fn.signature.needs_stages:
+            return fn(_lifecycle_stages(env, short), *values)
         return fn(*values)
 
     return run
+
+
+def _lifecycle_stages(env, name: str):
+    """The (stage names, aliases) of the lifecycle whose subject `env` is in."""
+    from .functions.stages import STAGES_KEY
+
+    subject = env.enclosing("subject")
+    if subject.kind != "subject" or STAGES_KEY not in subject.vars:
+        raise EvaluationError(f"`{name}` reads a lifecycle's stages: call it inside a lifecycle")
+    return subject.vars[STAGES_KEY]
 
 
 def _walked(record) -> int:

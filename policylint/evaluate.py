@@ -34,6 +34,7 @@ class Result:
     lifecycle: str | None = None
     unwaivable: bool = False
     waiver: object = None  # the config.Waiver that waived it
+    fix: object = None  # the fix.Edit a failing require's `fix … to …` proposes
 
     def blocking(self) -> bool:
         return self.status in ("fail", "error") and self.severity == "error"
@@ -198,41 +199,62 @@ class Engine:
             self._stages(pack, node, env, subject, required, explainer)
 
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
-        """Index of the last required stage; reads the claim from the first source that has one."""
-        for expr in node.claims:
-            self.runtime.budget.reset()
-            try:
-                value = expr.fn(env)
-            except ArtifactMissing:
-                continue
-            except _STOPS as exc:
-                self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
-                                           "The claimed stage can be read", _error_text(exc),
-                                           _error_evidence(exc), lifecycle=lifecycle_id))
-                return 0
-            text = render_value(value).strip() if value is not None else ""
-            if not text:
-                continue
-            loc = location_of(value)
-            subject.claimed_at = str(loc) if loc else None
-            stage = match_stage(text, names, node.aliases)
-            if stage is None:
-                from .diagnostics import did_you_mean
+        """Index of the last required stage; reads the claim from the first source that has one.
 
-                said = [f"{s.name} ({', '.join(s.aliases)})" if s.aliases else s.name for s in node.stages]
-                close = did_you_mean(_first_line(text)[:ops.MAX_QUOTE].lower(),
-                                     names + [a.lower() for s in node.stages for a in s.aliases])
-                hint = "; ".join(x for x in (close, f"stages: {', '.join(said)}") if x)
-                claim = ops.clip(_first_line(text))
-                evidence = [Evidence(loc.path, loc.line, f"claims `{claim}`")] if loc else []
-                self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
-                                           "The claimed stage is one of the lifecycle's stages",
-                                           f"unknown stage `{claim}`" + (f"; {hint}" if hint else ""),
-                                           evidence, lifecycle=lifecycle_id))
-                return 0
-            subject.claimed = stage
-            return names.index(stage)
+        A source written `furthest(a, b, …)` reads each of its arguments as a claim and claims
+        the stage furthest along among them (a declared stage, and the stage the files show)."""
+        from .functions.stages import STAGES_KEY
+
+        env.vars[STAGES_KEY] = (names, node.aliases)  # what `furthest(…)` reads in this subject
+        for expr in node.claims:
+            parts = expr.args if isinstance(expr, ast.Call) and expr.func == "furthest" else [expr]
+            read = []
+            for part in parts:
+                said = self._claim(part, node, env, subject, names, lifecycle_id)
+                if said is False:
+                    return 0
+                if said is not None:
+                    read.append(said)
+            if read:
+                stage, loc = max(read, key=lambda said: names.index(said[0]))
+                subject.claimed, subject.claimed_at = stage, (str(loc) if loc else None)
+                return names.index(stage)
         return 0  # claims nothing: it exists, so it is at least at the first stage
+
+    def _claim(self, expr, node, env, subject: Subject, names: list, lifecycle_id: str):
+        """(stage, location) one source claims; None when it says nothing; False when it cannot
+        be read or names no stage (reported)."""
+        self.runtime.budget.reset()
+        try:
+            value = expr.fn(env)
+        except ArtifactMissing:
+            return None
+        except _STOPS as exc:
+            self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
+                                       "The claimed stage can be read", _error_text(exc),
+                                       _error_evidence(exc), lifecycle=lifecycle_id))
+            return False
+        text = render_value(value).strip() if value is not None else ""
+        if not text:
+            return None
+        loc = location_of(value)
+        stage = match_stage(text, names, node.aliases)
+        if stage is None:
+            from .diagnostics import did_you_mean
+
+            subject.claimed_at = str(loc) if loc else None
+            said = [f"{s.name} ({', '.join(s.aliases)})" if s.aliases else s.name for s in node.stages]
+            close = did_you_mean(_first_line(text)[:ops.MAX_QUOTE].lower(),
+                                 names + [a.lower() for s in node.stages for a in s.aliases])
+            hint = "; ".join(x for x in (close, f"stages: {', '.join(said)}") if x)
+            claim = ops.clip(_first_line(text))
+            evidence = [Evidence(loc.path, loc.line, f"claims `{claim}`")] if loc else []
+            self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
+                                       "The claimed stage is one of the lifecycle's stages",
+                                       f"unknown stage `{claim}`" + (f"; {hint}" if hint else ""),
+                                       evidence, lifecycle=lifecycle_id))
+            return False
+        return stage, loc
 
     def _stages(self, pack, node, env, subject: Subject, required: int, explainer) -> None:
         earned, blocked = -1, False
@@ -381,6 +403,10 @@ class Engine:
                     evidence = [Evidence(subject, None, why.text)]
                 result.evidence = sorted(evidence, key=Evidence.sort_key)
                 result.require = explainer.src(req.expr)
+                if req.fix is not None:
+                    from .fix import edit_for
+
+                    result.fix = edit_for(req, genv, gate_id)
                 return result
         except ArtifactMissing as exc:
             result.status = "fail"

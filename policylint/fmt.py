@@ -604,9 +604,24 @@ class _Printer:
         out.tok(keyword)
         out.text(" ")
         self.expr(expr, slot=True)
+        fix = next((c for c in rest if c is not None and not _is_tok(c) and c.data == "fix"), None)
+        rest = [c for c in rest if c is not fix]
         else_tok, message = (rest + [None, None])[:2]
-        if else_tok is None:
-            return
+        if else_tok is not None:
+            self.s_else(else_tok, message, lines, indent)
+        if fix is not None:  # `fix TEXT to NEW` on a line of its own, under `else`
+            fix_tok, target, to_tok, replacement = fix.children
+            out.line(indent + ELSE_INDENT)
+            out.tok(fix_tok)
+            out.text(" ")
+            self.expr(target, slot=True)
+            out.text(" ")
+            out.tok(to_tok)
+            out.text(" ")
+            self.expr(replacement, slot=True)
+
+    def s_else(self, else_tok, message, lines: int, indent) -> None:
+        out = self.out
         strings = message.children
         if len(strings) == 1 and len(out.lines) == lines and \
                 out.width() + len(" else ") + len(str(strings[0])) <= WIDTH:

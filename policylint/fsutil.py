@@ -32,6 +32,28 @@ def write_text(path, text: str, newline: str = "\n") -> None:
         fh.write(text)
 
 
+def write_bytes(path, data: bytes) -> None:
+    """Replace the file at `path` with `data` as given (`check --fix` keeps every other byte of
+    a file it edits: line endings, and lines in other encodings), as `atomic_open` does."""
+    path = os.fspath(path)
+    mode = _refuse_unless_replaceable(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp, fd = _create_beside(folder, name)
+    try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        _refuse_unless_replaceable(path)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 @contextmanager
 def atomic_open(path, newline: str = "\n", stream_ok: bool = False):
     """A UTF-8 text stream whose content becomes the file at `path` when the block ends; on

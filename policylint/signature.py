@@ -20,6 +20,7 @@ class Signature:
     optional: int = 0  # how many trailing params may be left out
     variadic: bool = False  # the last param repeats
     value: bool = False  # a loader without arguments, used as a name: `git.branch`
+    needs_stages: bool = False  # gets its lifecycle's (stage names, aliases) first (functions/stages.py)
     fields_doc: dict = field(default_factory=dict)
 
     @property
@@ -43,12 +44,13 @@ class Signature:
 
 
 def builtin(name: str, args: dict, returns: Type, doc: str = "", *, repo: bool = False,
-            optional: int = 0, variadic: bool = False, value: bool = False):
-    """Attach a signature to a function; `repo=True` marks a loader, `value=True` one used as a name."""
+            optional: int = 0, variadic: bool = False, value: bool = False, stages: bool = False):
+    """Attach a signature to a function; `repo=True` marks a loader, `value=True` one used as a
+    name, `stages=True` one that reads the stages of the lifecycle it is called in."""
 
     def wrap(fn):
         fn.signature = Signature(name, list(args.items()), returns, doc or (fn.__doc__ or "").strip(),
-                                 repo, optional, variadic, value=value)
+                                 repo, optional, variadic, value=value, needs_stages=stages)
         return fn
 
     return wrap

@@ -85,6 +85,9 @@ def _gate(gate: ast.Gate, scope: _Scope, out: list) -> None:
             _expression(item.expr, inner, out)
             if item.message is not None:
                 _expression(item.message, _Scope(inner, _bound_names(item.expr)), out)
+            if item.fix is not None:
+                _expression(item.fix.target, inner, out)
+                _expression(item.fix.replacement, inner, out)
 
 
 def _bound_names(expr) -> dict:

@@ -185,6 +185,9 @@ class Checker:
                 self.infer(item.expr, inner)
                 if item.message is not None:
                     self.infer(item.message, message_scope)
+                if item.fix is not None:  # the gate's names (not a quantifier's)
+                    self.infer(item.fix.target, inner)
+                    self.infer(item.fix.replacement, inner)
 
     def require_scope(self, expr, scope: Scope) -> Scope:
         """A quantified require's message sees the quantifier's variables."""

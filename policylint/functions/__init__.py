@@ -41,6 +41,7 @@ FUNCTIONS = {
     "glob_match": "policylint.functions.paths:glob_match",
     "semver": "policylint.functions.semver:semver",
     "bump": "policylint.functions.semver:bump",
+    "furthest": "policylint.functions.stages:furthest",
 }
 
 

@@ -141,9 +141,17 @@ class Use(Node):
 
 
 @struct(eq=False)
+class Fix(Node):
+    """`fix TEXT to NEW`: the located text a failing require may rewrite, and its replacement."""
+    target: Any
+    replacement: Any
+
+
+@struct(eq=False)
 class Require(Node):
     expr: Any
     message: Template | None
+    fix: Fix | None = None
 
 
 @struct(eq=False)

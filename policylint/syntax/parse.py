@@ -200,8 +200,12 @@ def _make_builder():
             return ("when", children[0])
 
         def require(self, meta, children):
-            expr, message = children
-            return ast.Require(self.sp(meta), expr, message)
+            expr, message, fix = children
+            return ast.Require(self.sp(meta), expr, message, fix)
+
+        def fix(self, meta, children):
+            target, replacement = children
+            return ast.Fix(self.sp(meta), target, replacement)
 
         def message(self, meta, children):
             """`else "first part, " "second part"`: one template, the strings' parts in order."""

@@ -1,0 +1,30 @@
+"""Functions over a lifecycle's stages, in the order the lifecycle declares them.
+
+- `furthest(a, b, …)`: the stage furthest along among those the texts name (`Draft (Rev. 3)`
+  names `draft`: a claim is read by its first word, a stage's aliases too), or null when none
+  names a stage. With one argument it reads that text as a stage: `furthest(status_line)`.
+  A claim that must keep up with the files writes `claims furthest(declared, shown)`.
+
+They read the stages of the lifecycle they are called in (the engine binds them for each
+subject), so they are called inside a lifecycle only.
+"""
+from __future__ import annotations
+
+from ..signature import builtin
+from ..types import ANY, STR
+
+# The subject scope's name for its lifecycle's (stage names, aliases): not an identifier, so
+# no pack can read or shadow it.
+STAGES_KEY = " stages"
+
+
+@builtin("furthest", {"texts": ANY}, STR,
+         "The stage furthest along that the texts name (read as a claim is), or null.",
+         variadic=True, stages=True)
+def furthest(stages, *texts):
+    from ..evaluate import match_stage
+
+    names, aliases = stages
+    found = [match_stage(str(t), names, aliases) for t in texts if t is not None and str(t).strip()]
+    found = [name for name in found if name is not None]
+    return max(found, key=names.index) if found else None
