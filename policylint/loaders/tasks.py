@@ -2,7 +2,8 @@
 
 `every t in tasks` walks `tasks.items`. Fields of `Tasks`:
 
-- `items`: every task in document order; `done` and `open`: the checked and unchecked ones.
+- `items`: every task in document order; `done`: the checked ones; `open`: the unchecked
+  ones that are not cancelled.
 - `phases`: the `##` headings that hold tasks or whose title starts with `Phase`
   (`title`, `number`, `line`, `items`).
 - `path`: the file.
@@ -10,6 +11,11 @@
 Each `Task` is located at its line and has:
 
 - `id` (`T001`), `number` (1), `done`, `mark` (the character in the box, or empty).
+- `cancelled`: the task will not be done. Its box holds `-` or `~` (`- [-] T005 …`), it is
+  struck through from its start (`- [ ] ~~T005 Title~~`, `- [ ] T005 ~~Title~~ (moved to 004)`),
+  or it says `(cancelled)`, `[canceled: …]` or `CANCELLED`. The word alone in prose
+  ("handle cancelled orders") does not cancel a task. A cancelled task keeps its place in
+  the numbering; its title is written without the strike marks.
 - `position` (1 for the file's first task, 2 for the next, …); `previous_id`, the id of the
   task before it (null for the first); `expected_number`, that task's number plus one (1 for
   the first), and `expected_id`, it written as wide as the id's digits (`005`): together
@@ -17,8 +23,11 @@ Each `Task` is located at its line and has:
 - `parallel`: marked `[P]`; `story`: the `[US1]` label, or null.
 - `title`: the description without the box, id, markers and bold; `text`: the raw line.
 - `paths`: the file paths it names: backticked paths, and bare words that end in a file
-  extension (`src/models/user.py`, `package.json`) or a `/` (`docs/`). Not URLs, not routes
-  or absolute paths starting with `/`, not npm scopes like `@types/node`, not `Node.js`.
+  extension (`src/models/user.py`, `package.json`) or a `/` (`docs/`). Framework paths are
+  read whole: route groups and intercepts (`routes/(auth)/login/+page.svelte`,
+  `app/@modal/(.)photo/[id]/page.tsx`), dynamic segments (`[id]`, `[...slug]`). Not URLs, not
+  routes or absolute paths starting with `/`, not npm packages like `@types/node` (a scoped
+  path that goes on to a file, `@acme/ui/src/index.ts`, is a path), not `Node.js`.
 - `depends_on`: ids after "depends on", "after", "requires", "blocked by" or "needs";
   ranges such as `T001-T003` are expanded.
 - `phase`, `phase_number`: the enclosing `##` heading and its number (`## Phase 3.2: …`
@@ -47,6 +56,7 @@ TASK = record("Task", "A task of a Spec Kit task list.", {
     "id": (STR, "the task id, `T001`"),
     "number": (NUMBER, "the id's number, 1 for `T001`"),
     "done": (BOOL, "its box is checked (`x` or `X`)"),
+    "cancelled": (BOOL, "cancelled: a `[-]` or `[~]` box, struck through (`~~…~~`) or marked `(cancelled)`"),
     "mark": (STR, "the character in its box, or empty"),
     "parallel": (BOOL, "marked `[P]`"),
     "story": (STR, "its user story label (`US1`), or null"),
@@ -71,7 +81,7 @@ PHASE = record("Phase", "A `##` section of a task list.", {
 TASKS = record("Tasks", "A Spec Kit task list; walking it walks its items.", {
     "items": (List(TASK), "every task, in document order"),
     "done": (List(TASK), "the checked tasks"),
-    "open": (List(TASK), "the unchecked tasks"),
+    "open": (List(TASK), "the unchecked tasks that are not cancelled"),
     "phases": (List(PHASE), "the `##` sections"),
     "path": (PATH, "the file"),
 }, iterates="items")
@@ -94,7 +104,7 @@ def parse_tasks(text: str, relpath: str) -> Record:
 # What may precede the title, in any order: bold marks, the id, `[P]`, `[US1]`, and a
 # separator right after the id (`T001: Title`, `T001 - Title`).
 _HEAD_TOKEN = re.compile(
-    r"[ \t]*(?:(?P<bold>\*\*|__)|\[(?P<parallel>P)\]|\[(?P<story>US\d+)\]"
+    r"[ \t]*(?:(?P<bold>\*\*|__)|(?P<strike>~~)|\[(?P<parallel>P)\]|\[(?P<story>US\d+)\]"
     r"|(?P<id>T(?P<number>\d{1,18})[a-z]?)(?![\w-])|(?P<separator>[:.–—-])(?=\s|$))")
 _BOLD_OUTSIDE_CODE = re.compile(r"(`[^`]*`)|\*\*")
 _TRAILING_MARKER = re.compile(r"\s*\[(?:(P)|(US\d+))\]\s*$")
@@ -112,13 +122,14 @@ MAX_RANGE = 500  # `T001-T999` in prose should not become a thousand dependencie
 class _Head:
     """The id and markers at the start of a task's text, and where its title begins."""
 
-    __slots__ = ("id", "number", "parallel", "story", "title_start")
+    __slots__ = ("id", "number", "parallel", "story", "struck", "title_start")
 
     def __init__(self):
         self.id = None
         self.number = None
         self.parallel = False
         self.story = None
+        self.struck = False  # `~~` opens before the title: `~~T005 Title~~`, `T005 ~~Title~~`
         self.title_start = 0
 
 
@@ -140,11 +151,19 @@ def _read_head(text: str):
             head.parallel = True
         elif m.group("story"):
             head.story = m.group("story")
+        elif m.group("strike"):
+            head.struck = True
         pos = m.end()
     if head.id is None:
         return None
     head.title_start = pos
     return head
+
+
+# A cancelled task: its box holds `-` or `~`, it is struck through from its start (`~~T005 …~~`,
+# `T005 ~~…~~`), or it says so: `(cancelled)`, `[canceled: …]`, `CANCELLED`.
+CANCELLED_MARKS = ("-", "~")
+_CANCELLED_NOTE = re.compile(r"[(\[]\s*(?i:cancell?ed)\b|\bCANCELL?ED\b")
 
 
 def _title(text: str, head: _Head) -> str:
@@ -175,6 +194,9 @@ _SPAN_OR_WORD = re.compile(r"`([^`]+)`|[^\s`]+")
 _INLINE_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
 _WORD_CHARACTER = re.compile(r"\w")
 _NOT_IN_PATHS = re.compile(r"[,{}=<>()|\\]")
+# Route groups and intercepts at the start of a segment are part of a path: SvelteKit's
+# `routes/(auth)/login/+page.svelte`, Next.js's `app/@modal/(.)photo/[id]/page.tsx`, `(..)(..)`.
+_ROUTE_GROUP = re.compile(r"(?:^|(?<=/))(?:\([^()/\s]*\))+")
 _DOTFILE = re.compile(r"\.[a-z0-9][\w.-]*$")
 _FRAMEWORK_NAME = re.compile(r"[A-Z][a-z]+\.js$")  # Node.js, Next.js: names, not files
 _LEADING_PUNCTUATION = "([{<\"'*"
@@ -187,8 +209,10 @@ def _has_extension(name: str) -> bool:
 
 
 def _is_path(token: str, backticked: bool) -> bool:
-    if not token or "://" in token or token[0] in "/@~$#-" or _NOT_IN_PATHS.search(token):
+    if not token or "://" in token or token[0] in "/~$#-" or _NOT_IN_PATHS.search(_ROUTE_GROUP.sub("", token)):
         return False
+    if token[0] == "@":  # a package (`@types/node`), unless it goes on to a file: `@scope/ui/src/index.ts`
+        return token.count("/") >= 2 and _has_extension(token.rsplit("/", 1)[1])
     if "/" in token:
         if backticked:
             return _WORD_CHARACTER.search(token) is not None
@@ -207,7 +231,8 @@ def task_paths(text: str) -> list:
             if " " not in span and _is_path(span, backticked=True):
                 found.append(span)
         elif "/" in m.group() or "." in m.group():
-            word = m.group().lstrip(_LEADING_PUNCTUATION).rstrip(_TRAILING_PUNCTUATION)
+            word = m.group() if _ROUTE_GROUP.match(m.group()) else m.group().lstrip(_LEADING_PUNCTUATION)
+            word = word.rstrip(_TRAILING_PUNCTUATION)
             if _is_path(word, backticked=False):
                 found.append(word)
     return list(dict.fromkeys(found))
@@ -239,6 +264,7 @@ _BOX = re.compile(r"\[([ xX])\]")
 _UNCHECKED = re.compile(r"\[ \]")
 _CHECKED = re.compile(r"\[[xX]\]")
 _PLAIN_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)")
+_CANCELLED_BOX = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[([-~])\][ \t]+(.*)")
 _NOT_A_TITLE = tuple("→-–—,;&/")
 STATUS_LINES = 3  # how far under a task heading its status may be written
 
@@ -272,9 +298,14 @@ def _task(path: str, line: Record, head: _Head, body: str, body_column: int | No
     number = line["number"]
     loc = Loc(path, number)
     title = _title(body, head)
+    struck = head.struck or title.startswith("~~")
+    if struck:
+        title = title.replace("~~", "").strip()
+    cancelled = struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None
     title_column = body_column + body.index(title) if body_column is not None and title in body else None
     return {
-        "id": LStr(head.id, loc), "number": head.number, "done": done, "mark": LStr(mark, loc),
+        "id": LStr(head.id, loc), "number": head.number, "done": done, "cancelled": cancelled,
+        "mark": LStr(mark, loc),
         "parallel": head.parallel, "story": LStr(head.story, loc) if head.story else None,
         "title": LStr(title, Loc(path, number, title_column)), "text": line["text"],
         "paths": [LStr(p, loc) for p in task_paths(body)],
@@ -300,6 +331,14 @@ def _tasks(doc: Record) -> Record:
             line = lines[box["line"] - 1]
             found.append(_task(path, line, head, str(box["text"]), box["text"].loc.column,
                                box["checked"], str(box["mark"])))
+
+    for line in lines:  # `- [-] T005 …`, `- [~] T005 …`: cancelled, boxes Markdown does not count
+        text = line["text"]
+        if ("[-]" in text or "[~]" in text) and not (line["in_code"] or line["in_comment"]):
+            m = _CANCELLED_BOX.match(text)
+            head = _read_head(m.group(2)) if m else None
+            if head:
+                found.append(_task(path, line, head, m.group(2), m.start(2) + 1, False, m.group(1)))
 
     task_headings = set()
     for heading in doc["headings"]:
@@ -351,4 +390,4 @@ def _tasks(doc: Record) -> Record:
               for h, number, tasks in zip(sections, numbers, members)
               if tasks or h["text"].lower().startswith("phase")]
     return Record("Tasks", Loc(path), items=items, done=[t for t in items if t["done"]],
-                  open=[t for t in items if not t["done"]], phases=phases, path=doc["path"])
+                  open=[t for t in items if not t["done"] and not t["cancelled"]], phases=phases, path=doc["path"])

@@ -145,7 +145,7 @@ def test_the_signature_and_record_types_are_declared():
     assert signature.name == "tasks" and signature.needs_repo and signature.returns == TASKS
     assert TASKS.iterates == "items" and element_type(TASKS).name == "Task"
     assert set(element_type(TASKS).fields) == {
-        "id", "number", "position", "previous_id", "expected_number", "expected_id", "done", "mark", "parallel",
+        "id", "number", "position", "previous_id", "expected_number", "expected_id", "done", "cancelled", "mark", "parallel",
         "story", "title", "text", "paths", "depends_on", "phase", "phase_number", "line"}
     result = parse_tasks("## Phase 1\n- [ ] T001 a\n", "t.md")
     assert set(result.fields) == set(TASKS.fields)
@@ -173,6 +173,19 @@ def test_the_signature_and_record_types_are_declared():
     ("Write /Users/me/project/notes.md and ~/.config/app.toml", []),
     ("Edit `docs/My Guide.md`", []),
     ("Per [the guide](docs/guide.md) and [site](https://x.org)", ["docs/guide.md"]),
+    # framework paths are extracted whole: route groups, `+page`, dynamic segments, intercepts, scopes
+    ("Create `apps/web/src/routes/(auth)/verify-email/+page.svelte`",
+     ["apps/web/src/routes/(auth)/verify-email/+page.svelte"]),
+    ("Add src/routes/(app)/(admin)/users/+page.server.ts and +layout.svelte",
+     ["src/routes/(app)/(admin)/users/+page.server.ts", "+layout.svelte"]),
+    ("Page in `app/users/[id]/page.tsx` and app/blog/[...slug]/page.tsx", ["app/users/[id]/page.tsx",
+                                                                         "app/blog/[...slug]/page.tsx"]),
+    ("Optional catch-all `app/docs/[[...slug]]/page.tsx`", ["app/docs/[[...slug]]/page.tsx"]),
+    ("Modal in `app/@modal/(.)photo/[id]/page.tsx` and app/feed/(..)(..)photo/page.tsx",
+     ["app/@modal/(.)photo/[id]/page.tsx", "app/feed/(..)(..)photo/page.tsx"]),
+    ("Route group (auth)/login/+page.svelte (new)", ["(auth)/login/+page.svelte"]),
+    ("Export from `@acme/ui/src/index.ts`, not `@acme/ui`", ["@acme/ui/src/index.ts"]),
+    ("Call `useAuth()`, `fetch(url)`, `src/a(b.ts` and `api/users(id)/get.ts`", []),
 ])
 def test_task_paths(text, paths):
     assert task_paths(text) == paths
