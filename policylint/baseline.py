@@ -60,8 +60,10 @@ def read(path: Path, shown: str) -> dict:
                                          "write a new one with `policylint baseline`")) from None
 
 
-def apply(run, known: dict, shown: str, waiver_factory) -> None:
-    """Failures found in the baseline stop blocking; entries no longer failing become notices."""
+def apply(run, known: dict, shown: str, waiver_factory, judged=None) -> None:
+    """Failures found in the baseline stop blocking; entries no longer failing become notices,
+    but only those `judged(entry)` allows: an entry of a gate or subject the run did not
+    evaluate (a scoped run, another pack) is not fixed, just not looked at."""
     from .repo import Notice
 
     seen: set = set()
@@ -82,7 +84,7 @@ def apply(run, known: dict, shown: str, waiver_factory) -> None:
                                if fingerprint(result.gate, result.subject, e.path, e.message) in fresh]
             result.message += f" ({len(old)} more already in the baseline)"
     for fp, entry in sorted(known.items(), key=lambda kv: (kv[1]["subject"] or "", kv[1]["gate"], kv[1]["message"])):
-        if fp not in seen:
+        if fp not in seen and (judged is None or judged(entry)):
             where = f"{entry['subject']} " if entry["subject"] else ""
             run.notices.append(Notice(shown, None, "PL306",
                                       f"fixed since the baseline: {where}{entry['gate']}: {entry['message']} "

@@ -250,9 +250,12 @@ def print_diagnostics(diagnostics, stream=None) -> None:
 def _what_is_wrong(diagnostics) -> str:
     """Where the errors are, by their codes' families: the closing line says only what is true."""
     kinds = {"a pack's test case" if d.code == "PL308" else "the baseline" if d.code == "PL307" else
+             "the command line" if d.code == "PL312" and d.span is None else
+             "the packs asked for" if d.code == "PL208" and d.span is None else
              "the configuration" if d.code.startswith("PL3") else
              "the policy" if d.code.startswith(("PL1", "PL2")) else "the input" for d in diagnostics}
-    order = ("the policy", "the configuration", "the baseline", "a pack's test case", "the input")
+    order = ("the policy", "the packs asked for", "the configuration", "the command line", "the baseline",
+             "a pack's test case", "the input")
     return " and ".join(k for k in order if k in kinds) or "the policy"
 
 
@@ -328,18 +331,23 @@ def _scope(args, repo):
     return None
 
 
-def _run(args, config=None):
-    from .evaluate import Engine, Selection
+def _run(args, config=None, baseline=None):
+    """The pipeline: packs, the engine's verdicts for every gate, then configure.py applies the
+    configuration (and `baseline`, from `_read_baseline`) to what is reported."""
+    from .configure import Configuration
+    from .evaluate import Engine
 
     config = config if config is not None else _config(args)
     repo = _root(args)
     packs = load_packs(args, repo, config=config)
     _check_params(config, packs)
-    selection = Selection(config.select + args.select, config.ignore + args.ignore)
-    engine = Engine(repo, selection, params=config.params, severity=config.severity, waivers=config.waivers,
-                    scope=_scope(args, repo), budget=config.budget)
+    configuration = Configuration.from_config(config, getattr(args, "select", []), getattr(args, "ignore", []))
+    configuration.check_gates(packs)
+    engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget,
+                    blocks=configuration.blocks)
     run = engine.run(packs)
     run.fail_on = getattr(args, "fail_on", None) or config.fail_on or "error"
+    configuration.apply(run, baseline)
     return run
 
 
@@ -419,15 +427,13 @@ def cmd_check(args) -> int:
     for fmt, _ in outputs:
         _format(fmt)
     config = _config(args)
-    run = _run(args, config)
-    _apply_baseline(args, config, run)
+    run = _run(args, config, _read_baseline(args, config))
     if args.fix or args.diff:
         fixed = _fix(args, run)
         if args.diff:
             return EXIT_OK if not fixed else 1
         if fixed:  # report what the files say now
-            run = _run(args, config)
-            _apply_baseline(args, config, run)
+            run = _run(args, config, _read_baseline(args, config))
     from .reporters import get
 
     for fmt, target in outputs:
@@ -488,21 +494,18 @@ def _baseline_path(args, config, explicit=None):
     return path
 
 
-def _apply_baseline(args, config, run) -> None:
+def _read_baseline(args, config):
+    """(entries by fingerprint, the file as shown), or None when there is no baseline."""
     from . import baseline
-    from .config import Waiver
     from .packs import display
 
     path = _baseline_path(args, config, args.baseline)
     if not path.is_file():
         if args.baseline or config.baseline:
             raise UsageError(f"baseline `{display(path)}` not found; write it with `policylint baseline`")
-        return
+        return None
     shown = display(path)
-    known = baseline.read(path, shown)
-    baseline.apply(run, known, shown, lambda r: Waiver(r.gate, "known failure, recorded in the baseline",
-                                                         r.subject, None, None, shown, None))
-    run.notices.sort(key=lambda n: n.sort_key())
+    return baseline.read(path, shown), shown
 
 
 def cmd_baseline(args) -> int:
@@ -554,19 +557,13 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
-def _gates(packs):
-    """(gate id, pack, stage name or None, gate node) for every gate in the packs."""
-    from .syntax import ast
+def _gates(packs, lifecycle: bool = False):
+    """(gate id, pack, stage name or None, gate node) for every gate in the packs; with
+    `lifecycle`, each lifecycle's own gates too (`speckit.spec.claims`), as `list` shows them."""
+    from .evaluate import declared_gates
 
-    for pack in packs:
-        for item in pack.ast.items:
-            if isinstance(item, ast.Gate):
-                yield f"{pack.name}.{item.name}", pack, None, item
-            elif isinstance(item, ast.Lifecycle):
-                for stage in item.stages:
-                    for gate in stage.body:
-                        if isinstance(gate, ast.Gate):
-                            yield f"{pack.name}.{stage.name}.{gate.name}", pack, stage.name, gate
+    for gid, pack, _lifecycle, stage, gate in declared_gates(packs, lifecycle=lifecycle):
+        yield gid, pack, stage, gate
 
 
 def _all_packs(args):
@@ -590,18 +587,21 @@ def _all_packs(args):
 
 def cmd_explain(args) -> int:
     packs = _all_packs(args)
-    gates = {gid: (pack, stage, gate) for gid, pack, stage, gate in _gates(packs)}
+    gates = {gid: (pack, stage, gate) for gid, pack, stage, gate in _gates(packs, lifecycle=True)}
     if args.gate not in gates:
         from .diagnostics import did_you_mean
 
         hint = did_you_mean(args.gate, gates, "gates")
         raise UsageError(f"unknown gate `{args.gate}`" + (f"; {hint}" if hint else ""))
     pack, stage, gate = gates[args.gate]
+    from .evaluate import LifecycleGate, gate_title
+
     lines = pack.ast.source.split("\n")
-    title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
-    print(f"{args.gate}: {title}")
-    print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})"
-          + (f" · stage {stage}" if stage else " · repository-wide") + f" · severity {gate.severity}"
+    own = isinstance(gate, LifecycleGate)  # a lifecycle's own gate: no block of its own to show
+    where = f" · every subject of lifecycle `{args.gate.split('.')[1]}`" if own else \
+        f" · stage {stage}" if stage else " · repository-wide"
+    print(f"{args.gate}: {gate_title(gate)}")
+    print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})" + where + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
     from .evaluate import readme_sections
     from .controls import CONTROL, shown, visible  # a pack's text never drives the terminal
@@ -610,7 +610,7 @@ def cmd_explain(args) -> int:
     if doc:
         print()
         print(CONTROL.sub(shown, doc))
-    end = _block_end(lines, gate.span.line - 1)
+    end = gate.span.line - 1 if own else _block_end(lines, gate.span.line - 1)
     print()
     for text in lines[gate.span.line - 1:end + 1]:
         print("    " + visible(text.strip()) if text.strip() else "")
@@ -629,6 +629,7 @@ def _block_end(lines, start) -> int:
 
 
 def cmd_list(args) -> int:
+    from .evaluate import gate_title
     from .syntax import ast
 
     running = _running_here(args)
@@ -639,9 +640,9 @@ def cmd_list(args) -> int:
         for item in pack.ast.items:
             if isinstance(item, ast.Lifecycle):
                 print(f"  lifecycle {item.name}: {' → '.join(s.name for s in item.stages)}")
-        for gid, p, stage, gate in _gates([pack]):
+        for gid, p, stage, gate in _gates([pack], lifecycle=True):
             if p is pack:
-                title = "".join(x if isinstance(x, str) else "{…}" for x in gate.title.parts) if gate.title else ""
+                title = gate_title(gate) if gate.title else ""
                 flags = "" if gate.severity == "error" else f" [{gate.severity}]"
                 print(f"    {gid}{flags}  {title}")
         print()

@@ -45,6 +45,7 @@ CODES = {
     "PL309": "unwaivable-gate-kept",
     "PL310": "config-path-outside-root",
     "PL311": "refused-cache-folder",
+    "PL312": "unknown-gate",
     "PL401": "file-not-found",
     "PL402": "path-outside-root",
     "PL403": "invalid-encoding",

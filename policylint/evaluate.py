@@ -7,8 +7,6 @@ reported as skipped: they are not required yet.
 """
 from __future__ import annotations
 
-import fnmatch
-
 from . import ops
 from .compile import BudgetExceeded, Env, Runtime, bind_lets, compile_tree, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
@@ -18,6 +16,7 @@ from .syntax import ast
 from .values import location_of
 
 PASSING = ("pass", "skipped", "waived")
+CLAIMS_TITLE = "The claimed stage is one of the lifecycle's stages"
 
 
 @struct
@@ -65,12 +64,18 @@ class Run:
     notices: list
     loaded_packs: list = field(default_factory=list, repr=False)
     _gate_docs: dict | None = field(default=None, repr=False)
+    scoped: bool = False  # only some subjects were evaluated (`check FILE…`, `--base`)
+    passed_over: list = field(default_factory=list)  # (lifecycle id, subject id) not evaluated
 
     fail_on: str = "error"
 
     def exit_code(self, fail_on: str | None = None) -> int:
+        return 1 if any(self.fails(r, fail_on) for r in self.results) else 0
+
+    def fails(self, result: Result, fail_on: str | None = None) -> bool:
+        """Whether this result fails the run: it fails or errors at `fail_on` severity or above."""
         levels = ("error",) if (fail_on or self.fail_on) == "error" else ("error", "warning")
-        return 1 if any(r.status in ("fail", "error") and r.severity in levels for r in self.results) else 0
+        return result.status in ("fail", "error") and result.severity in levels
 
     @property
     def gate_docs(self) -> dict:
@@ -87,49 +92,67 @@ class Run:
 
 
 @struct
-class Selection:
-    select: list = field(default_factory=list)
-    ignore: list = field(default_factory=list)
+class LifecycleGate:
+    """A gate every lifecycle has without declaring it: its subjects can be listed
+    (`<pack>.<lifecycle>.subjects`) and each subject's claim names one of its stages
+    (`<pack>.<lifecycle>.claims`). Listed, explained, waived and re-graded like any gate."""
+    name: str
+    title: str
+    doc: str
+    span: object  # the lifecycle's (or its `claims`') place in the policy
+    severity: str = "error"
+    unwaivable: bool = False
+    when: object = None
 
-    def wants(self, gate_id: str) -> bool:
-        if self.select and not any(_gate_match(gate_id, p) for p in self.select):
-            return False
-        return not any(_gate_match(gate_id, p) for p in self.ignore)
 
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
-
-
-def _gate_match(gate_id: str, pattern: str) -> bool:
-    """A pattern matches the id itself, or any id it is a dotted prefix of (`speckit.draft`)."""
-    return fnmatch.fnmatchcase(gate_id, pattern) or gate_id.startswith(pattern.rstrip(".") + ".")
+def lifecycle_gates(pack, node: ast.Lifecycle) -> list:
+    """(gate id, LifecycleGate) for the gates a lifecycle has without declaring them."""
+    prefix = f"{pack.name}.{node.name}"
+    stages = ", ".join(s.name for s in node.stages)
+    out = [(f"{prefix}.subjects", LifecycleGate(
+        "subjects", f"The subjects of lifecycle `{node.name}` can be listed",
+        f"Fails when the expression after `in` cannot be evaluated (an unreadable folder, a file that "
+        f"does not parse): then no subject of `{node.name}` is checked at all.", node.span))]
+    if node.claims:
+        out.append((f"{prefix}.claims", LifecycleGate(
+            "claims", CLAIMS_TITLE,
+            f"Each subject's claimed stage is read from the first `claims` source that exists and is not "
+            f"empty. Fails when that source cannot be read, or names no stage of `{node.name}` ({stages}, "
+            f"or an alias of one): the subject is then held to its first stage only.",
+            getattr(node.claims[0], "span", None) or node.span)))
+    return out
 
 
 class Engine:
-    def __init__(self, repo, selection: Selection | None = None, params: dict | None = None,
-                 severity: dict | None = None, waivers: list | None = None, scope: set | None = None,
-                 budget: int | None = None):
+    """Every gate's verdict and every subject's earned stage; nothing about what is reported.
+
+    `scope` (repository paths) limits which subjects are evaluated at all, for speed; the run
+    records the subjects it passed over so configuration judges only what was evaluated.
+    `blocks(result)` says whether a verdict keeps a subject from a stage: configure.py's
+    (severities and waivers decide what is required); selection never enters here."""
+
+    def __init__(self, repo, params: dict | None = None, scope: set | None = None,
+                 budget: int | None = None, blocks=None):
         self.repo = repo
         self.runtime = Runtime(repo, budget)  # steps per gate and subject (compile.DEFAULT_BUDGET)
-        self.selection = selection or Selection()
         self.params = params or {}  # pack name -> {param: value}
-        self.severity = severity or {}  # gate id or glob -> severity
-        self.waivers = waivers or []  # config.Waiver
         self.scope = scope  # repository paths a change touched; None: every subject
+        self.blocks = blocks or Result.blocking
         self.results: list = []
         self.subjects: list = []
+        self.passed_over: list = []  # (lifecycle id, subject id) outside the scope
         self.globals: dict = {}
 
     def run(self, packs) -> Run:
         done: set = set()
         for pack in packs:
             self._run_pack(pack, done)
-        self._report_waivers()
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
         _bound_messages(self.results, notices)
-        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs))
+        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs),
+                   scoped=self.scope is not None, passed_over=sorted(self.passed_over))
 
     # -- packs -----------------------------------------------------------------------------
     def _run_pack(self, pack, done: set) -> None:
@@ -159,9 +182,7 @@ class Engine:
         for item in tree.items:
             if isinstance(item, ast.Gate):
                 gate_id = f"{pack.name}.{item.name}"
-                if self._wanted(pack, item, gate_id):
-                    self.results.append(self._configure(self._gate(item, gate_id, env, env, explainer, None, None),
-                                                        pack, item))
+                self.results.append(self._gate(item, gate_id, env, env, explainer, None, None))
             elif isinstance(item, ast.Lifecycle):
                 self._lifecycle(pack, item, env, explainer)
 
@@ -180,12 +201,13 @@ class Engine:
             found = ops.items_of(node.domain.fn(genv))
         except _STOPS as exc:
             self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
-                                       f"Subjects of lifecycle `{node.name}`", _error_text(exc),
+                                       f"The subjects of lifecycle `{node.name}` can be listed", _error_text(exc),
                                        _error_evidence(exc), lifecycle=lifecycle_id))
             return
         for subject_value in found:
             sid = str(ops.text_of(subject_value))
             if not self._in_scope(sid):
+                self.passed_over.append((lifecycle_id, sid))
                 continue
             env = Env(genv, "subject", self.runtime, {node.name: subject_value})
             for item in node.body:
@@ -231,7 +253,7 @@ class Engine:
             return None
         except _STOPS as exc:
             self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
-                                       "The claimed stage can be read", _error_text(exc),
+                                       CLAIMS_TITLE, _error_text(exc),
                                        _error_evidence(exc), lifecycle=lifecycle_id))
             return False
         text = render_value(value).strip() if value is not None else ""
@@ -250,7 +272,7 @@ class Engine:
             claim = ops.clip(_first_line(text))
             evidence = [Evidence(loc.path, loc.line, f"claims `{claim}`")] if loc else []
             self.results.append(Result(f"{lifecycle_id}.claims", subject.id, None, "error", "error",
-                                       "The claimed stage is one of the lifecycle's stages",
+                                       CLAIMS_TITLE,
                                        f"unknown stage `{claim}`" + (f"; {hint}" if hint else ""),
                                        evidence, lifecycle=lifecycle_id))
             return False
@@ -265,20 +287,18 @@ class Engine:
             stage_results = []
             for gate in gates:
                 gate_id = f"{pack.name}.{stage.name}.{gate.name}"
-                if not self._wanted(pack, gate, gate_id):
-                    continue
                 if i > required and blocked:
                     result = Result(gate_id, subject.id, stage.name, "skipped", gate.severity, "",
-                                    _not_required(subject, stage.name), lifecycle=subject.lifecycle)
+                                    _not_required(subject, stage.name), lifecycle=subject.lifecycle,
+                                    unwaivable=gate.unwaivable)
                     result.title = self._title(gate, env)
                 else:
-                    result = self._configure(self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name),
-                                             pack, gate)
+                    result = self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
-            stage_ok = all(r.status in PASSING or r.severity != "error" for r in stage_results)
+            stage_ok = not any(self.blocks(r) for r in stage_results)
             if not blocked and not stage_ok:
-                subject.lacks = [replace(r) for r in stage_results if r.status not in PASSING and r.severity == "error"]
+                subject.lacks = [replace(r) for r in stage_results if self.blocks(r)]
             if not blocked and i > required:
                 for r in stage_results:  # evaluated only to find the earned stage
                     r.status, r.message, r.evidence, r.require = "skipped", _not_required(subject, stage.name), [], ""
@@ -295,77 +315,6 @@ class Engine:
             return True
         prefix = subject_id.rstrip("/") + "/"
         return any(path == subject_id or path.startswith(prefix) for path in self.scope)
-
-    # -- severities and waivers ------------------------------------------------------------
-    def _wanted(self, pack, gate, gate_id: str) -> bool:
-        """--select/--ignore and the config's; an unwaivable gate runs whatever they say."""
-        if self.selection.wants(gate_id):
-            return True
-        if gate.unwaivable:
-            self._refuse(pack, gate, gate_id, "it runs whatever --select, --ignore, `select` and `ignore` say")
-            return True
-        return False
-
-    def _refuse(self, pack, gate, gate_id: str, what: str) -> None:
-        """One note per unwaivable gate, naming each setting it did not obey."""
-        where = getattr(pack, "display_path", None) or pack.ast.path
-        said = self.repo.notices.get((where, gate.span.line, "PL309"))
-        head = f"`{gate_id}` is unwaivable: "
-        if said is None:
-            self.repo.notice(where, gate.span.line, "PL309", head + what)
-        elif what not in said.message:
-            self.repo.notice(where, gate.span.line, "PL309", f"{said.message}; {what}")
-
-    def _configure(self, result: Result, pack=None, gate=None) -> Result:
-        """Config severities first (they decide what blocks), then waivers for what still fails."""
-        severity = self.severity.get(result.gate)
-        if severity is None:
-            for pattern, value in self.severity.items():
-                if _gate_match(result.gate, pattern):
-                    severity = value
-                    break
-        if severity is not None and result.unwaivable and SEVERITY_RANK[severity] < SEVERITY_RANK[result.severity]:
-            if pack is not None:
-                self._refuse(pack, gate, result.gate, f"its severity stays {result.severity}, not {severity}")
-        elif severity is not None:
-            result.severity = severity
-        if result.status in ("fail", "error"):
-            for waiver in self.waivers:
-                if self._waives(waiver, result):
-                    break
-        return result
-
-    def _waives(self, waiver, result: Result) -> bool:
-        if not _gate_match(result.gate, waiver.gate):
-            return False
-        if waiver.subject is not None and not (result.subject is not None and (
-                fnmatch.fnmatchcase(result.subject, waiver.subject) or result.subject == waiver.subject.rstrip("/"))):
-            return False
-        from .functions.dates import today
-
-        if result.unwaivable:
-            waiver.refused = True
-            result.message += f" (waiver at {waiver.where()} refused: this gate is unwaivable)"
-            self.repo.notice(waiver.path, waiver.line, "PL304",
-                             f"waiver refused: `{result.gate}` is unwaivable ({waiver.reason})")
-            return True
-        if waiver.expires is not None and waiver.expires < today():
-            waiver.expired = True
-            result.message += f" (waiver at {waiver.where()} expired on {waiver.expires.isoformat()})"
-            self.repo.notice(waiver.path, waiver.line, "PL303",
-                             f"waiver for `{waiver.gate}` expired on {waiver.expires.isoformat()}: it no longer waives")
-            return True
-        waiver.used = True
-        result.status = "waived"
-        result.waiver = waiver
-        return True
-
-    def _report_waivers(self) -> None:
-        for waiver in self.waivers:
-            if not (waiver.used or getattr(waiver, "refused", False) or getattr(waiver, "expired", False)):
-                target = f"`{waiver.gate}`" + (f" on `{waiver.subject}`" if waiver.subject else "")
-                self.repo.notice(waiver.path, waiver.line, "PL301",
-                                 f"stale waiver: {target} waives nothing that fails; remove it")
 
     # -- gates -----------------------------------------------------------------------------
     def _title(self, gate: ast.Gate, env: Env) -> str:
@@ -456,8 +405,9 @@ def gate_docs(packs, root) -> dict:
             elif isinstance(item, ast.Lifecycle):
                 gates = [(f"{pack.name}.{s.name}.{g.name}", s.name, g) for s in item.stages
                          for g in s.body if isinstance(g, ast.Gate)]
+                gates += [(gid, None, g) for gid, g in lifecycle_gates(pack, item)]
             for gid, stage, gate in gates:
-                title = "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
+                title = gate_title(gate)
                 out[gid] = {"title": title, "doc": readme.get(gid) or gate.doc, "pack": pack.name,
                             "pack_version": pack.ast.version,
                             "policy_path": where, "in_repo": inside is not None, "line": gate.span.line,
@@ -467,6 +417,43 @@ def gate_docs(packs, root) -> dict:
     for pack in packs:
         visit(pack)
     return out
+
+
+def declared_gates(packs, uses: bool = False, lifecycle: bool = True):
+    """(gate id, pack, lifecycle id or None, stage or None, gate) for every gate of the packs
+    (and, with `uses`, of the packs they use), each lifecycle's own gates included unless
+    `lifecycle` is false. These are the ids `list` shows and configuration may name."""
+    seen: set = set()
+
+    def visit(pack):
+        if pack.key in seen:
+            return
+        seen.add(pack.key)
+        if uses:
+            for used in pack.uses:
+                yield from visit(used)
+        for item in pack.ast.items:
+            if isinstance(item, ast.Gate):
+                yield f"{pack.name}.{item.name}", pack, None, None, item
+            elif isinstance(item, ast.Lifecycle):
+                lifecycle_id = f"{pack.name}.{item.name}"
+                for stage in item.stages:
+                    for gate in stage.body:
+                        if isinstance(gate, ast.Gate):
+                            yield f"{pack.name}.{stage.name}.{gate.name}", pack, lifecycle_id, stage.name, gate
+                if lifecycle:
+                    for gid, gate in lifecycle_gates(pack, item):
+                        yield gid, pack, lifecycle_id, None, gate
+
+    for pack in packs:
+        yield from visit(pack)
+
+
+def gate_title(gate) -> str:
+    """A gate's title as the policy writes it (`{…}` for what it interpolates)."""
+    if isinstance(gate.title, str):
+        return gate.title
+    return "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
 
 
 def readme_sections(path) -> dict:

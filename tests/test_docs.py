@@ -89,7 +89,8 @@ def run_example(tmp_path: Path, monkeypatch, source: str, spec: dict):
     """Load the example (parse + check) and, with a repository, run it; returns (run, diagnostics text)."""
     from policylint.config import load_config
     from policylint.errors import PolicylintError
-    from policylint.evaluate import Engine, Selection
+    from policylint.configure import Configuration
+    from policylint.evaluate import Engine
     from policylint.packs import PackLoader
     from policylint.repo import Repo
 
@@ -113,9 +114,10 @@ def run_example(tmp_path: Path, monkeypatch, source: str, spec: dict):
     repo.mkdir(exist_ok=True)
     monkeypatch.chdir(repo)  # the configuration and evidence are shown relative to the root
     config = load_config(repo)
-    engine = Engine(Repo(repo), Selection(config.select, config.ignore), params=config.params,
-                    severity=config.severity, waivers=config.waivers)
-    return engine.run([pack]), None
+    configuration = Configuration.from_config(config)
+    run = Engine(Repo(repo), params=config.params, blocks=configuration.blocks).run([pack])
+    configuration.apply(run)
+    return run, None
 
 
 def check_result(result, want, where: str) -> None:

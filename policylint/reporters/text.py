@@ -165,13 +165,17 @@ def waiver_text(waiver) -> str:
 
 
 def _summary(run) -> list:
+    """The verdict agrees with the exit code: under `fail_on: warning` a warning blocks too."""
     counts = run.summary()
-    blocking = sum(1 for r in run.results if r.blocking())
-    warnings = sum(1 for r in run.results if r.status in ("fail", "error") and r.severity != "error")
+    fails = getattr(run, "fails", lambda r: r.blocking())
+    blocking = sum(1 for r in run.results if fails(r))
+    warnings = sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
     subjects = len(run.subjects)
     parts = [f"{counts['pass']} pass", f"{counts['fail']} fail", f"{counts['error']} error",
              f"{counts['waived']} waived", f"{counts['skipped']} skipped"]
     verdict = ("✗ " + f"{blocking} blocking" if blocking else "✓ no blocking failures")
+    if getattr(run, "fail_on", "error") == "warning" and any(fails(r) and r.severity != "error" for r in run.results):
+        verdict += " (warnings block: fail_on is warning)"
     if warnings:
         verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"
     style = "bold red" if blocking else "bold green"
