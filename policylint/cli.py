@@ -17,8 +17,14 @@ class UsageError(Exception):
     pass
 
 
+class NoPackApplies(UsageError):
+    """No pack was asked for and none detects its layout here: `check` says so and passes."""
+
+
 def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
-    p.add_argument("--root", default=".", metavar="DIR", help="repository root (default: current directory)")
+    p.add_argument("--root", default=None, metavar="DIR",
+                   help="repository root (default: the nearest folder, here or above, with .policylint.yaml/.yml, "
+                        "a pyproject.toml with [tool.policylint], or .git)")
     p.add_argument("--base", metavar="REV", help="what a pull request merges into (git facts are taken since its merge-base)")
     if packs:
         p.add_argument("--pack", action="append", default=[], metavar="NAME|PATH",
@@ -72,6 +78,11 @@ def _args_check(p: argparse.ArgumentParser) -> None:
     _selection(p)
     _outputs(p)
     p.add_argument("--verbose", "-v", action="store_true", help="show passing and skipped gates too")
+    p.add_argument("--quiet", "-q", action="store_true", help="text: show only failures and the summary")
+    p.add_argument("--statistics", action="store_true",
+                   help="text: instead of each finding, a count of failures per gate id")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="text colour (default auto: on a terminal, unless NO_COLOR is set)")
     p.add_argument("--fix", action="store_true",
                    help="rewrite what failing gates can fix (a lagging Status line), then report what remains")
     p.add_argument("--diff", action="store_true",
@@ -202,6 +213,8 @@ def _main(argv: list | None) -> int:
     from .errors import PolicylintError
 
     try:
+        if hasattr(args, "root"):
+            args.root = _find_root(args.root)
         return COMMANDS[args.command](args)
     except PolicylintError as exc:
         print_diagnostics(exc.diagnostics)
@@ -294,7 +307,7 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     chosen = [loader.load(name) for name, glob in detects.items() if glob and repo is not None and repo.glob(glob)]
     if not chosen:
         hints = ", ".join(f"{name} (needs {glob})" for name, glob in detects.items() if glob)
-        raise UsageError(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "
+        raise NoPackApplies(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "
                          "name one with --pack NAME|PATH")
     return chosen
 
@@ -303,6 +316,16 @@ def _config(args):
     from .config import load_config
 
     return load_config(_root_path(args), getattr(args, "config", None))
+
+
+def _find_root(given):
+    """--root as typed; else the folder `config.find_root` finds from here, as a path relative
+    to the current folder (`.` at the top, as before), which is how reports show it."""
+    if given is not None:
+        return given
+    from .config import find_root
+
+    return os.path.relpath(find_root(os.getcwd()))
 
 
 def _root_path(args):
@@ -334,6 +357,7 @@ def _scope(args, repo):
 def _run(args, config=None, baseline=None):
     """The pipeline: packs, the engine's verdicts for every gate, then configure.py applies the
     configuration (and `baseline`, from `_read_baseline`) to what is reported."""
+    from . import inline_waivers
     from .configure import Configuration
     from .evaluate import Engine
 
@@ -343,9 +367,10 @@ def _run(args, config=None, baseline=None):
     _check_params(config, packs)
     configuration = Configuration.from_config(config, getattr(args, "select", []), getattr(args, "ignore", []))
     configuration.check_gates(packs)
-    engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget,
-                    blocks=configuration.blocks)
+    blocks, add_inline_waivers = inline_waivers.wire(repo, configuration)
+    engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget, blocks=blocks)
     run = engine.run(packs)
+    add_inline_waivers(run)
     run.fail_on = getattr(args, "fail_on", None) or config.fail_on or "error"
     configuration.apply(run, baseline)
     return run
@@ -413,7 +438,10 @@ class Options:
         self.__dict__.update(kw)
 
 
-def _color(stream) -> bool:
+def _color(stream, when: str = "auto") -> bool:
+    """--color always/never as said; auto: a terminal, unless NO_COLOR or TERM=dumb."""
+    if when != "auto":
+        return when == "always"
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -427,21 +455,27 @@ def cmd_check(args) -> int:
     for fmt, _ in outputs:
         _format(fmt)
     config = _config(args)
-    run = _run(args, config, _read_baseline(args, config))
-    if args.fix or args.diff:
-        fixed = _fix(args, run)
-        if args.diff:
-            return EXIT_OK if not fixed else 1
-        if fixed:  # report what the files say now
-            run = _run(args, config, _read_baseline(args, config))
+    try:
+        run = _run(args, config, _read_baseline(args, config))
+        if args.fix or args.diff:
+            fixed = _fix(args, run)
+            if args.diff:
+                return EXIT_OK if not fixed else 1
+            if fixed:  # report what the files say now
+                run = _run(args, config, _read_baseline(args, config))
+    except NoPackApplies as exc:  # a new repository with no specs yet: nothing to check is no failure
+        print(f"policylint: nothing to check: {exc}", file=sys.stderr)
+        run = _empty_run(args)
+        outputs = [(fmt, target) for fmt, target in outputs if fmt != "text" or target is not None]
     from .reporters import get
 
+    shown = dict(root_as_given=args.root, verbose=args.verbose, quiet=args.quiet, statistics=args.statistics)
     for fmt, target in outputs:
         if target is None:
-            options = Options(root_as_given=args.root, verbose=args.verbose, color=fmt == "text" and _color(sys.stdout))
+            options = Options(**shown, color=fmt == "text" and _color(sys.stdout, args.color))
             get(fmt)(run, sys.stdout, options)
             continue
-        options = Options(root_as_given=args.root, verbose=args.verbose, color=False)
+        options = Options(**shown, color=False)
         from .fsutil import atomic_open
 
         try:
@@ -470,6 +504,13 @@ def _fix(args, run) -> bool:
     for edit in done:
         print(f"fixed {edit.where()}: `{edit.old}` -> `{edit.new}` ({edit.gate})", file=sys.stderr)
     return bool(done)
+
+
+def _empty_run(args):
+    """The report of a run that checked nothing: every format stays valid (an empty SARIF, JSON…)."""
+    from .evaluate import Run
+
+    return Run(str(_root_path(args)), [], [], [], [])
 
 
 def _baseline_path(args, config, explicit=None):

@@ -1,4 +1,4 @@
-"""Configuration: `[tool.policylint]` in pyproject.toml, or `.policylint.yaml` at the root.
+"""Configuration: `[tool.policylint]` in pyproject.toml, or `.policylint.yaml` (or `.yml`) at the root.
 
 Validated against schemas/config.schema.json; a problem names the file, the key (and its
 line) and what was expected, and stops the run (exit 2).
@@ -15,6 +15,7 @@ from .errors import PolicylintError
 from .structs import field, struct
 
 YAML_NAME = ".policylint.yaml"
+YAML_NAMES = (YAML_NAME, ".policylint.yml")  # read alike, as pre-commit reads either
 SCHEMA = Path(__file__).with_name("schemas") / "config.schema.json"
 
 
@@ -70,6 +71,34 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
     return config
 
 
+def find_root(start) -> Path:
+    """The repository a run from `start` checks: the nearest folder, `start` or above, that holds
+    `.policylint.yaml`/`.yml`, a pyproject.toml with `[tool.policylint]`, or a `.git` entry (the
+    git top level, found without running git); `start` itself when none does. As ruff finds its
+    configuration: run from any subfolder, the answer is the same."""
+    start = Path(os.path.abspath(start))
+    for folder in (start, *start.parents):
+        if any(os.path.lexists(folder / name) for name in YAML_NAMES + (".git",)):
+            return folder
+        if _has_tool_section(folder / "pyproject.toml"):
+            return folder
+    return start
+
+
+def _has_tool_section(pyproject: Path) -> bool:
+    """A regular pyproject.toml (no symlink followed) that has a `[tool.policylint]` table."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.lstat(pyproject).st_mode):
+            return False
+        from .repo import read_regular
+
+        return "[tool.policylint" in read_regular(pyproject).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def _find_config(root: Path, explicit: str | None) -> Config:
     from .fsutil import inside
 
@@ -80,20 +109,20 @@ def _find_config(root: Path, explicit: str | None) -> Config:
         if not path.is_file():
             raise PolicylintError(Diagnostic("PL300", f"config file `{explicit}` not found"))
         return _load_quotable(path, path.name != "pyproject.toml")
-    yaml_path, pyproject = root / YAML_NAME, root / "pyproject.toml"
-    for found in (yaml_path, pyproject):
+    yaml_paths, pyproject = [root / name for name in YAML_NAMES], root / "pyproject.toml"
+    for found in (*yaml_paths, pyproject):
         _refuse_unless_inside(found, root)
     # Present is enough: a FIFO or a folder named like the configuration is refused when read
     # (PL300), never skipped as if there were no configuration.
-    in_pyproject = os.path.lexists(pyproject) and "[tool.policylint" in _read_text(pyproject)
-    if os.path.lexists(yaml_path) and in_pyproject:
-        raise PolicylintError(Diagnostic("PL300", f"configuration in both `{_show(yaml_path)}` and "
-                                                  f"`{_show(pyproject)}` [tool.policylint]", None,
+    present = [path for path in yaml_paths if os.path.lexists(path)]
+    if os.path.lexists(pyproject) and "[tool.policylint" in _read_text(pyproject):
+        present.append(pyproject)
+    if len(present) > 1:
+        shown = [f"`{_show(path)}`" + (" [tool.policylint]" if path is pyproject else "") for path in present]
+        raise PolicylintError(Diagnostic("PL300", f"configuration in {'both ' if len(shown) == 2 else ''}{' and '.join(shown)}", None,
                                          "keep one of them"))
-    if os.path.lexists(yaml_path):
-        return _load_quotable(yaml_path, True)
-    if in_pyproject:
-        return _load_quotable(pyproject, False)
+    if present:
+        return _load_quotable(present[0], present[0] is not pyproject)
     return Config()
 
 

@@ -46,6 +46,7 @@ CODES = {
     "PL310": "config-path-outside-root",
     "PL311": "refused-cache-folder",
     "PL312": "unknown-gate",
+    "PL313": "invalid-inline-waiver",
     "PL401": "file-not-found",
     "PL402": "path-outside-root",
     "PL403": "invalid-encoding",

@@ -13,7 +13,8 @@ checks):
   pack's severity as `defaultConfiguration.level`, the pack and stage as `properties.tags`;
 - a result for each failing or erroring gate, and for each waived one, which carries a
   `suppressions` entry (kind `external`: the waiver lives in the configuration, not in the
-  file) with the waiver's reason, approver and expiry, so GitHub shows it as dismissed;
+  file; `inSource` for a waiver comment beside the finding) with the waiver's reason,
+  approver and expiry, so GitHub shows it as dismissed;
   passing and skipped gates are not results;
 - `level` from the result's severity (after the configuration's overrides): error ->
   `error`, warning -> `warning`, info -> `note`;
@@ -291,7 +292,8 @@ def _md(text: str) -> str:
 
 
 def _suppression(waiver, prefix: str) -> dict:
-    out = {"kind": "external", "status": "accepted", "justification": waiver_text(waiver)}
+    kind = "inSource" if getattr(waiver, "lines", None) else "external"  # an inline waiver is a comment in the file
+    out = {"kind": kind, "status": "accepted", "justification": waiver_text(waiver)}
     path = getattr(waiver, "path", None)
     if path:
         out["location"] = _location(prefix + str(path).replace("\\", "/"), getattr(waiver, "line", None), True)

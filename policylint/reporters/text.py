@@ -1,4 +1,5 @@
-"""Human output: one block per subject, failures with their evidence, a closing summary.
+"""Human output: one block per subject, failures with their evidence, a closing summary
+(`-q`: only what fails; `--statistics`: a count per gate id instead of each finding).
 
 Colour (rich) only on a terminal; plain text when piped or NO_COLOR is set, so CI logs
 and golden files stay byte-stable. What the report quotes is written with its control
@@ -20,23 +21,28 @@ def lines(run, options) -> list:
     """
     out: list = []
     verbose = getattr(options, "verbose", False)
+    quiet = getattr(options, "quiet", False)
     packs = _pack_order(run)
-    if len(packs) <= 1:
-        out.extend(_block(run.results, run.subjects, verbose))
+    if getattr(options, "statistics", False):
+        out.extend(_statistics(run.results))
+    elif len(packs) <= 1:
+        out.extend(_block(run.results, run.subjects, verbose, quiet))
     else:
         for pack in packs:
             results = [r for r in run.results if _pack_of(r.gate) == pack]
             subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
+            if quiet and not any(r.status in ("fail", "error") for r in results):
+                continue
             out.append(_pack_header(pack, results, subjects))
             out.append([])
-            out.extend(_block(results, subjects, verbose))
+            out.extend(_block(results, subjects, verbose, quiet))
     if out and out[-1]:
         out.append([])
 
-    for notice in run.notices:
+    for notice in [] if quiet else run.notices:
         where = f"{notice.path}:{notice.line}" if notice.line else notice.path
         out.append([(f"note[{notice.code}] ", "cyan"), (f"{where}: {notice.message}", "")])
-    if run.notices:
+    if run.notices and not quiet:
         out.append([])
 
     out.append(_summary(run))
@@ -76,11 +82,27 @@ def _pack_header(pack: str, results: list, subjects: list) -> list:
             (f"  ({counts or 'no results'}{where})", "dim")]
 
 
-def _block(results: list, subjects: list, verbose: bool) -> list:
-    """Repository-wide results, then one block per subject."""
+def _statistics(results: list) -> list:
+    """`--statistics`, as ruff's: failures (and errors) counted per gate id, most first."""
+    counts: dict = {}
+    for result in results:
+        if result.status in ("fail", "error"):
+            counts.setdefault(result.gate, [0, result.severity])[0] += 1
+    if not counts:
+        return []
+    ranked = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
+    width = len(str(ranked[0][1][0]))
+    return [[(f"{count:>{width}}  ", "bold"), (gate, "bold" if severity == "error" else ""),
+             (SEVERITY_LABEL.get(severity, ""), "dim")] for gate, (count, severity) in ranked]
+
+
+def _block(results: list, subjects: list, verbose: bool, quiet: bool = False) -> list:
+    """Repository-wide results, then one block per subject (quiet: only those that fail)."""
     out: list = []
 
     def show(result) -> bool:
+        if quiet:
+            return result.status in ("fail", "error")
         return verbose or result.status in ("fail", "error", "waived")
 
     by_subject: dict = {}
@@ -96,6 +118,8 @@ def _block(results: list, subjects: list, verbose: bool) -> list:
     for subject in subjects:
         mine = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
         shown = [r for r in mine if show(r)]
+        if quiet and not shown:
+            continue
         claim = f"claims {subject.claimed}" if subject.claimed else "claims no stage"
         if subject.claimed_at:
             claim += f" ({subject.claimed_at})"
@@ -191,7 +215,9 @@ def render(run, out, options) -> None:
         from rich.console import Console
         from rich.text import Text
 
-        console = Console(file=out, highlight=False, soft_wrap=True)
+        # the caller decided (--color, NO_COLOR, a terminal): rich is told, not left to guess again
+        console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True, no_color=False,
+                          color_system="standard")
         for row in rendered:
             console.print(Text.assemble(*[(t, s) for t, s in row]) if row else "")
         return

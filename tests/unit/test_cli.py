@@ -93,11 +93,62 @@ def test_missing_root_exits_2(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-def test_no_pack_applies_exits_2(tmp_path, capsys):
-    assert main(["check", "--root", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"policylint: error: no built-in pack applies to `{tmp_path}`: ")
-    assert "speckit (needs specs/*/spec.md)" in err and err.rstrip().endswith("name one with --pack NAME|PATH")
+def test_no_pack_applies_says_so_and_passes(tmp_path, capsys):
+    assert main(["check", "--root", str(tmp_path)]) == 0  # a new repository, no specs yet
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"policylint: nothing to check: no built-in pack applies to `{tmp_path}`: ")
+    assert "speckit (needs specs/*/spec.md)" in captured.err
+    assert captured.err.endswith("name one with --pack NAME|PATH\n") and captured.err.count("\n") == 1
+    assert main(["check", "--root", str(tmp_path), "-f", "json"]) == 0  # machine formats stay valid
+    report = json.loads(capsys.readouterr().out)
+    assert report["packs"] == [] and report["results"] == [] and report["summary"]["fail"] == 0
+
+
+def test_a_pack_asked_for_stays_an_error(tmp_path, capsys):
+    assert main(["check", "--root", str(tmp_path), "--pack", "speckti"]) == 2
+    assert "error[PL208] unknown pack `speckti`" in capsys.readouterr().err
+
+
+def test_quiet_shows_only_failures_and_the_summary(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    (repo / "README.md").write_text("x\n", encoding="utf-8")
+    assert main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "-q"]) == 1
+    assert capsys.readouterr().out == (
+        "items/a  claims two (items/a/.status:1) · earned one\n"
+        "  FAIL   demo.two.lines  notes have no TODO\n"
+        "         items/a/notes.txt:2  todo: TODO: finish\n"
+        "         require no l in lines(item / \"notes.txt\"): l.text matches /TODO/  → 1 of 2 elements match "
+        "`l.text matches /TODO/`\n"
+        "\n"
+        "✗ 1 blocking  (3 pass, 1 fail, 0 error, 0 waived, 1 skipped · 2 subjects)\n")
+
+
+def test_statistics_counts_failures_per_gate(tmp_path, capsys):
+    repo, policy = _setup(tmp_path)
+    (repo / "items/b/notes.txt").write_text("TODO\n", encoding="utf-8")
+    (repo / "items/b/.status").write_text("two\n", encoding="utf-8")
+    assert main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "--statistics"]) == 1
+    assert capsys.readouterr().out == (
+        "2  demo.two.lines\n"
+        "1  demo.readme (warning)\n"
+        "\n"
+        "✗ 2 blocking, 1 warning  (2 pass, 3 fail, 0 error, 0 waived, 0 skipped · 2 subjects)\n")
+
+
+def test_color_always_never_and_auto(tmp_path, capsys, monkeypatch):
+    repo, policy = _setup(tmp_path)
+    args = ["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "-q"]
+    monkeypatch.setenv("NO_COLOR", "1")
+    main([*args, "--color", "always"])
+    assert "\x1b[1;31m  FAIL   \x1b[0m" in capsys.readouterr().out  # asked for: NO_COLOR does not stop it
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    main([*args, "--color", "never"])
+    assert "\x1b[" not in capsys.readouterr().out
+    monkeypatch.delenv("FORCE_COLOR")
+    main([*args, "--color", "auto"])  # captured, not a terminal: plain
+    assert "\x1b[" not in capsys.readouterr().out
 
 
 def test_unknown_pack_exits_2_with_suggestion(capsys):

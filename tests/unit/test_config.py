@@ -302,3 +302,65 @@ def test_base_limits_the_run_to_subjects_changed_since_the_merge_base(repo, caps
     assert any(r["gate"] == "demo.readme" for r in data["results"])
     code, _, err = _check(capsys, "--base", "nope")
     assert code == 2 and err.startswith("policylint: error: --base nope: ")
+
+
+# -- the root, found from any subfolder ----------------------------------------------------------
+def test_yml_is_read_like_yaml(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\nseverity: {demo.readme: warning}\n", ".policylint.yml")
+    code, out, _ = _check(capsys)
+    assert code == 1 and "  FAIL   demo.readme  README exists (warning)\n" in out
+
+
+def test_yaml_and_yml_together_is_an_error(repo, capsys):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    _write(repo, "packs: [./policies/demo.policy]\n", ".policylint.yml")
+    code, _, err = _check(capsys)
+    assert code == 2
+    assert err.startswith("error[PL300] configuration in both `.policylint.yaml` and `.policylint.yml`\n"
+                          "help: keep one of them\n"), err
+
+
+@pytest.mark.parametrize("marker, text", [
+    (".policylint.yaml", "packs: [./policies/demo.policy]\n"),
+    (".policylint.yml", "packs: [./policies/demo.policy]\n"),
+    ("pyproject.toml", '[tool.policylint]\npacks = ["./policies/demo.policy"]\n'),
+])
+def test_a_run_from_a_subfolder_finds_the_root_by_its_configuration(repo, capsys, monkeypatch, marker, text):
+    _write(repo, text, marker)
+    (repo / "items/a/deep").mkdir()
+    monkeypatch.chdir(repo / "items/a/deep")
+    code, out, _ = _check(capsys, "-f", "json")
+    data = json.loads(out)
+    assert code == 1 and data["root"] == "../../.."
+    assert {s["id"] for s in data["subjects"]} == {"items/a", "items/b"}
+
+
+def test_a_pyproject_without_the_tool_table_is_passed_over(repo, capsys, monkeypatch):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    _write(repo, "[project]\nname = 'sub'\n", "items/pyproject.toml")
+    monkeypatch.chdir(repo / "items")
+    code, out, _ = _check(capsys, "-f", "json")
+    assert code == 1 and json.loads(out)["root"] == ".."
+
+
+def test_the_git_top_level_is_the_root_without_configuration(tmp_path, capsys, monkeypatch):
+    from policylint.config import find_root
+
+    make_repo(tmp_path / "project", {".git/HEAD": "ref: refs/heads/main\n", "specs/001-a/spec.md": "# A\n"})
+    (tmp_path / "project/specs/001-a/notes").mkdir()
+    assert find_root(tmp_path / "project/specs/001-a/notes") == tmp_path / "project"
+    (tmp_path / "project/sub").mkdir()
+    (tmp_path / "project/sub/.git").write_text("gitdir: ../.git/modules/sub\n", encoding="utf-8")  # a submodule
+    assert find_root(tmp_path / "project/sub") == tmp_path / "project/sub"
+    assert find_root(tmp_path / "elsewhere") == tmp_path / "elsewhere"  # nothing above: where it was run
+
+
+def test_root_given_wins_and_files_are_relative_to_the_current_folder(repo, capsys, monkeypatch):
+    _write(repo, "packs: [./policies/demo.policy]\n")
+    monkeypatch.chdir(repo / "items")
+    code, out, _ = _check(capsys, "-f", "json", "a/notes.txt")  # as pre-commit passes it, from here
+    assert {s["id"] for s in json.loads(out)["subjects"]} == {"items/a"}
+    monkeypatch.chdir(repo.parent)
+    code, out, _ = _check(capsys, "--root", "repo", "-f", "json", "--config", "repo/.policylint.yaml",
+                          "repo/items/b/FAILED")
+    assert {s["id"] for s in json.loads(out)["subjects"]} == {"items/b"}
