@@ -168,6 +168,8 @@ TAG = record("Tag", "A tag.", {
     "sha": (STR, "the commit it points to"),
     "date": (DATE, "the tagger date (annotated) or the commit date (lightweight)"),
     "annotated": (BOOL, "an annotated tag"),
+    "commits": (List(COMMIT), "the commits since the release tag before it (the highest `[v]X.Y.Z` tag of a lower "
+                              "version and no pre-release), oldest first; every commit it reaches when there is none"),
 })
 GIT = record("Git", "Facts from git: branch, base, changed files, commits, tags.", {
     "repository": (BOOL, "the root is inside a git repository (every other fact is an error when not)"),
@@ -451,8 +453,15 @@ class _Facts:
         return self._once("commits", partial(self._commits, self._base_sha("git.commits")))
 
     def _commits(self, base_sha: str) -> list:
+        return self._log(f"{base_sha}..HEAD", Lazy(partial(self.commit_files, base_sha)))
+
+    def _log(self, revisions: str, files=None) -> list:
+        """The commits `git log revisions` shows, oldest first (revisions: shas, never user text);
+        their files from one more `git log` when first read."""
+        if files is None:
+            files = Lazy(partial(self._once, ("commit files", revisions), partial(self._name_status, revisions)))
         _, out, _ = self.git.run("log", "-z", "--reverse", "--no-color", "--no-show-signature",
-                                 f"--format={self._FORMAT}", f"{base_sha}..HEAD", "--")
+                                 f"--format={self._FORMAT}", revisions, "--")
         if not out:
             return []
         if not out.endswith("\0"):
@@ -460,7 +469,6 @@ class _Facts:
         parts = out[:-1].split("\0")
         if len(parts) % self._FIELDS:
             raise ArtifactError(ERROR_PATH, "cannot read `git log` output: a commit message holds a NUL byte")
-        files = Lazy(partial(self.commit_files, base_sha))
         return [self._commit(parts[k:k + self._FIELDS], position, files)
                 for position, k in enumerate(range(0, len(parts), self._FIELDS), 1)]
 
@@ -468,10 +476,13 @@ class _Facts:
         return self._once("commit_files", partial(self._commit_files, base_sha))
 
     def _commit_files(self, base_sha: str) -> dict:
+        return self._name_status(f"{base_sha}..HEAD")
+
+    def _name_status(self, revisions: str) -> dict:
         """sha -> [CommitFile], from one `git log --name-status -z` of every commit."""
         _, out, _ = self.git.run("log", "-z", "--reverse", "--no-color", "--no-show-signature", "--name-status",
                                  "-M", "--no-ext-diff", "--no-textconv", "--relative", "--format=%x01%H",
-                                 f"{base_sha}..HEAD", "--")
+                                 revisions, "--")
         return parse_name_status(out)
 
     @staticmethod
@@ -504,16 +515,23 @@ class _Facts:
             "for-each-ref", "--sort=v:refname",
             "--format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00%(creatordate:iso-strict)",
             "refs/tags")
-        tags = []
+        read = []
         for line in out.splitlines():  # ref names hold no newline: git refuses them
             fields = line.split("\0")
             if len(fields) != 5:
                 raise ArtifactError(ERROR_PATH, f"cannot read `git for-each-ref` output: `{line.replace(chr(0), ' ')}`")
             name, kind, sha, peeled, date = fields
+            read.append((name, kind, peeled or sha, date))
+        tags = []
+        for name, kind, sha, date in read:
             loc = Loc(f"tag {name}")
             tag_name = LStr(name, loc)
-            tags.append(Record("Tag", loc, name=tag_name, text=tag_name, sha=LStr(peeled or sha, loc),
-                               date=_date(date), annotated=kind == "tag"))
+            since = _release_before(name, read)
+            revisions = f"{since}..{sha}" if since else sha
+            tags.append(Record("Tag", loc, name=tag_name, text=tag_name, sha=LStr(sha, loc),
+                               date=_date(date), annotated=kind == "tag",
+                               commits=Lazy(partial(self._once, ("tag commits", revisions),
+                                                    partial(self._log, revisions)))))
         return tags
 
     def latest_tag(self):
@@ -571,6 +589,19 @@ def _unquote(path: str) -> str:
 
     raw = codecs.escape_decode(path[1:-1].encode("utf-8"))[0]
     return raw.decode("utf-8", errors="replace")
+
+
+def _release_before(name: str, tags: list) -> str | None:
+    """The commit of the release tag before `name`: of the tags named `[v]X.Y.Z` (no pre-release),
+    the one of the highest version below `name`'s; None when `name` is no version or none is below."""
+    from ..functions.semver import _parse
+
+    this = _parse(name)
+    if this is None:
+        return None
+    below = [(parsed[:3], sha) for other, _, sha, _ in tags
+             if (parsed := _parse(other)) is not None and not parsed[3] and parsed[:3] < this[:3]]
+    return max(below)[1] if below else None
 
 
 def _date(text: str):

@@ -226,6 +226,21 @@ def test_tags_and_the_latest_tag(project):
         git(root, "checkout", "-q", "feature/login")
 
 
+def test_a_tag_holds_the_commits_since_the_release_tag_before_it(project):
+    root, shas = project
+    git(root, "tag", "v0.10.0-rc.1", shas["m3"])  # a pre-release is no release: v0.10.0 counts from v0.2.0
+    try:
+        tags = {t["name"]: t for t in load_git(Repo(root))["tags"]}
+        assert [c["subject"] for c in tags["v0.1.0"]["commits"]] == ["chore: initial"]
+        assert [c["subject"] for c in tags["v0.2.0"]["commits"]] == ["docs: readme"]
+        assert [c["subject"] for c in tags["v0.10.0"]["commits"]] == ["fix: hotfix on main", "chore: later on main"]
+        assert [c["subject"] for c in tags["v0.10.0-rc.1"]["commits"]] == ["fix: hotfix on main"]
+        assert [f["path"] for f in tags["v0.10.0"]["commits"][1]["files"]] == ["later.txt"]
+        assert tags["v0.10.0"]["commits"][0].loc == (f"commit {shas['m3'][:7]}", None, None)
+    finally:
+        git(root, "tag", "-d", "v0.10.0-rc.1")
+
+
 def test_no_tags_gives_an_empty_list_and_a_null_latest_tag(tmp_path):
     root = tmp_path / "r"
     root.mkdir()
