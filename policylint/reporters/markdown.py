@@ -167,10 +167,11 @@ def passing_subjects(run) -> list:
     n = len(passing)
     summary = "1 subject passes every gate it must" if n == 1 else f"{n} subjects pass every gate they must"
     out = ["<details>", f"<summary>{summary}</summary>", ""]
+    from .text import lifecycles_without_claims, stage_words
+
+    unclaimed = lifecycles_without_claims(run)
     for s in passing:
-        claim = f"claims {md(s.claimed)}" if s.claimed else "claims no stage"
-        earned = f"earned {md(s.earned)}" if s.earned else "earned nothing"
-        out.append(f"- {code(s.id, table=False)} · {claim} · {earned}")
+        out.append(f"- {code(s.id, table=False)} · {md(stage_words(s, s.lifecycle not in unclaimed, where=False))}")
     return out + ["", "</details>", ""]
 
 

@@ -23,10 +23,11 @@ def lines(run, options) -> list:
     verbose = getattr(options, "verbose", False)
     quiet = getattr(options, "quiet", False)
     packs = _pack_order(run)
+    unclaimed = lifecycles_without_claims(run)
     if getattr(options, "statistics", False):
         out.extend(_statistics(run.results))
     elif len(packs) <= 1:
-        out.extend(_block(run.results, run.subjects, verbose, quiet))
+        out.extend(_block(run.results, run.subjects, verbose, quiet, unclaimed))
     else:
         for pack in packs:
             results = [r for r in run.results if _pack_of(r.gate) == pack]
@@ -35,7 +36,7 @@ def lines(run, options) -> list:
                 continue
             out.append(_pack_header(pack, results, subjects))
             out.append([])
-            out.extend(_block(results, subjects, verbose, quiet))
+            out.extend(_block(results, subjects, verbose, quiet, unclaimed))
     if out and out[-1]:
         out.append([])
 
@@ -96,7 +97,40 @@ def _statistics(results: list) -> list:
              (SEVERITY_LABEL.get(severity, ""), "dim")] for gate, (count, severity) in ranked]
 
 
-def _block(results: list, subjects: list, verbose: bool, quiet: bool = False) -> list:
+def stage_words(subject, reads_claims: bool = True, where: bool = True) -> str:
+    """What a subject claims and has earned, in words that say which case it is: a claim naming
+    no known stage is not a lifecycle that reads no claim, and nothing earned is not a pass."""
+    if subject.claimed:
+        claim = f"claims {subject.claimed}" + (f" ({subject.claimed_at})" if subject.claimed_at and where else "")
+    elif subject.claimed_at:  # read, but it names no stage of the lifecycle (reported as `.claims`)
+        claim = "claims an unknown stage" + (f" ({subject.claimed_at})" if where else "")
+    elif reads_claims:
+        claim = "claims no stage"
+    else:
+        claim = ""
+    earned = f"earned {subject.earned}" if subject.earned else "has earned no stage yet"
+    return f"{claim} · {earned}" if claim else earned
+
+
+def lifecycles_without_claims(run) -> set:
+    """Ids of the run's lifecycles that read no claim (no `claims` line)."""
+    from ..syntax import ast
+
+    out: set = set()
+
+    def visit(pack):
+        for used in getattr(pack, "uses", ()):
+            visit(used)
+        for item in getattr(getattr(pack, "ast", None), "items", ()):
+            if isinstance(item, ast.Lifecycle) and not item.claims:
+                out.add(f"{pack.name}.{item.name}")
+
+    for pack in run.loaded_packs:
+        visit(pack)
+    return out
+
+
+def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, unclaimed: frozenset = frozenset()) -> list:
     """Repository-wide results, then one block per subject (quiet: only those that fail)."""
     out: list = []
 
@@ -120,12 +154,9 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False) ->
         shown = [r for r in mine if show(r)]
         if quiet and not shown:
             continue
-        claim = f"claims {subject.claimed}" if subject.claimed else "claims no stage"
-        if subject.claimed_at:
-            claim += f" ({subject.claimed_at})"
-        earned = f"earned {subject.earned}" if subject.earned else "earned nothing"
-        ok = "" if any(r.blocking() for r in mine) else "  ✓"
-        out.append([(subject.id, "bold"), (f"  {claim} · {earned}", "dim"), (ok, "green")])
+        stages = stage_words(subject, subject.lifecycle not in unclaimed)
+        ok = "" if not subject.earned or any(r.blocking() for r in mine) else "  ✓"
+        out.append([(subject.id, "bold"), (f"  {stages}", "dim"), (ok, "green")])
         out.extend(_results_lines(shown))
         if shown:
             out.append([])

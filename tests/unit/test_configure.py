@@ -106,7 +106,7 @@ def test_select_does_not_change_the_earned_stage(repo, capsys):
         earned = {s["id"]: s["earned"] for s in json.loads(out)["subjects"]}
         assert earned == {"items/a": "two", "items/b": None, "items/c": "two"}, selected
     _, out, _ = _check(capsys, "--select", "demo.two.*")
-    assert "items/b  claims two (items/b/.status:1) · earned nothing" in out
+    assert "items/b  claims two (items/b/.status:1) · has earned no stage yet\n" in out
 
 
 @pytest.mark.parametrize("config, flags, expected", [

@@ -40,3 +40,31 @@ def test_inspect_git_refuses_a_path_it_would_not_read(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err == ("policylint: error: `git` reads the repository at --root, not `src`: "
                             "run `policylint inspect git --root DIR`\n")
+
+
+def _stage_lines(tmp_path, capsys, claims: str, *flags) -> list:
+    for name, status in (("a", "two"), ("b", "seven"), ("c", None), ("d", "one")):
+        (tmp_path / "items" / name).mkdir(parents=True)
+        if status:
+            (tmp_path / "items" / name / ".status").write_text(status + "\n")
+    (tmp_path / "items" / "d" / "broken").write_text("")
+    (tmp_path / "demo.policy").write_text(
+        f'pack demo "Demo"\nlifecycle item in dirs("items/*") {{\n{claims}'
+        '  stage one {\n    gate whole "Whole" { require not exists(item / "broken") }\n  }\n'
+        '  stage two {\n    gate fine "Fine" { require true }\n  }\n}\n')
+    main(["check", "--root", str(tmp_path), "--pack", str(tmp_path / "demo.policy"), "--no-cache", *flags])
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("items/")]
+
+
+def test_the_stage_line_tells_an_unknown_claim_from_no_claim_and_ticks_only_what_earned(tmp_path, capsys):
+    assert _stage_lines(tmp_path, capsys, '  claims text(item / ".status")\n', "--ignore", "demo.one.*") == [
+        "items/a  claims two (items/a/.status:1) · earned two  ✓",
+        "items/b  claims an unknown stage (items/b/.status:1) · earned two",  # its `.claims` error blocks
+        "items/c  claims no stage · earned two  ✓",
+        "items/d  claims one (items/d/.status:1) · has earned no stage yet",  # its failure is not shown: no tick
+    ]
+
+
+def test_a_lifecycle_that_reads_no_claim_shows_only_what_was_earned(tmp_path, capsys):
+    assert _stage_lines(tmp_path, capsys, "") == [
+        "items/a  earned two  ✓", "items/b  earned two  ✓", "items/c  earned two  ✓", "items/d  has earned no stage yet"]

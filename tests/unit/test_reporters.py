@@ -541,7 +541,7 @@ def test_text_groups_a_run_of_several_packs_by_pack(tmp_path, capsys):
         "         README.md  no README.md\n"
         "         require exists(\"README.md\")  → no README.md (`exists(\"README.md\")` is false)\n"
         "\n"
-        "docs/a.md  claims no stage · earned written  ✓\n"
+        "docs/a.md  earned written  ✓\n"
         "\n"
         "━━ beta ✓ no blocking failures, 1 warning  (1 fail)\n"
         "\n"
