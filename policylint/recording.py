@@ -36,6 +36,7 @@ from .values import Lazy, Record
 EVERYTHING = ("everything",)
 STATEFUL = ("stateful",)  # in a closure: it depends on an entry that is more than data (see `finish`)
 _MEMO_KINDS = ("bytes", "text", "glob")  # the keys Repo itself stores
+_PLAIN_KINDS = _MEMO_KINDS + ("openspec-listing",)  # entries that are data by construction
 
 
 class _Memo(dict):
@@ -127,7 +128,7 @@ class RecordingRepo(Repo):
             self._see(EVERYTHING)
             reads.add(EVERYTHING)
         self.depends[key] = reads
-        if kind != "openspec-listing" and (not _plain(value, self.real_root, lazies=False) or any(
+        if kind not in _PLAIN_KINDS and (not _plain(value, self.real_root, lazies=False) or any(
                 what[0] == "key" and what[1] in self.volatile for what in reads)):
             self.volatile.add(key)
         self.frames[-1].add(("key", key))
