@@ -4,8 +4,8 @@
 
 - `items`: every task in document order; `done`: the checked ones; `open`: the unchecked
   ones that are not cancelled.
-- `phases`: the `##` headings that hold tasks or whose title starts with `Phase`
-  (`title`, `number`, `line`, `items`).
+- `phases`: the `##` headings that hold tasks or whose title starts with `Phase` (or the
+  Japanese template's `フェーズ`): `title`, `number`, `line`, `items`.
 - `path`: the file.
 
 Each `Task` is located at its line and has:
@@ -31,7 +31,8 @@ Each `Task` is located at its line and has:
 - `depends_on`: ids after "depends on", "after", "requires", "blocked by" or "needs";
   ranges such as `T001-T003` are expanded.
 - `phase`, `phase_number`: the enclosing `##` heading and its number (`## Phase 3.2: …`
-  gives 3.2; null without a number), or empty and null outside any `##` heading.
+  gives 3.2, `## フェーズ1: …` gives 1; null without a number), or empty and null outside
+  any `##` heading.
 
 A task is a list item whose text starts with its id, in any of the forms both template
 generations and real repositories write: `- [ ] T001 Title`, `- [x] T003 [P] [US1] Title`,
@@ -258,7 +259,8 @@ def task_dependencies(text: str, own_id: str) -> list:
 
 # -- the list ----------------------------------------------------------------------------
 
-_PHASE_NUMBER = re.compile(r"phase\s+(\d{1,18}(?:\.\d+)?)\b", re.I)  # 18 digits: int() never refuses it
+_PHASE_NUMBER = re.compile(r"(?:phase\s+|フェーズ\s*)(\d{1,18}(?:\.\d+)?)\b", re.I)
+_PHASE_WORDS = ("phase", "フェーズ")  # the template's word, and the Japanese translation's  # 18 digits: int() never refuses it
 _STATUS_DONE = re.compile(r"\bstatus\W{0,6}(?:✅|complete[d]?\b|done\b|finished\b)", re.I)
 _BOX = re.compile(r"\[([ xX])\]")
 _UNCHECKED = re.compile(r"\[ \]")
@@ -388,6 +390,6 @@ def _tasks(doc: Record) -> Record:
 
     phases = [Record("Phase", h.loc, title=h["text"], number=number, line=h["line"], items=tasks)
               for h, number, tasks in zip(sections, numbers, members)
-              if tasks or h["text"].lower().startswith("phase")]
+              if tasks or h["text"].lower().startswith(_PHASE_WORDS)]
     return Record("Tasks", Loc(path), items=items, done=[t for t in items if t["done"]],
                   open=[t for t in items if not t["done"] and not t["cancelled"]], phases=phases, path=doc["path"])
