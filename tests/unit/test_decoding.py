@@ -94,3 +94,40 @@ def test_undecodable_data_is_an_error_at_its_line(tmp_path, raw, error):
     with pytest.raises(ArtifactError) as caught:
         load_json(repo, "bad.json")
     assert (caught.value.path, caught.value.line, caught.value.message) == ("bad.json", *error)
+
+
+# -- the symptom: a spec saved as UTF-16 lost its mandatory sections --------------------------
+
+SPEC_MD = """# Feature Specification: Export
+
+**Status**: Draft
+
+## User Scenarios & Testing *(mandatory)*
+
+### User Story 1 - Export a month (Priority: P1)
+
+**Independent Test**: export March and count the rows.
+
+1. **Given** three invoices, **When** the user exports, **Then** the file has three rows
+
+## Requirements *(mandatory)*
+
+- **FR-001**: System MUST export every invoice of the month
+
+## Success Criteria *(mandatory)*
+
+- **SC-001**: an export of 1,000 invoices takes under 5 seconds
+"""
+
+
+@pytest.mark.parametrize("codec, mark", [("utf-16-le", b"\xff\xfe"), ("utf-32-be", b"\x00\x00\xfe\xff")])
+def test_a_utf16_spec_keeps_its_mandatory_sections(tmp_path, codec, mark):
+    from policylint.evaluate import Engine
+    from policylint.packs import PackLoader
+
+    root = make_repo(tmp_path, {"specs/001-export/spec.md": mark + SPEC_MD.replace("\n", "\r\n").encode(codec)})
+    run = Engine(Repo(root)).run([PackLoader(use_cache=False).load("speckit")])
+    draft = {r.gate: r.status for r in run.results if ".draft." in r.gate}
+    assert draft["speckit.draft.mandatory-sections"] == "pass"
+    assert draft["speckit.draft.user-stories"] == draft["speckit.draft.acceptance-scenarios"] == "pass"
+    assert [n for n in run.notices if n.code == "PL403"] == []
