@@ -179,7 +179,7 @@ def test_explain_and_list_builtin(capsys):
     assert main(["explain", "speckit.implementing.all-done"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("speckit.implementing.all-done: Every task is checked\n")
-    assert "require every t in tasks: t.done" in out
+    assert "require every t in tasks where not t.cancelled: t.done" in out
     assert main(["list"]) == 0
     assert "lifecycle spec: draft → clarified → planned → tasked → checklist-validated → implementing → testing" \
            " → review → merged → released → closed" in capsys.readouterr().out
