@@ -650,12 +650,36 @@ def cmd_explain(args) -> int:
     doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
     if doc:
         print()
-        print(CONTROL.sub(shown, doc))
+        print(CONTROL.sub(shown, _for_users(doc)))
     end = gate.span.line - 1 if own else _block_end(lines, gate.span.line - 1)
     print()
-    for text in lines[gate.span.line - 1:end + 1]:
-        print("    " + visible(text.strip()) if text.strip() else "")
+    block = lines[gate.span.line - 1:end + 1]
+    first = len(block[0]) - len(block[0].lstrip())
+    for text in block:  # as written, less the indentation of the gate's first line
+        cut = min(first, len(text) - len(text.lstrip()))
+        print("    " + visible(text[cut:].rstrip()) if text.strip() else "")
     return EXIT_OK
+
+
+_REPRODUCES = None
+
+
+def _for_users(doc: str) -> str:
+    """A gate's README section without its `**Reproduces**: …` passages, which point at the
+    upstream tool's source for the pack's maintainers, not at anything a user can act on."""
+    import re
+
+    global _REPRODUCES
+    if _REPRODUCES is None:
+        _REPRODUCES = re.compile(r"\*\*Reproduces\*\*:.*?(?=\n[ \t]*\n|\s+(?:Passes\b|Fails\b|\*\*\w+\*\*:)|\Z)", re.S)
+    kept = []
+    for line in _REPRODUCES.sub("\0", doc).split("\n"):
+        if "\0" not in line:
+            kept.append(line)
+        elif line.replace("\0", "").strip():  # a line the passage emptied goes with it
+            kept.append(re.sub(r"[ \t]*\0[ \t]*", " ", line).strip() if line.lstrip().startswith("\0")
+                        else re.sub(r"[ \t]*\0[ \t]*", " ", line).rstrip())
+    return "\n".join(kept)
 
 
 def _block_end(lines, start) -> int:

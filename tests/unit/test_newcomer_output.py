@@ -68,3 +68,29 @@ def test_the_stage_line_tells_an_unknown_claim_from_no_claim_and_ticks_only_what
 def test_a_lifecycle_that_reads_no_claim_shows_only_what_was_earned(tmp_path, capsys):
     assert _stage_lines(tmp_path, capsys, "") == [
         "items/a  earned two  ✓", "items/b  earned two  ✓", "items/c  earned two  ✓", "items/d  has earned no stage yet"]
+
+
+def test_explain_keeps_the_gate_source_indented_and_leaves_out_upstream_references(capsys):
+    assert main(["explain", "openspec.change.rename-pairs"]) == 0
+    out = capsys.readouterr().out
+    assert "Reproduces" not in out and "validator.js" not in out
+    assert ("**Why**: a rename whose halves do not pair renames the wrong requirement or none.\n"
+            "Passes: a FROM:/TO: pair.") in out
+    assert out.endswith(
+        '    gate rename-pairs "Every RENAMED FROM: has its TO:" {\n'
+        '      require every d in c.deltas, l in d.rename_lines: l.paired\n'
+        '        else "RENAMED {l.side}: \\"{l}\\" has no matching {l.missing}: line; "\n'
+        '             "write each rename as a FROM: line followed by its TO: line"\n'
+        '    }\n')
+
+
+@pytest.mark.parametrize("doc, shown", [
+    ("**Why**: x. **Reproduces**: `a.js:1`.\nPasses: y.", "**Why**: x.\nPasses: y."),
+    ("**Why**: x.\n**Reproduces**: `a.js:1`, `b.js:2`. Passes: y.", "**Why**: x.\nPasses: y."),
+    ("**Why**: x.\n**Reproduces**: `a.js:1`,\n`b.js:2`.\n\nCases: c.", "**Why**: x.\n\nCases: c."),
+    ("**What**: w. **Reproduces**: `a.js:1`. **Why**: x.", "**What**: w. **Why**: x."),
+])
+def test_explain_drops_reproduces_passages(doc, shown):
+    from policylint.cli import _for_users
+
+    assert _for_users(doc) == shown
