@@ -96,7 +96,69 @@ def _read_expected(path: Path) -> dict:
         raise PolicylintError(Diagnostic("PL308", f"cannot read `{path}`: {exc.strerror}")) from None
     if not isinstance(data, dict):
         raise PolicylintError(Diagnostic("PL308", "expected.yaml must be a mapping with `results`", Span(str(path), 1, 1)))
+    problems = _expected_problems(data)
+    if problems:
+        raise PolicylintError([Diagnostic("PL308", message, Span(str(path), line or 1, 1), hint)
+                               for line, message, hint in problems])
     return _unlocated(data)
+
+
+CASE_KEYS = ("note", "results", "subjects", "exit_code", "params", "git")
+RESULT_KEYS = ("status", "evidence", "message")
+SUBJECT_KEYS = ("claimed", "earned")
+STATUSES = ("pass", "fail", "error", "skipped", "waived")
+
+
+def _expected_problems(data) -> list:
+    """(line, message, help) for each key expected.yaml does not know and each value of the
+    wrong kind: a misspelt `evidnce` or `status: passs` would otherwise be ignored, and the
+    case would pass without checking what its author meant."""
+    from .diagnostics import did_you_mean
+
+    problems = []
+
+    def line_of(mapping, key):
+        loc = mapping.loc_of(key) if hasattr(mapping, "loc_of") else None
+        return loc.line if loc is not None else None
+
+    def keys(mapping, known, where):
+        for key in mapping:
+            if key not in known:
+                problems.append((line_of(mapping, key), f"unknown key `{key}` {where}",
+                                 did_you_mean(str(key), known, "known keys")))
+
+    def mapping(parent, key, what) -> dict:
+        value = parent.get(key)
+        if value is None or isinstance(value, dict):
+            return value or {}
+        problems.append((line_of(parent, key), f"`{key}` must be a mapping of {what}", None))
+        return {}
+
+    keys(data, CASE_KEYS, "in expected.yaml")
+    results = mapping(data, "results", "subjects to their gates")
+    for subject in results:
+        gates = mapping(results, subject, "gate ids to statuses")
+        for gate, want in gates.items():
+            where = line_of(gates, gate)
+            if isinstance(want, dict):
+                keys(want, RESULT_KEYS, f"in the result of `{gate}`")
+                status = want.get("status")
+                where = line_of(want, "status") if "status" in want else where
+                if "evidence" in want and not (isinstance(want["evidence"], list)
+                                               and all(isinstance(e, str) for e in want["evidence"])):
+                    problems.append((line_of(want, "evidence"), f"the evidence of `{gate}` must be a list of lines", None))
+            else:
+                status = want
+            if (status is not None or not isinstance(want, dict)) and status not in STATUSES:
+                problems.append((where, f"invalid status `{status}` for `{gate}`",
+                                 did_you_mean(str(status), STATUSES, "statuses")))
+    subjects = mapping(data, "subjects", "subjects to their stages")
+    for sid in subjects:
+        keys(mapping(subjects, sid, "`claimed` and `earned`"), SUBJECT_KEYS, f"for subject `{sid}`")
+    # `git` is checked step by step where the history is replayed (casegit)
+    if "exit_code" in data and (isinstance(data["exit_code"], bool) or data["exit_code"] not in (0, 1, 2)):
+        problems.append((line_of(data, "exit_code"), f"invalid exit code `{data['exit_code']}`: it is 0, 1 or 2", None))
+    return sorted(problems, key=lambda p: p[0] or 0)
 
 
 def _unlocated(value):
