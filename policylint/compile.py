@@ -191,14 +191,36 @@ def _spend(env, value):
     return value
 
 
+def _located(exc: EvaluationError, span) -> EvaluationError:
+    """The error, pointing at the expression that failed: the innermost one that knows it (an
+    operator, a field, an index or a call), so a gate's error names the part of the gate."""
+    if exc.span is None:
+        exc.span = span
+    return exc
+
+
 def _field(node: ast.Field):
-    obj, name = compile_expr(node.obj), node.name
-    return lambda env: ops.field(_spend(env, obj(env)), name)
+    obj, name, span = compile_expr(node.obj), node.name, node.span
+
+    def run(env):
+        try:
+            return ops.field(_spend(env, obj(env)), name)
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
+
+    return run
 
 
 def _index(node: ast.Index):
-    obj, key = compile_expr(node.obj), compile_expr(node.key)
-    return lambda env: ops.index(obj(env), key(env))
+    obj, key, span = compile_expr(node.obj), compile_expr(node.key), node.span
+
+    def run(env):
+        try:
+            return ops.index(obj(env), key(env))
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
+
+    return run
 
 
 def _call(node: ast.Call):
@@ -206,8 +228,15 @@ def _call(node: ast.Call):
     name = node.func
     short = name.rpartition(".")[2]
     resolved = []  # the built-in, looked up on first call
+    span = node.span
 
     def run(env):
+        try:
+            return call(env)
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
+
+    def call(env):
         runtime = env.runtime
         entry = runtime.defs.get(name) or runtime.defs.get(short)
         values = [a(env) for a in args]
@@ -270,16 +299,36 @@ def _unary(node: ast.Unary):
     if node.op == "not":
         return lambda env: not ops.truthy(operand(env))
 
+    span = node.span
+
     def neg(env):
         value = operand(env)
         if value is None:
             return None
-        return ops.arith("-", 0, value)
+        try:
+            return ops.arith("-", 0, value)
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
 
     return neg
 
 
 def _binary(node: ast.Binary):
+    fn = _operator(node)
+    if node.op in ("and", "or"):
+        return fn
+    span = node.span
+
+    def run(env):
+        try:
+            return fn(env)
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
+
+    return run
+
+
+def _operator(node: ast.Binary):
     left, right, op = compile_expr(node.left), compile_expr(node.right), node.op
     if op == "and":
         return lambda env: ops.truthy(left(env)) and ops.truthy(right(env))

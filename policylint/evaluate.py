@@ -367,7 +367,8 @@ class Engine:
             result.evidence = _error_evidence(exc)
         except EvaluationError as exc:
             result.status = "error"
-            result.message = f"{exc.message} (policy {gate.span.path}:{gate.span.line})"
+            at = exc.span or gate.span  # the expression that failed, else the gate
+            result.message = f"{exc.message} (policy {at.path}:{at.line}:{at.column})"
         except (BudgetExceeded, RecursionError) as exc:
             result.status = "error"
             result.message = f"{_error_text(exc, gate_id)} (policy {gate.span.path}:{gate.span.line})"

@@ -94,3 +94,19 @@ def test_explain_drops_reproduces_passages(doc, shown):
     from policylint.cli import _for_users
 
     assert _for_users(doc) == shown
+
+
+@pytest.mark.parametrize("policy, where", [
+    ('gate g "G" {\n  require cfg.name == "x"\n  require cfg.size > 3\n}\n', "t.policy:5:11"),
+    ('gate g "G" {\n  require cfg.name == "x"\n  require -cfg.name == 1\n}\n', "t.policy:5:11"),
+    ('def big(c) = c.size * 2 > 6\ngate g "G" {\n  require cfg.name == "x"\n  require big(cfg)\n}\n', "t.policy:3:14"),
+    ('gate g "G" {\n  require cfg.name == "x"\n  require cfg.name matches /x/ and cfg.size.unit == 1\n}\n', "t.policy:5:36"),
+])
+def test_a_run_time_error_points_at_the_expression_that_failed(tmp_path, policy, where):
+    from conftest import run_policy
+
+    run = run_policy(tmp_path, 'pack t "T"\nlet cfg = yaml("c.yaml")\n' + policy,
+                     {"c.yaml": "name: x\nsize: big\nitems: {a: 1}\n"})
+    [result] = run.results
+    assert result.status == "error"
+    assert result.message.endswith(f" (policy {tmp_path / where})"), result.message
