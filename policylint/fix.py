@@ -119,13 +119,10 @@ def _apply(lines: list, edit: Edit):
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return f"line {edit.line} is not UTF-8"
-    at = -1
-    if edit.column is not None and text.startswith(edit.old, edit.column - 1):
-        at = edit.column - 1
-    elif edit.column is None:
-        at = text.find(edit.old)
+    # the value starts at its column; a part of it (`find(value, …)`) lies at or after it
+    at = text.find(edit.old, (edit.column or 1) - 1)
     if at < 0:
-        return f"line {edit.line} no longer says `{edit.old}`"
+        return f"line {edit.line} does not say `{edit.old}`"
     text = text[:at] + edit.new + text[at + len(edit.old):]
     lines[edit.line - 1] = text.encode("utf-8") + ending
     return None
