@@ -121,3 +121,43 @@ def test_a_line_changed_since_the_check_is_not_rewritten(tmp_path):
     edit = fix.Edit("specs/002-correct-status/.status", 1, None, "draft", "tasked", "g")
     plan = fix.plan(str(repo), [edit])
     assert plan.changes == {} and plan.refused == [(edit, "line 1 does not say `draft`")]
+
+
+# -- the language: `claims furthest(…)`, `furthest(…)` and `fix … to …` ---------------------
+
+LIFECYCLE = '''pack t "t"
+lifecycle item in dirs("items/*") {
+  claims furthest(text(item / ".status"), if exists(item / "done") then "c" else null)
+  stage a { gate g "g" { require true } }
+  stage b { gate h "h" { require true } }
+  stage c {
+    gate i "i" {
+      require furthest("A (rev 2)", "b", "nothing", null) == "b" and furthest("x") == null
+    }
+  }
+}
+'''
+
+
+def test_claims_furthest_takes_the_furthest_and_still_reports_an_unknown_stage(tmp_path):
+    from conftest import run_policy
+
+    run = run_policy(tmp_path, LIFECYCLE, {"items/1/.status": "a\n", "items/1/done": "",
+                                           "items/2/.status": "b - since May\n",
+                                           "items/3/.status": "reviewing\n", "items/3/done": ""})
+    subjects = {s.id: (s.claimed, s.claimed_at, s.earned) for s in run.subjects}
+    assert subjects == {"items/1": ("c", None, "c"), "items/2": ("b", "items/2/.status:1", "c"),
+                        "items/3": (None, "items/3/.status:1", "c")}
+    claims = [r for r in run.results if r.gate == "t.item.claims"]
+    assert [(r.subject, r.message) for r in claims] == [
+        ("items/3", "unknown stage `reviewing`; stages: a, b, c")]
+    assert all(r.status == "pass" for r in run.results if r.gate == "t.c.i" and r.subject == "items/1")
+
+
+def test_furthest_outside_a_lifecycle_says_so(tmp_path):
+    from conftest import run_policy
+
+    run = run_policy(tmp_path, 'pack t "t"\ngate g "g" {\n  require furthest("a") == null\n}\n')
+    (result,) = run.results
+    assert result.status == "error"
+    assert result.message.startswith("`furthest` reads a lifecycle's stages: call it inside a lifecycle")
