@@ -224,21 +224,19 @@ class Engine:
         """Index of the last required stage; reads the claim from the first source that has one.
 
         A source written `furthest(a, b, …)` reads each of its arguments as a claim and claims
-        the stage furthest along among them (a declared stage, and the stage the files show)."""
+        the stage furthest along among them (a declared stage, and the stage the files show);
+        an argument that names no stage is reported and the others still count."""
         from .functions.stages import STAGES_KEY
 
         env.vars[STAGES_KEY] = (names, node.aliases)  # what `furthest(…)` reads in this subject
         for expr in node.claims:
             parts = expr.args if isinstance(expr, ast.Call) and expr.func == "furthest" else [expr]
-            read = []
-            for part in parts:
-                said = self._claim(part, node, env, subject, names, lifecycle_id)
-                if said is False:
-                    return 0
-                if said is not None:
-                    read.append(said)
+            said = [self._claim(part, node, env, subject, names, lifecycle_id) for part in parts]
+            read = [s for s in said if s]
+            if False in said and not read:
+                return 0
             if read:
-                stage, loc = max(read, key=lambda said: names.index(said[0]))
+                stage, loc = max(read, key=lambda one: names.index(one[0]))
                 subject.claimed, subject.claimed_at = stage, (str(loc) if loc else None)
                 return names.index(stage)
         return 0  # claims nothing: it exists, so it is at least at the first stage
