@@ -682,6 +682,7 @@ def run_mutation(pack_dirs: list, threshold: float, keyword: str | None = None, 
                  out=None) -> int:
     """`policylint test --mutate`: both sweeps over every pack, one report each; 1 when a pack
     kills fewer than `threshold` percent of its mutants, or a deletion passes silently."""
+    import gc
     import sys
 
     from .packtest import discover
@@ -692,6 +693,7 @@ def run_mutation(pack_dirs: list, threshold: float, keyword: str | None = None, 
     for pack_dir in pack_dirs:
         cases = [c for c in discover(pack_dir) if not keyword or keyword in c.name]
         report = mutate_pack(pack_dir, cases, use_cache)
+        gc.collect()  # the pack's case runs are garbage now; `policylint` runs with collection off
         for line in render(report):
             print(line, file=out)
         if report.score < threshold or report.silent:
