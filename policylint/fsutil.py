@@ -35,23 +35,8 @@ def write_text(path, text: str, newline: str = "\n") -> None:
 def write_bytes(path, data: bytes) -> None:
     """Replace the file at `path` with `data` as given (`check --fix` keeps every other byte of
     a file it edits: line endings, and lines in other encodings), as `atomic_open` does."""
-    path = os.fspath(path)
-    mode = _refuse_unless_replaceable(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp, fd = _create_beside(folder, name)
-    try:
-        if mode is not None and hasattr(os, "fchmod"):
-            os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        _refuse_unless_replaceable(path)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with _replacing(os.fspath(path)) as fd, os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 @contextmanager
@@ -70,14 +55,21 @@ def atomic_open(path, newline: str = "\n", stream_ok: bool = False):
         with open(path, "w", encoding="utf-8", newline=newline) as fh:
             yield fh
         return
+    with _replacing(path) as fd, os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+        yield fh
+
+
+@contextmanager
+def _replacing(path: str):
+    """The descriptor of a new temporary file beside `path` that replaces it when the block
+    ends (keeping its permissions); removed instead on an error."""
     mode = _refuse_unless_replaceable(path)
     folder, name = os.path.split(os.path.abspath(path))
     tmp, fd = _create_beside(folder, name)
     try:
         if mode is not None and hasattr(os, "fchmod"):
             os.fchmod(fd, mode)  # the file it replaces keeps its permissions
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
-            yield fh
+        yield fd
         _refuse_unless_replaceable(path)  # again: nothing was swapped in while we wrote
         os.replace(tmp, path)
     except BaseException:
