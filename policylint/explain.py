@@ -14,6 +14,7 @@ from .syntax import ast
 from .values import Loc, location_of
 
 MAX_EVIDENCE = 200
+MAX_SOURCE = 200  # characters of an expression's text a message quotes
 
 
 @struct
@@ -37,12 +38,18 @@ class Explainer:
         self.lines = source.split("\n")
 
     def src(self, node) -> str:
-        """The policy text of an expression (first line of it for long ones)."""
+        """The policy text of an expression, its lines joined into one (so a message reads the
+        same however the gate is laid out, `policylint fmt` or not), clipped when very long."""
         span = node.span
-        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
-        end = span.end_column if span.end_line == span.line and span.end_column else len(line) + 1
-        text = line[span.column - 1:end - 1].strip()
-        return text if span.end_line == span.line else text + " …"
+        if not 0 < span.line <= len(self.lines):
+            return ""
+        last = min(span.end_line or span.line, len(self.lines))
+        parts = self.lines[span.line - 1:last]
+        if span.end_column and (span.end_line or span.line) == last:
+            parts[-1] = parts[-1][:span.end_column - 1]
+        parts[0] = parts[0][span.column - 1:]
+        text = " ".join(p.strip() for p in parts if p.strip())
+        return text if len(text) <= MAX_SOURCE else text[:MAX_SOURCE].rstrip() + " …"
 
     # -- entry ---------------------------------------------------------------------------
     def require(self, req: ast.Require, env) -> Why:

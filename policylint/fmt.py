@@ -27,10 +27,15 @@ The layout:
   statement expression, argument, list item, index or quantifier body.
 - **Line breaks** in an expression are the author's, at the places a long expression
   reads well: before a binary operator (`and`, `or`, `+`, `==`, `in`, …; a break after
-  one moves before it), before `where`, after a quantifier's `:`. A break anywhere else
-  in an expression is removed, and no break is added (a line may exceed 100 columns). A
-  continuation line is indented 4 more than the line its expression starts on; a chain
-  of operands (`a and b and c`, `x + y - z`) that itself begins a line keeps them aligned.
+  one moves before it), before `where`, after a quantifier's `:`, after the `=` of a
+  `def`, `let` or `param`. A break anywhere else in an expression is removed. A statement
+  that still runs past 100 columns is broken at those places too, the outermost first
+  (the `=`, a quantifier's `:`, the operators of the outermost chain), each time at the
+  last one that leaves the line within 100 columns, until every line fits or no such
+  place is left; breaks that would leave as many lines too long are not made (a long
+  string, regex, or list written on one line may exceed the width). A continuation line is
+  indented 4 more than the line its expression starts on; a chain of operands
+  (`a and b and c`, `x + y - z`) that itself begins a line keeps them aligned.
   A list or argument list written over several lines, or with a trailing comma, gets one
   item per line, indented 2, each with a trailing comma; otherwise it is joined on one line.
 - **`else "message"`** follows the require on its line when the require is one line and
@@ -414,6 +419,19 @@ class _Out:
 
 
 # ---- the printer -----------------------------------------------------------------------------
+@struct
+class _Place:
+    """A place a line may break that the printer passed over: the token it breaks at, the
+    output line and column it is at, and how deep in the expression (0: the statement's)."""
+    key: tuple
+    line: int
+    column: int
+    depth: int
+
+
+_BLOCKS = {"gate", "lifecycle", "stage"}  # statements whose own statements fit themselves
+
+
 def _format(text: str) -> str:
     tree, comments = _parse(text)
     printer = _Printer(_Notes(tree, comments))
@@ -425,6 +443,10 @@ class _Printer:
     def __init__(self, notes: _Notes):
         self.notes = notes
         self.out = _Out()
+        self.forced: set = set()  # tokens (start positions) a break goes at, to keep within WIDTH
+        self.places: list = []  # _Place: where the statement being printed could break
+        self.depth = 0
+        self.bracketed = 0  # inside how many argument lists and list literals
 
     # -- statements ----------------------------------------------------------------------------
     def file(self, tree) -> None:
@@ -444,12 +466,73 @@ class _Printer:
             self.out.line(0, blank=min(1, self.notes.eof[0].blank) if prev is not None else 0, eof=True)
 
     def statement(self, node, indent: int, blank: int) -> None:
+        """Print one statement; while one of its lines runs past WIDTH, break it at one more of
+        the places a break reads well (see `_fit`) and print it again. Breaks that leave as
+        many lines too long as before (a long string or regex) are not kept."""
+        start = len(self.out.lines)
+        added: list = []
+        before = None
+        while True:
+            self._print(node, indent, blank)
+            if node.data in _BLOCKS:
+                return
+            if before is None:
+                before = len(self._too_long(start))
+            key = self._fit(start)
+            if key is None:
+                break
+            added.append(key)
+            self.forced.add(key)
+            del self.out.lines[start:]
+        if added and len(self._too_long(start)) >= before:
+            self.forced.difference_update(added)
+            del self.out.lines[start:]
+            self._print(node, indent, blank)
+
+    def _print(self, node, indent: int, blank: int) -> None:
+        self.places = []
         self.out.line(indent, blank=blank, stmt=True)
         method = getattr(self, "s_" + node.data, None)
         if method is None:
             self.words(node)
         else:
             method(node, indent)
+
+    def _too_long(self, start: int) -> list:
+        lines = self.out.lines
+        return [i for i in range(start, len(lines)) if lines[i].indent + sum(map(len, lines[i].parts)) > WIDTH]
+
+    def _fit(self, start: int):
+        """The place of one more break, on the first line from `start` that runs past WIDTH
+        and has one: the outermost there, and of those the last that leaves the line within
+        WIDTH (else the first). None when every line fits or no place is left."""
+        for over in self._too_long(start):
+            here = [p for p in self.places if p.line == over]
+            if here:
+                top = min(p.depth for p in here)
+                outermost = [p for p in here if p.depth == top]
+                fitting = [p for p in outermost if p.column <= WIDTH]
+                return (fitting[-1] if fitting else outermost[0]).key
+        return None
+
+    def _breaks(self, at, before, after) -> bool:
+        """Does a line break go at token `at`, between nodes `before` and `after`: the author's,
+        or one chosen to keep within WIDTH? When not, the place is noted for `_fit`."""
+        if _broken(before, after) or at.start_pos in self.forced:
+            return True
+        if not self.bracketed:  # inside `f(…)` or `[…]` the items break, one a line, as the author wrote
+            self.places.append(_Place(at.start_pos, len(self.out.lines) - 1, self.out.width(), self.depth))
+        return False
+
+    def _value(self, eq, value, indent: int) -> None:
+        """` = value`, the value on the next line (indented 4) after a break at the `=`."""
+        self.out.text(" ")
+        self.out.tok(eq)
+        if self._breaks(eq, eq, value):
+            self.out.line(indent + CONTINUATION)
+        else:
+            self.out.text(" ")
+        self.expr(value, slot=True)
 
     def block(self, open_tok, items: list, close_tok, indent: int, kind: str) -> None:
         """` {` + one statement per line at indent + 2 + `}`; `{}` when there is nothing inside."""
@@ -500,10 +583,7 @@ class _Printer:
         self.out.tok(keyword)
         self.out.text(" ")
         self.out.tok(name)
-        self.out.text(" ")
-        self.out.tok(eq)
-        self.out.text(" ")
-        self.expr(value, slot=True)
+        self._value(eq, value, indent)
 
     s_let = s_param
 
@@ -520,10 +600,7 @@ class _Printer:
                 out.text(" ")
             i += 1
         out.tok(children[i])  # )
-        out.text(" ")
-        out.tok(children[i + 1])  # =
-        out.text(" ")
-        self.expr(children[i + 2], slot=True)
+        self._value(children[i + 1], children[i + 2], indent)
 
     def s_claims(self, node, indent) -> None:
         keyword, *rest = [c for c in node.children if c is not None]
@@ -638,13 +715,13 @@ class _Printer:
     # -- expressions ----------------------------------------------------------------------------
     def flat(self, node) -> str | None:
         """The expression's text when it stays on one line, else None."""
-        saved, self.out = self.out, _Out()
+        saved, places, self.out = self.out, self.places, _Out()
         try:
             self.out.line(0)
             self.expr(node, slot=True)
             return "".join(self.out.cur.parts) if len(self.out.lines) == 1 else None
         finally:
-            self.out = saved
+            self.out, self.places = saved, places
 
     def expr(self, node, slot: bool = False) -> None:
         """Write an expression; `slot` says it stands alone (a statement's expression, an
@@ -652,6 +729,13 @@ class _Printer:
         if _is_tok(node):
             self.out.tok(node)
             return
+        self.depth += 1
+        try:
+            self._expr(node, slot)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node, slot: bool) -> None:
         kind = node.data
         if kind == "atom":
             self.parens(node, slot)
@@ -747,7 +831,7 @@ class _Printer:
         cont = out.cur.indent if out.at_line_start() else out.cur.indent + CONTINUATION
         self.expr(operands[0])
         for op, prev, nxt in zip(ops, operands, operands[1:]):
-            if _broken(prev, nxt):
+            if self._breaks(op[0], prev, nxt):
                 out.line(cont)
             else:
                 out.text(" ")
@@ -762,7 +846,7 @@ class _Printer:
         domain, keyword, pred = node.children
         cont = self.out.cur.indent + CONTINUATION
         self.expr(domain)
-        if _broken(domain, pred):
+        if self._breaks(keyword, domain, pred):
             self.out.line(cont)
         else:
             self.out.text(" ")
@@ -799,7 +883,7 @@ class _Printer:
                 self.expr(own_where[1])
         before_colon = last[2]
         if condition is not None:
-            if _broken(last[2], condition):
+            if self._breaks(where_tok, last[2], condition):
                 out.line(cont)
             else:
                 out.text(" ")
@@ -808,7 +892,7 @@ class _Printer:
             self.expr(condition)
             before_colon = condition
         out.tok(colon)
-        if _broken(before_colon, body):
+        if self._breaks(colon, before_colon, body):
             out.line(cont)
         else:
             out.text(" ")
@@ -817,6 +901,13 @@ class _Printer:
     def brackets(self, open_tok, inner: list, close_tok) -> None:
         """`[a, b]` / `f(a, b)`; one item per line when the author wrote it over several lines
         or with a trailing comma."""
+        self.bracketed += 1
+        try:
+            self._brackets(open_tok, inner, close_tok)
+        finally:
+            self.bracketed -= 1
+
+    def _brackets(self, open_tok, inner: list, close_tok) -> None:
         out = self.out
         items = [c for c in inner if not (_is_tok(c) and str(c) == ",")]
         seq = [open_tok] + inner + [close_tok]
