@@ -137,6 +137,8 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
     def show(result) -> bool:
         if quiet:
             return result.status in ("fail", "error")
+        if result.status == "waived" and _baselined(result):
+            return verbose  # known failures: counted, listed with -v
         return verbose or result.status in ("fail", "error", "waived")
 
     by_subject: dict = {}
@@ -148,6 +150,7 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
         out.append([("repository", "bold")])
         out.extend(_results_lines(repo_wide))
         out.append([])
+    baselined = 0 if verbose or quiet else sum(1 for r in results if r.status == "waived" and _baselined(r))
 
     for subject in subjects:
         mine = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
@@ -162,7 +165,17 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
             out.append([])
     if subjects and out and out[-1]:
         out.append([])
+    if baselined:
+        out.append([(f"{baselined} known failure{'s' if baselined != 1 else ''} waived by the baseline "
+                     "(-v lists them)", "dim")])
+        out.append([])
     return out
+
+
+def _baselined(result) -> bool:
+    from ..configure import BASELINE_REASON
+
+    return getattr(result.waiver, "reason", None) == BASELINE_REASON
 
 
 def _results_lines(results: list) -> list:
@@ -171,7 +184,7 @@ def _results_lines(results: list) -> list:
     groups: dict = {}  # a cause (or the result itself) -> its results, in first-seen order
     for result in results:
         cause = tuple((e.path, e.line, e.message) for e in result.evidence) \
-            if result.status == "error" and result.evidence else id(result)
+            if (result.status == "error" or _missing(result)) and result.evidence else id(result)
         groups.setdefault(cause, []).append(result)
     rows: list = []
     for group in groups.values():
@@ -179,15 +192,25 @@ def _results_lines(results: list) -> list:
         if len(group) == 1:
             rows.extend(_result_lines(result))
             continue
-        rows.append([(f"  {STATUS_LABEL['error']:<6} ", STATUS_STYLE["error"]),
-                     (f"{len(group)} gates stopped by the same error", "bold")])
+        if _missing(result):  # one missing file is one finding: the gates that needed it, a line each
+            rows.append([(f"  {STATUS_LABEL['fail']:<6} ", STATUS_STYLE["fail"]),
+                         (f"{result.evidence[0].path} is missing", "bold"), (f"  {len(group)} gates need it", "")])
+        else:
+            rows.append([(f"  {STATUS_LABEL['error']:<6} ", STATUS_STYLE["error"]),
+                         (f"{len(group)} gates stopped by the same error", "bold")])
         for member in group:
             severity = SEVERITY_LABEL.get(member.severity, "")
             rows.append([(f"         {member.gate}", "bold"), (f"  {member.title}{severity}", "")])
-        for ev in result.evidence:
+        for ev in [] if _missing(result) else result.evidence:
             where = f"{ev.path}:{ev.line}" if ev.line else ev.path
             rows.append([(f"         {where}", "cyan"), (f"  {ev.message}", "")])
     return rows
+
+
+def _missing(result) -> bool:
+    """A failure because the file the gate reads is absent (one evidence line: that file)."""
+    return (result.status == "fail" and len(result.evidence) == 1
+            and result.message == f"`{result.evidence[0].path}` is missing")
 
 
 def _result_lines(result) -> list:

@@ -110,3 +110,33 @@ def test_a_run_time_error_points_at_the_expression_that_failed(tmp_path, policy,
     [result] = run.results
     assert result.status == "error"
     assert result.message.endswith(f" (policy {tmp_path / where})"), result.message
+
+
+def _missing_spec(tmp_path):
+    (tmp_path / "docs" / "a").mkdir(parents=True)
+    (tmp_path / "demo.policy").write_text(
+        'pack demo "Demo"\nlifecycle doc in dirs("docs/*") {\n  stage one {\n'
+        '    gate titled "Titled" { require text(doc / "spec.md") matches /^# / }\n'
+        '    gate short "Short" warning { require count(lines(doc / "spec.md")) < 100 }\n'
+        '    gate named "Named" { require doc.name != "" }\n  }\n}\n')
+    return ["--root", str(tmp_path), "--pack", str(tmp_path / "demo.policy"), "--no-cache"]
+
+
+def test_a_missing_file_is_one_finding_naming_the_gates_that_needed_it(tmp_path, capsys):
+    assert main(["check", *_missing_spec(tmp_path)]) == 1
+    assert capsys.readouterr().out.startswith(
+        "docs/a  has earned no stage yet\n"
+        "  FAIL   docs/a/spec.md is missing  2 gates need it\n"
+        "         demo.one.titled  Titled\n"
+        "         demo.one.short  Short (warning)\n\n")
+
+
+def test_baselined_failures_are_a_count_unless_verbose(tmp_path, capsys):
+    args = _missing_spec(tmp_path)
+    assert main(["baseline", *args]) == 0
+    capsys.readouterr()
+    assert main(["check", *args]) == 0
+    out = capsys.readouterr().out
+    assert "2 known failures waived by the baseline (-v lists them)\n" in out and "WAIVED" not in out
+    assert main(["check", *args, "-v"]) == 0
+    assert capsys.readouterr().out.count("WAIVED") == 2
