@@ -229,6 +229,8 @@ def test_baseline_ratchets(repo, capsys):
                                        "left out 1 failure of unwaivable gates: a baseline cannot tolerate them, fix them\n")
     code, out, _ = _check(capsys)
     assert code == 1  # the unwaivable failure still blocks
+    assert "known failures waived by the baseline (-v lists them)" in out
+    code, out, _ = _check(capsys, "-v")
     assert "waived: known failure, recorded in the baseline (.policylint-baseline.json)" in out
     (repo / "items/b/FAILED").unlink()
     assert _check(capsys)[0] == 0  # nothing new
@@ -249,7 +251,7 @@ def test_baseline_survives_a_line_move(repo, capsys):
     main(["baseline", "--no-cache"])
     capsys.readouterr()
     (repo / "items/a/notes.txt").write_text("\n")
-    code, out, _ = _check(capsys, "--select", "demo.two.*")
+    code, out, _ = _check(capsys, "--select", "demo.two.*", "-v")
     assert code == 0 and "WAIVED demo.two.long" in out
 
 
