@@ -27,16 +27,16 @@ def lines(run, options) -> list:
     if getattr(options, "statistics", False):
         out.extend(_statistics(run.results))
     elif len(packs) <= 1:
-        out.extend(_block(run.results, run.subjects, verbose, quiet, unclaimed))
+        out.extend(_block(run.results, run.subjects, verbose, quiet, unclaimed, _fails(run)))
     else:
         for pack in packs:
             results = [r for r in run.results if _pack_of(r.gate) == pack]
             subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
             if quiet and not any(r.status in ("fail", "error") for r in results):
                 continue
-            out.append(_pack_header(pack, results, subjects))
+            out.append(_pack_header(pack, results, subjects, _fails(run)))
             out.append([])
-            out.extend(_block(results, subjects, verbose, quiet, unclaimed))
+            out.extend(_block(results, subjects, verbose, quiet, unclaimed, _fails(run)))
     if out and out[-1]:
         out.append([])
 
@@ -70,9 +70,15 @@ def _pack_order(run) -> list:
     return [name for name in order if name in seen] + sorted(seen - set(order))
 
 
-def _pack_header(pack: str, results: list, subjects: list) -> list:
-    blocking = sum(1 for r in results if r.blocking())
-    warnings = sum(1 for r in results if r.status in ("fail", "error") and not r.blocking())
+def _fails(run):
+    """Whether a result fails this run (under `fail_on: warning` a warning does too): every
+    verdict the report prints, ✓ included, agrees with the exit code."""
+    return getattr(run, "fails", lambda r: r.blocking())
+
+
+def _pack_header(pack: str, results: list, subjects: list, fails) -> list:
+    blocking = sum(1 for r in results if fails(r))
+    warnings = sum(1 for r in results if r.status in ("fail", "error") and not fails(r))
     tally = {status: sum(1 for r in results if r.status == status) for status in ("pass", "fail", "error", "skipped")}
     verdict = f"✗ {blocking} blocking" if blocking else "✓ no blocking failures"
     if warnings:
@@ -130,7 +136,8 @@ def lifecycles_without_claims(run) -> set:
     return out
 
 
-def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, unclaimed: frozenset = frozenset()) -> list:
+def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, unclaimed: frozenset = frozenset(),
+           fails=lambda r: r.blocking()) -> list:
     """Repository-wide results, then one block per subject (quiet: only those that fail)."""
     out: list = []
 
@@ -158,7 +165,7 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
         if quiet and not shown:
             continue
         stages = stage_words(subject, subject.lifecycle not in unclaimed)
-        ok = "" if not subject.earned or any(r.blocking() for r in mine) else "  ✓"
+        ok = "" if not subject.earned or any(fails(r) for r in mine) else "  ✓"
         out.append([(subject.id, "bold"), (f"  {stages}", "dim"), (ok, "green")])
         out.extend(_results_lines(shown))
         if shown:
@@ -245,7 +252,7 @@ def waiver_text(waiver) -> str:
 def _summary(run) -> list:
     """The verdict agrees with the exit code: under `fail_on: warning` a warning blocks too."""
     counts = run.summary()
-    fails = getattr(run, "fails", lambda r: r.blocking())
+    fails = _fails(run)
     blocking = sum(1 for r in run.results if fails(r))
     warnings = sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
     subjects = len(run.subjects)

@@ -203,3 +203,33 @@ def test_closing_lines_name_the_configuration_the_baseline_and_the_packs(repo, c
     code, _, err = _check(capsys, "--pack", "nosuchpack")
     assert code == 2 and err.startswith("error[PL208] unknown pack `nosuchpack`\n"), err
     assert err.endswith("policylint: 1 error in the packs asked for; nothing was checked\n"), err
+
+
+WARN_POLICY = """pack warn "Warn" version "1.0"
+lifecycle item in dirs("items/*") {
+  claims text(item / ".status")
+  stage one { gate tidy "items are tidy" warning { require exists(item / "TIDY") else "{item} is untidy" } }
+  stage two { gate done "items are done" { require true } }
+}
+"""
+
+
+def test_fail_on_warning_takes_the_tick_and_the_pack_verdict_too(repo, capsys):
+    """Under `fail_on: warning` no ✓ and no pack header says a failing warning does not block."""
+    (repo / "policies/warn.policy").write_text(WARN_POLICY, encoding="utf-8")
+    (repo / "items/b/ok").write_text("")
+    (repo / "items/c/.status").write_text("two\n")
+    (repo / "README.md").write_text("hi\n")
+    for item in ("a", "b", "c"):
+        (repo / f"items/{item}/TIDY").write_text("")
+    (repo / "items/a/TIDY").unlink()
+    (repo / ".policylint.yaml").write_text("packs: [./policies/demo.policy, ./policies/warn.policy]\n",
+                                           encoding="utf-8")
+    code, out, _ = _check(capsys)
+    assert code == 0
+    assert "━━ warn ✓ no blocking failures, 1 warning" in out
+    assert "items/a  claims two (items/a/.status:1) · earned two  ✓" in out
+    code, out, _ = _check(capsys, "--fail-on", "warning")
+    assert code == 1
+    assert "━━ warn ✗ 1 blocking" in out
+    assert "items/a  claims two (items/a/.status:1) · earned two\n" in out
