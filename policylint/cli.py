@@ -645,12 +645,12 @@ def cmd_explain(args) -> int:
     print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})" + where + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
     from .evaluate import readme_sections
-    from .controls import CONTROL, shown, visible  # a pack's text never drives the terminal
+    from .controls import escaped, visible  # a pack's text never drives the terminal
 
     doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
     if doc:
         print()
-        print(CONTROL.sub(shown, _for_users(doc)))
+        print(escaped(_for_users(doc)))
     end = gate.span.line - 1 if own else _block_end(lines, gate.span.line - 1)
     print()
     block = lines[gate.span.line - 1:end + 1]

@@ -97,14 +97,14 @@ class Diagnostic:
 
         The quoted line is a repository's file: its control characters are written as escapes
         (tabs kept, so the caret still lines up) and never reach the terminal raw."""
-        from .controls import CONTROL, shown
+        from .controls import escaped
 
         out = [self.headline()]
         if self.span and source is not None:
             lines = source.split("\n")
             if 1 <= self.span.line <= len(lines):
                 raw = lines[self.span.line - 1].rstrip("\r")
-                text = CONTROL.sub(shown, raw)  # CONTROL leaves tabs alone
+                text = escaped(raw)  # tabs kept
                 num = str(self.span.line)
                 pad = " " * len(num)
                 width = 1
@@ -113,11 +113,11 @@ class Diagnostic:
                 width = min(width, max(1, len(raw) - self.span.column + 1))
                 out.append(f"{pad} |")
                 out.append(f"{num} | {text}")
-                before = CONTROL.sub(shown, raw[:self.span.column - 1])
+                before = escaped(raw[:self.span.column - 1])
                 indent = "".join(c if c == "\t" else " " for c in before)  # tabs stay tabs
                 out.append(f"{pad} | {indent}{'^' * width}")
         if self.help:
-            out.append("help: " + CONTROL.sub(shown, self.help).replace("\n", "\\n"))
+            out.append("help: " + escaped(self.help).replace("\n", "\\n"))
         return "\n".join(out)
 
 

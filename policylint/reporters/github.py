@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 
 from . import markdown
-from ..controls import CONTROL, shown
+from ..controls import escaped
 from .sarif import findings, repo_prefix
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -36,7 +36,7 @@ LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 def escape_data(text) -> str:
     s = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return CONTROL.sub(shown, s)  # shown, not sent to the terminal
+    return escaped(s)  # shown, not sent to the terminal
 
 
 def escape_property(text) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from ..controls import CONTROL, shown
+from ..controls import escaped
 from .sarif import waiver_text
 
 MAX_EVIDENCE = 5
@@ -41,7 +41,7 @@ def md(text) -> str:
     s = _SPECIAL.sub(lambda m: "\\" + m.group(), str(text).replace("\r\n", "\n").replace("\r", "\n"))
     s = _MENTION.sub("@&#8203;", s)
     s = s.replace("\n", "<br>")
-    return CONTROL.sub(shown, s)
+    return escaped(s)
 
 
 def rich(text, table: bool = True) -> str:
@@ -52,7 +52,7 @@ def rich(text, table: bool = True) -> str:
 
 def code(text, table: bool = True) -> str:
     """A code span that holds any text (inside a table, `|` is written `\\|`, as GFM requires)."""
-    s = CONTROL.sub(shown, " ".join(str(text).splitlines()))
+    s = escaped(" ".join(str(text).splitlines()))
     if table:
         s = s.replace("|", "\\|")
     ticks = max((len(run) for run in re.findall(r"`+", s)), default=0)
