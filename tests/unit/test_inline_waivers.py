@@ -146,3 +146,12 @@ def test_a_comment_without_reason_and_one_naming_no_gate_are_noted(repo, capsys)
             "nothing: write `<!-- policylint: waive GATE-ID -- reason -->`\n") in out
     assert ("note[PL312] items/a/notes.md:3: waiver comment names `demo.one.no-tood`, which is no gate of the "
             "packs in this run, so it waives nothing; did you mean `demo.one.no-todo`?\n") in out
+
+
+def test_a_line_of_unclosed_waiver_comments_is_scanned_in_one_pass():
+    """Repository text goes through RE2: twenty thousand unclosed comments on one line are no
+    quadratic scan (Python's `re` retried the lazy body from every `<!--`), and waive nothing."""
+    from policylint.inline_waivers import scan
+
+    found = scan("<!-- policylint: waive x.y -- r " * 20_000 + "\n", "a.md")
+    assert found.waivers == [] and found.problems == []
