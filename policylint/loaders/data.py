@@ -55,6 +55,7 @@ from ..repo import gc_paused
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
 from ..values import Loc, LStr, Record
+from .yamlcore import core_scalar
 
 MAX_DEPTH = 200  # deeper data would exhaust Python's recursion limit in whatever walks it
 MAX_YAML_NODES = 2_000_000  # values in one YAML document, aliases counted as what they stand for
@@ -195,35 +196,6 @@ _PYTHON_TAG = _TAG + "python/"
 _SCALAR_TAGS = frozenset(_TAG + name for name in ("null", "bool", "int", "float", "timestamp"))
 _MERGE = object()
 _NO_DOCUMENT = object()
-
-# YAML 1.2's core schema, as OpenSpec's `yaml` package reads plain scalars (not YAML 1.1's
-# `yes`, dates and `0777`)
-_CORE_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
-_CORE_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
-_CORE_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
-_CORE_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                         r"|\.nan|\.NaN|\.NAN)\Z")
-_CORE_SPECIAL = {".inf": "inf", ".Inf": "inf", ".INF": "inf", ".nan": "nan", ".NaN": "nan", ".NAN": "nan"}
-
-
-def core_scalar(text: str):
-    """A plain scalar as YAML 1.2's core schema reads it: None, a bool, an int, a float, else `text`."""
-    if _CORE_NULL.match(text):
-        return None
-    if _CORE_BOOL.match(text):
-        return text.lower() == "true"
-    if _CORE_INT.match(text):
-        if text.startswith(("0o", "0x")):
-            return int(text, 8 if text[1] == "o" else 16)
-        try:
-            return int(text)
-        except ValueError:  # more digits than Python converts: a JavaScript number, as OpenSpec has it
-            return float(text)
-    if _CORE_FLOAT.match(text):
-        sign, rest = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
-        return float(sign + _CORE_SPECIAL.get(rest, rest))
-    return text
-
 
 class DuplicateKeyError(ArtifactError):
     """A key written twice in a mapping, where the reader was asked for unique keys (`core`)."""

@@ -1378,7 +1378,7 @@ def read_yaml(text: str, path: str):
     raises _YamlError where the `yaml` package would throw. Files of `key: word` lines are
     read here without PyYAML; anything else by the one YAML reader (data.parse_yaml), with
     its limits."""
-    from .data import core_scalar
+    from .yamlcore import core_scalar
 
     data = {}
     for number, line in enumerate(text.split("\n"), 1):
