@@ -199,6 +199,17 @@ def _located(exc: EvaluationError, span) -> EvaluationError:
     return exc
 
 
+def _locating(fn, span):
+    """`fn`, its EvaluationErrors located at `span` (unless an inner expression located them)."""
+    def run(env):
+        try:
+            return fn(env)
+        except EvaluationError as exc:
+            raise _located(exc, span) from None
+
+    return run
+
+
 def _field(node: ast.Field):
     obj, name, span = compile_expr(node.obj), node.name, node.span
 
@@ -228,13 +239,6 @@ def _call(node: ast.Call):
     name = node.func
     short = name.rpartition(".")[2]
     resolved = []  # the built-in, looked up on first call
-    span = node.span
-
-    def run(env):
-        try:
-            return call(env)
-        except EvaluationError as exc:
-            raise _located(exc, span) from None
 
     def call(env):
         runtime = env.runtime
@@ -265,7 +269,7 @@ def _call(node: ast.Call):
             return fn(_lifecycle_stages(env, short), *values)
         return fn(*values)
 
-    return run
+    return _locating(call, node.span)
 
 
 def _lifecycle_stages(env, name: str):
@@ -317,15 +321,7 @@ def _binary(node: ast.Binary):
     fn = _operator(node)
     if node.op in ("and", "or"):
         return fn
-    span = node.span
-
-    def run(env):
-        try:
-            return fn(env)
-        except EvaluationError as exc:
-            raise _located(exc, span) from None
-
-    return run
+    return _locating(fn, node.span)
 
 
 def _operator(node: ast.Binary):
