@@ -143,23 +143,12 @@ class RecordingRepo(Repo):
 
     def _trace(self, value, key) -> None:
         """Every unread lazy field in `value` traced to `key`."""
-        todo, seen = [value], set()
-        while todo:
-            item = todo.pop()
-            if isinstance(item, (str, bytes, int, float)) or item is None or id(item) in seen:
-                continue
-            seen.add(id(item))
+        for item in _walk(value, lambda record: record.fields.values()):
             if type(item) is Lazy:
                 if isinstance(item.compute, _Traced):
                     item.compute.keys.add(key)
                 else:
                     item.compute = _Traced(self, item.compute, key)
-            elif isinstance(item, Record):
-                todo.extend(item.fields.values())
-            elif isinstance(item, (list, tuple, set, frozenset)):
-                todo.extend(item)
-            elif isinstance(item, dict):
-                todo.extend(item.values())
 
     def _framed(self, call, relpath):
         """`call(relpath)` in a frame of its own: a memo entry it stores depends on the path."""
@@ -374,20 +363,32 @@ def _plain(value, root, lazies: bool = True) -> bool:
 def _force(value) -> None:
     """Read every lazy field under `value` (one that fails stays lazy: asked again, it fails
     again, for it depends on nothing that changed — else its entry is not kept)."""
+    for _ in _walk(value, _forced_fields):
+        pass
+
+
+def _forced_fields(record):
+    for name, field_value in list(record.fields.items()):
+        if type(field_value) is Lazy:
+            try:
+                field_value = record.get(name)
+            except Exception:  # noqa: BLE001 — a field that is an error stays one
+                continue
+        yield field_value
+
+
+def _walk(value, fields_of):
+    """Every container and lazy field under `value`, once each (scalars skipped); a record's
+    children are what `fields_of(record)` gives."""
     todo, seen = [value], set()
     while todo:
         item = todo.pop()
         if isinstance(item, (str, bytes, int, float)) or item is None or id(item) in seen:
             continue
         seen.add(id(item))
+        yield item
         if isinstance(item, Record):
-            for name, field_value in list(item.fields.items()):
-                if type(field_value) is Lazy:
-                    try:
-                        field_value = item.get(name)
-                    except Exception:  # noqa: BLE001 — a field that is an error stays one
-                        continue
-                todo.append(field_value)
+            todo.extend(fields_of(item))
         elif isinstance(item, (list, tuple, set, frozenset)):
             todo.extend(item)
         elif isinstance(item, dict):
