@@ -38,3 +38,25 @@ def run_policy(tmp_path: Path, policy: str, files: dict | None = None, **engine_
     policy_path.write_text(policy, encoding="utf-8")
     pack = PackLoader(use_cache=False).load(str(policy_path))
     return Engine(Repo(repo), **engine_kw).run([pack])
+
+
+def check(capsys, *extra) -> tuple:
+    """`policylint check --no-cache …` in the current folder: (exit code, stdout, stderr)."""
+    from policylint.cli import main
+
+    code = main(["check", "--no-cache", *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# A "billion laughs": nine levels of nine aliases, 387,420,489 values if expanded
+BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""

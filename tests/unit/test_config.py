@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import make_repo
+from conftest import BILLION_LAUGHS, check as _check, make_repo
 from policylint.cli import main
 
 POLICY = """pack demo "Demo" version "1.0"
@@ -33,12 +33,6 @@ def repo(tmp_path, monkeypatch):
     })
     monkeypatch.chdir(root)
     return root
-
-
-def _check(capsys, *extra):
-    code = main(["check", "--no-cache", *extra])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _write(repo, text, name=".policylint.yaml"):
@@ -137,21 +131,11 @@ def test_config_errors_name_file_key_and_expectation(repo, capsys, text, expecte
     assert err.startswith(expected), err
 
 
-BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-packs: [./policies/demo.policy]
-"""
+CONFIG_BOMB = BILLION_LAUGHS + "packs: [./policies/demo.policy]\n"
 
 
 @pytest.mark.parametrize("name, text, expected", [
-    ("alias-bomb", BILLION_LAUGHS,
+    ("alias-bomb", CONFIG_BOMB,
      ".policylint.yaml:6:1: error[PL300] YAML aliases expand to more than 100000 values (an alias bomb?)\n"),
     ("deep", "packs: " + "[" * 100_000 + "]" * 100_000 + "\n",
      ".policylint.yaml:1:1: error[PL300] nested deeper than 200 levels\n"),

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import make_repo, run_policy
+from conftest import BILLION_LAUGHS, make_repo, run_policy
 from policylint.cli import main
 from policylint.errors import ArtifactError
 from policylint.loaders import data as data_module
@@ -34,18 +34,6 @@ def error_of(call, *args):
 
 
 # -- YAML ---------------------------------------------------------------------------------
-
-BILLION_LAUGHS = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-"""
-
 
 def test_a_yaml_alias_bomb_fails_fast(tmp_path):
     repo = Repo(make_repo(tmp_path, {"bomb.yaml": BILLION_LAUGHS}))

@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from conftest import make_repo
-from policylint.cli import main
+from conftest import check as _check, make_repo
 from policylint.inline_waivers import scan
 
 POLICY = """pack demo "Demo" version "1.0"
@@ -31,12 +30,6 @@ def repo(tmp_path, monkeypatch):
     })
     monkeypatch.chdir(root)
     return root
-
-
-def _check(capsys, *extra):
-    code = main(["check", "--no-cache", *extra])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # -- reading the comments ------------------------------------------------------------------------
