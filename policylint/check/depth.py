@@ -46,18 +46,18 @@ class _Scope:
         self.parent, self.values, self.defs = parent, values or {}, {}
 
     def value(self, name: str) -> int:
-        scope = self
-        while scope is not None:
-            if name in scope.values:
-                return scope.values[name]
-            scope = scope.parent
-        return 0
+        return self._lookup("values", name)
 
     def def_(self, name: str) -> int:
+        return self._lookup("defs", name)
+
+    def _lookup(self, table: str, name: str) -> int:
+        """The levels of `name` in the nearest scope that declares it (0 when none does)."""
         scope = self
         while scope is not None:
-            if name in scope.defs:
-                return scope.defs[name]
+            found = getattr(scope, table)
+            if name in found:
+                return found[name]
             scope = scope.parent
         return 0
 
