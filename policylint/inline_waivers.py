@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from .configure import gate_index, gate_match
 from .errors import ArtifactError
 from .structs import field, struct
 
@@ -117,8 +118,6 @@ class Collector:
 
     def covering(self, result) -> list:
         """For each place the result points at, the comment that waives its gate there (or None)."""
-        from .configure import gate_match
-
         mine = [w for w in self.found.waivers if gate_match(result.gate, w.gate)]
         return [next((w for w in mine if (e.path, e.line) in w.lines), None) for e in result.evidence]
 
@@ -173,7 +172,6 @@ def _read(body: str, path: str, line: int, file_wide: bool, syntax: str, out: Fo
 def unknown_gates(waivers, gate_ids) -> list:
     """(waiver, hint) for each inline waiver that names no gate of the run's packs: a typo
     would otherwise waive nothing and never be called stale."""
-    from .configure import gate_match
     from .diagnostics import did_you_mean
 
     ids = sorted(gate_ids)
@@ -214,8 +212,6 @@ def wire(repo, configuration):
         return configuration.blocks(result)
 
     def finish(run) -> None:
-        from .configure import gate_index
-
         collector.rest(run.results)
         for result in run.results:
             waive(result)
@@ -227,7 +223,7 @@ def wire(repo, configuration):
                         f"so it waives nothing; {hint}")
         named_nothing = {id(w) for w, _ in unknown}
         for waiver in collector.found.waivers:
-            gates = [gid for gid in index if _gate_match(gid, waiver.gate)]
+            gates = [gid for gid in index if gate_match(gid, waiver.gate)]
             if waiver.used or id(waiver) in named_nothing or not any(configuration.selection.wants(g) for g in gates):
                 continue
             repo.notice(waiver.path, waiver.line, "PL301",
@@ -235,9 +231,3 @@ def wire(repo, configuration):
         run.notices = sorted(repo.notices.values(), key=lambda n: n.sort_key())
 
     return blocks, finish
-
-
-def _gate_match(gate_id: str, pattern: str) -> bool:
-    from .configure import gate_match
-
-    return gate_match(gate_id, pattern)

@@ -63,8 +63,6 @@ class Outcome:
 
 
 def discover(pack_dir: Path) -> list:
-    import yaml
-
     cases = []
     tests = Path(pack_dir) / "tests"
     if not tests.is_dir():

@@ -45,7 +45,6 @@ from itertools import accumulate, count
 from operator import add
 
 from .files import LINE
-from ..errors import ArtifactError
 from ..repo import gc_paused
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record

@@ -58,7 +58,6 @@ from __future__ import annotations
 import datetime
 import difflib
 
-from ..errors import ArtifactError
 from ..signature import loader
 from ..types import ANY, DATE, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record
