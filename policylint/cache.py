@@ -31,6 +31,8 @@ import stat
 import sys
 import time
 
+from .fsutil import CLOEXEC, CREATE_EXCLUSIVE, NOFOLLOW, READ_NOFOLLOW, inside
+
 FORMAT = 1
 MAX_ENTRIES = 256
 MAX_AGE = 30 * 24 * 3600
@@ -39,11 +41,6 @@ SECRET = "secret"
 _REFRESH = 24 * 3600  # a hit older than this is touched, so eviction sees it in use
 _TMP_AGE = 3600  # a temporary file older than this was left by a run that died
 _HEX = frozenset("0123456789abcdef")
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_BINARY = getattr(os, "O_BINARY", 0)
-_READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC | _BINARY
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
 _POSIX = os.name == "posix"
 _AT = os.open in os.supports_dir_fd and os.scandir in os.supports_fd  # operations relative to the folder's descriptor
 
@@ -97,8 +94,6 @@ def user_cache(root=None):
         return None
     try:
         if root is not None:
-            from .fsutil import inside
-
             if inside(directory, root):
                 raise Refused("it is inside the repository under check")
         return Cache.open(directory)
@@ -124,8 +119,6 @@ def repository_cache(root: str, folder: str = ".policylint-cache"):
     the user's cache, which is never in the repository, so a committed entry (or a committed
     `secret`) is a miss. The folder must lie inside the root, symlinks followed. None without a
     user cache to sign with, or when the folder is refused or cannot be made."""
-    from .fsutil import inside
-
     user = user_cache()
     path = os.path.join(os.path.abspath(root), folder)
     if user is None or not inside(path, root):
@@ -162,7 +155,7 @@ class Cache:
             raise Refused("it is a symlink")
         if not stat.S_ISDIR(st.st_mode):
             raise Refused("it is not a folder")
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | _CLOEXEC) if _AT else None
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | NOFOLLOW | CLOEXEC) if _AT else None
         try:
             if fd is not None:
                 st = os.fstat(fd)
@@ -273,7 +266,7 @@ class Cache:
         """The bytes of the file `name`: a regular file of the user's, not writable by group
         or others, with one link, of at most `limit` bytes, not a symlink; else None."""
         try:
-            fd = self._open(name, _READ)
+            fd = self._open(name, READ_NOFOLLOW)
         except OSError:
             return None
         try:
@@ -306,7 +299,7 @@ class Cache:
         for _ in range(100):
             tmp = f".{name}.{os.urandom(6).hex()}.tmp"
             try:
-                fd = self._open(tmp, _CREATE, 0o600)
+                fd = self._open(tmp, CREATE_EXCLUSIVE, 0o600)
                 break
             except FileExistsError:
                 continue

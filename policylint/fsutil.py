@@ -11,10 +11,13 @@ import os
 import stat
 from contextlib import contextmanager
 
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY
+# The flags every file policylint opens is opened with (the repository's files, the cache's and
+# its own writes): never through a symlink in the last component, never inherited by git.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+READ_NOFOLLOW = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | NOFOLLOW | CLOEXEC | _BINARY  # a FIFO never blocks
+CREATE_EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC | _BINARY
 SYMLINK_REFUSED = "it is a symlink, and policylint writes no file through a symlink"
 
 
@@ -108,7 +111,7 @@ def _create_beside(folder: str, name: str):
     for _ in range(100):
         tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
         try:
-            return tmp, os.open(tmp, _CREATE, 0o666)
+            return tmp, os.open(tmp, CREATE_EXCLUSIVE, 0o666)
         except FileExistsError:
             continue
     raise OSError(errno.EEXIST, "cannot create a temporary file beside it", folder)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .decoding import decode
 from .errors import ArtifactError, ArtifactMissing
+from .fsutil import READ_NOFOLLOW
 from .values import Loc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -78,7 +79,7 @@ def open_regular(path, limit: int | None = None):
     _refuse_unless_regular(st, path)
     if st.st_size > limit:
         raise _too_large(st.st_size, limit)
-    fd = os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_NOFOLLOW | _O_CLOEXEC | _O_BINARY)
+    fd = os.open(path, READ_NOFOLLOW)
     try:
         st = os.fstat(fd)
         _refuse_unless_regular(st, path)
@@ -109,10 +110,6 @@ def _reason(exc: OSError) -> str:
     return f"cannot read: {exc.strerror or exc}"
 
 
-_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def _glob_segments(repo, pattern: str) -> list:
