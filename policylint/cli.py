@@ -37,6 +37,10 @@ def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
 class _FormatAction(argparse.Action):
     """`-f sarif -o r.sarif -f text`: each --output belongs to the --format before it."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.formats = _FormatNames()  # the help's %(formats)s: argparse fills it from the action's attributes
+
     def __call__(self, parser, namespace, value, option_string=None):
         outputs = getattr(namespace, "outputs", None) or []
         if option_string in ("-f", "--format"):
@@ -51,7 +55,7 @@ class _FormatAction(argparse.Action):
 
 def _outputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", "-f", action=_FormatAction, dest="outputs", metavar="FORMAT",
-                   help="output format (repeatable; default text): %(choices_hint)s" % {"choices_hint": FORMAT_NAMES})
+                   help="output format (repeatable; default text): %(formats)s")
     p.add_argument("--output", "-o", action=_FormatAction, dest="outputs", metavar="FILE",
                    help="write the preceding --format to FILE instead of standard output")
     p.add_argument("--fail-on", choices=("error", "warning"), default=None,
@@ -61,7 +65,13 @@ def _outputs(p: argparse.ArgumentParser) -> None:
                    help=f"known failures to tolerate (default: {'.policylint-baseline.json'} at the root when it exists)")
 
 
-FORMAT_NAMES = "text, json, sarif, junit, github, gitlab, markdown, progress"
+class _FormatNames:
+    """The reporters' format names, looked up only when help is formatted: `--version` imports no reporter."""
+
+    def __str__(self) -> str:
+        from .reporters import FORMATS
+
+        return ", ".join(FORMATS)
 
 
 def _selection(p: argparse.ArgumentParser) -> None:
@@ -150,21 +160,6 @@ def _args_inspect(p: argparse.ArgumentParser) -> None:
     _common(p, packs=False)
 
 
-# command -> (its one-line help, what adds its arguments), in the order `--help` lists them
-SUBCOMMANDS = {
-    "check": ("evaluate every gate and report failures (exit 1 when one blocks)", _args_check),
-    "baseline": ("record today's failures so `check` blocks only on new ones", _args_baseline),
-    "status": ("each subject's claimed and earned stage, and what it lacks for the next", _args_status),
-    "explain": ("what a gate checks, why, and how it is written", _args_explain),
-    "list": ("list packs, their stages and gates", _args_list),
-    "test": ("run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage", _args_test),
-    "new": ("scaffold a pack: `policylint new pack NAME`", _args_new),
-    "fmt": ("rewrite policy files in the one canonical layout (--check: only show the diff)", _args_fmt),
-    "validate": ("parse and check policy files without running them", _args_validate),
-    "inspect": ("print what a loader sees in a file, as JSON", _args_inspect),
-}
-
-
 def _formatter(prog: str) -> argparse.HelpFormatter:
     """argparse's formatter, told the width: left to itself it imports shutil (3 ms a run) to ask."""
     try:
@@ -185,7 +180,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                                      formatter_class=_formatter)
     parser.add_argument("--version", action="version", version=f"policylint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, add_arguments) in SUBCOMMANDS.items():
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
         if only is None or name == only:
             add_arguments(sub.add_parser(name, help=help_text, formatter_class=_formatter))
     return parser
@@ -205,7 +200,7 @@ def main(argv: list | None = None) -> int:
 
 def _main(argv: list | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -215,7 +210,8 @@ def _main(argv: list | None) -> int:
     try:
         if hasattr(args, "root"):
             args.root = _find_root(args.root)
-        return COMMANDS[args.command](args)
+        _, _, run = COMMANDS[args.command]
+        return run(args)
     except PolicylintError as exc:
         print_diagnostics(exc.diagnostics)
         return EXIT_USAGE
@@ -942,5 +938,17 @@ def _inline_errors(plain, where="") -> list:
     return []
 
 
-COMMANDS = {"check": cmd_check, "baseline": cmd_baseline, "test": cmd_test, "new": cmd_new, "status": cmd_status, "explain": cmd_explain, "list": cmd_list,
-            "fmt": cmd_fmt, "validate": cmd_validate, "inspect": cmd_inspect}
+# command -> (its one-line help, what adds its arguments, what runs it), in the order `--help` lists them
+COMMANDS = {
+    "check": ("evaluate every gate and report failures (exit 1 when one blocks)", _args_check, cmd_check),
+    "baseline": ("record today's failures so `check` blocks only on new ones", _args_baseline, cmd_baseline),
+    "status": ("each subject's claimed and earned stage, and what it lacks for the next", _args_status, cmd_status),
+    "explain": ("what a gate checks, why, and how it is written", _args_explain, cmd_explain),
+    "list": ("list packs, their stages and gates", _args_list, cmd_list),
+    "test": ("run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage", _args_test,
+             cmd_test),
+    "new": ("scaffold a pack: `policylint new pack NAME`", _args_new, cmd_new),
+    "fmt": ("rewrite policy files in the one canonical layout (--check: only show the diff)", _args_fmt, cmd_fmt),
+    "validate": ("parse and check policy files without running them", _args_validate, cmd_validate),
+    "inspect": ("print what a loader sees in a file, as JSON", _args_inspect, cmd_inspect),
+}

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, make_repo
-from policylint.cli import main
+from policylint.cli import COMMANDS, build_parser, main
+from policylint.reporters import FORMATS
 
 POLICY = """pack demo "Demo" version "1.0"
 lifecycle item in dirs("items/*") {
@@ -83,9 +87,27 @@ def test_status_lists_what_is_lacking(tmp_path, capsys):
 def test_unknown_format_exits_2_and_lists_formats(tmp_path, capsys):
     repo, policy = _setup(tmp_path)
     assert main(["check", "--root", str(repo), "--pack", str(policy), "-f", "yaml"]) == 2
-    from policylint.reporters import FORMATS
-
     assert capsys.readouterr().err == f"policylint: error: unknown format `yaml`; known formats: {', '.join(sorted(FORMATS))}\n"
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_every_reporter_format_is_accepted_by_f(tmp_path, capsys, name):
+    repo, policy = _setup(tmp_path)
+    assert main(["check", "--root", str(repo), "--pack", str(policy), "--no-cache", "-f", name]) == 1
+    assert capsys.readouterr().out
+
+
+def test_check_help_lists_the_reporters_formats(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per option: nothing wraps
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    assert f"output format (repeatable; default text): {', '.join(FORMATS)}\n" in capsys.readouterr().out
+
+
+def test_help_lists_the_command_table_in_order(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")
+    listed = re.findall(r"^    (\S+) +(.+)$", build_parser().format_help(), re.M)
+    assert listed == [(name, help_text) for name, (help_text, _, _) in COMMANDS.items()]
 
 
 def test_missing_root_exits_2(tmp_path, capsys):
