@@ -597,7 +597,7 @@ def cmd_status(args) -> int:
 def _gates(packs, lifecycle: bool = False):
     """(gate id, pack, stage name or None, gate node) for every gate in the packs; with
     `lifecycle`, each lifecycle's own gates too (`speckit.spec.claims`), as `list` shows them."""
-    from .evaluate import declared_gates
+    from .gates import declared_gates
 
     for gid, pack, _lifecycle, stage, gate in declared_gates(packs, lifecycle=lifecycle):
         yield gid, pack, stage, gate
@@ -631,23 +631,23 @@ def cmd_explain(args) -> int:
         hint = did_you_mean(args.gate, gates, "gates")
         raise UsageError(f"unknown gate `{args.gate}`" + (f"; {hint}" if hint else ""))
     pack, stage, gate = gates[args.gate]
-    from .evaluate import LifecycleGate, gate_title
+    from .gates import LifecycleGate
 
     lines = pack.ast.source.split("\n")
     own = isinstance(gate, LifecycleGate)  # a lifecycle's own gate: no block of its own to show
     where = f" · every subject of lifecycle `{args.gate.split('.')[1]}`" if own else \
         f" · stage {stage}" if stage else " · repository-wide"
-    print(f"{args.gate}: {gate_title(gate)}")
+    print(f"{args.gate}: {gate.plain_title}")
     print(f"  pack {pack.name} ({pack.display_path}:{gate.span.line})" + where + f" · severity {gate.severity}"
           + (" · unwaivable" if gate.unwaivable else ""))
-    from .evaluate import readme_sections
+    from .gates import readme_sections
     from .controls import escaped, visible  # a pack's text never drives the terminal
 
     doc = readme_sections(pack.path.parent / "README.md").get(args.gate) or gate.doc
     if doc:
         print()
         print(escaped(_for_users(doc)))
-    end = gate.span.line - 1 if own else _block_end(lines, gate.span.line - 1)
+    end = gate.span.line - 1 if own else gate.end.line - 1
     print()
     block = lines[gate.span.line - 1:end + 1]
     first = len(block[0]) - len(block[0].lstrip())
@@ -678,19 +678,7 @@ def _for_users(doc: str) -> str:
     return "\n".join(kept)
 
 
-def _block_end(lines, start) -> int:
-    depth, seen = 0, False
-    for i in range(start, len(lines)):
-        text = lines[i].split("#")[0] if '"' not in lines[i] else lines[i]
-        depth += text.count("{") - text.count("}")
-        seen = seen or "{" in text
-        if seen and depth <= 0:
-            return i
-    return start
-
-
 def cmd_list(args) -> int:
-    from .evaluate import gate_title
     from .syntax import ast
 
     running = _running_here(args)
@@ -703,7 +691,7 @@ def cmd_list(args) -> int:
                 print(f"  lifecycle {item.name}: {' → '.join(s.name for s in item.stages)}")
         for gid, p, stage, gate in _gates([pack], lifecycle=True):
             if p is pack:
-                title = gate_title(gate) if gate.title else ""
+                title = gate.plain_title if gate.title else ""
                 flags = "" if gate.severity == "error" else f" [{gate.severity}]"
                 print(f"    {gid}{flags}  {title}")
         print()

@@ -1,4 +1,5 @@
-"""Checked AST -> Python closures. Each expression node gets `node.fn(env)`.
+"""Checked AST -> Python closures. Each expression node gets `node.fn(env)`; each call is
+bound to its definition here, so what a name means never depends on who calls it.
 
 Closures are built once per run (milliseconds); the parsed and checked AST is what the
 cache keeps, so a warm run never imports Lark.
@@ -14,11 +15,10 @@ from .values import Record
 class Env:
     """Variables of one scope; `let`s are computed on first use and kept."""
 
-    __slots__ = ("vars", "lazy", "parent", "kind", "runtime")
+    __slots__ = ("vars", "lazy", "parent", "runtime")
 
-    def __init__(self, parent: "Env | None", kind: str = "local", runtime=None, values: dict | None = None):
+    def __init__(self, parent: "Env | None", runtime=None, values: dict | None = None):
         self.parent = parent
-        self.kind = kind
         self.vars = values if values is not None else {}
         self.lazy: dict = {}
         self.runtime = runtime if runtime is not None else parent.runtime
@@ -37,13 +37,7 @@ class Env:
         raise EvaluationError(f"unknown name `{name}`")
 
     def child(self, values: dict) -> "Env":
-        return Env(self, "local", self.runtime, values)
-
-    def enclosing(self, kind: str) -> "Env":
-        env = self
-        while env is not None and env.kind != kind:
-            env = env.parent
-        return env or self
+        return Env(self, self.runtime, values)
 
 
 DEFAULT_BUDGET = 10_000_000
@@ -79,11 +73,13 @@ class Budget:
 
 
 class Runtime:
-    """What closures reach at run time: the repository, the compiled defs and the budget."""
+    """What closures reach at run time: the repository, the budget, and where each def's body
+    runs (`homes`: a pack's global scope, or a lifecycle's current subject)."""
 
     def __init__(self, repo, budget: int | None = None):
         self.repo = repo
-        self.defs: dict = {}  # name -> (scope kind, params, body fn, home env or None)
+        self.homes: dict = {}  # home key (compile.home_key) -> Env
+        self.stages = None  # (stage names, aliases) of the lifecycle whose subject is evaluated
         self.budget = Budget(budget or DEFAULT_BUDGET)
 
 
@@ -93,55 +89,315 @@ def bind_lets(env: Env, items) -> None:
             env.lazy[item.name] = item.value.fn
 
 
-def compile_tree(node) -> None:
-    """Attach `.fn` to every expression node under `node` (declarations included)."""
-    if isinstance(node, list):
-        for item in node:
-            compile_tree(item)
-        return
-    if isinstance(node, (ast.Pack,)):
-        compile_tree(node.items)
-    elif isinstance(node, ast.Lifecycle):
-        compile_expr(node.domain)
-        for c in node.claims:
-            compile_expr(c)
-        compile_tree(node.body)
-    elif isinstance(node, ast.Stage):
-        compile_tree(node.body)
-    elif isinstance(node, ast.Gate):
-        for part in (node.title, node.when):
-            if part is not None:
-                compile_expr(part)
-        compile_tree(node.body)
-    elif isinstance(node, ast.Require):
-        compile_expr(node.expr)
-        if node.message is not None:
-            node.message.fn = _template(node.message, quote=ops.clip)
-        if node.fix is not None:
-            compile_expr(node.fix.target)
-            compile_expr(node.fix.replacement)
-    elif isinstance(node, ast.Let):
-        compile_expr(node.value)
-    elif isinstance(node, ast.Param):
-        compile_expr(node.default)
-    elif isinstance(node, ast.Def):
-        compile_expr(node.body)
+def home_key(pack_key: str, block=None) -> str:
+    """The key of the scope a def's body runs in: its pack's, or its lifecycle's (extension's)."""
+    if block is None:
+        return pack_key
+    if isinstance(block, ast.Extend):
+        return f"{pack_key}/extend {block.target}"
+    return f"{pack_key}/{block.name}"
 
 
-def compile_expr(node):
-    fn = _COMPILERS[type(node).__name__](node)
-    node.fn = fn
-    return fn
+def visible_defs(pack) -> dict:
+    """name -> [(ast.Def, home key)] a pack's `use`s bring in, unqualified and as `pack.name`
+    (several for an unqualified name two packs define: the checker refuses calling it)."""
+    out: dict = {}
+    for used in list(pack.uses) + list(getattr(pack, "helpers", ())):
+        for item in used.ast.items:
+            if isinstance(item, ast.Def):
+                for name in (item.name, f"{used.name}.{item.name}"):
+                    found = out.setdefault(name, [])
+                    if all(d is not item for d, _ in found):
+                        found.append((item, used.key))
+    return out
 
 
-def _name(node: ast.Name):
-    name = node.id
-    return lambda env: env.get(name)
+class Compiler:
+    """Attaches `node.fn(env)` to every expression of a pack. Each call is bound here, once,
+    to the def its name means where it is written (lexical scope: the innermost lifecycle or
+    extension, then the pack, then the packs it uses), or else to a built-in."""
 
+    def __init__(self, pack=None):
+        self.pack = pack
+        imported = {name: found[0] for name, found in visible_defs(pack).items()} if pack is not None else {}
+        self.scopes: list = [imported]  # innermost last: name -> (ast.Def, home key)
 
-def _literal(node: ast.Literal):
-    value = ops.Percent(node.value) if node.kind == "percent" else node.value
-    return lambda env: value
+    # -- declarations ------------------------------------------------------------------------
+    def compile_pack(self) -> None:
+        tree = self.pack.ast
+        self._enter(tree.items, home_key(self.pack.key))
+        try:
+            for item in tree.items:
+                self.declaration(item)
+        finally:
+            self.scopes.pop()
+
+    def _enter(self, items, home: str) -> None:
+        self.scopes.append({item.name: (item, home) for item in items if isinstance(item, ast.Def)})
+
+    def declaration(self, node) -> None:
+        """Closures for a declaration and everything in it (a gate alone: `test --mutate`)."""
+        if isinstance(node, list):
+            for item in node:
+                self.declaration(item)
+        elif isinstance(node, (ast.Lifecycle, ast.Extend)):
+            if isinstance(node, ast.Lifecycle):
+                self.expr(node.domain)
+            self._enter(node.body, home_key(self.pack.key if self.pack is not None else "", node))
+            try:
+                for claim in getattr(node, "claims", ()):
+                    self.expr(claim)
+                self.declaration(node.body)
+            finally:
+                self.scopes.pop()
+        elif isinstance(node, ast.Stage):
+            self.declaration(node.body)
+        elif isinstance(node, ast.Gate):
+            for part in (node.title, node.when):
+                if part is not None:
+                    self.expr(part)
+            self.declaration(node.body)
+        elif isinstance(node, ast.Require):
+            self.expr(node.expr)
+            if node.message is not None:
+                node.message.fn = self._template(node.message, quote=ops.clip)
+            if node.fix is not None:
+                self.expr(node.fix.target)
+                self.expr(node.fix.replacement)
+        elif isinstance(node, ast.Let):
+            self.expr(node.value)
+        elif isinstance(node, ast.Param):
+            self.expr(node.default)
+        elif isinstance(node, ast.Def):
+            self.expr(node.body)
+
+    def recompile(self, target) -> None:
+        """Closures again for one gate of the pack (a mutant of it), in the scopes around it."""
+        def visit(items):
+            for item in items:
+                if item is target:
+                    self.declaration(item)
+                elif isinstance(item, (ast.Lifecycle, ast.Extend)):
+                    self._enter(item.body, home_key(self.pack.key, item))
+                    try:
+                        visit(item.body)
+                    finally:
+                        self.scopes.pop()
+                elif isinstance(item, ast.Stage):
+                    visit(item.body)
+
+        tree = self.pack.ast
+        self._enter(tree.items, home_key(self.pack.key))
+        try:
+            visit(tree.items)
+        finally:
+            self.scopes.pop()
+
+    def resolve(self, name: str):
+        """(ast.Def, home key) a call of `name` means here, or None for a built-in."""
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        return None
+
+    # -- expressions ---------------------------------------------------------------------------
+    def expr(self, node):
+        fn = getattr(self, "compile_" + type(node).__name__)(node)
+        node.fn = fn
+        return fn
+
+    def compile_Name(self, node: ast.Name):
+        name = node.id
+        return lambda env: env.get(name)
+
+    def compile_Literal(self, node: ast.Literal):
+        value = ops.Percent(node.value) if node.kind == "percent" else node.value
+        return lambda env: value
+
+    def compile_Template(self, node: ast.Template):
+        return self._template(node)
+
+    def _template(self, node: ast.Template, quote=None):
+        """A string with `{…}` parts; an `else` message quotes each value through `quote` (clipped)."""
+        parts = [(p if isinstance(p, str) else self.expr(p)) for p in node.parts]
+        if len(parts) == 1 and isinstance(parts[0], str):
+            text = parts[0]
+            return lambda env: text
+        if quote is not None:
+            return lambda env: "".join(p if isinstance(p, str) else quote(render_value(p(env))) for p in parts)
+
+        def run(env):
+            return "".join(p if isinstance(p, str) else render_value(p(env)) for p in parts)
+
+        return run
+
+    def compile_Regex(self, node: ast.Regex):
+        from .regex import RegexValue
+
+        value = RegexValue(node.pattern, node.flags)
+        return lambda env: value
+
+    def compile_ListLit(self, node: ast.ListLit):
+        items = [self.expr(i) for i in node.items]
+        return lambda env: [f(env) for f in items]
+
+    def compile_One(self, node: ast.One):
+        value = self.expr(node.value)
+
+        def run(env):
+            found = value(env)
+            return [] if found is None else [found]
+
+        return run
+
+    def compile_Field(self, node: ast.Field):
+        obj, name, span = self.expr(node.obj), node.name, node.span
+
+        def run(env):
+            try:
+                return ops.field(_spend(env, obj(env)), name)
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
+
+        return run
+
+    def compile_Index(self, node: ast.Index):
+        obj, key, span = self.expr(node.obj), self.expr(node.key), node.span
+
+        def run(env):
+            try:
+                return ops.index(obj(env), key(env))
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
+
+        return run
+
+    def compile_Call(self, node: ast.Call):
+        args = [self.expr(a) for a in node.args]
+        name = node.func
+        short = name.rpartition(".")[2]
+        target = self.resolve(name)
+        if target is not None:
+            definition, home = target
+            params = definition.params
+
+            def call_def(env):
+                runtime = env.runtime
+                values = [a(env) for a in args]
+                _charge(runtime.budget, values)
+                return definition.body.fn(Env(runtime.homes[home], runtime, dict(zip(params, values))))
+
+            return _locating(call_def, node.span)
+        resolved = []  # the built-in, looked up on first call
+
+        def call(env):
+            runtime = env.runtime
+            values = [a(env) for a in args]
+            _charge(runtime.budget, values)
+            if not resolved:
+                resolved.append(_builtin(name))
+            fn = resolved[0]
+            if fn.signature.needs_repo:
+                if values and values[0] is None:  # never the file `None`: a path built from a missing value
+                    raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a path "
+                                          "(a path built from a missing value?)")
+                return fn(runtime.repo, *values)
+            if fn.signature.needs_stages:
+                if runtime.stages is None:
+                    raise EvaluationError(f"`{short}` reads a lifecycle's stages: call it inside a lifecycle")
+                return fn(runtime.stages, *values)
+            return fn(*values)
+
+        return _locating(call, node.span)
+
+    def compile_Unary(self, node: ast.Unary):
+        operand = self.expr(node.operand)
+        if node.op == "not":
+            return lambda env: not ops.truthy(operand(env))
+
+        span = node.span
+
+        def neg(env):
+            value = operand(env)
+            if value is None:
+                return None
+            try:
+                return ops.arith("-", 0, value)
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
+
+        return neg
+
+    def compile_Binary(self, node: ast.Binary):
+        fn = self._operator(node)
+        if node.op in ("and", "or"):
+            return fn
+        return _locating(fn, node.span)
+
+    def _operator(self, node: ast.Binary):
+        left, right, op = self.expr(node.left), self.expr(node.right), node.op
+        if op == "and":
+            return lambda env: ops.truthy(left(env)) and ops.truthy(right(env))
+        if op == "or":
+            return lambda env: ops.truthy(left(env)) or ops.truthy(right(env))
+        if op == "==":
+            return lambda env: ops.equal(_spend(env, left(env)), right(env))
+        if op == "!=":
+            return lambda env: not ops.equal(_spend(env, left(env)), right(env))
+        if op in ("<", "<=", ">", ">="):
+            return lambda env: ops.order(op, left(env), right(env))
+        if op == "in":
+            return lambda env: ops.contains(_spend(env, right(env)), left(env))
+        if op == "not in":
+            return lambda env: not ops.contains(_spend(env, right(env)), left(env))
+        if op == "contains":
+            return lambda env: ops.contains(_spend(env, left(env)), right(env))
+        if op == "contains all":
+            return lambda env: not ops.missing_from(_spend(env, left(env)), _spend(env, right(env)))
+        if op == "contains any":
+            return lambda env: any(ops.contains(_spend(env, left(env)), w) for w in ops.items_of(right(env)))
+        if op == "matches":
+            return lambda env: ops.matches(left(env), right(env))
+        return lambda env: ops.arith(op, _spend(env, left(env)), _spend(env, right(env)))
+
+    def compile_Quantified(self, node: ast.Quantified):
+        for _, domain in node.bindings:
+            self.expr(domain)
+        if node.where is not None:
+            self.expr(node.where)
+        kind = node.kind
+
+        def elements(env):
+            for _, inner in quantifier_elements(node, env):
+                yield inner
+
+        if node.body is None:  # `some x in xs`: there is one; `no x in xs`: there is none
+            if kind == "some":
+                return lambda env: any(True for _ in elements(env))
+            return lambda env: not any(True for _ in elements(env))
+        body = self.expr(node.body)
+        if kind == "every":
+            return lambda env: all(ops.truthy(body(e)) for e in elements(env))
+        if kind == "some":
+            return lambda env: any(ops.truthy(body(e)) for e in elements(env))
+        return lambda env: not any(ops.truthy(body(e)) for e in elements(env))
+
+    def compile_Conditional(self, node: ast.Conditional):
+        cond, then, other = self.expr(node.cond), self.expr(node.then), self.expr(node.other)
+        return lambda env: then(env) if ops.truthy(cond(env)) else other(env)
+
+    def compile_Where(self, node: ast.Where):
+        domain, pred, var = self.expr(node.domain), self.expr(node.pred), node.var
+
+        def run(env):
+            items = ops.items_of(domain(env))
+            budget = env.runtime.budget
+            budget.left -= len(items) if hasattr(items, "__len__") else 1
+            if budget.left < 0:
+                budget.exceeded()
+            return [x for x in items if ops.truthy(pred(env.child({var: x})))]
+
+        return run
 
 
 def render_value(value) -> str:
@@ -152,33 +408,6 @@ def render_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(render_value(v) for v in value)
     return ops.show(value)
-
-
-def _template(node: ast.Template, quote=None):
-    """A string with `{…}` parts; an `else` message quotes each value through `quote` (clipped)."""
-    parts = [(p if isinstance(p, str) else compile_expr(p)) for p in node.parts]
-    if len(parts) == 1 and isinstance(parts[0], str):
-        text = parts[0]
-        return lambda env: text
-    if quote is not None:
-        return lambda env: "".join(p if isinstance(p, str) else quote(render_value(p(env))) for p in parts)
-
-    def run(env):
-        return "".join(p if isinstance(p, str) else render_value(p(env)) for p in parts)
-
-    return run
-
-
-def _regex(node: ast.Regex):
-    from .regex import RegexValue
-
-    value = RegexValue(node.pattern, node.flags)
-    return lambda env: value
-
-
-def _list(node: ast.ListLit):
-    items = [compile_expr(i) for i in node.items]
-    return lambda env: [f(env) for f in items]
 
 
 def _spend(env, value):
@@ -210,76 +439,16 @@ def _locating(fn, span):
     return run
 
 
-def _field(node: ast.Field):
-    obj, name, span = compile_expr(node.obj), node.name, node.span
-
-    def run(env):
-        try:
-            return ops.field(_spend(env, obj(env)), name)
-        except EvaluationError as exc:
-            raise _located(exc, span) from None
-
-    return run
-
-
-def _index(node: ast.Index):
-    obj, key, span = compile_expr(node.obj), compile_expr(node.key), node.span
-
-    def run(env):
-        try:
-            return ops.index(obj(env), key(env))
-        except EvaluationError as exc:
-            raise _located(exc, span) from None
-
-    return run
-
-
-def _call(node: ast.Call):
-    args = [compile_expr(a) for a in node.args]
-    name = node.func
-    short = name.rpartition(".")[2]
-    resolved = []  # the built-in, looked up on first call
-
-    def call(env):
-        runtime = env.runtime
-        entry = runtime.defs.get(name) or runtime.defs.get(short)
-        values = [a(env) for a in args]
-        budget = runtime.budget
-        budget.left -= 1
-        for value in values:  # a function walks (or sorts) a list it is given: as many steps
-            if type(value) is list:
-                budget.left -= len(value)
-            elif type(value) is Record:
-                budget.left -= _walked(value)
-        if budget.left < 0:
-            budget.exceeded()
-        if entry is not None:
-            kind, params, body, home = entry
-            parent = home if home is not None else env.enclosing(kind)
-            return body(Env(parent, "local", runtime, dict(zip(params, values))))
-        if not resolved:
-            resolved.append(_builtin(name))
-        fn = resolved[0]
-        if fn.signature.needs_repo:
-            if values and values[0] is None:  # never the file `None`: a path built from a missing value
-                raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a path "
-                                      "(a path built from a missing value?)")
-            return fn(runtime.repo, *values)
-        if fn.signature.needs_stages:
-            return fn(_lifecycle_stages(env, short), *values)
-        return fn(*values)
-
-    return _locating(call, node.span)
-
-
-def _lifecycle_stages(env, name: str):
-    """The (stage names, aliases) of the lifecycle whose subject `env` is in."""
-    from .functions.stages import STAGES_KEY
-
-    subject = env.enclosing("subject")
-    if subject.kind != "subject" or STAGES_KEY not in subject.vars:
-        raise EvaluationError(f"`{name}` reads a lifecycle's stages: call it inside a lifecycle")
-    return subject.vars[STAGES_KEY]
+def _charge(budget, values) -> None:
+    """A call is a step, and a function walks (or sorts) a list it is given: as many steps."""
+    budget.left -= 1
+    for value in values:
+        if type(value) is list:
+            budget.left -= len(value)
+        elif type(value) is Record:
+            budget.left -= _walked(value)
+    if budget.left < 0:
+        budget.exceeded()
 
 
 def _walked(record) -> int:
@@ -296,59 +465,6 @@ def _builtin(name):
     if name in functions.FUNCTIONS:
         return functions.get(name)
     raise EvaluationError(f"unknown function `{name}`")
-
-
-def _unary(node: ast.Unary):
-    operand = compile_expr(node.operand)
-    if node.op == "not":
-        return lambda env: not ops.truthy(operand(env))
-
-    span = node.span
-
-    def neg(env):
-        value = operand(env)
-        if value is None:
-            return None
-        try:
-            return ops.arith("-", 0, value)
-        except EvaluationError as exc:
-            raise _located(exc, span) from None
-
-    return neg
-
-
-def _binary(node: ast.Binary):
-    fn = _operator(node)
-    if node.op in ("and", "or"):
-        return fn
-    return _locating(fn, node.span)
-
-
-def _operator(node: ast.Binary):
-    left, right, op = compile_expr(node.left), compile_expr(node.right), node.op
-    if op == "and":
-        return lambda env: ops.truthy(left(env)) and ops.truthy(right(env))
-    if op == "or":
-        return lambda env: ops.truthy(left(env)) or ops.truthy(right(env))
-    if op == "==":
-        return lambda env: ops.equal(_spend(env, left(env)), right(env))
-    if op == "!=":
-        return lambda env: not ops.equal(_spend(env, left(env)), right(env))
-    if op in ("<", "<=", ">", ">="):
-        return lambda env: ops.order(op, left(env), right(env))
-    if op == "in":
-        return lambda env: ops.contains(_spend(env, right(env)), left(env))
-    if op == "not in":
-        return lambda env: not ops.contains(_spend(env, right(env)), left(env))
-    if op == "contains":
-        return lambda env: ops.contains(_spend(env, left(env)), right(env))
-    if op == "contains all":
-        return lambda env: not ops.missing_from(_spend(env, left(env)), _spend(env, right(env)))
-    if op == "contains any":
-        return lambda env: any(ops.contains(_spend(env, left(env)), w) for w in ops.items_of(right(env)))
-    if op == "matches":
-        return lambda env: ops.matches(left(env), right(env))
-    return lambda env: ops.arith(op, _spend(env, left(env)), _spend(env, right(env)))
 
 
 def quantifier_elements(node: ast.Quantified, env):
@@ -371,45 +487,3 @@ def quantifier_elements(node: ast.Quantified, env):
     return walk(node.bindings, env)
 
 
-def _quantified(node: ast.Quantified):
-    for _, domain in node.bindings:
-        compile_expr(domain)
-    if node.where is not None:
-        compile_expr(node.where)
-    body, kind = compile_expr(node.body), node.kind
-
-    def elements(env):
-        for _, inner in quantifier_elements(node, env):
-            yield inner
-
-    if kind == "every":
-        return lambda env: all(ops.truthy(body(e)) for e in elements(env))
-    if kind == "some":
-        return lambda env: any(ops.truthy(body(e)) for e in elements(env))
-    return lambda env: not any(ops.truthy(body(e)) for e in elements(env))
-
-
-def _conditional(node: ast.Conditional):
-    cond, then, other = compile_expr(node.cond), compile_expr(node.then), compile_expr(node.other)
-    return lambda env: then(env) if ops.truthy(cond(env)) else other(env)
-
-
-def _where(node: ast.Where):
-    domain, pred, var = compile_expr(node.domain), compile_expr(node.pred), node.var
-
-    def run(env):
-        items = ops.items_of(domain(env))
-        budget = env.runtime.budget
-        budget.left -= len(items) if hasattr(items, "__len__") else 1
-        if budget.left < 0:
-            budget.exceeded()
-        return [x for x in items if ops.truthy(pred(env.child({var: x})))]
-
-    return run
-
-
-_COMPILERS = {
-    "Name": _name, "Literal": _literal, "Template": _template, "Regex": _regex, "ListLit": _list,
-    "Field": _field, "Index": _index, "Call": _call, "Unary": _unary, "Binary": _binary,
-    "Quantified": _quantified, "Where": _where, "Conditional": _conditional,
-}

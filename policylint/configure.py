@@ -253,7 +253,7 @@ class Configuration:
 def gate_index(packs) -> dict:
     """gate id -> GateInfo for every gate of the packs and the packs they use, the gates each
     lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included."""
-    from .evaluate import declared_gates
+    from .gates import declared_gates
 
     out = {}
     for gid, pack, lifecycle, _stage, gate in declared_gates(packs, uses=True):

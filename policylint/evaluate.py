@@ -8,15 +8,15 @@ reported as skipped: they are not required yet.
 from __future__ import annotations
 
 from . import ops
-from .compile import BudgetExceeded, Env, Runtime, bind_lets, compile_tree, render_value
+from .compile import BudgetExceeded, Compiler, Env, Runtime, bind_lets, home_key, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
 from .explain import Evidence, Explainer
+from .gates import CLAIMS_TITLE, gate_docs, plan
 from .structs import field, replace, struct
 from .syntax import ast
 from .values import location_of
 
 PASSING = ("pass", "skipped", "waived")
-CLAIMS_TITLE = "The claimed stage is one of the lifecycle's stages"
 
 
 @struct
@@ -91,38 +91,6 @@ class Run:
         return out
 
 
-@struct
-class LifecycleGate:
-    """A gate every lifecycle has without declaring it: its subjects can be listed
-    (`<pack>.<lifecycle>.subjects`) and each subject's claim names one of its stages
-    (`<pack>.<lifecycle>.claims`). Listed, explained, waived and re-graded like any gate."""
-    name: str
-    title: str
-    doc: str
-    span: object  # the lifecycle's (or its `claims`') place in the policy
-    severity: str = "error"
-    unwaivable: bool = False
-    when: object = None
-
-
-def lifecycle_gates(pack, node: ast.Lifecycle) -> list:
-    """(gate id, LifecycleGate) for the gates a lifecycle has without declaring them."""
-    prefix = f"{pack.name}.{node.name}"
-    stages = ", ".join(s.name for s in node.stages)
-    out = [(f"{prefix}.subjects", LifecycleGate(
-        "subjects", f"The subjects of lifecycle `{node.name}` can be listed",
-        f"Fails when the expression after `in` cannot be evaluated (an unreadable folder, a file that "
-        f"does not parse): then no subject of `{node.name}` is checked at all.", node.span))]
-    if node.claims:
-        out.append((f"{prefix}.claims", LifecycleGate(
-            "claims", CLAIMS_TITLE,
-            f"Each subject's claimed stage is read from the first `claims` source that exists and is not "
-            f"empty. Fails when that source cannot be read, or names no stage of `{node.name}` ({stages}, "
-            f"or an alias of one): the subject is then held to its first stage only.",
-            getattr(node.claims[0], "span", None) or node.span)))
-    return out
-
-
 class Engine:
     """Every gate's verdict and every subject's earned stage; nothing about what is reported.
 
@@ -141,12 +109,24 @@ class Engine:
         self.results: list = []
         self.subjects: list = []
         self.passed_over: list = []  # (lifecycle id, subject id) outside the scope
-        self.globals: dict = {}
+        self.globals: dict = {}  # pack key -> its global Env
+        self._explainers: dict = {}
+        self.plan = None
 
     def run(self, packs) -> Run:
-        done: set = set()
-        for pack in packs:
-            self._run_pack(pack, done)
+        self.plan = plan(packs)
+        for pack in _with_helpers(self.plan.running):
+            self._compile(pack)
+            self._global_env(pack)
+        for pack in self.plan.running:
+            explainer = self._explainer(pack)
+            for planned in self.plan.gates_of(pack):
+                if planned.gate.severity != "off":
+                    env = self.globals[pack.key]
+                    self.results.append(self._gate(planned.gate, planned.id, env, env, explainer, None, None))
+            for item in pack.ast.items:
+                if isinstance(item, ast.Lifecycle):
+                    self._lifecycle(pack, item)
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
@@ -155,19 +135,17 @@ class Engine:
                    scoped=self.scope is not None, passed_over=sorted(self.passed_over))
 
     # -- packs -----------------------------------------------------------------------------
-    def _run_pack(self, pack, done: set) -> None:
-        if pack.key in done:
-            return
-        done.add(pack.key)
-        for used in pack.uses:
-            self._run_pack(used, done)
-        tree = pack.ast
-        self._compile(tree)
-        env = Env(None, "global", self.runtime)
+    def _compile(self, pack) -> None:
+        """Closures for each expression of the pack (`policylint test --mutate` skips this for a
+        tree it compiled already, and compiles again only the gate it changes)."""
+        Compiler(pack).compile_pack()
+
+    def _global_env(self, pack) -> None:
+        """The pack's global scope: its params (as configured) and lets, where its defs run."""
+        env = Env(None, self.runtime)
         bind_value_loaders(env, self.repo)
-        self.globals[pack.name] = env
         overrides = self.params.get(pack.name, {})
-        for item in tree.items:
+        for item in pack.ast.items:
             if isinstance(item, ast.Param):
                 if item.name in overrides:
                     env.vars[item.name] = overrides[item.name]
@@ -175,27 +153,21 @@ class Engine:
                     env.lazy[item.name] = item.default.fn
             elif isinstance(item, ast.Let):
                 env.lazy[item.name] = item.value.fn
-            elif isinstance(item, ast.Def):
-                self.runtime.defs[item.name] = ("global", item.params, item.body.fn, env)
-                self.runtime.defs[f"{pack.name}.{item.name}"] = ("global", item.params, item.body.fn, env)
-        explainer = Explainer(tree.source)
-        for item in tree.items:
-            if isinstance(item, ast.Gate):
-                gate_id = f"{pack.name}.{item.name}"
-                self.results.append(self._gate(item, gate_id, env, env, explainer, None, None))
-            elif isinstance(item, ast.Lifecycle):
-                self._lifecycle(pack, item, env, explainer)
+        self.globals[pack.key] = env
+        self.runtime.homes[home_key(pack.key)] = env
 
-    def _compile(self, tree) -> None:
-        """Closures for each expression of the pack (`policylint test --mutate` skips this for a
-        tree it compiled already, and compiles again only the gate it changes)."""
-        compile_tree(tree)
+    def _explainer(self, pack) -> Explainer:
+        found = self._explainers.get(pack.key)
+        if found is None:
+            found = self._explainers[pack.key] = Explainer(pack.ast.source)
+        return found
 
     # -- lifecycles ------------------------------------------------------------------------
-    def _lifecycle(self, pack, node: ast.Lifecycle, genv: Env, explainer: Explainer) -> None:
+    def _lifecycle(self, pack, node: ast.Lifecycle) -> None:
         lifecycle_id = f"{pack.name}.{node.name}"
-        stages = node.stages
-        names = [s.name for s in stages]
+        names = [s.name for s in node.stages]
+        genv = self.globals[pack.key]
+        parts = self.plan.parts[lifecycle_id]
         self.runtime.budget.reset()
         try:
             found = ops.items_of(node.domain.fn(genv))
@@ -209,16 +181,17 @@ class Engine:
             if not self._in_scope(sid):
                 self.passed_over.append((lifecycle_id, sid))
                 continue
-            env = Env(genv, "subject", self.runtime, {node.name: subject_value})
-            for item in node.body:
-                if isinstance(item, ast.Let):
-                    env.lazy[item.name] = item.value.fn
-                elif isinstance(item, ast.Def):
-                    self.runtime.defs[item.name] = ("subject", item.params, item.body.fn, None)
+            envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
+            for part in parts:
+                env = Env(self.globals[part.pack.key], self.runtime, {node.name: subject_value})
+                bind_lets(env, part.node.body)
+                self.runtime.homes[home_key(part.pack.key, part.node)] = env
+                envs[id(part)] = env
+            self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
             subject = Subject(sid, lifecycle_id, names)
             self.subjects.append(subject)
-            required = self._claims(node, env, subject, names, lifecycle_id)
-            self._stages(pack, node, env, subject, required, explainer)
+            required = self._claims(node, envs[id(parts[0])], subject, names, lifecycle_id)
+            self._stages(node, parts, envs, subject, required)
 
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
         """Index of the last required stage; reads the claim from the first source that has one.
@@ -226,9 +199,6 @@ class Engine:
         A source written `furthest(a, b, …)` reads each of its arguments as a claim and claims
         the stage furthest along among them (a declared stage, and the stage the files show);
         an argument that names no stage is reported and the others still count."""
-        from .functions.stages import STAGES_KEY
-
-        env.vars[STAGES_KEY] = (names, node.aliases)  # what `furthest(…)` reads in this subject
         for expr in node.claims:
             parts = expr.args if isinstance(expr, ast.Call) and expr.func == "furthest" else [expr]
             said = [self._claim(part, node, env, subject, names, lifecycle_id) for part in parts]
@@ -276,22 +246,26 @@ class Engine:
             return False
         return stage, loc
 
-    def _stages(self, pack, node, env, subject: Subject, required: int, explainer) -> None:
+    def _stages(self, node, parts, envs: dict, subject: Subject, required: int) -> None:
         earned, blocked = -1, False
         for i, stage in enumerate(node.stages):
-            senv = Env(env, "stage", self.runtime)
-            bind_lets(senv, stage.body)
-            gates = [g for g in stage.body if isinstance(g, ast.Gate)]
+            stage_envs = {}  # each part's scope for this stage: its stage block's lets
             stage_results = []
-            for gate in gates:
-                gate_id = f"{pack.name}.{stage.name}.{gate.name}"
+            for part, planned in self.plan.stage_gates(subject.lifecycle, stage.name):
+                gate = planned.gate
+                if gate.severity == "off":
+                    continue
+                if id(part) not in stage_envs:
+                    senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime)
+                    bind_lets(senv, part.stage(stage.name).body)
                 if i > required and blocked:
-                    result = Result(gate_id, subject.id, stage.name, "skipped", gate.severity, "",
+                    result = Result(planned.id, subject.id, stage.name, "skipped", gate.severity, "",
                                     _not_required(subject, stage.name), lifecycle=subject.lifecycle,
                                     unwaivable=gate.unwaivable)
-                    result.title = self._title(gate, env)
+                    result.title = self._title(gate, envs[id(part)])
                 else:
-                    result = self._gate(gate, gate_id, senv, env, explainer, subject.id, stage.name)
+                    result = self._gate(gate, planned.id, stage_envs[id(part)], envs[id(part)],
+                                        self._explainer(part.pack), subject.id, stage.name)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
             stage_ok = not any(self.blocks(r) for r in stage_results)
@@ -327,7 +301,7 @@ class Engine:
     def _gate(self, gate: ast.Gate, gate_id, env: Env, title_env: Env, explainer, subject, stage) -> Result:
         result = Result(gate_id, subject, stage, "pass", gate.severity, self._title(gate, title_env),
                         unwaivable=gate.unwaivable)
-        genv = Env(env, "gate", self.runtime)
+        genv = Env(env, self.runtime)
         bind_lets(genv, gate.body)
         budget = self.runtime.budget
         budget.reset()
@@ -374,104 +348,20 @@ class Engine:
         return result
 
 
-def gate_docs(packs, root) -> dict:
-    """Per gate id: title, doc comment, severity, and the policy line that declares it."""
-    import os
-
-    out: dict = {}
-    seen: set = set()
-
-    def relative(pack) -> str | None:
-        try:
-            rel = os.path.relpath(pack.path, os.path.realpath(root))
-        except ValueError:
-            return None
-        return None if rel.startswith("..") else rel.replace(os.sep, "/")
+def _with_helpers(packs) -> list:
+    """The packs and those they `use defs from`, each before the packs that need its defs."""
+    out, seen = [], set()
 
     def visit(pack):
         if pack.key in seen:
             return
         seen.add(pack.key)
-        for used in pack.uses:
+        for used in list(pack.uses) + list(getattr(pack, "helpers", ())):
             visit(used)
-        inside = relative(pack)
-        where = inside or pack.display_path
-        readme = readme_sections(pack.path.parent / "README.md")
-        for item in pack.ast.items:
-            gates = []
-            if isinstance(item, ast.Gate):
-                gates = [(f"{pack.name}.{item.name}", None, item)]
-            elif isinstance(item, ast.Lifecycle):
-                gates = [(f"{pack.name}.{s.name}.{g.name}", s.name, g) for s in item.stages
-                         for g in s.body if isinstance(g, ast.Gate)]
-                gates += [(gid, None, g) for gid, g in lifecycle_gates(pack, item)]
-            for gid, stage, gate in gates:
-                title = gate_title(gate)
-                out[gid] = {"title": title, "doc": readme.get(gid) or gate.doc, "pack": pack.name,
-                            "pack_version": pack.ast.version,
-                            "policy_path": where, "in_repo": inside is not None, "line": gate.span.line,
-                            "stage": stage,
-                            "severity": gate.severity, "unwaivable": gate.unwaivable}
+        out.append(pack)
 
     for pack in packs:
         visit(pack)
-    return out
-
-
-def declared_gates(packs, uses: bool = False, lifecycle: bool = True):
-    """(gate id, pack, lifecycle id or None, stage or None, gate) for every gate of the packs
-    (and, with `uses`, of the packs they use), each lifecycle's own gates included unless
-    `lifecycle` is false. These are the ids `list` shows and configuration may name."""
-    seen: set = set()
-
-    def visit(pack):
-        if pack.key in seen:
-            return
-        seen.add(pack.key)
-        if uses:
-            for used in pack.uses:
-                yield from visit(used)
-        for item in pack.ast.items:
-            if isinstance(item, ast.Gate):
-                yield f"{pack.name}.{item.name}", pack, None, None, item
-            elif isinstance(item, ast.Lifecycle):
-                lifecycle_id = f"{pack.name}.{item.name}"
-                for stage in item.stages:
-                    for gate in stage.body:
-                        if isinstance(gate, ast.Gate):
-                            yield f"{pack.name}.{stage.name}.{gate.name}", pack, lifecycle_id, stage.name, gate
-                if lifecycle:
-                    for gid, gate in lifecycle_gates(pack, item):
-                        yield gid, pack, lifecycle_id, None, gate
-
-    for pack in packs:
-        yield from visit(pack)
-
-
-def gate_title(gate) -> str:
-    """A gate's title as the policy writes it (`{…}` for what it interpolates)."""
-    if isinstance(gate.title, str):
-        return gate.title
-    return "".join(p if isinstance(p, str) else "{…}" for p in gate.title.parts) if gate.title else gate.name
-
-
-def readme_sections(path) -> dict:
-    """Gate id -> its documentation: the README section whose heading starts with the id in backticks."""
-    import re
-
-    from .repo import read_regular
-
-    try:
-        text = read_regular(path).decode("utf-8", errors="replace")
-    except OSError:  # no README, or none a run can read (a FIFO, a device, too large): no docs
-        return {}
-    from .loaders.markdown import parse_markdown
-
-    out = {}
-    for heading in parse_markdown(text, "README.md")["headings"]:
-        match = re.match(r"^([a-z0-9_.-]+\.[a-z0-9_-]+)\b", str(heading["text"]))
-        if match and str(heading["text"]).count(".") >= 1:
-            out.setdefault(match.group(1), str(heading["body"]).strip())
     return out
 
 

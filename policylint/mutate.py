@@ -51,7 +51,7 @@ import re
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from .compile import compile_tree
+from .compile import Compiler
 from .evaluate import Engine
 from .recording import STATEFUL, RecordingRepo
 from .repo import Repo
@@ -118,7 +118,7 @@ def gates_of(tree: ast.Pack):
     for item in tree.items:
         if isinstance(item, ast.Gate):
             yield f"{tree.name}.{item.name}", item
-        elif isinstance(item, ast.Lifecycle):
+        elif isinstance(item, (ast.Lifecycle, ast.Extend)):
             for stage in item.stages:
                 for gate in stage.body:
                     if isinstance(gate, ast.Gate):
@@ -195,7 +195,7 @@ def _expr_mutants(gate_id, text, node, slot) -> list:
             add("`not` dropped", lambda n: n.operand)
         out.extend(_expr_mutants(gate_id, text, node.operand, _slot(node, "operand")))
     elif isinstance(node, ast.Quantified):
-        new = QUANTIFIER[node.kind]
+        new = QUANTIFIER[node.kind] if node.body is not None else ("no" if node.kind == "some" else "some")
         add(f"`{node.kind}` → `{new}`", lambda n, new=new: _replace(n, kind=new))
         if node.where is not None:
             add("`where` dropped", lambda n: _replace(n, where=None))
@@ -204,7 +204,8 @@ def _expr_mutants(gate_id, text, node, slot) -> list:
             out.extend(_expr_mutants(gate_id, text, domain, _slot(node, "more", i, 1)))
         if node.where is not None:
             out.extend(_expr_mutants(gate_id, text, node.where, _slot(node, "where")))
-        out.extend(_expr_mutants(gate_id, text, node.body, _slot(node, "body")))
+        if node.body is not None:
+            out.extend(_expr_mutants(gate_id, text, node.body, _slot(node, "body")))
     elif isinstance(node, ast.Where):
         add("`where` dropped", lambda n: n.domain)
         out.extend(_expr_mutants(gate_id, text, node.domain, _slot(node, "domain")))
@@ -289,9 +290,9 @@ class _Engine(Engine):
         self.compiled = compiled  # the trees are compiled (and a mutated gate recompiled) already
         self._times: dict = {}
 
-    def _compile(self, tree) -> None:
+    def _compile(self, pack) -> None:
         if not self.compiled:
-            super()._compile(tree)
+            super()._compile(pack)
 
     def _gate(self, gate, gate_id, env, title_env, explainer, subject, stage):
         base = (id(gate), subject)
@@ -350,24 +351,6 @@ def _forget_lets(env, global_envs) -> None:
             scope.vars.pop(name, None)
 
 
-def _defs_unique(pack) -> bool:
-    """No `def` name declared twice in the run: the engine finds defs by name at call time, so
-    with a clash a gate evaluated again after the run could call another def than it did."""
-    names, seen, todo = [], set(), [pack]
-    while todo:
-        p = todo.pop()
-        if p.key in seen:
-            continue
-        seen.add(p.key)
-        todo.extend(p.uses)
-        for item in p.ast.items:
-            if isinstance(item, ast.Def):
-                names.append(item.name)
-            elif isinstance(item, ast.Lifecycle):
-                names.extend(d.name for d in item.body if isinstance(d, ast.Def))
-    return len(names) == len(set(names))
-
-
 class _Case:
     """One case checked out, its run on the pack as written, and each gate evaluation of it:
     what a mutant of a gate needs to be judged by evaluating that gate alone. Unless
@@ -389,7 +372,7 @@ class _Case:
                 self.repo.notices = dict(self.recorded.repo.notices)
         self.calls: dict = {}  # id(gate node) -> [(args, raw result)]
         self.raw: dict = {}  # gate key -> raw result
-        self.isolated = not exhaustive and _defs_unique(pack)  # a gate may be evaluated again alone
+        self.isolated = not exhaustive  # a gate may be evaluated again alone
         self.engine = _Engine(self.repo, self.params, watch=self._watch)
         self.run = self.engine.run([pack])
         if self.recorded is not None:
@@ -469,7 +452,7 @@ def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=No
             while key in seen:  # the same text twice in one gate
                 key, n = f"{mutant.key} #{n}", n + 1
             seen.add(key)
-            killer = _kill(mutant, order, states, exhaustive)
+            killer = _kill(mutant, order, states, pack, exhaustive)
             if killer is not None:
                 report.killed += 1
                 order.remove(killer)
@@ -485,7 +468,7 @@ def mutate_pack(pack_dir: Path, cases: list, use_cache: bool = True, progress=No
     return report
 
 
-def _kill(mutant: Mutant, order: list, states: dict, exhaustive: bool = False):
+def _kill(mutant: Mutant, order: list, states: dict, pack, exhaustive: bool = False):
     """The first case that notices the mutant, or None. Only cases that evaluated the gate
     can notice it; those whose expected.yaml names the gate, and where it passed or failed
     (rather than being skipped), are tried first."""
@@ -493,7 +476,7 @@ def _kill(mutant: Mutant, order: list, states: dict, exhaustive: bool = False):
     undo = mutant.apply()
     try:
         try:
-            compile_tree(gate)
+            Compiler(pack).recompile(gate)
         except Exception:  # noqa: BLE001 — a mutant that cannot even be built crashes every run
             return order[0] if order else None
         if exhaustive:
@@ -513,7 +496,7 @@ def _kill(mutant: Mutant, order: list, states: dict, exhaustive: bool = False):
         return None
     finally:
         undo()
-        compile_tree(gate)
+        Compiler(pack).recompile(gate)
 
 
 def _likely(mutant: Mutant, state: _Case) -> tuple:

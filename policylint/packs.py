@@ -150,8 +150,9 @@ class LoadedPack:
     name: str
     path: Path
     ast: object
-    uses: list = field(default_factory=list)
+    uses: list = field(default_factory=list)  # `use "x"`: packs whose gates run with this one's
     key: str = ""
+    helpers: list = field(default_factory=list)  # `use defs from "x"`: packs whose defs it calls
 
     @property
     def display_path(self) -> str:
@@ -223,9 +224,11 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-def checked_key(tree_key: str, uses: list) -> str:
-    """The key of "this pack checks": its tree's key and the keys of the packs it uses."""
-    return hasher(f"checked {tree_key} {' '.join(u.key for u in uses)}".encode()).hexdigest()
+def checked_key(tree_key: str, uses: list, helpers: list = ()) -> str:
+    """The key of "this pack checks" (and of what it runs): its tree's key and the keys of the
+    packs it uses, for their gates or for their defs only."""
+    used = " ".join(u.key for u in uses) + " defs " + " ".join(u.key for u in helpers)
+    return hasher(f"checked {tree_key} {used}".encode()).hexdigest()
 
 
 class PackLoader:
@@ -286,13 +289,14 @@ class PackLoader:
         tree, tree_key = self._tree(source_bytes, source, path.name, shown)
         from .syntax import ast
 
-        uses = [self._use(u, path) for u in tree.items if isinstance(u, ast.Use)]
-        key = checked_key(tree_key, uses)
-        pack = LoadedPack(tree.name, path, tree, uses, key)
+        uses = [self._use(u, path) for u in tree.items if isinstance(u, ast.Use) and not u.defs_only]
+        helpers = [self._use(u, path) for u in tree.items if isinstance(u, ast.Use) and u.defs_only]
+        key = checked_key(tree_key, uses, helpers)
+        pack = LoadedPack(tree.name, path, tree, uses, key, helpers)
         if self.cache is None or self.cache.get("checked", key) is not True:
             from .check import check_pack
 
-            diagnostics = check_pack(tree, imported_defs(uses))
+            diagnostics = check_pack(tree, imports_of(pack))
             if diagnostics:
                 raise PolicylintError(diagnostics)
             if self.cache is not None:
@@ -325,14 +329,23 @@ class PackLoader:
         return tree, key
 
 
-def imported_defs(uses) -> dict:
-    """Defs that `use` brings in: unqualified and as `pack.name`."""
+def imports_of(pack: LoadedPack):
+    """What the checker needs of the packs `pack` uses: their defs, the lifecycles it may
+    extend and the gates it may override (of the packs whose gates run with it)."""
+    from .check import Imports
+    from .compile import visible_defs
+    from .gates import declared_gates
     from .syntax import ast
 
-    out = {}
-    for used in uses:
+    imports = Imports(helpers={u.name for u in pack.helpers} - {u.name for u in pack.uses})
+    for name, found in visible_defs(pack).items():
+        imports.defs[name] = [node for node, _home in found]
+        if "." not in name:
+            imports.owners[name] = [next(u.name for u in pack.uses + pack.helpers if u.key == home)
+                                    for _node, home in found]
+    for used in pack.uses:
         for item in used.ast.items:
-            if isinstance(item, ast.Def):
-                out[item.name] = item
-                out[f"{used.name}.{item.name}"] = item
-    return out
+            if isinstance(item, ast.Lifecycle):
+                imports.lifecycles[f"{used.name}.{item.name}"] = item
+    imports.gates = {gid: gate for gid, _pack, _lifecycle, _stage, gate in declared_gates(pack.uses, uses=True)}
+    return imports

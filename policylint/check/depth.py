@@ -16,18 +16,19 @@ _HELP = "each let or def counts the levels of its own expression; compute less i
 _REPORTED = 10 ** 9  # the levels of what was reported too deep: what uses it is not reported again
 
 
-def check(pack: ast.Pack) -> list:
+def check(pack: ast.Pack, imports=None) -> list:
     out: list = []
     top = _Scope(None)
     _declare(pack.items, top, out)
     for item in pack.items:
         if isinstance(item, ast.Gate):
             _gate(item, top, out)
-        elif isinstance(item, ast.Lifecycle):
-            _expression(item.domain, top, out)
-            scope = _Scope(top, {item.name: 0})
+        elif isinstance(item, (ast.Lifecycle, ast.Extend)):
+            if isinstance(item, ast.Lifecycle):
+                _expression(item.domain, top, out)
+            scope = _Scope(top, {item.name if isinstance(item, ast.Lifecycle) else item.lifecycle: 0})
             _declare(item.body, scope, out)
-            for claim in item.claims:
+            for claim in getattr(item, "claims", ()):
                 _expression(claim, scope, out)
             for stage in item.stages:
                 stage_scope = _Scope(scope)
@@ -40,37 +41,60 @@ def check(pack: ast.Pack) -> list:
 
 class _Scope:
     """Names -> how many levels evaluating them takes (0 for a value bound by a quantifier, a
-    def's parameter or a lifecycle's subject); defs -> the levels of their body."""
+    def's parameter or a lifecycle's subject); a declared let, param or def counts the levels
+    of its expression, worked out on first use (declarations are visible in any order)."""
 
     def __init__(self, parent: "_Scope | None", values: dict | None = None):
-        self.parent, self.values, self.defs = parent, values or {}, {}
+        self.parent, self.values, self.decls = parent, values or {}, {}
 
     def value(self, name: str) -> int:
-        return self._lookup("values", name)
-
-    def def_(self, name: str) -> int:
-        return self._lookup("defs", name)
-
-    def _lookup(self, table: str, name: str) -> int:
-        """The levels of `name` in the nearest scope that declares it (0 when none does)."""
         scope = self
         while scope is not None:
-            found = getattr(scope, table)
-            if name in found:
-                return found[name]
+            if name in scope.values:
+                return scope.values[name]
+            decl = scope.decls.get(name)
+            if decl is not None and not isinstance(decl.node, ast.Def):
+                return decl.levels()
+            scope = scope.parent
+        return 0
+
+    def def_(self, name: str) -> int:
+        scope = self
+        while scope is not None:
+            decl = scope.decls.get(name)
+            if decl is not None and isinstance(decl.node, ast.Def):
+                return decl.levels()
             scope = scope.parent
         return 0
 
 
+class _Decl:
+    def __init__(self, node, scope: _Scope, out: list):
+        self.node, self.scope, self.out = node, scope, out
+        self.found: int | None = None
+
+    def levels(self) -> int:
+        """The levels of the declaration's expression; a recursive one (PL218, reported by the
+        type pass) counts 0 where it closes its cycle."""
+        if self.found is None:
+            self.found = 0  # in progress: a cycle counts nothing more
+            node = self.node
+            if isinstance(node, ast.Def):
+                inner, expr = _Scope(self.scope, {param: 0 for param in node.params}), node.body
+            else:
+                inner, expr = self.scope, (node.default if isinstance(node, ast.Param) else node.value)
+            self.found = _bounded(node, node.name, expr, inner, self.out)
+        return self.found
+
+
 def _declare(items, scope: _Scope, out: list) -> None:
-    """In order, as the type pass: each declaration sees only what is declared before it."""
     for item in items:
-        if isinstance(item, (ast.Param, ast.Let)):
-            value = item.default if isinstance(item, ast.Param) else item.value
-            scope.values.setdefault(item.name, _bounded(item, item.name, value, scope, out))
-        elif isinstance(item, ast.Def):
-            inner = _Scope(scope, {param: 0 for param in item.params})
-            scope.defs.setdefault(item.name, _bounded(item, item.name, item.body, inner, out))
+        if isinstance(item, (ast.Param, ast.Let, ast.Def)):
+            scope.decls.setdefault(item.name, _Decl(item, scope, out))
+    for item in items:
+        if isinstance(item, (ast.Param, ast.Let, ast.Def)):
+            decl = scope.decls[item.name]
+            (decl if decl.node is item else _Decl(item, scope, out)).levels()
 
 
 def _gate(gate: ast.Gate, scope: _Scope, out: list) -> None:
@@ -78,10 +102,9 @@ def _gate(gate: ast.Gate, scope: _Scope, out: list) -> None:
         if part is not None:
             _expression(part, scope, out)
     inner = _Scope(scope)
+    _declare([item for item in gate.body if isinstance(item, ast.Let)], inner, out)
     for item in gate.body:
-        if isinstance(item, ast.Let):
-            inner.values.setdefault(item.name, _bounded(item, item.name, item.value, inner, out))
-        elif isinstance(item, ast.Require):
+        if isinstance(item, ast.Require):
             _expression(item.expr, inner, out)
             if item.message is not None:
                 _expression(item.message, _Scope(inner, _bound_names(item.expr)), out)

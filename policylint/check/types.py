@@ -27,95 +27,101 @@ def signatures() -> dict:
 
 
 class Scope:
+    """Names a part of a pack can see. `vars` are bound values (a quantifier's element, a def's
+    parameter, the subject); `decls` the params, lets and defs declared in this scope, each
+    visible everywhere in it whatever the order (as in Rego and Cedar)."""
+
     def __init__(self, parent: "Scope | None" = None):
         self.parent = parent
         self.vars: dict = {}
-        self.defs: dict = {}
-        self.later: dict = {}  # name -> a param, let or def of this scope not declared yet
+        self.decls: dict = {}  # name -> Decl
 
-    def lookup_later(self, name):
-        """The declaration `name` will have, further down this scope or one around it."""
-        scope = self
-        while scope is not None:
-            if name in scope.later:
-                return scope.later[name]
-            scope = scope.parent
-        return None
-
-    def def_nodes(self) -> dict:
-        """Every def this scope can name, declared or not yet, innermost first."""
-        out, scope = {}, self
-        while scope is not None:
-            for name, info in scope.defs.items():
-                out.setdefault(name, info.node)
-            for name, node in scope.later.items():
-                if isinstance(node, ast.Def):
-                    out.setdefault(name, node)
-            scope = scope.parent
-        return out
-
-    def lookup(self, name):
+    def find(self, name: str):
+        """The innermost binding of `name`: a type (a bound value), a Decl, or None."""
         scope = self
         while scope is not None:
             if name in scope.vars:
                 return scope.vars[name]
+            if name in scope.decls:
+                return scope.decls[name]
             scope = scope.parent
         return None
 
-    def lookup_def(self, name):
+    def lookup_def(self, name: str):
+        """The def a call names: the innermost def of that name (a let of the name does not hide it)."""
         scope = self
         while scope is not None:
-            if name in scope.defs:
-                return scope.defs[name]
+            decl = scope.decls.get(name)
+            if decl is not None and isinstance(decl.node, ast.Def):
+                return decl
             scope = scope.parent
         return None
 
     def names(self) -> set:
         out, scope = set(), self
         while scope is not None:
-            out |= set(scope.vars)
+            out |= set(scope.vars) | {n for n, d in scope.decls.items() if not isinstance(d.node, ast.Def)}
             scope = scope.parent
         return out
 
     def def_names(self) -> set:
         out, scope = set(), self
         while scope is not None:
-            out |= set(scope.defs)
+            out |= {n for n, d in scope.decls.items() if isinstance(d.node, ast.Def)}
             scope = scope.parent
         return out
 
 
-class DefInfo:
-    def __init__(self, node: ast.Def, scope: Scope, checker: "Checker", imported: bool = False):
+class Decl:
+    """A param, let or def: its type inferred on first use, in the scope that declares it.
+    Inferring one that is being inferred closes a cycle: reported as recursion."""
+
+    def __init__(self, node, scope: Scope, checker: "Checker", imported: bool = False):
         self.node, self.scope, self.checker = node, scope, checker
-        self.returns: T.Type | None = ANY if imported else None  # checked in its own pack
+        self.name = node.name
+        self.type: T.Type | None = ANY if imported else None  # an imported def is checked in its own pack
+        self.busy = False
 
-    def result_type(self) -> T.Type:
-        if self.returns is None:
-            self.returns = ANY  # a def cannot see itself, but guard against loops anyway
-            inner = Scope(self.scope)
-            for param in self.node.params:
-                inner.vars[param] = ANY
-            self.checker.defining.append(self.node.name)
-            try:
-                self.returns = self.checker.infer(self.node.body, inner)
-            finally:
-                self.checker.defining.pop()
-        return self.returns
+    def result_type(self, span=None) -> T.Type:
+        if self.type is not None:
+            return self.type
+        checker = self.checker
+        if self.busy:
+            checker.recursion(self, span)
+            return ANY
+        self.busy = True
+        checker.defining.append(self)
+        try:
+            node = self.node
+            if isinstance(node, ast.Def):
+                inner = Scope(self.scope)
+                for param in node.params:
+                    inner.vars[param] = ANY
+                found = checker.infer(node.body, inner)
+            else:
+                found = checker.infer(node.default if isinstance(node, ast.Param) else node.value, self.scope)
+        finally:
+            checker.defining.pop()
+            self.busy = False
+        if self.type is None:
+            self.type = found
+        return self.type
 
 
-def check(pack: ast.Pack, imported_defs: dict) -> list:
-    return Checker(pack, imported_defs).run()
+def check(pack: ast.Pack, imports=None) -> list:
+    from . import Imports
+
+    return Checker(pack, imports or Imports()).run()
 
 
 class Checker:
-    def __init__(self, pack: ast.Pack, imported_defs: dict):
+    def __init__(self, pack: ast.Pack, imports):
         self.pack = pack
         self.sigs = signatures()
         self.out: list = []
-        self.imported = imported_defs  # name -> ast.Def from used packs
-        self.defining: list = []  # the defs whose bodies are being checked, outermost first
-        self.cycles: set = set()  # the recursive cycles reported, each as the set of its defs
+        self.imports = imports  # what `use` brings in (check.Imports)
+        self.defining: list = []  # the Decls whose types are being inferred, outermost first
+        self.cycles: set = set()  # the recursive cycles reported, each as the set of its names
 
     def error(self, code, message, span, help_text=None):
         self.out.append(Diagnostic(code, message, span, help_text))
@@ -126,33 +132,45 @@ class Checker:
         for name, sig in self.sigs.items():
             if sig.value:
                 root.vars[name] = sig.returns
-        for name, node in self.imported.items():
-            root.defs[name] = DefInfo(node, Scope(), self, imported=True)
+        for name, nodes in self.imports.defs.items():
+            root.decls[name] = Decl(nodes[0], Scope(), self, imported=True)
         top = Scope(root)
         self.declare(self.pack.items, top)
         for item in self.pack.items:
             if isinstance(item, ast.Lifecycle):
                 self.lifecycle(item, top)
+            elif isinstance(item, ast.Extend):
+                self.extend(item, top)
+            elif isinstance(item, ast.Override):
+                self.override(item)
             elif isinstance(item, ast.Gate):
                 self.gate(item, top, top)
         return self.out
 
     def declare(self, items, scope: Scope) -> None:
-        """Params, lets and defs in order: each may use only what is declared before it (what is
-        declared later is known, so that using it says so instead of "unknown")."""
+        """Params, lets and defs: all visible in the scope in any order; each is inferred once
+        (its errors reported once), a cycle among them reported as recursion."""
         for item in items:
             if isinstance(item, (ast.Param, ast.Let, ast.Def)):
-                scope.later.setdefault(item.name, item)
+                scope.decls.setdefault(item.name, Decl(item, scope, self))
         for item in items:
-            if scope.later.get(getattr(item, "name", None)) is item:
-                del scope.later[item.name]
-            if isinstance(item, (ast.Param, ast.Let)):
-                value = item.default if isinstance(item, ast.Param) else item.value
-                scope.vars.setdefault(item.name, self.infer(value, scope))
-            elif isinstance(item, ast.Def):
-                info = DefInfo(item, Scope(scope), self)
-                info.result_type()
-                scope.defs.setdefault(item.name, info)
+            if isinstance(item, (ast.Param, ast.Let, ast.Def)):
+                decl = scope.decls[item.name]
+                if decl.node is item:
+                    decl.result_type(item.span)
+                else:  # a duplicate (PL210): its own expression is still checked
+                    Decl(item, scope, self).result_type(item.span)
+
+    def recursion(self, decl: Decl, span) -> None:
+        """PL218 for the cycle that reaching `decl` again closes (`f → g → f`), once per cycle."""
+        names = [d.name for d in self.defining[self.defining.index(decl):]] + [decl.name]
+        if frozenset(names) in self.cycles:
+            return
+        self.cycles.add(frozenset(names))
+        kinds = {type(d.node) for d in self.defining[self.defining.index(decl):]}
+        what = "a def" if kinds == {ast.Def} else "a def, let or param"
+        self.error("PL218", f"`{names[0]}` is recursive: {' → '.join(names)}", span or decl.node.span,
+                   f"{what} cannot use itself, directly or through others; the language has no recursion")
 
     def lifecycle(self, node: ast.Lifecycle, top: Scope) -> None:
         domain = self.infer(node.domain, top)
@@ -164,12 +182,54 @@ class Checker:
         self.declare(node.body, scope)
         for expr in node.claims:
             self.infer(expr, scope)
-        for stage in node.stages:
+        self.stages(node.stages, scope, top)
+
+    def stages(self, stages, scope: Scope, top: Scope) -> None:
+        for stage in stages:
             stage_scope = Scope(scope)
             self.declare(stage.body, stage_scope)
             for item in stage.body:
                 if isinstance(item, ast.Gate):
                     self.gate(item, stage_scope, top)
+
+    def extend(self, node: ast.Extend, top: Scope) -> None:
+        """An extension: its lifecycle must be one of a used pack's, its stages that lifecycle's."""
+        base = self.imports.lifecycles.get(node.target)
+        if base is None:
+            if node.pack in self.imports.helpers:
+                self.error("PL219", f"cannot extend `{node.target}`: `use defs from` brings in only defs", node.span,
+                           f'write `use "{node.pack}"` to run its lifecycles and extend them')
+            else:
+                known = sorted(self.imports.lifecycles)
+                self.error("PL219", f"no lifecycle `{node.target}` in the packs this pack uses", node.span,
+                           did_you_mean(node.target, known, "lifecycles") if known else
+                           f'extend a lifecycle of a used pack: `use "{node.pack}"` first')
+        names = [s.name for s in base.stages] if base is not None else []
+        for stage in node.stages:
+            if base is not None and stage.name not in names:
+                self.error("PL219", f"lifecycle `{node.target}` has no stage `{stage.name}`", stage.span,
+                           did_you_mean(stage.name, names, "stages") or f"its stages: {', '.join(names)}")
+            if stage.aliases:
+                self.error("PL219", f"an extension cannot give stage `{stage.name}` aliases", stage.span,
+                           f"the stages and what a claim may say are `{node.target}`'s own")
+        scope = Scope(top)
+        scope.vars[node.lifecycle] = PATH
+        self.declare(node.body, scope)
+        self.stages(node.stages, scope, top)
+
+    def override(self, node: ast.Override) -> None:
+        from ..gates import SEVERITY_RANK
+
+        gate = self.imports.gates.get(node.gate)
+        if gate is not None:
+            if gate.unwaivable and SEVERITY_RANK[node.level] < SEVERITY_RANK[gate.severity]:
+                self.error("PL220", f"`{node.gate}` is unwaivable: it cannot be made `{node.level}`", node.span,
+                           "an unwaivable gate may be made stricter, never weaker or off")
+            return
+        own = node.gate.partition(".")[0] == self.pack.name
+        self.error("PL220", f"no gate `{node.gate}` in the packs this pack uses", node.span,
+                   "a pack's own gates take their severity where they are declared" if own else
+                   did_you_mean(node.gate, sorted(self.imports.gates), "gates"))
 
     def gate(self, node: ast.Gate, scope: Scope, top: Scope) -> None:
         if node.title is not None:
@@ -177,10 +237,9 @@ class Checker:
         if node.when is not None:
             self.infer(node.when, scope)
         inner = Scope(scope)
+        self.declare([item for item in node.body if isinstance(item, ast.Let)], inner)
         for item in node.body:
-            if isinstance(item, ast.Let):
-                inner.vars.setdefault(item.name, self.infer(item.value, inner))
-            elif isinstance(item, ast.Require):
+            if isinstance(item, ast.Require):
                 message_scope = self.require_scope(item.expr, inner)
                 self.infer(item.expr, inner)
                 if item.message is not None:
@@ -212,44 +271,18 @@ class Checker:
         return method(node, scope)
 
     def infer_Name(self, node: ast.Name, scope):
-        found = scope.lookup(node.id)
-        if found is not None:
-            return found
-        if (node.id in self.sigs and not self.sigs[node.id].value) or scope.lookup_def(node.id):
+        found = scope.find(node.id)
+        if isinstance(found, Decl) and isinstance(found.node, ast.Def) or found is None and node.id in self.sigs \
+                and not self.sigs[node.id].value:
             self.error("PL204", f"`{node.id}` is a function; call it", node.span, f"write `{node.id}(…)`")
             return ANY
-        later = scope.lookup_later(node.id)
-        if isinstance(later, (ast.Param, ast.Let)):
-            self._before_declaration(node.id, later, node.span)
-            return ANY
+        if isinstance(found, Decl):
+            return found.result_type(node.span)
+        if found is not None:
+            return found
         self.error("PL204", f"unknown name `{node.id}`", node.span,
                    did_you_mean(node.id, scope.names(), "names in scope"))
         return ANY
-
-    def _before_declaration(self, name: str, decl, span) -> None:
-        kind = "def" if isinstance(decl, ast.Def) else "let" if isinstance(decl, ast.Let) else "param"
-        self.error("PL217", f"`{name}` is used before its declaration at line {decl.span.line}", span,
-                   f"a {kind} can be used only below its declaration: move `{kind} {name}` above this line")
-
-    def _recursion(self, name: str, scope) -> list | None:
-        """The cycle (`f → g → f`) that calling `name` from the def being checked closes, if any:
-        defs cannot call themselves, directly or through other defs."""
-        if not self.defining:
-            return None
-        if name in self.defining:
-            return self.defining[self.defining.index(name):] + [name]
-        current, nodes = self.defining[-1], scope.def_nodes()
-        paths, seen = [[current, name]], {name}
-        while paths:  # breadth first: the shortest cycle
-            path = paths.pop(0)
-            node = nodes.get(path[-1])
-            for called in _calls(node.body) if node is not None else ():
-                if called == current:
-                    return path + [called]
-                if called in nodes and called not in seen:
-                    seen.add(called)
-                    paths.append(path + [called])
-        return None
 
     def infer_Literal(self, node: ast.Literal, scope):
         return {"string": STR, "number": NUMBER, "percent": NUMBER, "date": DATE, "bool": BOOL,
@@ -320,26 +353,19 @@ class Checker:
     def infer_Call(self, node: ast.Call, scope):
         arg_types = [self.infer(arg, scope) for arg in node.args]
         name = node.func
-        info = scope.lookup_def(name) or scope.lookup_def(name.rpartition(".")[2] if "." in name else "")
+        info = scope.lookup_def(name)
+        if info is not None and len(self.imports.defs.get(name, ())) > 1 and info.scope.parent is None:
+            owners = ", ".join(f"`{owner}.{name}`" for owner in self.imports.owners[name])
+            self.error("PL222", f"`{name}` is a def of more than one used pack", node.func_span,
+                       f"name the one meant: {owners}")
+            return ANY
         if info is not None:
             want = len(info.node.params)
             if want != len(node.args):
                 self.error("PL203", f"`{name}` takes {_count(want, 'argument')}, found {len(node.args)}",
                            node.func_span, f"`def {name}({', '.join(info.node.params)})` at line {info.node.span.line}")
-            return info.result_type()
+            return info.result_type(node.func_span)
         sig = self.sigs.get(name)
-        cycle = self._recursion(name, scope) if sig is None else None
-        if cycle is not None and frozenset(cycle) in self.cycles:
-            return ANY  # one cycle, one error: at the first def of it
-        if cycle is not None:
-            self.cycles.add(frozenset(cycle))
-            self.error("PL218", f"`{cycle[0]}` is recursive: {' → '.join(cycle)}", node.func_span,
-                       "a def cannot call itself, directly or through other defs; the language has no recursion")
-            return ANY
-        later = scope.lookup_later(name) if sig is None else None
-        if isinstance(later, ast.Def):
-            self._before_declaration(name, later, node.func_span)
-            return ANY
         if sig is None:
             hint = did_you_mean(name, set(self.sigs) | scope.def_names())
             self.error("PL205", f"unknown function `{name}`", node.func_span,
@@ -435,8 +461,16 @@ class Checker:
             inner.vars[var] = elem
         if node.where is not None:
             self.infer(node.where, inner)
-        self.infer(node.body, inner)
+        if node.body is not None:
+            self.infer(node.body, inner)
+        elif node.kind == "every":
+            self.error("PL221", f"`every {node.var} in …` needs a condition", node.span,
+                       f"write `every {node.var} in …: condition`; `no {node.var} in …` makes each element a finding")
         return BOOL
+
+    def infer_One(self, node: ast.One, scope):
+        value = self.infer(node.value, scope)
+        return ANY if value == NULL else List(value)
 
     def infer_Conditional(self, node: ast.Conditional, scope):
         self.infer(node.cond, scope)
@@ -455,21 +489,6 @@ class Checker:
         inner.vars[node.var] = elem
         self.infer(node.pred, inner)
         return List(elem)
-
-
-def _calls(node) -> set:
-    """The names every call in an expression makes (the parser bounds its depth)."""
-    from ..structs import fields
-
-    found = {node.func} if isinstance(node, ast.Call) else set()
-    for f in fields(node):
-        value = getattr(node, f.name)
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, ast.Node):
-                found |= _calls(item)
-            elif isinstance(item, tuple):  # a quantifier's bindings: (name, domain)
-                found |= set().union(*(_calls(x) for x in item if isinstance(x, ast.Node)))
-    return found
 
 
 def _comparable(a, b) -> bool:

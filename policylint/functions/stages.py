@@ -5,18 +5,13 @@
   names a stage. With one argument it reads that text as a stage: `furthest(status_line)`.
   A claim that must keep up with the files writes `claims furthest(declared, shown)`.
 
-They read the stages of the lifecycle they are called in (the engine binds them for each
-subject), so they are called inside a lifecycle only.
+They read the stages of the lifecycle whose subject is being evaluated (the engine sets them
+on the runtime for each subject), so they are called inside a lifecycle only.
 """
 from __future__ import annotations
 
 from ..signature import builtin
 from ..types import ANY, STR
-
-# The subject scope's name for its lifecycle's (stage names, aliases): not an identifier, so
-# no pack can read or shadow it.
-STAGES_KEY = " stages"
-
 
 @builtin("furthest", {"texts": ANY}, STR,
          "The stage furthest along that the texts name (read as a claim is), or null.",

@@ -89,12 +89,19 @@ class Quantified(Node):
     var: str
     domain: Any
     where: Any | None
-    body: Any
+    body: Any | None  # None: `some x in xs` (there is one), `no x in xs` (each is a finding)
     more: list = field(default_factory=list)
 
     @property
     def bindings(self) -> list:
         return [(self.var, self.domain)] + list(self.more)
+
+
+@struct(eq=False)
+class One(Node):
+    """A quantifier's `h = expr` binding: the value as the one element, no element when null."""
+
+    value: Any
 
 
 @struct(eq=False)
@@ -138,6 +145,32 @@ class Def(Node):
 class Use(Node):
     target: str
     is_path: bool
+    defs_only: bool = False  # `use defs from "x"`: its defs, not its gates
+
+
+@struct(eq=False)
+class Extend(Node):
+    """`extend speckit.spec { … }`: gates added to the stages of a used pack's lifecycle."""
+
+    pack: str
+    lifecycle: str
+    body: list  # Let, Def, Stage in order
+
+    @property
+    def stages(self) -> list:
+        return [item for item in self.body if isinstance(item, Stage)]
+
+    @property
+    def target(self) -> str:
+        return f"{self.pack}.{self.lifecycle}"
+
+
+@struct(eq=False)
+class Override(Node):
+    """`override speckit.review.no-todo warning` (or `off`): a used pack's gate re-graded."""
+
+    gate: str
+    level: str  # error warning info off
 
 
 @struct(eq=False)
@@ -164,6 +197,14 @@ class Gate(Node):
     body: list  # Let and Require in order
     doc: str = ""
     stage: str | None = None
+    end: Span | None = None  # where the declaration ends (its `}`)
+
+    @property
+    def plain_title(self) -> str:
+        """The title as the policy writes it, `{…}` for what it interpolates; else the name."""
+        if self.title is None:
+            return self.name
+        return "".join(p if isinstance(p, str) else "{…}" for p in self.title.parts)
 
 
 @struct(eq=False)

@@ -91,7 +91,7 @@ def _attach_docs(pack: ast.Pack, source: str) -> None:
                     doc.append(lines[n].strip()[2:].removeprefix(" "))
                     n -= 1
                 item.doc = "\n".join(reversed(doc))
-            elif isinstance(item, (ast.Stage, ast.Lifecycle)):
+            elif isinstance(item, (ast.Stage, ast.Lifecycle, ast.Extend)):
                 walk(item.body)
 
     walk(pack.items)
@@ -137,10 +137,27 @@ def _make_builder():
                     _unquote(detect, self.path) if detect is not None else None)
 
         def use(self, meta, children):
-            (target,) = children
+            defs_only, target = children
             if target.type == "STRING":
-                return ast.Use(self.sp(meta), _unquote(target, self.path), True)
-            return ast.Use(self.sp(meta), str(target), False)
+                return ast.Use(self.sp(meta), _unquote(target, self.path), True, defs_only is not None)
+            return ast.Use(self.sp(meta), str(target), False, defs_only is not None)
+
+        def defs_only(self, meta, children):
+            return True
+
+        def extend(self, meta, children):
+            pack, lifecycle, *body = children
+            return ast.Extend(self.sp(meta), str(pack), str(lifecycle), body)
+
+        def override(self, meta, children):
+            gate, level = children
+            return ast.Override(self.sp(meta), gate, str(level))
+
+        def gate_ref(self, meta, children):
+            return ".".join(str(part) for part in children)
+
+        def override_level(self, meta, children):
+            return str(children[0])
 
         def param(self, meta, children):
             name, default = children
@@ -188,7 +205,9 @@ def _make_builder():
                 else:
                     body.append(item)
             title_t = self._template(title) if title is not None else None
-            return ast.Gate(_tok_span(self.path, name), str(name), title_t, severity, unwaivable, when, body)
+            end = Span(self.path, meta.end_line, meta.end_column - 1, meta.end_line, meta.end_column)
+            return ast.Gate(_tok_span(self.path, name), str(name), title_t, severity, unwaivable, when, body,
+                            end=end)
 
         def severity(self, meta, children):
             return ("severity", str(children[0]))
@@ -221,7 +240,7 @@ def _make_builder():
 
         # -- expressions --------------------------------------------------------------------
         def quantified(self, meta, children):
-            kind, *bindings, body = children
+            kind, *bindings, body = children  # body None: `some x in xs`, `no x in xs`
             *outer, (last_var, last_domain, where) = bindings
             # an outer binding's filter becomes its domain: `o in xs where p(o)` walks `xs where p`
             pairs = [(var, ast.Where(domain.span, domain, pred, var) if pred is not None else domain)
@@ -231,6 +250,9 @@ def _make_builder():
 
         def binding(self, meta, children):
             return (str(children[0]), children[1], children[2])
+
+        def one_binding(self, meta, children):
+            return (str(children[0]), ast.One(children[1].span, children[1]), children[2])
 
         def quantifier(self, meta, children):
             return str(children[0])
