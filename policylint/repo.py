@@ -7,10 +7,8 @@ each artifact is read once per run.
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import posixpath
-from contextlib import contextmanager
 import re
 import stat
 from pathlib import Path
@@ -22,19 +20,6 @@ from .fsutil import READ_NOFOLLOW
 from .values import Loc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
-
-@contextmanager
-def gc_paused():
-    """No garbage collection while a loader builds its view: it makes many objects and no
-    cycles, and collecting while the heap grows costs a third of the time for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 _NOT_REGULAR = ((stat.S_ISDIR, "is a folder, expected a file"),

@@ -87,10 +87,11 @@ import datetime
 import re
 
 from ..errors import ArtifactError
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, Record
-from .markdown import gc_paused, load_markdown, parse_markdown
+from .markdown import load_markdown, parse_markdown
 
 KNOWN_GROUPS = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
 _KNOWN_LOWER = {name.lower(): name for name in KNOWN_GROUPS}

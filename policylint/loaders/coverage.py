@@ -71,7 +71,7 @@ message lists the known ones), or with no measured file at all.
 from __future__ import annotations
 
 from ..errors import ArtifactError
-from ..repo import gc_paused
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record

@@ -51,7 +51,7 @@ import re
 
 from ..decoding import decode  # strict: invalid bytes are an error; loaders import it from here
 from ..errors import ArtifactError
-from ..repo import gc_paused
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
 from ..values import Loc, LStr, Record

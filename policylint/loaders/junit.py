@@ -72,11 +72,11 @@ than `<testsuites>` or `<testsuite>`, or suites nested more than 100 deep.
 """
 from __future__ import annotations
 
-import gc
 import math
 import re
 
 from ..errors import ArtifactError
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record
@@ -147,17 +147,12 @@ def parse_junit(data: bytes, relpath: str) -> Record:
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if not body.strip():
         raise ArtifactError(relpath, "file is empty: expected a JUnit XML report")
-    collecting = gc.isenabled()
-    gc.disable()  # many small objects and no cycles: collecting while the heap grows costs most of the time
-    try:
+    with gc_paused():  # many small objects and no cycles: collecting while the heap grows costs most of the time
         try:
             doc = parse_xml(data, relpath)
         except ArtifactError as exc:
             raise _encoding_problem(body, relpath, exc) or exc from None
         return _Reader(doc, relpath).report()
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _encoding_problem(body: bytes, relpath: str, parse_error: ArtifactError):

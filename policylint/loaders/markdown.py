@@ -45,10 +45,10 @@ from itertools import accumulate, count
 from operator import add
 
 from .files import LINE
-from ..repo import gc_paused
+from ..fastpath import gc_paused, new_object, new_str, new_tuple
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Lazy, Loc, LStr, PathValue, Record
+from ..values import Lazy, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
 
 # -- record types ------------------------------------------------------------------------
 
@@ -724,9 +724,9 @@ def _links(lines, text, starts, hidden, path) -> list:
                     if target is None:
                         continue
                 label = plain_text(label)
-            loc = _loc(path, i + 1, start + 1)
-            links.append(_record("Link", loc, {"text": _located(label, loc), "target": _located(target, loc),
-                                               "line": i + 1}))
+            loc = new_loc(path, i + 1, start + 1)
+            links.append(new_record("Link", loc, {"text": new_lstr(label, loc), "target": new_lstr(target, loc),
+                                                  "line": i + 1}))
     return links
 
 
@@ -740,7 +740,7 @@ def _meta(lines, text, starts, hidden, path) -> dict:
         if m:
             key = m.group(1).strip()
             if key not in meta:
-                meta[key] = _located(m.group(2).strip(), _loc(path, i + 1, m.start(2) + 1))
+                meta[key] = new_lstr(m.group(2).strip(), new_loc(path, i + 1, m.start(2) + 1))
     return meta
 
 
@@ -758,28 +758,8 @@ def _front_matter(lines, end, path):
 
 # -- records -----------------------------------------------------------------------------
 #
-# A long spec has thousands of lines, each a record with a located text, so these three
-# build values without the keyword-argument and NamedTuple round trips (about 3x faster).
-
-_new_tuple = tuple.__new__
-_new_str = str.__new__
-_new_object = object.__new__
-
-
-def _loc(path: str, line: int | None, column: int | None = None) -> Loc:
-    return _new_tuple(Loc, (path, line, column))
-
-
-def _located(value: str, loc: Loc) -> LStr:
-    located = _new_str(LStr, value)
-    located.loc = loc
-    return located
-
-
-def _record(type_name: str, loc: Loc, fields: dict) -> Record:
-    rec = _new_object(Record)
-    rec.type, rec.loc, rec.fields = type_name, loc, fields
-    return rec
+# A long spec has thousands of lines, each a record with a located text: they are made the
+# fast way (policylint/fastpath.py), the lines' inline.
 
 
 def parse_markdown(text: str, relpath: str) -> Record:
@@ -802,17 +782,17 @@ def _parse(text: str, path: str) -> Record:
     line_records = []
     append = line_records.append
     for number, line_text, code, comment in zip(count(1), lines, in_code, in_comment):
-        loc = _new_tuple(Loc, (path, number, None))
-        located = _new_str(LStr, line_text)
+        loc = new_tuple(Loc, (path, number, None))
+        located = new_str(LStr, line_text)
         located.loc = loc
-        rec = _new_object(Record)
+        rec = new_object(Record)
         rec.type = "Line"
         rec.loc = loc
         rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
         append(rec)
 
     heading_lines = [h[0] for h in scan.headings]
-    titles = [_located(plain_text(h[2]), _loc(path, h[0] + 1)) for h in scan.headings]
+    titles = [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1)) for h in scan.headings]
 
     def section_of(index: int) -> str:
         k = bisect_right(heading_lines, index) - 1
@@ -820,25 +800,25 @@ def _parse(text: str, path: str) -> Record:
 
     checkboxes = []
     for i, mark, box_text, column in scan.checkboxes:
-        loc = _loc(path, i + 1)
-        checkboxes.append(_record("Checkbox", loc, {
-            "text": _located(box_text, _loc(path, i + 1, column)), "checked": mark != " ",
-            "mark": _located(mark, loc), "line": i + 1, "section": section_of(i)}))
+        loc = new_loc(path, i + 1)
+        checkboxes.append(new_record("Checkbox", loc, {
+            "text": new_lstr(box_text, new_loc(path, i + 1, column)), "checked": mark != " ",
+            "mark": new_lstr(mark, loc), "line": i + 1, "section": section_of(i)}))
 
     tables = [_table_record(lines, i, header, rows, path, section_of(i)) for i, header, rows in scan.tables]
 
     code_blocks = []
     for i, lang, content, first in scan.code_blocks:
-        loc = _loc(path, i + 1)
-        code_blocks.append(_record("CodeBlock", loc, {
-            "lang": _located(lang, loc), "text": _located("\n".join(content), _loc(path, first + 1)),
+        loc = new_loc(path, i + 1)
+        code_blocks.append(new_record("CodeBlock", loc, {
+            "lang": new_lstr(lang, loc), "text": new_lstr("\n".join(content), new_loc(path, first + 1)),
             "line": i + 1}))
 
     headings, sections = _heading_records(text, starts, scan, titles, line_records, checkboxes, tables, path)
-    file_loc = _loc(path, None)
-    return _record("Markdown", file_loc, {
+    file_loc = new_loc(path, None)
+    return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
-        "text": _located(text, file_loc),
+        "text": new_lstr(text, file_loc),
         "lines": line_records,
         "headings": headings,
         "sections": sections,
@@ -861,7 +841,7 @@ MAX_TABLE_PADDING = 1_000_000
 def _table_record(lines, header_index, header_text, row_indexes, path, section) -> Record:
     number = header_index + 1
     offset = len(lines[header_index]) - len(header_text)
-    header = [_located(plain_text(cell), _loc(path, number, column))
+    header = [new_lstr(plain_text(cell), new_loc(path, number, column))
               for cell, column in _split_row(header_text, offset)]
     names, seen = [], set()
     for name in header:  # a column is reachable by name unless unnamed or named twice
@@ -872,16 +852,16 @@ def _table_record(lines, header_index, header_text, row_indexes, path, section) 
     padding = MAX_TABLE_PADDING  # cells a short row is filled up with, for the whole table
     for j in row_indexes:
         number = j + 1
-        cells = [_located(cell, _loc(path, number, column)) for cell, column in _split_row(lines[j], 0, width)]
+        cells = [new_lstr(cell, new_loc(path, number, column)) for cell, column in _split_row(lines[j], 0, width)]
         if len(cells) < width and width - len(cells) <= padding:
             padding -= width - len(cells)
-            empty = _located("", _loc(path, number))
+            empty = new_lstr("", new_loc(path, number))
             cells.extend([empty] * (width - len(cells)))
         fields = {name: cell for name, cell in zip(names, cells) if name is not None}
         fields["cells"] = cells  # `cells` and `line` win over columns of the same name
         fields["line"] = number
-        rows.append(_record("Row", _loc(path, number), fields))
-    return _record("Table", _loc(path, header_index + 1), {
+        rows.append(new_record("Row", new_loc(path, number), fields))
+    return new_record("Table", new_loc(path, header_index + 1), {
         "header": header, "rows": rows, "line": header_index + 1, "section": section})
 
 
@@ -905,9 +885,9 @@ def _heading_records(text, starts, scan, titles, line_records, checkboxes, table
         title = titles[k]
         boxes = checkboxes[bisect_left(box_lines, start + 1):bisect_left(box_lines, end + 1)]
         inner_tables = tables[bisect_left(table_lines, start + 1):bisect_left(table_lines, end + 1)]
-        rec = _record("Heading", _loc(path, index + 1), {
+        rec = new_record("Heading", new_loc(path, index + 1), {
             "text": title, "title": title, "level": level, "line": index + 1,
-            "body": _located(text[starts[start]:max(starts[start], starts[end] - 1)], _loc(path, index + 1)),
+            "body": new_lstr(text[starts[start]:max(starts[start], starts[end] - 1)], new_loc(path, index + 1)),
             "lines": line_records[start:end], "children": [],
             "checkboxes": boxes, "tables": inner_tables})
         records.append(rec)

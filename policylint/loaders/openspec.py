@@ -129,7 +129,7 @@ from bisect import bisect_left, bisect_right
 from functools import partial
 
 from ..errors import ArtifactError, ArtifactMissing
-from ..repo import gc_paused
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
 from ..values import Lazy, Loc, LStr, PathValue, Record

@@ -48,10 +48,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, Record
-from .markdown import gc_paused, load_markdown, parse_markdown
+from .markdown import load_markdown, parse_markdown
 
 TASK = record("Task", "A task of a Spec Kit task list.", {
     "id": (STR, "the task id, `T001`"),
