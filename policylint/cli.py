@@ -187,15 +187,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list | None = None) -> int:
-    import gc
+    from .fastpath import gc_paused
 
-    collecting = gc.isenabled()
-    gc.disable()  # a short run that keeps what it builds: collecting would only re-walk it
-    try:
+    with gc_paused():  # a short run that keeps what it builds: collecting would only re-walk it
         return _main(argv)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _main(argv: list | None) -> int:
