@@ -10,6 +10,7 @@ when the tree is loaded, so one entry serves a pack wherever it is read from.
 from __future__ import annotations
 
 from ..diagnostics import Span
+from ..fastpath import gc_paused, new_object
 from . import ast
 
 LIST, TUPLE, DATE, SPAN = -1, -2, -3, -4
@@ -63,24 +64,18 @@ def _position(span, path: str) -> tuple:
 def load(data, path: str) -> ast.Pack | None:
     """The tree `dump` made, its spans and its `path` in `path`; None when `data` is not one
     (a damaged or foreign entry is a miss, never an error)."""
-    import gc
-
-    collecting = gc.isenabled()
-    gc.disable()  # many objects, no cycles: collecting as the heap grows costs a sixth for nothing
     try:
-        table, tree = data
-        builders = []
-        for name, names in table:
-            cls = CLASSES[name]
-            if names != [f.name for f in cls.__struct_fields__]:
-                return None
-            builders.append((cls, tuple(names[1:]), len(names) + 4))
-        pack = _loader(builders, path)(tree)
+        with gc_paused():  # many objects, no cycles: collecting as the heap grows costs a sixth for nothing
+            table, tree = data
+            builders = []
+            for name, names in table:
+                cls = CLASSES[name]
+                if names != [f.name for f in cls.__struct_fields__]:
+                    return None
+                builders.append((cls, tuple(names[1:]), len(names) + 4))
+            pack = _loader(builders, path)(tree)
     except Exception:  # anything unexpected in an entry is a miss: the pack is parsed again
         return None
-    finally:
-        if collecting:
-            gc.enable()
     if type(pack) is not ast.Pack:
         return None
     pack.path = path
@@ -90,7 +85,7 @@ def load(data, path: str) -> ast.Pack | None:
 def _loader(builders: list, path: str):
     """A function turning one tagged list back into its value (plain values inside are taken
     as they are); written for speed, as a warm run loads every pack it checks this way."""
-    new = object.__new__
+    new = new_object
 
     def node(v, type=type, list=list):
         tag = v[0]
