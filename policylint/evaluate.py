@@ -289,6 +289,22 @@ class Engine:
         return any(path == subject_id or path.startswith(prefix) for path in self.scope)
 
     # -- gates -----------------------------------------------------------------------------
+    @staticmethod
+    def _failed(result: Result, failed: list, env, explainer, gate_id, subject) -> None:
+        """A gate's failure: what each failing require says, its evidence, the first fix."""
+        result.status = "fail"
+        result.message = "; ".join(why.text for _req, why in failed)
+        evidence = []
+        for _req, why in failed:  # what no file locates points at the subject itself
+            evidence += why.evidence or ([Evidence(subject, None, why.text)] if subject else [])
+        result.evidence = sorted(evidence, key=Evidence.sort_key)
+        result.require = explainer.src(failed[0][0].expr)
+        fixing = next((req for req, _why in failed if req.fix is not None), None)
+        if fixing is not None:
+            from .fix import edit_for
+
+            result.fix = edit_for(fixing, env, gate_id)
+
     def _title(self, gate: ast.Gate, env: Env) -> str:
         if gate.title is None:
             return gate.name
@@ -310,25 +326,23 @@ class Engine:
                 result.status = "skipped"
                 result.message = f"does not apply: `{explainer.src(gate.when)}` is false"
                 return result
+            failed = []  # (require, why): every require that fails, each on its own
             for req in gate.body:
                 if not isinstance(req, ast.Require):
                     continue
-                if ops.truthy(req.expr.fn(genv)):
-                    continue
+                try:
+                    if ops.truthy(req.expr.fn(genv)):
+                        continue
+                except _STOPS:
+                    if failed:  # it could not be evaluated once an earlier require failed: quiet
+                        continue
+                    raise
                 budget.reset()  # explaining re-walks what failed: a budget of its own
-                why = explainer.require(req, genv)
-                result.status = "fail"
-                result.message = why.text
-                evidence = why.evidence
-                if not evidence and subject:  # nothing located: point at the subject itself
-                    evidence = [Evidence(subject, None, why.text)]
-                result.evidence = sorted(evidence, key=Evidence.sort_key)
-                result.require = explainer.src(req.expr)
-                if req.fix is not None:
-                    from .fix import edit_for
-
-                    result.fix = edit_for(req, genv, gate_id)
-                return result
+                failed.append((req, explainer.require(req, genv)))
+                budget.reset()
+            if failed:
+                self._failed(result, failed, genv, explainer, gate_id, subject)
+            return result
         except ArtifactMissing as exc:
             result.status = "fail"
             result.message = f"`{exc.path}` is missing"

@@ -188,11 +188,14 @@ class Explainer:
         if not want:
             kind = {"every": "not-every", "some": "no", "no": "some"}[kind]
         elements = list(quantifier_elements(node, env))
-        body_src = self.src(node.body)
+        body = node.body
+        body_src = self.src(body) if body is not None else None
+        domain_src = self.src(node.bindings[-1][1])
         total = len(elements)
         noun = "element" if total == 1 else "elements"
         if kind == "some":
-            text = f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`"
+            text = (f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`" if body is not None
+                    else f"`{domain_src}` has no element" + (" that passes `where`" if node.where is not None else ""))
             if message is not None:
                 try:  # the message may only name outer values: no element satisfied the body
                     text = message.fn(env)
@@ -203,21 +206,26 @@ class Explainer:
             return Why(f"all {total} {noun} satisfy `{body_src}`", [])
         offending_truth = kind == "no"
         offenders = [(item, inner) for item, inner in elements
-                     if ops.truthy(node.body.fn(inner)) == offending_truth]
+                     if (body is None or ops.truthy(body.fn(inner))) == offending_truth]
         evidence = []
         innermost_domain = node.bindings[-1][1]
         for item, inner in offenders[:MAX_EVIDENCE]:
             if message is not None:
                 text = message.fn(inner)
+            elif body is None:  # each element is the finding
+                text = render_value(item) if _short(item) else f"an element of `{domain_src}`"
             else:
-                detail = self.explain(node.body, inner, not offending_truth).text
+                detail = self.explain(body, inner, not offending_truth).text
                 text = f"{render_value(item)}: {detail}" if _short(item) else detail
-            loc = location_of(item) or self.locate(node.body, inner) or self.locate(innermost_domain, inner)
+            loc = location_of(item) or (self.locate(body, inner) if body is not None else None) \
+                or self.locate(innermost_domain, inner)
             if loc is not None:
                 evidence.append(Evidence(loc.path, loc.line, text))
         if len(offenders) > MAX_EVIDENCE and evidence:
             evidence.append(Evidence(evidence[-1].path, None, f"… and {len(offenders) - MAX_EVIDENCE} more"))
-        if kind == "no":
+        if body is None:
+            text = f"{len(offenders)} {'element' if len(offenders) == 1 else 'elements'} of `{domain_src}`"
+        elif kind == "no":
             text = f"{len(offenders)} of {total} {noun} match `{body_src}`"
         else:
             text = f"{len(offenders)} of {total} {noun} fail `{body_src}`"

@@ -77,7 +77,7 @@ ELSE_INDENT = 2  # `else "…"` on a line of its own
 WHEN_INDENT = 4  # `when …` on a line of its own (the gate body is at 2)
 BRACKET_INDENT = 2  # items of a list or argument list written one per line
 
-_DECLARATIONS = {"use", "param", "definition", "let"}
+_DECLARATIONS = {"use", "param", "definition", "let", "override"}
 _PRIMARY = {"name", "string", "number", "percent", "date", "regex", "true", "false", "null", "list", "field",
             "index", "call"}
 _BINARY = {"or_", "and_", "compare", "arith", "in_", "not_in", "contains", "contains_all", "contains_any", "matches"}
@@ -429,7 +429,7 @@ class _Place:
     depth: int
 
 
-_BLOCKS = {"gate", "lifecycle", "stage"}  # statements whose own statements fit themselves
+_BLOCKS = {"gate", "lifecycle", "stage", "extend"}  # statements whose own statements fit themselves
 
 
 def _format(text: str) -> str:
@@ -576,7 +576,19 @@ class _Printer:
         self.words(node)
 
     def s_use(self, node, indent) -> None:
-        self.words(node)
+        self.tokens(node)
+
+    def s_override(self, node, indent) -> None:
+        self.tokens(node)
+
+    def tokens(self, node) -> None:
+        """A statement of tokens only, one space between them, none around the dots of a gate id."""
+        previous = None
+        for tok in _tokens(node):
+            if previous is not None and str(tok) != "." and str(previous) != ".":
+                self.out.text(" ")
+            self.out.tok(tok)
+            previous = tok
 
     def s_param(self, node, indent) -> None:
         keyword, name, eq, value = node.children
@@ -628,6 +640,16 @@ class _Printer:
         out.tok(in_tok)
         out.text(" ")
         self.expr(domain, slot=True)
+        self.block(open_tok, children[5:-1], children[-1], indent, "lifecycle")
+
+    def s_extend(self, node, indent) -> None:
+        children = [c for c in node.children if c is not None]
+        keyword, pack, dot, name, open_tok = children[:5]
+        out = self.out
+        out.tok(keyword)
+        out.text(" ")
+        for tok in (pack, dot, name):
+            out.tok(tok)
         self.block(open_tok, children[5:-1], children[-1], indent, "lifecycle")
 
     def s_stage(self, node, indent) -> None:
@@ -856,6 +878,8 @@ class _Printer:
 
     def quantified(self, node) -> None:
         children = [c for c in node.children if c is not None]
+        if not _is_tok(children[-1]) and children[-1].data in ("binding", "one_binding"):
+            children += [None, None]  # `no x in xs`: no condition
         quantifier, head, colon, body = children[0], children[1:-2], children[-2], children[-1]
         out = self.out
         cont = out.cur.indent + CONTINUATION
@@ -891,6 +915,8 @@ class _Printer:
             out.text(" ")
             self.expr(condition)
             before_colon = condition
+        if colon is None:
+            return
         out.tok(colon)
         if self._breaks(colon, before_colon, body):
             out.line(cont)
