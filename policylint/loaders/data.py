@@ -51,10 +51,10 @@ import re
 
 from ..decoding import decode  # strict: invalid bytes are an error; loaders import it from here
 from ..errors import ArtifactError
-from ..fastpath import gc_paused
+from ..fastpath import gc_paused, new_str, new_tuple
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
-from ..values import Loc, LStr, Record
+from ..values import Loc, LStr, Record, new_lstr
 from .yamlcore import core_scalar
 
 MAX_DEPTH = 200  # deeper data would exhaust Python's recursion limit in whatever walks it
@@ -112,15 +112,6 @@ def _make_data_list(items, loc, locs):
     data = DataList(items)
     data.loc, data.locs = loc, locs
     return data
-
-
-_new_str = str.__new__
-
-
-def _lstr(value: str, loc: Loc) -> LStr:
-    located = _new_str(LStr, value)
-    located.loc = loc
-    return located
 
 
 def pointer_parts(pointer: str) -> list:
@@ -267,7 +258,7 @@ class _Yaml:
             else:
                 tag = self.loader.resolve(self.scalar_node, text, event.implicit)
         if tag == _STR_TAG:
-            return text if as_key else _lstr(text, self.loc(event.start_mark))
+            return text if as_key else new_lstr(text, self.loc(event.start_mark))
         if self.core:
             if tag == _TAG + "null":
                 return None
@@ -282,7 +273,7 @@ class _Yaml:
         elif tag == _MERGE_TAG and as_key:
             return _MERGE
         self.check_tag(tag, event.start_mark)
-        return text if as_key else _lstr(text, self.loc(event.start_mark))
+        return text if as_key else new_lstr(text, self.loc(event.start_mark))
 
     def construct(self, tag: str, text: str, mark):
         """A null, bool, int, float or timestamp, as PyYAML's SafeLoader reads it (YAML 1.1)."""
@@ -500,7 +491,6 @@ _NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # no escapes: most strings, read without scanstring
 _PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-_new_tuple = tuple.__new__
 
 
 class _JsonError(Exception):
@@ -528,7 +518,7 @@ def _scan_json(s: str, path: str, first_line: int, notice):
     plain_key = _PLAIN_KEY.match
     count = s.count
     rfind = s.rfind
-    new_loc = _new_tuple
+    new_loc = new_tuple
     n = len(s)
     stack: list = []  # frames: [container, is_object, key, key_loc]
     line, line_start, seen = first_line, 0, 0  # the line holding `seen`, and where it starts
@@ -549,14 +539,14 @@ def _scan_json(s: str, path: str, first_line: int, notice):
         if c == '"':
             m = plain_string(s, pos)
             if m is not None:
-                value = _new_str(LStr, m.group(1))
+                value = new_str(LStr, m.group(1))
                 pos = m.end()
             else:
                 try:
                     text, pos = scanstring(s, pos + 1, True)
                 except JSONDecodeError as exc:
                     raise _JsonError(_scanstring_message(exc.msg), exc.pos) from None
-                value = _new_str(LStr, text)
+                value = new_str(LStr, text)
             value.loc = loc
         elif c == "{" or c == "[":
             if len(stack) >= MAX_DEPTH:
@@ -808,7 +798,7 @@ def _locate_toml(value, key_path: tuple, loc: Loc, lines: dict, path: str, depth
     if depth > MAX_DEPTH:
         raise ArtifactError(path, f"nested deeper than {MAX_DEPTH} levels", loc.line)
     if isinstance(value, str):
-        return _lstr(value, loc)
+        return new_lstr(value, loc)
     if isinstance(value, dict):
         out = Data()
         out.loc = loc
