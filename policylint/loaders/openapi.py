@@ -56,8 +56,8 @@ from urllib.parse import unquote
 from ..errors import ArtifactError
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Loc, LStr, PathValue, Record
-from .data import MAX_DEPTH, Data, DataList, _key_like, _lstr, _MISSING, decode, parse_data, pointer_parts
+from ..values import Loc, LStr, PathValue, Record, new_lstr
+from .data import MAX_DEPTH, Data, DataList, _key_like, _MISSING, decode, parse_data, pointer_parts
 
 MAX_REF_EXPANSION = 1_000_000
 
@@ -382,7 +382,7 @@ class _Reader:
         webhooks = self.operations(self.mapping(doc.get("webhooks"))) if not self.swagger else []
         tags = [t["name"] for t in self.list(doc.get("tags")) if isinstance(t, dict) and isinstance(t.get("name"), str)]
         return Record("OpenAPI", Loc(path, version_loc.line if version_loc else 1),
-                      version=_lstr(version, version_loc) if version_loc else version,
+                      version=new_lstr(version, version_loc) if version_loc else version,
                       title=info.get("title"), description=info.get("description"),
                       api_version=_text(info.get("version")),
                       operations=operations, webhooks=webhooks, servers=servers, security=security or [],
@@ -403,7 +403,7 @@ class _Reader:
     def key(self, mapping: Data, key) -> LStr:
         """A key as a located string (YAML `200:` is an int key: `"200"`)."""
         loc = mapping.loc_of(key)
-        return _lstr(str(key) if not isinstance(key, bool) else ("true" if key else "false"), loc)
+        return new_lstr(str(key) if not isinstance(key, bool) else ("true" if key else "false"), loc)
 
     def swagger_servers(self) -> list:
         host = _text(self.doc.get("host"))
@@ -460,9 +460,9 @@ class _Reader:
         security = security if security is not None else []
         scheme_names = list(dict.fromkeys(
             self.key(req, name) for req in security if isinstance(req, Data) for name in req))
-        method_text = _lstr(method, loc)
+        method_text = new_lstr(method, loc)
         return Record("Operation", _at_line(loc), method=method_text, path=path_text,
-                      text=_lstr(f"{method.upper()} {path_text}", loc),
+                      text=new_lstr(f"{method.upper()} {path_text}", loc),
                       operation_id=_text(op.get("operationId")), summary=op.get("summary"),
                       description=op.get("description"), tags=_strings(op.get("tags")),
                       deprecated=op.get("deprecated") is True, parameters=parameters,
@@ -537,7 +537,7 @@ class _Reader:
                                              loc, parameter))
 
     def example(self, where, name, status, content_type, summary, value, loc, parameter=None) -> Record:
-        return Record("Example", _at_line(loc), **{"in": _lstr(where, loc)}, name=name, status=status, parameter=parameter,
+        return Record("Example", _at_line(loc), **{"in": new_lstr(where, loc)}, name=name, status=status, parameter=parameter,
                       content_type=content_type, summary=summary, value=value, line=loc.line if loc else None)
 
     def request_body(self, raw, examples: list):
