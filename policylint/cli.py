@@ -684,6 +684,10 @@ def cmd_list(args) -> int:
         for item in pack.ast.items:
             if isinstance(item, ast.Lifecycle):
                 print(f"  lifecycle {item.name}: {' → '.join(s.name for s in item.stages)}")
+            elif isinstance(item, ast.Extend):
+                print(f"  extends {item.target}: adds gates to {', '.join(s.name for s in item.stages) or 'no stage'}")
+            elif isinstance(item, ast.Override):
+                print(f"  {'switches off' if item.level == 'off' else 'makes ' + item.level} {item.gate}")
         for gid, p, stage, gate in _gates([pack], lifecycle=True):
             if p is pack:
                 title = gate.plain_title if gate.title else ""

@@ -30,7 +30,7 @@ def lines(run, options) -> list:
         out.extend(_block(run.results, run.subjects, verbose, quiet, unclaimed, _fails(run)))
     else:
         for pack in packs:
-            results = [r for r in run.results if _pack_of(r.gate) == pack]
+            results = [r for r in run.results if _section(r) == pack]
             subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
             if quiet and not any(r.status in ("fail", "error") for r in results):
                 continue
@@ -54,6 +54,12 @@ def _pack_of(dotted: str) -> str:
     return dotted.split(".", 1)[0]
 
 
+def _section(result) -> str:
+    """The pack a result is shown under: its subject's lifecycle's (a gate another pack adds to
+    that lifecycle with `extend` is one of the subject's gates), else its gate's."""
+    return _pack_of(result.lifecycle or result.gate)
+
+
 def _pack_order(run) -> list:
     """The packs results came from, in the order they ran (a used pack before its user)."""
     order: list = []
@@ -66,7 +72,7 @@ def _pack_order(run) -> list:
 
     for pack in run.loaded_packs:
         visit(pack)
-    seen = {_pack_of(r.gate) for r in run.results} | {_pack_of(s.lifecycle) for s in run.subjects}
+    seen = {_section(r) for r in run.results} | {_pack_of(s.lifecycle) for s in run.subjects}
     return [name for name in order if name in seen] + sorted(seen - set(order))
 
 
