@@ -35,6 +35,11 @@ class Template(Node):
 
     parts: list
 
+    @property
+    def plain(self) -> str:
+        """The text as written, `{…}` for what it interpolates (a title in a listing)."""
+        return "".join(p if isinstance(p, str) else "{…}" for p in self.parts)
+
 
 @struct(eq=False)
 class Regex(Node):
@@ -202,9 +207,7 @@ class Gate(Node):
     @property
     def plain_title(self) -> str:
         """The title as the policy writes it, `{…}` for what it interpolates; else the name."""
-        if self.title is None:
-            return self.name
-        return "".join(p if isinstance(p, str) else "{…}" for p in self.title.parts)
+        return self.name if self.title is None else self.title.plain
 
 
 @struct(eq=False)

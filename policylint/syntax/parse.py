@@ -380,8 +380,7 @@ def _number(text: str):
 
 
 def _unquote(tok, path) -> str:
-    template = parse_template(tok, path)
-    return "".join(p if isinstance(p, str) else "{…}" for p in template.parts)
+    return parse_template(tok, path).plain
 
 
 def parse_template(tok, path: str) -> ast.Template:
