@@ -3,22 +3,13 @@
 Every ```policy block in docs/language.md (and in README.md's "The language" section) is
 an example. It is written to `example.policy` in an empty folder (so a pack without a
 `pack` header is named `example`), then parsed and checked. When a ```yaml block follows
-it (with nothing but blank lines between), that block says what the example must do:
+it (with nothing but blank lines between), that block says what the example must do: it is
+a policy case of tests/caserunner.py (files, policies, want, subjects, notices, exit_code,
+error), whose `note` is the example's place and whose `policy` is the example, and the one
+runner runs it as it runs tests/cases/language/ and tests/cases/errors/.
 
-    files:      {path: content}         the repository the example runs on (its root)
-    policies:   {path: content}         more policy files beside example.policy (for `use "./…"`)
-    want:       {gate id: status}       results of repository-wide gates, or
-                {subject: {gate id: status}}
-                a status may be a mapping {status, message, evidence: ["path:line: message"]}
-    subjects:   {subject: {claimed, earned}}
-    notices:    ["note[CODE] path:line: message"]
-    exit_code:  0 | 1
-    error: |    the rendered diagnostics the example is refused with (parse or check);
-                a line `...` stands for any number of lines
-
-A `.policylint.yaml` among `files` is read as the configuration (params, severity,
-waivers), exactly as `policylint check` reads it. docs/language.md explains the same
-convention to its readers; docs/loaders.md must be what `python -m policylint.docgen` writes.
+docs/language.md explains the same convention to its readers; docs/loaders.md must be what
+`python -m policylint.docgen` writes.
 """
 from __future__ import annotations
 
@@ -28,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import make_repo
+from caserunner import lines_match, run_policy_case
 from policylint.docgen import fenced_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,105 +58,12 @@ def all_examples() -> list:
     return out + examples(README, text, start)
 
 
-def lines_match(pattern: str, actual: str) -> bool:
-    """True when `actual` reads as `pattern`, where a line `...` matches any number of lines."""
-    want, got = pattern.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
-    memo: dict = {}
-
-    def match(i: int, j: int) -> bool:
-        if (i, j) not in memo:
-            if i == len(want):
-                memo[i, j] = j == len(got)
-            elif want[i] == "...":
-                memo[i, j] = any(match(i + 1, k) for k in range(j, len(got) + 1))
-            else:
-                memo[i, j] = j < len(got) and want[i] == got[j] and match(i + 1, j + 1)
-        return memo[i, j]
-
-    return match(0, 0)
-
-
-def run_example(tmp_path: Path, monkeypatch, source: str, spec: dict):
-    """Load the example (parse + check) and, with a repository, run it; returns (run, diagnostics text)."""
-    from policylint.config import load_config
-    from policylint.errors import PolicylintError
-    from policylint.configure import Configuration
-    from policylint.evaluate import Engine
-    from policylint.packs import PackLoader
-    from policylint.repo import Repo
-
-    folder = tmp_path / "policy"
-    folder.mkdir()
-    (folder / "example.policy").write_text(source, encoding="utf-8")
-    for rel, text in (spec.get("policies") or {}).items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_text(text, encoding="utf-8")
-    monkeypatch.chdir(folder)  # diagnostics name `example.policy`, as a reader would see them
-    try:
-        pack = PackLoader(use_cache=False).load("./example.policy")
-    except PolicylintError as exc:
-        rendered = []
-        for diag in exc.diagnostics:
-            path = Path(diag.span.path) if diag.span else None
-            source_text = path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
-            rendered.append(diag.render(source_text))
-        return None, "\n\n".join(rendered)
-    repo = make_repo(tmp_path / "repo", spec.get("files") or {})
-    repo.mkdir(exist_ok=True)
-    monkeypatch.chdir(repo)  # the configuration and evidence are shown relative to the root
-    config = load_config(repo)
-    configuration = Configuration.from_config(config)
-    run = Engine(Repo(repo), params=config.params, blocks=configuration.blocks).run([pack])
-    configuration.apply(run)
-    return run, None
-
-
-def check_result(result, want, where: str) -> None:
-    from policylint.packtest import evidence_line
-
-    want = {"status": want} if isinstance(want, str) else want
-    if "status" in want:
-        assert result.status == want["status"], f"{where}: {result.status} ({result.message})"
-    if "message" in want:
-        assert result.message == want["message"], where
-    if "evidence" in want:
-        assert [evidence_line(e) for e in result.evidence] == want["evidence"], where
-
-
 @pytest.mark.parametrize("name,source,spec", all_examples())
 def test_example(name, source, spec, tmp_path, monkeypatch):
     spec = spec if spec is not None else {}
     unknown = set(spec) - SPEC_KEYS
     assert not unknown, f"{name}: unknown keys {sorted(unknown)} in the yaml block (known: {sorted(SPEC_KEYS)})"
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # today() is 2026-01-01 in every example
-    run, errors = run_example(tmp_path, monkeypatch, source, spec)
-    if "error" in spec:
-        assert errors is not None, f"{name}: the example should be refused, but it loads"
-        assert lines_match(spec["error"], errors), f"{name}: the diagnostics differ:\n{errors}"
-        return
-    assert errors is None, f"{name}: the example does not load:\n{errors}"
-    if not ({"files", "want", "subjects", "notices", "exit_code"} & set(spec)):
-        return  # a fragment that only has to parse and check
-    results = {(r.subject or ".", r.gate): r for r in run.results}
-    for key, want in (spec.get("want") or {}).items():
-        if isinstance(want, dict) and not ({"status", "message", "evidence"} & set(want)):
-            pairs = [(key, gate, inner) for gate, inner in want.items()]  # a subject's gates
-        else:
-            pairs = [(".", key, want)]
-        for subject, gate, inner in pairs:
-            assert (subject, gate) in results, f"{name}: no result for {gate} on {subject}; have {sorted(results)}"
-            check_result(results[subject, gate], inner, f"{name}: {subject} {gate}")
-    subjects = {s.id: s for s in run.subjects}
-    for sid, want in (spec.get("subjects") or {}).items():
-        assert sid in subjects, f"{name}: no subject {sid}; have {sorted(subjects)}"
-        for key, value in want.items():
-            assert getattr(subjects[sid], key) == value, f"{name}: {sid} {key}"
-    if "notices" in spec:
-        shown = [f"note[{n.code}] {n.path}:{n.line}: {n.message}" if n.line else f"note[{n.code}] {n.path}: {n.message}"
-                 for n in run.notices]
-        assert shown == spec["notices"], name
-    if "exit_code" in spec:
-        assert run.exit_code() == spec["exit_code"], name
+    run_policy_case({"note": name, "policy": source, **spec}, tmp_path, monkeypatch, name="example.policy")
 
 
 def test_examples_cover_the_grammar():

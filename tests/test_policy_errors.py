@@ -1,79 +1,28 @@
-"""Every user-facing policy error, asserted by its exact text and position.
+"""Every user-facing policy error has a case, asserted by its exact text and position.
 
-The cases live in tests/cases/errors/{syntax,check}.yaml, one list per file:
-
-    - note: PL201 unknown field on Path          # the test id: `pytest -k PL201`
-      policy: |                                  # the whole of t.policy
-        gate a "t" { ... }
-      want_error: |-                             # exactly what `policylint validate` prints
-        t.policy:1:20: error[PL201] unknown field `nme` on Path
-          |
-        1 | ...
-          |                    ^^^
-        help: did you mean `name`? (fields: name, parent, stem, suffix)
-
-A file with several errors lists them all, sorted by position, separated by a blank line.
-A new case needs no Python: write the policy, run the test, and read the diagnostic it
-prints as its user would before copying it into `want_error`.
+The cases live in tests/cases/errors/{syntax,check}.yaml, one list per file, and
+tests/test_cases.py runs them (`pytest tests/test_cases.py -k PL201`); tests/caserunner.py
+describes their format. A file with several errors lists them all, sorted by position,
+separated by a blank line. A new case needs no Python: write the policy, run the test, and
+read the diagnostic it prints as its user would before copying it into `error`.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
+from caserunner import CASES, load_policy, policy_cases
 from policylint.cli import main
-from policylint.errors import PolicylintError
-from policylint.packs import PackLoader
 from policylint.syntax.errors import CHARACTER_HINTS, LABELLED_MISTAKES
-
-CASES_DIR = Path(__file__).resolve().parent / "cases" / "errors"
 
 
 def _load(name: str) -> list:
-    cases = yaml.safe_load((CASES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-    for case in cases:
-        case["want_error"] = case["want_error"].replace("{KNOWN_PACKS}", _known_packs())
-    return cases
-
-
-def _known_packs() -> str:
-    """The pack listing a PL208 hint ends with; it grows with every built-in pack."""
-    from policylint.packs import builtin_packs
-
-    names = sorted(builtin_packs())
-    return ", ".join(names[:5]) + (f" ({len(names) - 5} more)" if len(names) > 5 else "")
-
-
-def _cases():
-    for path in sorted(CASES_DIR.glob("*.yaml")):
-        for case in _load(path.stem):
-            yield pytest.param(case, id=f"{path.stem}-{case['note']}")
-
-
-def policy_errors(tmp_path: Path, monkeypatch, policy: str) -> str | None:
-    """Load t.policy as the CLI does (parse, `use`, check); the rendered diagnostics, or None."""
-    (tmp_path / "t.policy").write_text(policy, encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    try:
-        PackLoader(use_cache=False).load("./t.policy")
-    except PolicylintError as exc:
-        return "\n\n".join(diag.render(policy) for diag in exc.diagnostics)
-    return None
-
-
-@pytest.mark.parametrize("case", list(_cases()))
-def test_policy_error(case, tmp_path, monkeypatch):
-    got = policy_errors(tmp_path, monkeypatch, case["policy"])
-    assert got is not None, "the policy loaded without an error"
-    assert got == case["want_error"]
+    return policy_cases(CASES / "errors" / f"{name}.yaml")
 
 
 # -- every label, hint and code has a case -----------------------------------------------------
 
 def _headlines(name: str) -> list:
-    return [line for case in _load(name) for line in case["want_error"].split("\n") if line.startswith("t.policy:")]
+    return [line for case in _load(name) for line in case["error"].split("\n") if line.startswith("t.policy:")]
 
 
 def test_every_syntax_label_has_a_case():
@@ -83,7 +32,7 @@ def test_every_syntax_label_has_a_case():
 
 
 def test_every_character_hint_has_a_case():
-    wanted = "\n".join(case["want_error"] for case in _load("syntax"))
+    wanted = "\n".join(case["error"] for case in _load("syntax"))
     missing = [char for char, hint in CHARACTER_HINTS.items()
                if f"unexpected character `{char}`" not in wanted or f"help: {hint}" not in wanted]
     assert not missing, f"no case in syntax.yaml shows the hint for: {missing}"
@@ -108,7 +57,7 @@ def test_label_cases_differ_from_the_labels_own_examples():
 def test_each_example_gets_its_own_label(label, tmp_path, monkeypatch):
     """An example that fails before its mistake (or gets another label) teaches nothing."""
     for example in LABELLED_MISTAKES[label][2]:
-        got = policy_errors(tmp_path, monkeypatch, example)
+        _, got = load_policy(tmp_path, monkeypatch, {"policy": example})
         assert got is not None and got.split("\n")[0].endswith(f"] {label}"), (example, got)
 
 
@@ -123,9 +72,9 @@ def test_validate_bad_file_prints_diagnostics_and_exits_2(tmp_path, monkeypatch,
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "t.policy"]) == 2
     captured = capsys.readouterr()
-    count = case["want_error"].count("\nt.policy:") + 1
+    count = case["error"].count("\nt.policy:") + 1
     assert count > 1
-    assert captured.err == case["want_error"] + "\n\n" + CLOSING.format(n=count, s="s")
+    assert captured.err == case["error"] + "\n\n" + CLOSING.format(n=count, s="s")
     assert captured.out == ""
 
 
@@ -134,7 +83,7 @@ def test_validate_syntax_error_prints_one_diagnostic(tmp_path, monkeypatch, caps
     (tmp_path / "t.policy").write_text(case["policy"], encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert main(["validate", "t.policy"]) == 2
-    assert capsys.readouterr().err == case["want_error"] + "\n\n" + CLOSING.format(n=1, s="")
+    assert capsys.readouterr().err == case["error"] + "\n\n" + CLOSING.format(n=1, s="")
 
 
 def test_validate_good_file_exits_0(tmp_path, monkeypatch, capsys):

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from caserunner import lines_match
 from policylint.docgen import fenced_blocks
-from test_docs import lines_match
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIAL = ROOT / "docs" / "tutorial.md"

@@ -1,9 +1,9 @@
-"""The changelog loader: its cases, the Repo side, what policies see, hostile input.
+"""The changelog loader: the Repo side, what policies see, hostile input.
 
-Cases live in tests/cases/loaders/changelog/<case>/{CHANGELOG.md, expected.yaml}, in the format
-test_markdown_loader.py describes (`source:` names where a real file comes from). Real
-changelogs: keep-a-changelog itself, rich, structlog, metalsmith (2016) and
-prometheus-fastapi-instrumentator (2020 and 2023), each shortened; `malformed` is ours.
+Its cases are folders under tests/cases/loaders/changelog/, run by tests/test_cases.py
+(`source:` names where a real file comes from). Real changelogs: keep-a-changelog itself,
+rich, structlog, metalsmith (2016) and prometheus-fastapi-instrumentator (2020 and 2023),
+each shortened; `malformed` is ours.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from caserunner import loader_cases
 from conftest import run_policy
 from policylint.errors import ArtifactError, ArtifactMissing, PolicylintError
 from policylint.loaders import LOADERS, get
@@ -21,21 +22,13 @@ from policylint.loaders.changelog import (CHANGELOG, ENTRY, GROUP, GROUPS, KNOWN
 from policylint.packtest import evidence_line
 from policylint.repo import Repo
 from policylint.types import element_type
-from test_markdown_loader import case_folders, check_case
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "changelog"
 
 
-@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda folder: folder.name)
-def test_case(folder):
-    check_case(folder, parse_changelog, "CHANGELOG.md")
-
-
 def test_every_case_names_its_source():
-    import yaml
-
-    for folder in case_folders(CASES):
-        assert yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8")).get("source"), folder.name
+    for case in loader_cases("changelog"):
+        assert case.spec.get("source"), case
 
 
 # -- groups by name --------------------------------------------------------------------------

@@ -1,19 +1,10 @@
-"""The coverage loader: its cases, the same program through every format, the Repo side,
-hostile input, streaming, the command line and a gate.
+"""The coverage loader: the same program through every format, the Repo side, hostile input,
+streaming, the command line and a gate.
 
-A case is a folder under tests/cases/loaders/coverage/ with one report and `expected.yaml`:
-
-    note: what the case shows
-    source: where the report comes from (the tool and version that wrote it, or the
-            corpus file it was copied from)
-    oracle: the figures the producing tool reports itself, which `want` agrees with
-    input: dot-coverage      # the report's file name, when the folder could hold others
-    path: .coverage          # the path it is read as (default: its file name)
-    want: {format: …, lines: …, files: [{"@": report:line, path: …, …}]}
-    want_error: {path: …, line: …, message: …}
-
-Cases are compared as test_markdown_loader.py describes (only the fields written in
-`want`; a list must have the same length).
+Its cases are folders under tests/cases/loaders/coverage/ (one report each), run by
+tests/test_cases.py in the format tests/caserunner.py describes; here every case must say
+where its report comes from (`source:`, the tool and version that wrote it, or the corpus
+file it was copied from), and `oracle:` gives the figures the producing tool reports itself.
 """
 from __future__ import annotations
 
@@ -24,76 +15,52 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-import yaml
 
+from caserunner import LoaderCase, load, loader_cases, plain
 from conftest import CORPUS, ROOT, make_repo, run_policy
 from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders import _coverage_formats as formats
 from policylint.loaders.coverage import COVERAGE, COVERAGE_FILE, load_coverage, parse_coverage
 from policylint.repo import Repo
 from policylint.types import NUMBER, element_type
-from test_markdown_loader import case_folders, plain, project
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "coverage"
 FIGURES = ("lines", "branches", "functions", "statements")
+CASE_LIST = loader_cases("coverage")
 
 
-def spec_of(folder: Path) -> dict:
-    return yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
+def report_of(name: str) -> bytes:
+    return LoaderCase("coverage", CASES / name).file.read_bytes()
 
 
-def report_of(folder: Path) -> tuple:
-    """(bytes, the path it is read as) of a case's report."""
-    spec = spec_of(folder)
-    name = spec.get("input")
-    if name is None:
-        others = [f.name for f in folder.iterdir() if f.name != "expected.yaml"]
-        assert len(others) == 1, f"{folder.name}: one report per case, found {others}"
-        name = others[0]
-    return (folder / name).read_bytes(), spec.get("path", name)
-
-
-def outcome(folder: Path):
+def outcome(case: LoaderCase):
     """What the loader makes of a case: its plain view, or its error."""
-    data, path = report_of(folder)
     try:
-        return plain(parse_coverage(data, path))
+        return plain(load(case))
     except ArtifactError as error:
         return {"path": error.path, "line": error.line, "message": error.message}
 
 
-FOLDERS = case_folders(CASES)
-
-
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda folder: folder.name)
-def test_case(folder):
-    spec = spec_of(folder)
-    assert spec.get("source"), "every case says where its report comes from"
-    data, path = report_of(folder)
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            parse_coverage(data, path)
-        error = caught.value
-        assert {"path": error.path, "line": error.line, "message": error.message} == spec["want_error"]
-        return
-    assert project(parse_coverage(data, path), spec["want"]) == spec["want"]
+def test_every_case_says_where_its_report_comes_from():
+    for case in CASE_LIST:
+        assert case.spec.get("source"), case
 
 
 @pytest.mark.parametrize("chunk", [7, 61])
-@pytest.mark.parametrize("folder", FOLDERS, ids=lambda folder: folder.name)
-def test_case_read_a_few_bytes_at_a_time(folder, chunk, monkeypatch):
+@pytest.mark.parametrize("case", CASE_LIST, ids=str)
+def test_case_read_a_few_bytes_at_a_time(case, chunk, monkeypatch):
     """Streaming: cutting the report into tiny chunks (tags, numbers, JSON keys, UTF-8
     characters and CRLF split anywhere) changes nothing."""
-    whole = outcome(folder)
+    whole = outcome(case)
     monkeypatch.setattr(formats, "CHUNK", chunk)
     monkeypatch.setattr(formats, "SNIFF", 16)
-    assert outcome(folder) == whole
+    assert outcome(case) == whole
 
 
 def test_every_format_has_two_real_producers():
     producers: dict = {}
-    for folder in FOLDERS:
-        spec = spec_of(folder)
+    for case in CASE_LIST:
+        spec = case.spec
         tool = " ".join(spec["source"].split()[:2])  # "coverage.py 7.4.4", "gcovr 8.8", …
         if "want" in spec and not tool.startswith(("derived", "hand-written")):
             producers.setdefault(spec["want"]["format"], set()).add(tool)
@@ -114,8 +81,7 @@ def figures(view, name: str | None = None) -> dict:
 
 
 def load_case(name: str):
-    data, path = report_of(CASES / name)
-    return parse_coverage(data, path)
+    return load(LoaderCase("coverage", CASES / name))
 
 
 # group: (cases, the file to compare or None for the totals, {figure: (covered, total)});
@@ -211,7 +177,7 @@ def test_cases_copied_from_the_corpus_are_the_corpus_files():
         "lcov-python-several-files": "diff-cover/real_python_coverage.lcov",
     }
     for case, corpus_file in copies.items():
-        assert report_of(CASES / case)[0] == (CORPUS / "reports" / corpus_file).read_bytes(), case
+        assert report_of(case) == (CORPUS / "reports" / corpus_file).read_bytes(), case
 
 
 # -- the view's type ------------------------------------------------------------------------
@@ -363,8 +329,7 @@ def test_counts_that_are_not_numbers_are_errors_not_zero():
 # -- through a Repo ------------------------------------------------------------------------------
 
 def copy_case(root: Path, case: str, as_name: str) -> None:
-    data, _ = report_of(CASES / case)
-    make_repo(root, {as_name: data})
+    make_repo(root, {as_name: report_of(case)})
 
 
 def test_load_through_the_repo_once(tmp_path):
@@ -454,8 +419,8 @@ gate per-file "every file" {
 gate missing "a missing report" { require coverage("nope.xml").lines >= 0 }
 gate broken "a broken report" { require coverage("broken.lcov").lines >= 0 }
 '''
-    data, _ = report_of(CASES / "cobertura-coveragepy-7.17")
-    run = run_policy(tmp_path, policy, {"coverage.xml": data, "broken.lcov": "SF:a\nDA:1,1\n"})
+    run = run_policy(tmp_path, policy, {"coverage.xml": report_of("cobertura-coveragepy-7.17"),
+                                        "broken.lcov": "SF:a\nDA:1,1\n"})
     results = {r.gate: r for r in run.results}
     assert results["p.lines"].status == "pass"  # 21/24 = 87.5 %
     assert results["p.branches"].status == "fail"  # 3/4

@@ -1,24 +1,12 @@
 """The data loaders (`yaml`, `json`, `toml`, `jsonl`) and `schema_errors`.
 
-A case is a folder under tests/cases/loaders/<loader>/ with `input.<ext>` and `expected.yaml`:
-
-    note: what the case shows
-    path: config.yaml        # the path the file is read as (default: the input's name)
-    want: {name: demo}       # the value as `policylint inspect` shows it; a mapping lists
-                             # only the keys it checks, a list must have the same length
-    locations:               # JSON pointer -> where its key (or list item) is: path:line:column
-      /name: config.yaml:1:1
-    strings:                 # JSON pointer -> where that string value itself is
-      /name: config.yaml:1:7
-    containers:              # JSON pointer -> where that mapping or list starts
-      /steps: config.yaml:3:3
-    types: {/released: date} # JSON pointer -> the Python type name of the value
-    notices: ["config.yaml:3: PL407 …"]   # every notice, in order (when the key is there)
-    want_error: {path: config.yaml, line: 3, message: "invalid YAML: …"}
-                             # (a YAML syntax error is worded by PyYAML's Python parser, the
-                             # same in every PyYAML 6.x, with libyaml or without)
-
-The input is read through `decode`, as the loaders read it (byte-order marks, UTF-8 errors).
+Their cases are folders under tests/cases/loaders/<loader>/ with `input.<ext>`, run by
+tests/test_cases.py in the format tests/caserunner.py describes: the input is read through
+`decode`, as the loaders read it (byte-order marks, UTF-8 errors); `want` is the value as
+`policylint inspect` shows it (a mapping lists only the keys it checks, a list must have the
+same length); `locations`, `strings`, `containers` and `types` check single values by JSON
+pointer. A YAML syntax error is worded by PyYAML's Python parser, the same in every PyYAML 6.x,
+with libyaml or without.
 """
 from __future__ import annotations
 
@@ -29,93 +17,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from caserunner import load, loader_cases
 from conftest import make_repo, run_policy
 from policylint.errors import ArtifactError, ArtifactMissing
-from policylint.loaders import data as data_module
 from policylint.loaders.data import (Data, DataList, SCHEMA_ERROR, decode, load_json, load_jsonl, load_toml,
-                                     load_yaml, locate, parse_json, parse_jsonl, parse_toml, parse_yaml,
-                                     pointer_parts, schema_errors)
+                                     load_yaml, locate, parse_json, parse_toml, parse_yaml, schema_errors)
 from policylint.repo import Repo
 from policylint.values import LStr, to_plain
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders"
-PARSERS = {"yaml": parse_yaml, "json": parse_json, "toml": parse_toml, "jsonl": parse_jsonl}
 
 
-def loc_text(loc) -> str:
-    if loc is None:
-        return "<none>"
-    text = loc.path if loc.line is None else f"{loc.path}:{loc.line}"
-    return f"{text}:{loc.column}" if loc.column else text
-
-
-def project(actual, expected):
-    """`actual` (plain) cut down to the keys `expected` writes, so the two compare with `==`."""
-    if isinstance(actual, dict) and isinstance(expected, dict):
-        return {key: project(actual.get(key, "<missing>"), want) for key, want in expected.items()}
-    if isinstance(actual, list) and isinstance(expected, list):
-        return [project(a, e) for a, e in zip(actual, expected)] + actual[len(expected):]
-    return actual
-
-
-def value_at(value, pointer: str):
-    for part in pointer_parts(pointer):
-        if isinstance(value, dict):
-            key = part if part in value else data_module._key_like(value, part)
-            value = value[key]
-        else:
-            value = value[int(part)]
-    return value
-
-
-def data_cases() -> list:
-    return [pytest.param(loader, folder, id=f"{loader}/{folder.name}")
-            for loader in PARSERS for folder in sorted((CASES / loader).iterdir())
-            if (folder / "expected.yaml").exists()]
-
-
-def read_case(folder: Path, parse):
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    source = next(p for p in sorted(folder.iterdir()) if p.name.startswith("input."))
-    path = spec.get("path", source.name)
-    notices = []
-
-    def notice(npath, line, code, message):
-        notices.append(f"{npath}:{line}: {code} {message}")
-
-    def load():
-        return parse(decode(source.read_bytes(), path), path, notice)
-
-    return spec, load, notices
-
-
-@pytest.mark.parametrize("loader,folder", data_cases())
-def test_case(loader, folder):
-    spec, load, notices = read_case(folder, PARSERS[loader])
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            load()
-        error = caught.value
-        assert {"path": error.path, "line": error.line, "message": error.message} == spec["want_error"]
-        return
-    value = load()
-    plain = json.loads(json.dumps(to_plain(value)))  # what `inspect` prints
-    if "want" in spec:
-        assert project(plain, spec["want"]) == spec["want"]
-    for pointer, where in (spec.get("locations") or {}).items():
-        assert (pointer, loc_text(locate(value, pointer_parts(pointer)))) == (pointer, where)
-    for pointer, where in (spec.get("strings") or {}).items():
-        found = value_at(value, pointer)
-        assert isinstance(found, LStr), pointer
-        assert (pointer, loc_text(found.loc)) == (pointer, where)
-    for pointer, where in (spec.get("containers") or {}).items():
-        found = value_at(value, pointer)
-        assert isinstance(found, (Data, DataList)), pointer
-        assert (pointer, loc_text(found.loc)) == (pointer, where)
-    for pointer, type_name in (spec.get("types") or {}).items():
-        assert (pointer, type(value_at(value, pointer)).__name__) == (pointer, type_name)
-    if "notices" in spec:
-        assert notices == spec["notices"]
+def readable(loader: str) -> list:
+    """The cases of `loader` that read without an error."""
+    return [case for case in loader_cases(loader) if "error" not in case.spec]
 
 
 # -- every string, key and item is located --------------------------------------------------
@@ -130,11 +45,10 @@ def walk(value, pointer=""):
             yield from walk(item, f"{pointer}/{index}")
 
 
-@pytest.mark.parametrize("loader,folder", [p for p in data_cases()
-                                           if "want_error" not in (p.values[1] / "expected.yaml").read_text()])
-def test_every_value_of_every_case_is_located(loader, folder):
-    spec, load, _ = read_case(folder, PARSERS[loader])
-    value = load()
+@pytest.mark.parametrize("case", [case for loader in ("yaml", "json", "toml", "jsonl") for case in readable(loader)],
+                         ids=str)
+def test_every_value_of_every_case_is_located(case):
+    value = load(case)
     for pointer, item in walk(value):
         if isinstance(item, (str, dict, list)):
             assert isinstance(item, (LStr, Data, DataList)) and item.loc is not None, pointer
@@ -160,13 +74,9 @@ def test_json_reads_as_the_standard_library_reads_it(text):
 
 
 def test_json_from_corpus_reads_as_the_standard_library_reads_it():
-    for folder in ("json",):
-        for case in sorted((CASES / folder).iterdir()):
-            source = case / "input.json"
-            spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
-            if source.exists() and "want_error" not in spec:
-                text = decode(source.read_bytes(), "input.json")
-                assert to_plain(parse_json(text, "input.json")) == json.loads(text), case.name
+    for case in readable("json"):
+        text = decode(case.file.read_bytes(), "input.json")
+        assert to_plain(parse_json(text, "input.json")) == json.loads(text), case
 
 
 def test_json_lines_and_columns_count_characters_not_bytes():
@@ -219,15 +129,11 @@ def test_json_is_linear_and_fast():
 # -- YAML ---------------------------------------------------------------------------------
 
 def test_yaml_reads_as_pyyaml_reads_it():
-    for case in sorted((CASES / "yaml").iterdir()):
-        source = case / "input.yaml"
-        spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
-        if "want_error" in spec:
-            continue
-        text = source.read_text(encoding="utf-8")
+    for case in readable("yaml"):
+        text = case.file.read_text(encoding="utf-8")
         ours = parse_yaml(text, "input.yaml")
         theirs = yaml.safe_load(text.replace("!reference ", ""))
-        assert ours == theirs, case.name
+        assert ours == theirs, case
 
 
 MERGES = """a: &a {xx: 1, yy: 1}
@@ -351,12 +257,9 @@ def test_toml_reads_as_tomllib_reads_it():
         import tomllib
     except ImportError:  # pragma: no cover - Python 3.10
         import tomli as tomllib
-    for case in sorted((CASES / "toml").iterdir()):
-        spec = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
-        if "want_error" in spec:
-            continue
-        text = (case / "input.toml").read_text(encoding="utf-8")
-        assert parse_toml(text, "input.toml") == tomllib.loads(text), case.name
+    for case in readable("toml"):
+        text = case.file.read_text(encoding="utf-8")
+        assert parse_toml(text, "input.toml") == tomllib.loads(text), case
 
 
 def test_toml_keys_in_multiline_strings_and_arrays_are_not_keys():

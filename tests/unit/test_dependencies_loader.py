@@ -1,20 +1,13 @@
 """The dependencies loaders: `dependencies(path)` on real manifests, and `new_dependencies(path)`
 against throwaway git repositories.
 
-A case is a folder under tests/cases/loaders/dependencies/ holding one manifest, under the name
-the format is told by (package.json, pyproject.toml, go.mod, Cargo.toml, or a *.txt
-requirements file), and `expected.yaml`:
-
-    note: what the case shows
-    source: owner/repo@commit path     # for a manifest taken from a real project
-    path: requirements/docs.txt        # the path it is read as (default: its file name)
-    ecosystem: pypi
-    want:                              # every dependency, in order
-      - {line: 7, section: requirements, name: Django, spec: ">=5.0", key: django}
-    want_error: {path: pyproject.toml, line: 4, message: "invalid TOML: …"}
-
-In `want`, `key` defaults to the name, and `indirect` and `local` to false: a row states
-everything the loader gives that is not the default, so nothing goes unchecked.
+Its cases are folders under tests/cases/loaders/dependencies/, each holding one manifest under
+the name the format is told by (package.json, pyproject.toml, go.mod, Cargo.toml, or a *.txt
+requirements file), run by tests/test_cases.py in the format tests/caserunner.py describes:
+`want` lists every dependency, in order, as `{line, section, name, spec, key}`, where `key`
+defaults to the name, and `indirect` and `local` to false: a row states everything the loader
+gives that is not the default, so nothing goes unchecked. `ecosystem` is every dependency's,
+`source` names the project a real manifest comes from (owner/repo@commit path).
 """
 from __future__ import annotations
 
@@ -24,14 +17,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
+from caserunner import load, loader_cases
 from conftest import run_policy
 from policylint.casegit import build_history
 from policylint.cli import main
 from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders import LOADERS, get
-from policylint.loaders.data import decode
 from policylint.loaders.dependencies import (DEPENDENCY, load_dependencies, load_new_dependencies, manifest_kind,
                                              parse_manifest)
 from policylint.packtest import evidence_line
@@ -39,41 +31,13 @@ from policylint.repo import Repo
 from policylint.types import List
 from policylint.values import Loc
 
-CASES = Path(__file__).parents[1] / "cases" / "loaders" / "dependencies"
-CASE_KEYS = {"note", "source", "path", "ecosystem", "want", "want_error"}
 
-
-def _manifest(folder: Path) -> Path:
-    files = [f for f in folder.iterdir() if f.name not in ("expected.yaml", "README.md")]
-    assert len(files) == 1, f"{folder.name}: a case holds exactly one manifest"
-    return files[0]
-
-
-@pytest.mark.parametrize("folder", sorted(d for d in CASES.iterdir() if d.is_dir()), ids=lambda d: d.name)
-def test_case(folder):
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    assert set(spec) <= CASE_KEYS and spec.get("note") and ("want" in spec) != ("want_error" in spec)
-    manifest = _manifest(folder)
-    path = spec.get("path", manifest.name)
-
-    def parse():
-        return parse_manifest(decode(manifest.read_bytes(), path), path, manifest_kind(path))
-
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            parse()
-        assert {"path": caught.value.path, "line": caught.value.line, "message": caught.value.message} \
-            == spec["want_error"]
-        return
-    found = parse()
-    got = [{"line": d["line"], "section": d["section"], "name": d["name"], "spec": d["spec"], "key": d["key"],
-            "indirect": d["indirect"], "local": d["local"]} for d in found]
-    want = [{"key": row["name"], "indirect": False, "local": False, **row} for row in spec["want"]]
-    assert got == want
-    for dep in found:
-        assert dep["ecosystem"] == spec["ecosystem"]
-        assert dep.loc == Loc(path, dep["line"]) and dep["name"].loc == dep.loc
-        assert dep["manifest"] == path and dep["text"] == dep["name"]
+@pytest.mark.parametrize("case", [c for c in loader_cases("dependencies") if "want" in c.spec], ids=str)
+def test_every_dependency_is_located_at_its_line_of_the_manifest(case):
+    for dep in load(case):
+        assert dep["ecosystem"] == case.spec["ecosystem"]
+        assert dep.loc == Loc(case.path, dep["line"]) and dep["name"].loc == dep.loc
+        assert dep["manifest"] == case.path and dep["text"] == dep["name"]
 
 
 # -- formats and their names ------------------------------------------------------------------

@@ -16,8 +16,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
+from caserunner import policy_cases, policy_params
 from policylint.errors import PolicylintError
 from policylint.fmt import format_source, shape
 from policylint.syntax.parse import parse_policy
@@ -37,11 +37,7 @@ def _packs() -> list:
 
 def _snippets(language_only: bool = False) -> list:
     """Every `policy:` of the language cases (and of the static-check error cases, which parse)."""
-    paths = sorted((ROOT / "tests" / "cases" / "language").glob("*.yaml"))
-    if not language_only:
-        paths.append(ROOT / "tests" / "cases" / "errors" / "check.yaml")
-    return [pytest.param(case, id=f"{path.stem}-{case['note']}")
-            for path in paths for case in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    return policy_params("language/*.yaml", *([] if language_only else ["errors/check.yaml"]))
 
 
 def _same_ast(a: str, b: str) -> None:
@@ -164,8 +160,7 @@ def test_formatting_a_language_case_changes_no_result(case, tmp_path):
 
 # -- refusals and details -------------------------------------------------------------------------
 def _syntax_cases() -> list:
-    path = ROOT / "tests" / "cases" / "errors" / "syntax.yaml"
-    return [pytest.param(c, id=c["note"]) for c in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    return [pytest.param(c, id=c["note"]) for c in policy_cases(ROOT / "tests" / "cases" / "errors" / "syntax.yaml")]
 
 
 @pytest.mark.parametrize("case", _syntax_cases())
@@ -173,7 +168,7 @@ def test_a_file_that_does_not_parse_is_refused_with_its_syntax_diagnostic(case):
     with pytest.raises(PolicylintError) as exc:
         format_source(case["policy"], "t.policy")
     rendered = "\n\n".join(d.render(case["policy"]) for d in exc.value.diagnostics)
-    assert rendered == case["want_error"]
+    assert rendered == case["error"]
 
 
 def test_crlf_files_stay_crlf():

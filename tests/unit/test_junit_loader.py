@@ -1,19 +1,10 @@
-"""The junit loader: its cases (real reports of pytest, jest-junit, Surefire, PHPUnit, Jenkins),
-the Repo side, gates over a report, `policylint inspect junit`, hostile input.
+"""The junit loader: real reports of pytest, jest-junit, Surefire, PHPUnit, Jenkins, the Repo
+side, gates over a report, `policylint inspect junit`, hostile input.
 
-A case is a folder under tests/cases/loaders/junit/ with `report.xml` (read as bytes, exactly
-as the tool wrote it), a README.md naming where it comes from and what the tool itself
-reported, and `expected.yaml`:
-
-    note: what the case shows
-    tool_says: "Tests run: 8, Failures: 1, Errors: 2, Skipped: 1, Flakes: 2"   # the producer's figures
-    want:                  # fields of the JUnit record; only what is written is compared
-      tests: 8
-      cases:
-        - {"@": report.xml:54, id: com.example.CalcTest.alwaysFails, status: failed}
-    want_error: {path: report.xml, line: 12, message: "not valid UTF-8: …"}
-
-`want` compares as in test_markdown_loader.py: a list must have as many elements as written.
+Its cases are folders under tests/cases/loaders/junit/ with `report.xml` (read as bytes, exactly
+as the tool wrote it) and a README.md naming where it comes from and what the tool itself
+reported, run by tests/test_cases.py in the format tests/caserunner.py describes; `oracle`
+holds the producer's figures ("Tests run: 8, Failures: 1, Errors: 2, Skipped: 1, Flakes: 2").
 """
 from __future__ import annotations
 
@@ -24,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+from caserunner import load, loader_cases
 from conftest import make_repo, run_policy
 from policylint.cli import main
 from policylint.errors import ArtifactError, ArtifactMissing
@@ -34,44 +25,24 @@ from policylint.loaders.junit import JUNIT, MAX_DEPTH, TEST_CASE, load_junit, pa
 from policylint.packtest import evidence_line
 from policylint.repo import Repo
 from policylint.types import element_type
-from test_markdown_loader import case_folders, project
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "junit"
 ROOT = Path(__file__).resolve().parents[2]
-CASE_KEYS = {"note", "tool_says", "path", "want", "want_error"}
 
 
-@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda folder: folder.name)
-def test_case(folder):
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    assert set(spec) <= CASE_KEYS and ("want" in spec) != ("want_error" in spec)
-    assert (folder / "README.md").is_file(), "every case names its source"
-    data = (folder / "report.xml").read_bytes()
-    path = spec.get("path", "report.xml")
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            parse_junit(data, path)
-        error = caught.value
-        assert {"path": error.path, "line": error.line, "message": error.message} == spec["want_error"]
-        return
-    result = parse_junit(data, path)
-    assert project(result, spec["want"]) == spec["want"]
-    counts = [result[key] for key in ("passed", "failed", "errors", "skipped")]
-    assert sum(counts) == result["tests"] == len(result["cases"])
+def test_every_case_names_its_source():
+    for case in loader_cases("junit"):
+        assert (case.folder / "README.md").is_file(), case
 
 
 # -- what every report must satisfy ------------------------------------------------------
 
-def _reports():
-    for folder in case_folders(CASES):
-        spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-        if "want" in spec:
-            yield folder
-
-
-@pytest.mark.parametrize("folder", list(_reports()), ids=lambda folder: folder.name)
-def test_every_case_is_located_and_counted_by_its_suites(folder):
-    result = parse_junit((folder / "report.xml").read_bytes(), "r.xml")
+@pytest.mark.parametrize("report", [c for c in loader_cases("junit") if "want" in c.spec], ids=str)
+def test_every_case_is_located_and_counted_by_its_suites(report):
+    counted = load(report)
+    counts = [counted[key] for key in ("passed", "failed", "errors", "skipped")]
+    assert sum(counts) == counted["tests"] == len(counted["cases"])
+    result = parse_junit(report.file.read_bytes(), "r.xml")
     for case in result["cases"]:
         assert case.loc.path == "r.xml" and case.loc.line >= 1
         assert case["status"] in ("passed", "failed", "error", "skipped")

@@ -1,110 +1,24 @@
-"""The markdown loader: its cases, the corpus against markdown-it-py, the Repo side, hostile input.
+"""The markdown loader: the corpus against markdown-it-py, the Repo side, hostile input.
 
-A case is a folder under tests/cases/loaders/markdown/ with `input.md` and `expected.yaml`:
-
-    note: what the case shows
-    path: spec.md            # the path the file is read as (default: input.md)
-    want:                    # fields of the result; only what is written is compared
-      headings:
-        - {"@": spec.md:1, text: Title, level: 1}
-    want_error: {path: spec.md, line: 3, message: "invalid front matter: …"}
-
-Under `want`, a record is a mapping of some of its fields plus `"@"` for its location
-(`path:line`, and `:column` when it has one); a list compares element by element and must
-have the same length, unless its key is a slice (`"lines[11:25]"`); a located string is a
-plain string, or `{text: …, at: path:line:column}` to check where it comes from too.
+Its cases are folders under tests/cases/loaders/markdown/, run by tests/test_cases.py in the
+format tests/caserunner.py describes.
 """
 from __future__ import annotations
 
 import random
-import re
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders.markdown import MARKDOWN, load_markdown, parse_markdown
 from policylint.repo import Repo
 from policylint.types import ListType, RecordType
-from policylint.values import LStr, Record
+from policylint.values import LStr
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "markdown"
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
-
-
-# -- comparing a result with a case's `want` (test_tasks_loader uses these too) -------------
-
-def loc_text(loc) -> str:
-    text = loc.path if loc.line is None else f"{loc.path}:{loc.line}"
-    return f"{text}:{loc.column}" if loc.column else text
-
-
-_SLICE_KEY = re.compile(r"(\w+)\[(-?\d*):(-?\d*)\]$")
-
-
-def project(actual, expected):
-    """`actual` cut down to the shape of `expected`, so that the two compare with `==`."""
-    if isinstance(actual, Record) and isinstance(expected, dict):
-        out = {}
-        for key in expected:
-            if key == "@":
-                out[key] = loc_text(actual.loc)
-                continue
-            sliced = _SLICE_KEY.match(key)
-            if sliced:
-                name, start, stop = sliced.groups()
-                value = actual.get(name, "<missing>")[int(start) if start else None:int(stop) if stop else None]
-            else:
-                value = actual.get(key, "<missing>")
-            out[key] = project(value, expected[key])
-        return out
-    if isinstance(actual, LStr) and isinstance(expected, dict):
-        return {"text": str(actual), "at": loc_text(actual.loc)} if actual.loc else str(actual)
-    if isinstance(actual, dict) and isinstance(expected, dict):
-        return {key: project(actual.get(key, "<missing>"), expected[key]) for key in expected}
-    if isinstance(actual, list) and isinstance(expected, list):
-        shown = [project(a, e) for a, e in zip(actual, expected)]
-        return shown + [plain(a) for a in actual[len(expected):]]
-    return plain(actual)
-
-
-def plain(value):
-    if isinstance(value, Record):
-        return {"@": loc_text(value.loc), **{key: plain(item) for key, item in value.fields.items()}}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def case_folders(root: Path) -> list:
-    return sorted(folder for folder in root.iterdir() if (folder / "expected.yaml").exists())
-
-
-def check_case(folder: Path, parse, input_name: str):
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    text = (folder / input_name).read_text(encoding="utf-8")
-    path = spec.get("path", input_name)
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:  # lazy fields fail when first read
-            result = parse(text, path)
-            for name in list(result.fields):
-                result[name]
-        error = caught.value
-        assert {"path": error.path, "line": error.line, "message": error.message} == spec["want_error"]
-        return
-    result = parse(text, path)
-    assert project(result, spec["want"]) == spec["want"]
-
-
-@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda folder: folder.name)
-def test_case(folder):
-    check_case(folder, parse_markdown, "input.md")
 
 
 # -- the corpus, against markdown-it-py -----------------------------------------------------

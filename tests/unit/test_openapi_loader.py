@@ -1,12 +1,11 @@
-"""The openapi loader: its cases, Spectral's view of the operations, the corpus, hostile `$ref`s.
+"""The openapi loader: Spectral's view of the operations, the corpus, hostile `$ref`s.
 
-A case is a folder under tests/cases/loaders/openapi/ with `input.yaml` or `input.json` and
-`expected.yaml` in the format of test_markdown_loader.py (`want` with `"@"` locations and
-`{text, at}` located strings, or `want_error`), plus `notices` (every note, in order) and
-`spectral.txt`: the operations `spectral lint` (@stoplight/spectral-cli 6.16.3) finds with
-tests/cases/loaders/openapi/spectral-operations.yaml, each as `LINE JSON-PATH`. Spectral's
-`oas` ruleset looks for operations exactly there, so we must find the same ones on the
-same lines.
+Its cases are folders under tests/cases/loaders/openapi/ with `input.yaml` or `input.json`, run
+by tests/test_cases.py in the format tests/caserunner.py describes (`notices`: every note, in
+order), and `spectral.txt`: the operations `spectral lint` (@stoplight/spectral-cli 6.16.3)
+finds with tests/cases/loaders/openapi/spectral-operations.yaml, each as `LINE JSON-PATH`.
+Spectral's `oas` ruleset looks for operations exactly there, so we must find the same ones on
+the same lines.
 """
 from __future__ import annotations
 
@@ -15,48 +14,16 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import make_repo, run_policy
+from caserunner import load, loader_cases
+from conftest import CORPUS, make_repo, run_policy
 from policylint.errors import ArtifactError, ArtifactMissing
-from policylint.loaders.data import decode
 from policylint.loaders.openapi import MAX_REF_EXPANSION, OPENAPI, OPERATION, load_openapi, parse_openapi
 from policylint.repo import Repo
 from policylint.types import element_type
-from test_markdown_loader import CORPUS, case_folders, project
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "openapi"
 CONTRACTS = CORPUS / "speckit" / "oriva-platform" / "specs" / "003-hugo-platform-integration" / "contracts"
-
-
-def source_of(folder: Path) -> Path:
-    return next(p for p in sorted(folder.iterdir()) if p.name.startswith("input."))
-
-
-def parse_case(folder: Path):
-    source = source_of(folder)
-    notices = []
-
-    def notice(path, line, code, message):
-        notices.append(f"{path}:{line}: {code} {message}")
-
-    return (lambda: parse_openapi(decode(source.read_bytes(), source.name), source.name, notice)), notices
-
-
-@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda folder: folder.name)
-def test_case(folder):
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    parse, notices = parse_case(folder)
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            parse()
-        error = caught.value
-        assert {"path": error.path, "line": error.line, "message": error.message} == spec["want_error"]
-        return
-    result = parse()
-    assert project(result, spec["want"]) == spec["want"]
-    if "notices" in spec:
-        assert notices == spec["notices"]
 
 
 def spectral_operations(folder: Path) -> list:
@@ -71,12 +38,11 @@ def spectral_operations(folder: Path) -> list:
     return out
 
 
-@pytest.mark.parametrize("folder", [f for f in case_folders(CASES) if (f / "spectral.txt").exists()],
-                         ids=lambda folder: folder.name)
-def test_operations_are_the_ones_spectral_finds(folder):
-    parse, _ = parse_case(folder)
-    ours = sorted((op["line"], op["method"].upper(), str(op["path"])) for op in parse()["operations"])
-    theirs = sorted(spectral_operations(folder))
+@pytest.mark.parametrize("case", [c for c in loader_cases("openapi") if (c.folder / "spectral.txt").exists()],
+                         ids=str)
+def test_operations_are_the_ones_spectral_finds(case):
+    ours = sorted((op["line"], op["method"].upper(), str(op["path"])) for op in load(case)["operations"])
+    theirs = sorted(spectral_operations(case.folder))
     assert [(line, method) for line, method, _ in ours] == [(line, method) for line, method, _ in theirs]
     assert [path for (_, _, path), (_, _, want) in zip(ours, theirs) if want is not None] == \
         [want for _, _, want in theirs if want is not None]

@@ -1,29 +1,22 @@
-"""The tasks loader: its cases, every real tasks.md of the corpus, the Repo side, hostile input.
+"""The tasks loader: every real tasks.md of the corpus, the Repo side, hostile input.
 
-Cases live in tests/cases/loaders/tasks/<case>/{tasks.md, expected.yaml}, in the format
-test_markdown_loader.py describes. The corpus figures below were counted with grep, e.g.
+Its cases are folders under tests/cases/loaders/tasks/, run by tests/test_cases.py. The corpus
+figures below were counted with grep, e.g.
 `grep -cE '^\\s*[-*+] \\[[ xX]\\] (\\*\\*)?T[0-9]+' tasks.md` for the tasks and `[xX]` for the done.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from conftest import CORPUS
 from policylint.errors import ArtifactMissing
 from policylint.loaders.tasks import TASKS, load_tasks, parse_tasks, task_dependencies, task_paths
 from policylint.repo import Repo
 from policylint.types import element_type
-from test_markdown_loader import CORPUS, case_folders, check_case
 
-CASES = Path(__file__).parents[1] / "cases" / "loaders" / "tasks"
 SPECKIT = CORPUS / "speckit"
-
-
-@pytest.mark.parametrize("folder", case_folders(CASES), ids=lambda folder: folder.name)
-def test_case(folder):
-    check_case(folder, parse_tasks, "tasks.md")
 
 
 # -- the corpus ------------------------------------------------------------------------------

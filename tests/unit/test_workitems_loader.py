@@ -1,13 +1,10 @@
-"""The workitems loader (a milestones file) and the approvals loader, on their case folders.
+"""The workitems loader (a milestones file) and the approvals loader.
 
-A case is a folder under tests/cases/loaders/workitems/ (with `milestones.yaml`) or
-tests/cases/loaders/approvals/ (with `approvals.yaml`), and `expected.yaml`:
-
-    note: what the case shows
-    problems: ["4: milestone `M8`: `status` is …"]   # every problem, "line: message", in order
-    want:                                            # the record as `policylint inspect` shows it,
-      items: [{id: MB-101, …}]                       # milestones' items by id, without by_id and path
-    want_error: {path: milestones.yaml, line: 5, message: "invalid YAML: …"}
+Their cases are folders under tests/cases/loaders/workitems/ (with `milestones.yaml`) and
+tests/cases/loaders/approvals/ (with `approvals.yaml`), run by tests/test_cases.py in the format
+tests/caserunner.py describes: `want` is the whole record as `policylint inspect` shows it,
+every problem as "line: message", in order, a milestone's items by id, without `by_id` and
+`path`, which the test below checks.
 
 The two loaders share their shape checks (workitems.Shape), so they are tested together.
 """
@@ -17,13 +14,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
+from caserunner import load, loader_cases
 from conftest import run_policy
 from policylint.cli import main
-from policylint.errors import ArtifactError, ArtifactMissing
+from policylint.errors import ArtifactMissing
 from policylint.loaders import LOADERS, get
-from policylint.loaders.approvals import APPROVAL, APPROVALS, load_approvals, parse_approvals
+from policylint.loaders.approvals import APPROVAL, APPROVALS, load_approvals
 from policylint.loaders.workitems import (CYCLE, MILESTONE, PROBLEM, WORK_ITEM, WORK_ITEMS, load_workitems,
                                           parse_workitems)
 from policylint.packtest import evidence_line
@@ -31,39 +28,17 @@ from policylint.repo import Repo
 from policylint.values import Loc, to_plain
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders"
-KINDS = {"workitems": ("milestones.yaml", parse_workitems), "approvals": ("approvals.yaml", parse_approvals)}
 
 
-def _cases():
-    for kind in KINDS:
-        for folder in sorted((CASES / kind).iterdir()):
-            yield pytest.param(kind, folder, id=f"{kind}/{folder.name}")
-
-
-@pytest.mark.parametrize("kind, folder", list(_cases()))
-def test_case(kind, folder):
-    name, parse = KINDS[kind]
-    spec = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    assert set(spec) <= {"note", "problems", "want", "want_error"} and spec.get("note")
-    text = (folder / name).read_text(encoding="utf-8")
-    if "want_error" in spec:
-        with pytest.raises(ArtifactError) as caught:
-            parse(text, name)
-        assert {"path": caught.value.path, "line": caught.value.line, "message": caught.value.message} \
-            == spec["want_error"]
-        return
-    record = parse(text, name)
-    plain = to_plain(record)
-    assert [f"{p['line']}: {p['message']}" for p in plain.pop("problems")] == spec["problems"]
+@pytest.mark.parametrize("case", [c for c in loader_cases("workitems", "approvals") if "want" in c.spec], ids=str)
+def test_every_case_is_located_at_its_file_and_problems_at_their_lines(case):
+    record = load(case)
     for problem in record["problems"]:
-        assert problem.loc == Loc(name, problem["line"]) and problem["message"].loc == problem.loc
-    assert plain.pop("path") == name and plain.pop("@") == f"{name}:1"
-    if kind == "workitems":
-        by_id = plain.pop("by_id")
-        assert list(by_id) == list(dict.fromkeys(i["id"] for i in plain["items"] if i["id"] is not None))
-        for milestone in plain["milestones"]:
-            milestone["items"] = [i["id"] for i in milestone["items"]]
-    assert plain == spec["want"]
+        assert problem.loc == Loc(case.path, problem["line"]) and problem["message"].loc == problem.loc
+    shown = to_plain(record)
+    assert shown["path"] == case.path and shown["@"] == f"{case.path}:1"
+    if case.loader == "workitems":
+        assert list(shown["by_id"]) == list(dict.fromkeys(i["id"] for i in shown["items"] if i["id"] is not None))
 
 
 # -- work items -------------------------------------------------------------------------------
