@@ -1,0 +1,1 @@
+ALTER TABLE invoices ADD COLUMN reminder_sent_at timestamptz;
