@@ -246,7 +246,7 @@ def _expected_help(exc) -> str | None:
         return None
     pretty = {TERMINAL_NAMES.get(n, f"`{n.lower()}`") for n in names if not n.startswith("__")}
     pretty = sorted(pretty, key=lambda p: (p.startswith("`"), p))  # "a name", "a string" first
-    shown = ", ".join(pretty[:8]) + (f" ({len(pretty) - 8} more)" if len(pretty) > 8 else "")
+    shown = ", ".join(pretty[:8]) + (f" ({len(pretty) - 8} more)" if len(pretty) > 9 else "".join(", " + p for p in pretty[8:]))
     return f"expected one of: {shown}"
 
 
