@@ -11,7 +11,7 @@ What a run can observe of the work tree, each asked again after a deletion:
   ("path", p)   where p leads (its real path) and what is there: read_bytes, read_text,
                 open_binary, exists, is_dir and resolve all answer from it
   ("glob", segments, dirs_only)   a glob's matches
-  ("list", p)   a folder's entries (loaders/openspec.py lists folders itself, through the memo)
+  ("list", p)   a folder's entries (Repo.listing, kept in the memo)
   EVERYTHING    a memo entry made some other way: any deletion may change it
 Git facts come from git's objects, never the work tree (the git loader reads no file of it),
 so no deletion changes them.
@@ -35,8 +35,7 @@ from .values import Lazy, Record
 
 EVERYTHING = ("everything",)
 STATEFUL = ("stateful",)  # in a closure: it depends on an entry that is more than data (see `finish`)
-_MEMO_KINDS = ("bytes", "text", "glob")  # the keys Repo itself stores
-_PLAIN_KINDS = _MEMO_KINDS + ("openspec-listing",)  # entries that are data by construction
+_MEMO_KINDS = ("bytes", "text", "glob", "listing")  # the keys Repo itself stores: data by construction
 
 
 class _Memo(dict):
@@ -121,14 +120,14 @@ class RecordingRepo(Repo):
             return
         reads = set(self.frames[-1])
         kind = key[0] if isinstance(key, tuple) and key else None
-        if kind == "openspec-listing":  # loaders/openspec.py lists folders through the memo
+        if kind == "listing":  # Repo.listing keeps a folder's entries in the memo
             self._see(("list", key[1]))
             reads = {("list", key[1])}
         elif kind not in _MEMO_KINDS and not (self._computing and self._computing[-1] == key):
             self._see(EVERYTHING)
             reads.add(EVERYTHING)
         self.depends[key] = reads
-        if kind not in _PLAIN_KINDS and (not _plain(value, self.real_root, lazies=False) or any(
+        if kind not in _MEMO_KINDS and (not _plain(value, self.real_root, lazies=False) or any(
                 what[0] == "key" and what[1] in self.volatile for what in reads)):
             self.volatile.add(key)
         self.frames[-1].add(("key", key))

@@ -223,6 +223,18 @@ class Notice:
         return (self.path, self.line or 0, self.code, self.message)
 
 
+class Entry:
+    """A folder's entry as listed, a symlink not followed: its name and what it is."""
+
+    __slots__ = ("name", "is_dir", "is_file", "is_link")
+
+    def __init__(self, entry: os.DirEntry):
+        self.name = entry.name
+        self.is_link = entry.is_symlink()
+        self.is_dir = entry.is_dir(follow_symlinks=False)
+        self.is_file = entry.is_file(follow_symlinks=False)
+
+
 class Repo:
     def __init__(self, root: str | os.PathLike, base: str | None = None):
         self.root = Path(root)
@@ -328,6 +340,45 @@ class Repo:
         out = sorted(set(_GlobWalk(self.real_root, segments, dirs_only).matches()))
         self._memo[key] = out
         return out
+
+    def listing(self, relpath: str) -> dict:
+        """A folder's entries by name (`Entry`, dot files included), listed once per run;
+        raises OSError (FileNotFoundError, NotADirectoryError, …), which is kept too, unlike
+        `memo`'s errors. For loaders that walk folders the way another tool does (OpenSpec)."""
+        key = ("listing", relpath)
+        memo = self._memo
+        hit = memo.get(key)
+        if hit is None:
+            try:
+                full = self._listed_folder(relpath)
+                with os.scandir(full) as it:
+                    hit = ("ok", {e.name: Entry(e) for e in it}, full)
+            except OSError as exc:
+                hit = ("err", exc)
+            memo[key] = hit
+        if hit[0] == "err":
+            raise hit[1]
+        return hit[1]
+
+    def _listed_folder(self, relpath: str) -> str:
+        """The folder's real path: its parent's (when listed) joined with its name if it is no
+        link, else resolved (which refuses a path leaving the root, as PermissionError)."""
+        parent, name = posixpath.split(relpath)
+        if name not in ("", ".", "..") and ".." not in relpath.split("/"):
+            try:
+                entries = self.listing(parent or ".")
+            except OSError:
+                entries = None
+            if entries is not None:
+                entry = entries.get(name)
+                if entry is None:
+                    raise FileNotFoundError(relpath)
+                if entry.is_dir and not entry.is_link:
+                    return os.path.join(self._memo[("listing", parent or ".")][2], name)
+        try:
+            return str(self.resolve(relpath))
+        except ArtifactError as exc:
+            raise PermissionError(exc.message) from None
 
     # -- memo ------------------------------------------------------------------------------
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:

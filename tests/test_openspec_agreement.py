@@ -278,12 +278,12 @@ def test_a_missing_main_spec_is_not_a_finding_but_a_missing_change_file_is():
 
 def test_yaml_is_read_as_openspec_reads_it():
     """YAML 1.2 core scalars, as the `yaml` package reads them, not PyYAML's 1.1 ones."""
-    from policylint.loaders.openspec import _YamlError, read_yaml
+    from policylint.loaders.openspec import YamlError, read_yaml
 
     assert read_yaml("skip_specs: yes\ncreated: 2026-01-15\nn: 0o17\n", "m.yaml") == {
         "skip_specs": "yes", "created": "2026-01-15", "n": 15}
     assert read_yaml("a: {b: [true, off, ~]}\n", "m.yaml") == {"a": {"b": [True, "off", None]}}
-    with pytest.raises(_YamlError, match="Map keys must be unique"):
+    with pytest.raises(YamlError, match="Map keys must be unique"):
         read_yaml("a: 1\na: 2\n", "m.yaml")
     assert read_yaml("# only a comment\n", "m.yaml") is None
 

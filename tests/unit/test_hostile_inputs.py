@@ -110,11 +110,11 @@ def front_matter_of(text: str, path: str):
 
 
 def openspec_yaml_of(text: str, path: str):
-    from policylint.loaders.openspec import _YamlError, read_yaml
+    from policylint.loaders.openspec import YamlError, read_yaml
 
     try:
         return read_yaml(text, path)
-    except _YamlError as exc:  # OpenSpec's reader says only why (OpenSpec itself reports no line)
+    except YamlError as exc:  # OpenSpec's reader says only why (OpenSpec itself reports no line)
         raise ArtifactError(path, str(exc)) from None
 
 
