@@ -337,7 +337,9 @@ def imports_of(pack: LoadedPack):
     from .gates import declared_gates
     from .syntax import ast
 
-    imports = Imports(helpers={u.name for u in pack.helpers} - {u.name for u in pack.uses})
+    running = {u.name for u in pack.uses}
+    written = [u.target for u in pack.ast.items if isinstance(u, ast.Use) and u.defs_only]
+    imports = Imports(helpers={u.name: target for u, target in zip(pack.helpers, written) if u.name not in running})
     for name, found in visible_defs(pack).items():
         imports.defs[name] = [node for node, _home in found]
         if "." not in name:

@@ -42,7 +42,7 @@ come from the page):
       want: {gate id: status}                # results of repository-wide gates, or
             {subject: {gate id: status}}     # a subject's; a status may be a mapping
                                              # {status, message, evidence: ["path:line: message"]}
-      subjects: {subject: {claimed: …, earned: …, next_stage: …}}
+      subjects: {subject: {claimed: …, earned: …, next_stage: …}}   # each listed once in the run
       notices: ["note[CODE] path:line: message"]
       exit_code: 0
       error: |-                              # the rendered diagnostics the policy is refused with
@@ -418,6 +418,8 @@ def run_policy_case(case: dict, tmp_path: Path, monkeypatch, name: str = "t.poli
     subjects = {s.id: s for s in run.subjects}
     for sid, want in (case.get("subjects") or {}).items():
         assert sid in subjects, f"no subject {sid}; have {sorted(subjects)}"
+        lifecycles = [s.lifecycle for s in run.subjects if s.id == sid]
+        assert len(lifecycles) == 1, f"{sid} is a subject {len(lifecycles)} times: {lifecycles}"
         for key, value in want.items():
             assert getattr(subjects[sid], key) == value, f"{sid} {key}"
     if "notices" in case:

@@ -16,7 +16,7 @@ class Imports:
     owners: dict = field(default_factory=dict)  # unqualified name -> the packs that define it
     lifecycles: dict = field(default_factory=dict)  # `pack.lifecycle` -> ast.Lifecycle of a running use
     gates: dict = field(default_factory=dict)  # gate id -> gate, of the running uses (an `override` names one)
-    helpers: set = field(default_factory=set)  # the packs used with `use defs from`
+    helpers: dict = field(default_factory=dict)  # pack name -> how `use defs from` names it
 
 
 def check_pack(pack, imports: Imports | None = None) -> list:

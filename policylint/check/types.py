@@ -198,7 +198,7 @@ class Checker:
         if base is None:
             if node.pack in self.imports.helpers:
                 self.error("PL219", f"cannot extend `{node.target}`: `use defs from` brings in only defs", node.span,
-                           f'write `use "{node.pack}"` to run its lifecycles and extend them')
+                           f'write `use "{self.imports.helpers[node.pack]}"` to run its lifecycles and extend them')
             else:
                 known = sorted(self.imports.lifecycles)
                 self.error("PL219", f"no lifecycle `{node.target}` in the packs this pack uses", node.span,

@@ -146,8 +146,9 @@ def _make_builder():
             return True
 
         def extend(self, meta, children):
-            pack, lifecycle, *body = children
-            return ast.Extend(self.sp(meta), str(pack), str(lifecycle), body)
+            pack, lifecycle, *body = children  # its span: `extend pack.lifecycle`, what errors point at
+            head = Span(self.path, meta.line, meta.column, lifecycle.end_line, lifecycle.end_column)
+            return ast.Extend(head, str(pack), str(lifecycle), body)
 
         def override(self, meta, children):
             gate, level = children
