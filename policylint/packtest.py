@@ -10,7 +10,7 @@ expected.yaml:
         speckit.testing.quickstart: skipped      # short form: just the status
     subjects:                     # optional: claimed and earned stages
       specs/001-login: {claimed: implementing, earned: tasked}
-      release-train.spec specs/001-login: {earned: tasked}   # one lifecycle's, when two walk it
+      speckit.spec specs/001-login: {earned: tasked}   # one lifecycle's, when two lifecycles walk it
     exit_code: 1                  # optional
     params:                       # optional: param overrides, by pack, as in the config file
       speckit: {coverage_min: 90}
