@@ -60,18 +60,11 @@ def _load(pack_dir: Path):
 
 
 def _gate_ids(pack) -> list:
-    """`pack.gate` for repository-wide gates, `pack.stage.gate` for a lifecycle's gates."""
-    from policylint.syntax import ast
+    """The gates `policylint test` holds a pack to: `pack.gate` for repository-wide gates,
+    `pack.stage.gate` for the gates of its lifecycles' stages and of the stages it extends."""
+    from policylint.gates import declared_gates
 
-    ids = []
-    for item in pack.ast.items:
-        if isinstance(item, ast.Gate):
-            ids.append(f"{pack.name}.{item.name}")
-        elif isinstance(item, ast.Lifecycle):
-            for stage in item.stages:
-                ids.extend(f"{pack.name}.{stage.name}.{gate.name}"
-                           for gate in stage.body if isinstance(gate, ast.Gate))
-    return ids
+    return list(dict.fromkeys(gid for gid, owner, *_ in declared_gates([pack], lifecycle=False) if owner is pack))
 
 
 def _statuses(pack_dir: Path) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CORPUS
 from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders.markdown import MARKDOWN, load_markdown, parse_markdown
 from policylint.repo import Repo
@@ -18,7 +19,6 @@ from policylint.types import ListType, RecordType
 from policylint.values import LStr
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "markdown"
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
 
 
 # -- the corpus, against markdown-it-py -----------------------------------------------------

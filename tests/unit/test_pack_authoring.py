@@ -63,13 +63,15 @@ def test_gate_coverage_reports_gates_not_shown_both_ways(tmp_path, capsys):
     assert main(["test", str(folder), "--no-cache", "--require-coverage"]) == 1
 
 
-def test_builtin_packs_pass_their_tests(capsys):
+def test_every_builtin_pack_has_case_folders():
+    """`policylint test --require-coverage rules/*` passing is tests/test_packs.py: each case through
+    the same packtest.run_case, each gate `test` counts shown passing and failing; what that file
+    skips, a pack without cases, is refused here."""
     from conftest import ROOT
+    from policylint.packtest import discover
 
-    packs = [str(d) for d in sorted((ROOT / "rules").iterdir()) if (d / f"{d.name}.policy").is_file()]
-    assert all((Path(p) / "tests").is_dir() for p in packs), "every built-in pack has case folders"
-    assert main(["test", "--require-coverage", *packs]) == 0
-    assert "failing; full gate coverage" in capsys.readouterr().out
+    packs = [d for d in sorted((ROOT / "rules").iterdir()) if (d / f"{d.name}.policy").is_file()]
+    assert packs and all(discover(p) for p in packs), "every built-in pack has case folders"
 
 
 def test_builtin_packs_are_in_the_canonical_layout(capsys):
