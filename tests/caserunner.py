@@ -350,7 +350,7 @@ def load_policy(tmp_path: Path, monkeypatch, case: dict, name: str = "t.policy")
     from policylint.packs import PackLoader
 
     folder = tmp_path / "policy"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_text(case["policy"], encoding="utf-8")
     for rel, text in (case.get("policies") or {}).items():
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
