@@ -31,8 +31,12 @@ CODES = {
     "PL214": "use-cycle",
     "PL215": "evaluation-too-deep",
     "PL216": "use-outside-root",
-    "PL217": "used-before-declaration",
+    "PL217": "used-before-declaration",  # retired: declarations are visible in any order
     "PL218": "recursive-def",
+    "PL219": "bad-extension",
+    "PL220": "bad-override",
+    "PL221": "quantifier-without-condition",
+    "PL222": "ambiguous-def",
     "PL300": "invalid-config",
     "PL301": "stale-waiver",
     "PL302": "unknown-format",
@@ -56,6 +60,8 @@ CODES = {
     "PL408": "unresolved-reference",
     "PL900": "internal-error",
 }
+
+RETIRED = {"PL217"}  # no longer reported; kept so that a code never comes to mean something else
 
 
 # Files a diagnostic may quote, as their spans name them: the policies and configuration
