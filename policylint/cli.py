@@ -265,9 +265,22 @@ def _what_is_wrong(diagnostics) -> str:
 
 # -- helpers ------------------------------------------------------------------------------
 def _root(args):
+    if _caching(args):  # what each evaluation reads is recorded for the results cache
+        from .recording import TrackingRepo
+
+        return TrackingRepo(_root_path(args), getattr(args, "base", None))
     from .repo import Repo
 
     return Repo(_root_path(args), base=getattr(args, "base", None))
+
+
+def _caching(args) -> bool:
+    """Whether the run keeps its verdicts in the repository's results cache (results.py): a
+    whole `check` or `status`, unless --no-cache; not a run of some files or of a change
+    (`check FILE…`, `--base`), which is quick anyway, nor one that rewrites files (--fix)."""
+    return (getattr(args, "command", "") in ("check", "status") and not getattr(args, "no_cache", False)
+            and not getattr(args, "files", None) and not getattr(args, "base", None)
+            and not getattr(args, "fix", False) and not getattr(args, "diff", False))
 
 
 def _format(name, allowed=None):
@@ -345,9 +358,11 @@ def _scope(args, repo):
     return None
 
 
-def _run(args, config=None, baseline=None):
+def _run(args, config=None, baseline=None, printed=None):
     """The pipeline: packs, the engine's verdicts for every gate, then configure.py applies the
-    configuration (and `baseline`, from `_read_baseline`) to what is reported."""
+    configuration (and `baseline`, from `_read_baseline`) to what is reported. With the results
+    cache, `printed` is the key of what the command prints: when nothing the last run with that
+    key read has changed, its (text, exit code) is returned instead of a run."""
     from . import inline_waivers
     from .configure import Configuration
     from .evaluate import Engine
@@ -359,8 +374,21 @@ def _run(args, config=None, baseline=None):
     configuration = Configuration.from_config(config, getattr(args, "select", []), getattr(args, "ignore", []))
     configuration.check_gates(packs)
     blocks, add_inline_waivers = inline_waivers.wire(repo, configuration)
-    engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget, blocks=blocks)
+    memory = None
+    if _caching(args):
+        from . import results
+
+        memory = results.open_cache(repo.root, results.run_key(packs, config, args.base if "base" in args else None,
+                                                                config.budget, config.params))
+        kept = memory.output(printed) if memory is not None and printed is not None else None
+        if kept is not None:
+            return kept
+    engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget, blocks=blocks,
+                    memory=memory)
     run = engine.run(packs)
+    run.memory = memory
+    if memory is not None:
+        memory.repo = repo
     add_inline_waivers(run)
     run.fail_on = getattr(args, "fail_on", None) or config.fail_on or "error"
     configuration.apply(run, baseline)
@@ -442,12 +470,18 @@ def _color(stream, when: str = "auto") -> bool:
 
 # -- commands -----------------------------------------------------------------------------
 def cmd_check(args) -> int:
+    import io
+
     outputs = getattr(args, "outputs", None) or [["text", None]]
     for fmt, _ in outputs:
         _format(fmt)
     config = _config(args)
+    printed = _printed_key(args, config, outputs) if _caching(args) else None
     try:
-        run = _run(args, config, _read_baseline(args, config))
+        run = _run(args, config, _read_baseline(args, config), printed)
+        if isinstance(run, tuple):  # nothing changed since the same command ran: what it printed
+            sys.stdout.write(run[0])
+            return EXIT_OK if args.exit_zero else run[1]
         if args.fix or args.diff:
             fixed = _fix(args, run)
             if args.diff:
@@ -461,10 +495,12 @@ def cmd_check(args) -> int:
     from .reporters import get
 
     shown = dict(root_as_given=args.root, verbose=args.verbose, quiet=args.quiet, statistics=args.statistics)
+    memory = getattr(run, "memory", None)
+    stdout = io.StringIO() if printed is not None and memory is not None else sys.stdout
     for fmt, target in outputs:
         if target is None:
             options = Options(**shown, color=fmt == "text" and _color(sys.stdout, args.color))
-            get(fmt)(run, sys.stdout, options)
+            get(fmt)(run, stdout, options)
             continue
         options = Options(**shown, color=False)
         from .fsutil import atomic_open
@@ -474,7 +510,37 @@ def cmd_check(args) -> int:
                 get(fmt)(run, fh, options)
         except OSError as exc:
             raise UsageError(f"cannot write `{target}`: {exc.strerror}") from None
+    if stdout is not sys.stdout:
+        sys.stdout.write(stdout.getvalue())
+    if memory is not None:
+        memory.save((printed, stdout.getvalue(), run.exit_code()) if stdout is not sys.stdout else None,
+                    run_inputs=_repo_inputs(run))
     return EXIT_OK if args.exit_zero else run.exit_code()
+
+
+def _printed_key(args, config, outputs):
+    """What decides the bytes `check` prints besides the verdicts: every option as given, the
+    baseline's content and whether colour is on; None when something is written to a file
+    (-o), which is then rewritten every run."""
+    import json
+
+    if any(target is not None for _fmt, target in outputs):
+        return None
+    from .cache import hasher
+
+    try:
+        baseline = _baseline_path(args, config).read_bytes()
+    except OSError:
+        baseline = b""
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in ("func",)}
+    options["color"] = _color(sys.stdout, args.color)
+    return hasher(json.dumps(options, default=str, sort_keys=True).encode() + b"\0" + baseline).hexdigest()
+
+
+def _repo_inputs(run):
+    """What the run read outside any evaluation (packs detected, inline waivers looked for)."""
+    repo = getattr(run.memory, "repo", None)
+    return repo.inputs(repo.frames[0]) if repo is not None else set()
 
 
 def _fix(args, run) -> bool:
@@ -561,6 +627,8 @@ def cmd_baseline(args) -> int:
 def cmd_status(args) -> int:
     fmt = _format(args.format, ["json", "text"])
     run = _run(args)
+    if getattr(run, "memory", None) is not None:
+        run.memory.save(run_inputs=_repo_inputs(run))
     if fmt == "json":
         import json
 

@@ -100,8 +100,12 @@ class Engine:
     (severities and waivers decide what is required); selection never enters here."""
 
     def __init__(self, repo, params: dict | None = None, scope: set | None = None,
-                 budget: int | None = None, blocks=None):
+                 budget: int | None = None, blocks=None, memory=None):
         self.repo = repo
+        # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
+        # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
+        self.memory = memory
+        self._shared: set = set()  # what the subjects' shared values read (domains, global lets)
         self.runtime = Runtime(repo, budget)  # steps per gate and subject (compile.DEFAULT_BUDGET)
         self.params = params or {}  # pack name -> {param: value}
         self.scope = scope  # repository paths a change touched; None: every subject
@@ -115,6 +119,9 @@ class Engine:
 
     def run(self, packs) -> Run:
         self.plan = plan(packs)
+        if self.memory is not None and self.memory.valid():  # what the shared values' loads noticed
+            for path, line, code, message in self.memory.kept_shared_notices():
+                self.repo.notices[(path, line, code)] = _notice(path, line, code, message)
         for pack in _with_helpers(self.plan.running):
             self._compile(pack)
             self._global_env(pack)
@@ -123,10 +130,14 @@ class Engine:
             for planned in self.plan.gates_of(pack):
                 if planned.gate.severity != "off":
                     env = self.globals[pack.key]
-                    self.results.append(self._gate(planned.gate, planned.id, env, env, explainer, None, None))
+                    with self._entry(f"g\0{planned.id}") as entry:
+                        if not entry.reused:
+                            self.results.append(self._gate(planned.gate, planned.id, env, env, explainer, None, None))
             for item in pack.ast.items:
                 if isinstance(item, ast.Lifecycle):
                     self._lifecycle(pack, item)
+        if self.memory is not None:
+            self.memory.remember_shared(self.repo.inputs(self._shared))
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
@@ -153,8 +164,33 @@ class Engine:
                     env.lazy[item.name] = item.default.fn
             elif isinstance(item, ast.Let):
                 env.lazy[item.name] = item.value.fn
+        if self.memory is not None:  # what a global value reads, every subject that uses it rests on
+            env.lazy = {name: self._shared_value(fn) for name, fn in env.lazy.items()}
         self.globals[pack.key] = env
         self.runtime.homes[home_key(pack.key)] = env
+
+    # -- the results cache -------------------------------------------------------------------
+    def _entry(self, entry_id: str):
+        """`with self._entry(id) as entry:` around one evaluation (a subject, a repository-wide
+        gate): `entry.reused` when the cache gave its verdicts (added to the run), else what it
+        reads is recorded and kept for the next run. Without a cache, a no-op."""
+        return _Entry(self, entry_id)
+
+    def _shared_value(self, fn):
+        """`fn` (a global let or param, a lifecycle's subjects), its reads kept as every
+        evaluation's inputs rather than the one that happened to compute it first."""
+        if self.memory is None:
+            return fn
+        repo, shared = self.repo, self._shared
+
+        def run(env):
+            repo.frames.append(set())
+            try:
+                return fn(env)
+            finally:
+                shared.update(repo.frames.pop())
+
+        return run
 
     def _explainer(self, pack) -> Explainer:
         found = self._explainers.get(pack.key)
@@ -170,7 +206,7 @@ class Engine:
         parts = self.plan.parts[lifecycle_id]
         self.runtime.budget.reset()
         try:
-            found = ops.items_of(node.domain.fn(genv))
+            found = ops.items_of(self._shared_value(node.domain.fn)(genv))
         except _STOPS as exc:
             self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
                                        f"The subjects of lifecycle `{node.name}` can be listed", _error_text(exc),
@@ -181,17 +217,22 @@ class Engine:
             if not self._in_scope(sid):
                 self.passed_over.append((lifecycle_id, sid))
                 continue
-            envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
-            for part in parts:
-                env = Env(self.globals[part.pack.key], self.runtime, {node.name: subject_value})
-                bind_lets(env, part.node.body)
-                self.runtime.homes[home_key(part.pack.key, part.node)] = env
-                envs[id(part)] = env
-            self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
-            subject = Subject(sid, lifecycle_id, names)
-            self.subjects.append(subject)
-            required = self._claims(node, envs[id(parts[0])], subject, names, lifecycle_id)
-            self._stages(node, parts, envs, subject, required)
+            with self._entry(f"s\0{lifecycle_id}\0{sid}") as entry:
+                if not entry.reused:
+                    self._subject(node, parts, subject_value, sid, lifecycle_id, names)
+
+    def _subject(self, node, parts, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
+        envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
+        for part in parts:
+            env = Env(self.globals[part.pack.key], self.runtime, {node.name: subject_value})
+            bind_lets(env, part.node.body)
+            self.runtime.homes[home_key(part.pack.key, part.node)] = env
+            envs[id(part)] = env
+        self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
+        subject = Subject(sid, lifecycle_id, names)
+        self.subjects.append(subject)
+        required = self._claims(node, envs[id(parts[0])], subject, names, lifecycle_id)
+        self._stages(node, parts, envs, subject, required)
 
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
         """Index of the last required stage; reads the claim from the first source that has one.
@@ -360,6 +401,59 @@ class Engine:
             result.message = f"{_error_text(exc, gate_id)} (policy {gate.span.path}:{gate.span.line})"
             result.evidence = []
         return result
+
+
+class _Entry:
+    """One evaluation under the results cache (see Engine._entry)."""
+
+    __slots__ = ("engine", "id", "reused", "start", "subjects")
+
+    def __init__(self, engine, entry_id: str):
+        self.engine, self.id, self.reused = engine, entry_id, False
+
+    def __enter__(self):
+        engine = self.engine
+        if engine.memory is None:
+            return self
+        kept = engine.memory.reused(self.id)
+        if kept is not None:
+            from .results import restore
+
+            try:
+                subject, results, notices = restore(kept)
+            except (ValueError, TypeError, KeyError):
+                engine.memory.fresh.pop(self.id, None)  # a damaged entry: evaluated afresh
+            else:
+                if subject is not None:
+                    engine.subjects.append(subject)
+                engine.results.extend(results)
+                for path, line, code, message in notices:
+                    engine.repo.notices[(path, line, code)] = _notice(path, line, code, message)
+                self.reused = True
+                return self
+        self.start, self.subjects = len(engine.results), len(engine.subjects)
+        engine.repo.frames.append(set())
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        engine = self.engine
+        if engine.memory is None or self.reused:
+            return
+        reads = engine.repo.frames.pop()
+        if kind is not None:
+            return
+        from .results import notices_of, stored
+
+        inputs = engine.repo.inputs(reads)
+        subjects = engine.subjects[self.subjects:]
+        engine.memory.record(self.id, inputs, stored(subjects[0] if subjects else None,
+                                                     engine.results[self.start:], notices_of(inputs)))
+
+
+def _notice(path, line, code, message):
+    from .repo import Notice
+
+    return Notice(path, line, code, message)
 
 
 def _with_helpers(packs) -> list:

@@ -17,8 +17,9 @@ Git facts come from git's objects, never the work tree (the git loader reads no 
 so no deletion changes them.
 
 Lazy fields of loaded records are traced to the entries that hold them and forced by
-`finish`, so that no entry kept for a later run computes anything then. Used by the mutation
-sweeps only, never by `check`: the plain Repo pays nothing for it.
+`finish`, so that no entry kept for a later run computes anything then. The mutation sweeps
+use RecordingRepo; `check` uses TrackingRepo (below) only for its results cache: without it,
+the plain Repo pays nothing.
 """
 from __future__ import annotations
 
@@ -392,3 +393,51 @@ def _walk(value, fields_of):
             todo.extend(item)
         elif isinstance(item, dict):
             todo.extend(item.values())
+
+
+class TrackingRepo(RecordingRepo):
+    """The recording repository `check` uses for its results cache (policylint/results.py):
+    what each subject's evaluation read, through the loads it used, with the git facts
+    (`("git",)`, which no file read shows) and the notices its loads made
+    (`("notice", path, line, code, message)`) among them. Lighter than the mutation sweeps'
+    recorder: no entry is kept for a later run in memory, so nothing is forced or judged
+    volatile; what an entry's lazy fields read later still counts for it (traced)."""
+
+    def _stored(self, key, value) -> None:
+        reads = set(self.frames[-1])
+        kind = key[0] if isinstance(key, tuple) and key else None
+        if kind == "listing":
+            self._see(("list", key[1]))
+            reads = {("list", key[1])}
+        elif kind not in _MEMO_KINDS and not (self._computing and self._computing[-1] == key):
+            self._see(EVERYTHING)
+            reads.add(EVERYTHING)
+        self.depends[key] = reads
+        self.frames[-1].add(("key", key))
+        if kind not in _MEMO_KINDS:
+            self._trace(value, key)
+
+    def memo(self, key, compute):
+        try:
+            return super().memo(key, compute)
+        finally:
+            if isinstance(key, tuple) and key and key[0] == "git":  # answered by git's objects and refs
+                self.depends.setdefault(key, set()).add(("git",))
+                self.frames[-1].add(("git",))
+
+    def notice(self, path, line, code, message) -> None:
+        super().notice(path, line, code, message)
+        self.frames[-1].add(("notice", path, line, code, message))
+
+    def inputs(self, reads) -> set:
+        """What `reads` rests on: the observations (and notices) behind the loads it used."""
+        out, todo, keys = set(), list(reads), set()
+        while todo:
+            what = todo.pop()
+            if what[0] == "key":
+                if what[1] not in keys:
+                    keys.add(what[1])
+                    todo.extend(self.depends.get(what[1], ()))
+            else:
+                out.add(what)
+        return out

@@ -1,0 +1,455 @@
+"""The results cache: what a repository's evaluations gave, kept from one run to the next.
+
+`.policylint_cache/` at the root (its `.gitignore` holds `*`, so nobody commits it) keeps, for
+one *run key* — policylint's version, the packs' checked keys, the params, the configuration,
+`--base`, the budget and today's date —
+
+- each subject's verdicts (its results, its claimed and earned stage, the notices its loads
+  made) and each repository-wide gate's, with **the exact inputs its evaluation read**
+  (recording.TrackingRepo): every file read or looked at (its content hash; size and mtime
+  the fast path), every folder listed and glob expanded, and git's answers (HEAD, the refs,
+  the CI's branch variables) when it asked git;
+- the inputs every evaluation shares: the lifecycles' subjects and the packs' global `let`s;
+- the report the last run printed, for the same command line and baseline.
+
+A run checks each input once. What read nothing that changed is not evaluated again; when
+nothing changed at all, the stored report is printed as it was. Same bytes as an uncached run,
+always: an input whose mtime is within `RACY_NS` of the time it was stored is hashed again
+(a file rewritten within the same mtime tick), an evaluation that read something no input
+describes is never kept, and the output is rebuilt from the verdicts like any other run.
+
+The folder is the repository's, so anyone who can commit can write it: entries are cache.py's
+(signed JSON, the user's secret never in the repository; loading one runs no code), every
+value is checked for its shape as it is read back, and an entry that is foreign, damaged,
+stale or hostile is a miss, rebuilt.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+
+from .cache import hasher
+
+FOLDER = ".policylint_cache"
+RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
+_CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
+                        "CI_COMMIT_TAG")
+
+
+def open_cache(root, run_key: str):
+    """The results cache of the repository at `root` for `run_key`, or None (no user cache to
+    sign entries with, or a folder that cannot safely hold one)."""
+    from .cache import repository_cache
+
+    store = repository_cache(str(root), FOLDER)
+    if store is None:
+        return None
+    _ignore_folder(os.path.join(os.path.abspath(str(root)), FOLDER))
+    return ResultsCache(store, os.path.realpath(str(root)), run_key)
+
+
+def _ignore_folder(folder: str) -> None:
+    """`.gitignore` holding `*` in the cache folder, written once (never through a symlink)."""
+    path = os.path.join(folder, ".gitignore")
+    if os.path.lexists(path):
+        return
+    from .fsutil import write_text
+
+    try:
+        write_text(path, "# policylint's results cache: nothing here is committed\n*\n")
+    except OSError:
+        pass
+
+
+class ResultsCache:
+    """One run's view of the cache: what is kept for its key, which inputs changed since, and
+    what the run records for the next one."""
+
+    def __init__(self, store, root: str, run_key: str):
+        self.store, self.root, self.run_key = store, root, run_key
+        self.kept = _manifest(store.get("manifest", run_key))  # None: nothing usable is kept
+        self._payloads = None
+        self._answers: dict = {}  # observation key -> its answer now (asked once a run)
+        self._changed: set | None = None
+        self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
+        self.shared: set = set()  # observation keys every entry rests on (this run's)
+        self.shared_notices: list = []
+
+    # -- what is kept ------------------------------------------------------------------------
+    def valid(self) -> bool:
+        """The kept entries' shared inputs are unchanged (else nothing kept can be used)."""
+        if self.kept is None:
+            return False
+        return not self._any_changed(self.kept["shared"])
+
+    def unchanged(self) -> bool:
+        """Every input of every kept entry is unchanged: the stored report holds as it is."""
+        return self.valid() and not self._any_changed(self.kept["observations"])
+
+    def reused(self, entry_id: str):
+        """The kept payload of an entry whose inputs are unchanged, or None."""
+        if not self.valid():
+            return None
+        observed = self.kept["entries"].get(entry_id)
+        if observed is None or self._any_changed(observed):
+            return None
+        payload = self._payload(entry_id)
+        if payload is not None:
+            self.fresh[entry_id] = (observed, payload)  # kept for the next run as it is
+        return payload
+
+    def output(self, options_key: str):
+        """(text, exit code) the same command printed, when nothing it read changed."""
+        if not self.unchanged():
+            return None
+        name = self.kept["outputs"].get(options_key)
+        kept = self.store.get("output", name) if isinstance(name, str) else None
+        if (not isinstance(kept, list) or len(kept) != 2 or not isinstance(kept[0], str)
+                or type(kept[1]) is not int):
+            return None
+        return kept[0], kept[1]
+
+    def _payload(self, entry_id: str):
+        if self._payloads is None:
+            loaded = self.store.get("payloads", self.kept["payloads"]) if self.kept.get("payloads") else None
+            self._payloads = loaded if isinstance(loaded, dict) else {}
+        return self._payloads.get(entry_id)
+
+    def _any_changed(self, keys) -> bool:
+        observations = self.kept["observations"]
+        for key in keys:
+            stored = observations.get(key)
+            if stored is None or self._answer_changed(key, stored):
+                return True
+        return False
+
+    def _answer_changed(self, key: str, stored) -> bool:
+        if key not in self._answers:
+            self._answers[key] = _still(self.root, key, stored, self.kept["written"])
+        return not self._answers[key]
+
+    # -- what this run records ---------------------------------------------------------------
+    def record(self, entry_id: str, inputs: set, payload) -> None:
+        """An entry this run evaluated, with what it read (not kept when some of it cannot be
+        described as an input)."""
+        keys = _keys(inputs)
+        if keys is not None:
+            self.fresh[entry_id] = (sorted(keys), payload)
+
+    def remember_shared(self, inputs: set) -> None:
+        """What every entry rests on: this run's shared reads, and the kept ones when kept
+        entries were used (they rest on them, unchanged)."""
+        keys, notices = _keys(inputs), notices_of(inputs)
+        if keys is None:  # a shared value read what no input describes: keep nothing
+            self.fresh.clear()
+            return
+        if self.valid():
+            keys |= set(self.kept["shared"])
+            notices = _unique(self.kept_shared_notices() + notices)
+        self.shared, self.shared_notices = keys, notices
+
+    def save(self, output=None, run_inputs: set = frozenset()) -> None:
+        """Store this run's entries for the next run, and with `output` = (printed key, text,
+        exit code) what it printed; `run_inputs` is what the run read outside any evaluation
+        (which packs apply, inline waivers), which the printed text rests on too. Answers are
+        taken now; one that cannot be taken drops what rests on it."""
+        written = time.time_ns()
+        observations: dict = {}
+
+        def answer(key):
+            if key not in observations:
+                observations[key] = _answer(self.root, key)
+            return observations[key]
+
+        if any(answer(key) is None for key in self.shared):
+            return
+        entries, payloads = {}, {}
+        for entry_id, (keys, payload) in self.fresh.items():
+            if all(answer(key) is not None for key in keys):
+                entries[entry_id] = list(keys)
+                payloads[entry_id] = payload
+        payloads[""] = {"notices": self.shared_notices}
+        payload_key = hasher(json.dumps(payloads, sort_keys=True).encode()).hexdigest()
+        outputs = {}
+        if self.kept is not None and self.kept["payloads"] == payload_key:  # still what those printed
+            outputs.update({k: v for k, v in self.kept["outputs"].items() if isinstance(v, str)})
+            observations.update({k: v for k, v in self.kept["observations"].items() if k not in observations
+                                 and k in self.kept.get("printed", ())})
+        printed = set(self.kept.get("printed", ())) if outputs else set()
+        outside = _keys(run_inputs)
+        if output is not None and outside is not None and all(answer(key) is not None for key in outside):
+            options_key, text, code = output
+            name = hasher(f"{self.run_key} {options_key} {payload_key}".encode()).hexdigest()
+            self.store.put("output", name, [text, code])
+            outputs[options_key] = name
+            printed |= outside
+        if self.kept is None or self.kept["payloads"] != payload_key:
+            self.store.put("payloads", payload_key, payloads)
+        self.store.put("manifest", self.run_key, {
+            "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
+            "shared": sorted(self.shared), "entries": entries, "payloads": payload_key, "outputs": outputs,
+            "printed": sorted(printed)})
+
+    def kept_shared_notices(self) -> list:
+        payload = self._payload("")
+        notices = payload.get("notices", []) if isinstance(payload, dict) else []
+        return [n for n in notices if _is_notice(n)] if isinstance(notices, list) else []
+
+
+def _manifest(value):
+    """The manifest as stored, when its shape is right; else None (a miss)."""
+    if not isinstance(value, dict):
+        return None
+    if (type(value.get("written")) is not int or not isinstance(value.get("observations"), dict)
+            or not isinstance(value.get("shared"), list) or not isinstance(value.get("entries"), dict)
+            or not isinstance(value.get("payloads"), str) or not isinstance(value.get("outputs"), dict)):
+        return None
+    if not all(isinstance(k, str) for k in value["shared"]):
+        return None
+    printed = value.get("printed", [])
+    if not isinstance(printed, list) or not all(isinstance(k, str) for k in printed):
+        return None
+    for keys in value["entries"].values():
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return None
+    return value
+
+
+# -- inputs: what an evaluation observed, as a key, and the answer the work tree gives --------
+def _keys(inputs: set):
+    """The observation keys of a TrackingRepo's inputs (notices aside); None when one of them
+    is nothing this cache can ask again (EVERYTHING)."""
+    out = set()
+    for what in inputs:
+        kind = what[0]
+        if kind == "path":
+            out.add("p:" + what[1])
+        elif kind == "glob":
+            out.add("g:" + json.dumps([list(what[1]), bool(what[2])]))
+        elif kind == "list":
+            out.add("l:" + what[1])
+        elif kind == "git":
+            out.add("git")
+        elif kind == "notice":
+            continue
+        else:
+            return None
+    return out
+
+
+def notices_of(inputs: set) -> list:
+    return _unique([list(what[1:]) for what in inputs if what[0] == "notice"])
+
+
+def _unique(notices: list) -> list:
+    """Notices once each, in a fixed order."""
+    seen = {tuple(n): n for n in notices}
+    return [list(n) for n in sorted(seen, key=lambda n: (n[0], n[1] or 0, n[2], n[3]))]
+
+
+def _is_notice(value) -> bool:
+    return (isinstance(value, list) and len(value) == 4 and isinstance(value[0], str)
+            and (value[1] is None or type(value[1]) is int) and isinstance(value[2], str) and isinstance(value[3], str))
+
+
+# -- verdicts as JSON, and back (every value's shape checked: the file is the repository's) ----
+def stored(subject, results: list, notices: list) -> dict:
+    return {"subject": _subject_data(subject) if subject is not None else None,
+            "results": [_result_data(r) for r in results], "notices": notices}
+
+
+def _result_data(result) -> list:
+    fix = result.fix
+    return [result.gate, result.subject, result.stage, result.status, result.severity, result.title,
+            result.message, [[e.path, e.line, e.message] for e in result.evidence], result.require,
+            result.lifecycle, result.unwaivable,
+            [fix.path, fix.line, fix.column, fix.old, fix.new, fix.gate] if fix is not None else None]
+
+
+def _subject_data(subject) -> list:
+    return [subject.id, subject.lifecycle, list(subject.stages), subject.claimed, subject.claimed_at,
+            subject.earned, subject.next_stage, [_result_data(r) for r in subject.lacks]]
+
+
+def restore(payload) -> tuple:
+    """(Subject or None, [Result], [notice]) from an entry; ValueError when its shape is wrong."""
+    if not isinstance(payload, dict):
+        raise ValueError("not an entry")
+    subject = payload.get("subject")
+    results = payload.get("results")
+    notices = payload.get("notices")
+    if not isinstance(results, list) or not isinstance(notices, list) or not all(map(_is_notice, notices)):
+        raise ValueError("not an entry")
+    return (_subject(subject) if subject is not None else None), [_result(r) for r in results], notices
+
+
+def _text(value, optional: bool = True):
+    if isinstance(value, str) or (optional and value is None):
+        return value
+    raise ValueError("not text")
+
+
+def _result(data):
+    from .evaluate import Result
+    from .explain import Evidence
+
+    if not isinstance(data, list) or len(data) != 12:
+        raise ValueError("not a result")
+    gate, subject, stage, status, severity, title, message, evidence, require, lifecycle, unwaivable, fix = data
+    if status not in ("pass", "fail", "error", "skipped", "waived") or severity not in ("error", "warning", "info"):
+        raise ValueError("not a result")
+    if not isinstance(evidence, list) or type(unwaivable) is not bool:
+        raise ValueError("not a result")
+    shown = []
+    for item in evidence:
+        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
+                and (item[1] is None or type(item[1]) is int) and isinstance(item[2], str)):
+            raise ValueError("not evidence")
+        shown.append(Evidence(item[0], item[1], item[2]))
+    edit = None
+    if fix is not None:
+        from .fix import Edit
+
+        if not (isinstance(fix, list) and len(fix) == 6 and isinstance(fix[0], str) and type(fix[1]) is int
+                and (fix[2] is None or type(fix[2]) is int) and all(isinstance(x, str) for x in fix[3:])):
+            raise ValueError("not a fix")
+        edit = Edit(*fix)
+    return Result(_text(gate, False), _text(subject), _text(stage), status, severity, _text(title, False),
+                  _text(message, False), shown, _text(require, False), _text(lifecycle), unwaivable, None, edit)
+
+
+def _subject(data):
+    from .evaluate import Subject
+
+    if not isinstance(data, list) or len(data) != 8:
+        raise ValueError("not a subject")
+    sid, lifecycle, stages, claimed, claimed_at, earned, next_stage, lacks = data
+    if not isinstance(stages, list) or not all(isinstance(x, str) for x in stages) or not isinstance(lacks, list):
+        raise ValueError("not a subject")
+    return Subject(_text(sid, False), _text(lifecycle, False), stages, _text(claimed), _text(claimed_at),
+                   _text(earned), _text(next_stage), [_result(r) for r in lacks])
+
+
+def _answer(root: str, key: str):
+    """What the work tree answers to an observation now (JSON data), or None when it cannot be
+    asked (the entry resting on it is then not kept)."""
+    try:
+        if key.startswith("p:"):
+            return _path_answer(root, key[2:], hash_always=True)
+        if key.startswith("g:"):
+            segments, dirs_only = json.loads(key[2:])
+            return _glob_answer(root, "/".join(segments), dirs_only)
+        if key.startswith("l:"):
+            return _listing(root, key[2:])
+        if key == "git":
+            return _git_state(root)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _still(root: str, key: str, stored, written: int) -> bool:
+    """Whether the work tree still answers `stored`; a file is trusted by its size and mtime
+    unless it was written within RACY_NS of the store, else hashed."""
+    try:
+        if key.startswith("p:"):
+            if not isinstance(stored, list) or len(stored) != 5:
+                return False
+            now = _path_answer(root, key[2:], hash_always=False)
+            if now[:2] != stored[:2]:
+                return False
+            if now[1] != "file":
+                return now == stored
+            if now[2:4] == stored[2:4] and isinstance(stored[3], int) and written - stored[3] > RACY_NS:
+                return True
+            return _path_answer(root, key[2:], hash_always=True) == stored
+        return _answer(root, key) == stored
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _path_answer(root: str, relpath: str, hash_always: bool) -> list:
+    """[real path (relative to the root when inside), kind, size, mtime_ns, content digest]."""
+    full = os.path.join(root, relpath)
+    real = os.path.realpath(full)
+    shown = os.path.relpath(real, root) if real == root or real.startswith(root + os.sep) else real
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        return [shown, None, None, None, None]
+    except NotADirectoryError:
+        return [shown, None, None, None, None]
+    if stat.S_ISDIR(info.st_mode):
+        return [shown, "dir", None, None, None]
+    if not stat.S_ISREG(info.st_mode):
+        return [shown, "other", None, None, None]
+    digest = None
+    if hash_always:
+        digest = hasher()
+        with open(real, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        digest = digest.hexdigest()
+    return [shown, "file", info.st_size, info.st_mtime_ns, digest]
+
+
+def _glob_answer(root: str, pattern: str, dirs_only: bool):
+    from .errors import ArtifactError
+    from .repo import Repo
+
+    try:
+        return Repo(root).glob(pattern, dirs_only)
+    except ArtifactError as exc:
+        return ["error", exc.message]
+
+
+def _listing(root: str, relpath: str):
+    real = os.path.realpath(os.path.join(root, relpath))
+    try:
+        with os.scandir(real) as entries:
+            return [real, sorted([e.name, e.is_symlink(), e.is_dir(follow_symlinks=False),
+                                  e.is_file(follow_symlinks=False)] for e in entries)]
+    except OSError as exc:
+        return [real, type(exc).__name__]
+
+
+def _git_state(root: str):
+    """HEAD, every ref and the CI's branch variables: all the git loader's answers rest on."""
+    from . import gitrun
+
+    executable = gitrun.find_git()
+    if executable is None:
+        return ["no git"]
+    code, out, _err = gitrun.run_git(executable, root, ("rev-parse", "--show-toplevel", "HEAD", "--symbolic-full-name",
+                                                        "HEAD"), env=gitrun.environment())
+    refs = gitrun.run_git(executable, root, ("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)"),
+                          env=gitrun.environment())
+    shallow = os.path.exists(os.path.join(root, ".git", "shallow"))
+    return [code, out, refs[0], refs[1], shallow, [os.environ.get(v) for v in _CI_BRANCH_VARIABLES]]
+
+
+def run_key(packs, config, base, budget, params) -> str:
+    """What every verdict of a run rests on besides the repository's files: policylint itself,
+    the packs (their checked keys), the configuration, the params, --base, the budget, today."""
+    from . import __version__
+    from .functions.dates import today
+
+    parts = [__version__, str(today()), repr(base), repr(budget), json.dumps(params, sort_keys=True, default=str),
+             getattr(config, "digest", None) or "", *sorted(p.key for p in _all_packs(packs))]
+    return hasher("\0".join(parts).encode()).hexdigest()
+
+
+def _all_packs(packs) -> list:
+    out, seen = [], set()
+    todo = list(packs)
+    while todo:
+        pack = todo.pop()
+        if pack.key in seen:
+            continue
+        seen.add(pack.key)
+        out.append(pack)
+        todo.extend(pack.uses)
+        todo.extend(getattr(pack, "helpers", ()))
+    return out
