@@ -22,7 +22,8 @@ cache kept in a repository holds whatever a pull request committed. So:
   the newest `MAX_ENTRIES`, and the pickles older versions left.
 
 `user_cache()` and `repository_cache(root)` open one; `get(kind, key)` and `put(kind, key,
-value)` are the whole interface; a value is anything JSON holds (tuples come back as lists).
+value)` are the whole interface (a value is anything JSON holds; tuples come back as lists),
+with `get_bytes`/`put_bytes` for bytes kept as they are.
 """
 from __future__ import annotations
 
@@ -182,6 +183,17 @@ class Cache:
     # -- the interface -------------------------------------------------------------------
     def get(self, kind: str, key: str):
         """The value stored under (kind, key), or None when there is none that verifies."""
+        payload = self.get_bytes(kind, key)
+        if payload is None:
+            return None
+        try:
+            return _loads(payload.decode("utf-8"))
+        except (ValueError, RecursionError):
+            return None
+
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        """The bytes stored under (kind, key) (by `put` or `put_bytes`), or None when there are
+        none that verify."""
         name = _entry_name(kind, key)
         data = self._read(name, MAX_ENTRY_BYTES)
         if data is None:
@@ -198,21 +210,22 @@ class Cache:
             from hmac import compare_digest as _compare_digest
         if not _compare_digest(mac, data[len(header):mac_end]):
             return None
-        try:
-            return _loads(payload.decode("utf-8"))
-        except (ValueError, RecursionError):
-            return None
+        return payload
 
     def put(self, kind: str, key: str, value) -> None:
         """Store `value` (JSON data) under (kind, key); a value JSON cannot hold, or a folder
         that cannot be written, leaves the cache as it was."""
         import json
 
-        name = _entry_name(kind, key)
         try:
             payload = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError, RecursionError):
             return
+        self.put_bytes(kind, key, payload)
+
+    def put_bytes(self, kind: str, key: str, payload: bytes) -> None:
+        """Store bytes as they are (a report, which JSON would only escape) under (kind, key)."""
+        name = _entry_name(kind, key)
         header = _header(kind, key)
         mac = hasher(header + payload, key=self._secret).hexdigest().encode()
         try:

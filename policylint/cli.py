@@ -384,7 +384,7 @@ def _run(args, config=None, baseline=None, printed=None):
         if kept is not None:
             return kept
     engine = Engine(repo, params=config.params, scope=_scope(args, repo), budget=config.budget, blocks=blocks,
-                    memory=memory)
+                    memory=memory, keep_loads=False)
     run = engine.run(packs)
     run.memory = memory
     if memory is not None:

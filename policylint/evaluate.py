@@ -100,8 +100,9 @@ class Engine:
     (severities and waivers decide what is required); selection never enters here."""
 
     def __init__(self, repo, params: dict | None = None, scope: set | None = None,
-                 budget: int | None = None, blocks=None, memory=None):
+                 budget: int | None = None, blocks=None, memory=None, keep_loads: bool = True):
         self.repo = repo
+        self.keep_loads = keep_loads  # False: a subject's own files' loads are dropped once it is done
         # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
         # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
         self.memory = memory
@@ -220,6 +221,8 @@ class Engine:
             with self._entry(f"s\0{lifecycle_id}\0{sid}") as entry:
                 if not entry.reused:
                     self._subject(node, parts, subject_value, sid, lifecycle_id, names)
+            if not self.keep_loads:
+                self.repo.forget_under(sid)
 
     def _subject(self, node, parts, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home

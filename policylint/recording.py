@@ -403,6 +403,27 @@ class TrackingRepo(RecordingRepo):
     recorder: no entry is kept for a later run in memory, so nothing is forced or judged
     volatile; what an entry's lazy fields read later still counts for it (traced)."""
 
+    def __init__(self, root, base):
+        super().__init__(root, base)
+        self.digests: dict = {}  # path -> (size, mtime_ns, content digest) as the run read it
+
+    def read_bytes(self, relpath):
+        """The bytes, and their digest with the size and mtime from before the read: what a
+        verdict rests on is what was read, even if the file changes while the run goes on."""
+        if dict.__contains__(self._memo, ("bytes", relpath)):
+            return super().read_bytes(relpath)
+        try:
+            norm = self.normalize(relpath)
+            before = os.stat(self.resolve(norm))
+        except (ArtifactError, OSError):
+            before = None
+        data = super().read_bytes(relpath)
+        if before is not None and stat.S_ISREG(before.st_mode):
+            from .cache import hasher
+
+            self.digests[norm] = (before.st_size, before.st_mtime_ns, hasher(data).hexdigest())
+        return data
+
     def _stored(self, key, value) -> None:
         reads = set(self.frames[-1])
         kind = key[0] if isinstance(key, tuple) and key else None

@@ -381,6 +381,17 @@ class Repo:
             raise PermissionError(exc.message) from None
 
     # -- memo ------------------------------------------------------------------------------
+    def forget_under(self, folder: str) -> None:
+        """Drop what was loaded from files under `folder` (a subject's own folder, once its
+        gates are done), so a run's memory holds one subject's loads, not every subject's; a
+        later read of such a file loads it again."""
+        prefix = folder.rstrip("/") + "/"
+        if prefix in ("/", "./"):
+            return
+        memo = self._memo
+        for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(prefix)]:
+            dict.pop(memo, key, None)
+
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """Run `compute` once per key for this run; errors are memoized too."""
         try:

@@ -72,6 +72,7 @@ class ResultsCache:
         self.kept = _manifest(store.get("manifest", run_key))  # None: nothing usable is kept
         self._payloads = None
         self._answers: dict = {}  # observation key -> its answer now (asked once a run)
+        self._repo = None
         self._changed: set | None = None
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
         self.shared: set = set()  # observation keys every entry rests on (this run's)
@@ -104,12 +105,17 @@ class ResultsCache:
         """(text, exit code) the same command printed, when nothing it read changed."""
         if not self.unchanged():
             return None
-        name = self.kept["outputs"].get(options_key)
-        kept = self.store.get("output", name) if isinstance(name, str) else None
-        if (not isinstance(kept, list) or len(kept) != 2 or not isinstance(kept[0], str)
-                or type(kept[1]) is not int):
+        stored = self.kept["outputs"].get(options_key)
+        if not (isinstance(stored, list) and len(stored) == 2 and isinstance(stored[0], str)
+                and type(stored[1]) is int):
             return None
-        return kept[0], kept[1]
+        text = self.store.get_bytes("output", stored[0])
+        if text is None:
+            return None
+        try:
+            return text.decode("utf-8"), stored[1]
+        except UnicodeDecodeError:
+            return None
 
     def _payload(self, entry_id: str):
         if self._payloads is None:
@@ -127,7 +133,11 @@ class ResultsCache:
 
     def _answer_changed(self, key: str, stored) -> bool:
         if key not in self._answers:
-            self._answers[key] = _still(self.root, key, stored, self.kept["written"])
+            if self._repo is None:
+                from .repo import Repo
+
+                self._repo = Repo(self.root)  # one walker for every glob asked again
+            self._answers[key] = _still(self.root, key, stored, self.kept["written"], self._repo)
         return not self._answers[key]
 
     # -- what this run records ---------------------------------------------------------------
@@ -157,10 +167,16 @@ class ResultsCache:
         taken now; one that cannot be taken drops what rests on it."""
         written = time.time_ns()
         observations: dict = {}
+        kept = self.kept["observations"] if self.kept is not None else {}
+        folders: dict = {}  # folder -> whether it is no symlink (shared by every path below it)
+        digests = getattr(self.repo, "digests", {}) if getattr(self, "repo", None) is not None else {}
 
         def answer(key):
             if key not in observations:
-                observations[key] = _answer(self.root, key)
+                if self._answers.get(key) and key in kept:  # asked this run, and still as stored
+                    observations[key] = kept[key]
+                else:
+                    observations[key] = _answer(self.root, key, folders, digests)
             return observations[key]
 
         if any(answer(key) is None for key in self.shared):
@@ -174,7 +190,7 @@ class ResultsCache:
         payload_key = hasher(json.dumps(payloads, sort_keys=True).encode()).hexdigest()
         outputs = {}
         if self.kept is not None and self.kept["payloads"] == payload_key:  # still what those printed
-            outputs.update({k: v for k, v in self.kept["outputs"].items() if isinstance(v, str)})
+            outputs.update(self.kept["outputs"])
             observations.update({k: v for k, v in self.kept["observations"].items() if k not in observations
                                  and k in self.kept.get("printed", ())})
         printed = set(self.kept.get("printed", ())) if outputs else set()
@@ -182,8 +198,8 @@ class ResultsCache:
         if output is not None and outside is not None and all(answer(key) is not None for key in outside):
             options_key, text, code = output
             name = hasher(f"{self.run_key} {options_key} {payload_key}".encode()).hexdigest()
-            self.store.put("output", name, [text, code])
-            outputs[options_key] = name
+            self.store.put_bytes("output", name, text.encode("utf-8"))
+            outputs[options_key] = [name, code]
             printed |= outside
         if self.kept is None or self.kept["payloads"] != payload_key:
             self.store.put("payloads", payload_key, payloads)
@@ -332,12 +348,13 @@ def _subject(data):
                    _text(earned), _text(next_stage), [_result(r) for r in lacks])
 
 
-def _answer(root: str, key: str):
+def _answer(root: str, key: str, folders: dict | None = None, digests: dict | None = None):
     """What the work tree answers to an observation now (JSON data), or None when it cannot be
-    asked (the entry resting on it is then not kept)."""
+    asked (the entry resting on it is then not kept). `digests`: the content digests of the
+    files the run read (by path, with the size and mtime they had), not hashed again."""
     try:
         if key.startswith("p:"):
-            return _path_answer(root, key[2:], hash_always=True)
+            return _path_answer(root, key[2:], hash_always=True, folders=folders, digests=digests)
         if key.startswith("g:"):
             segments, dirs_only = json.loads(key[2:])
             return _glob_answer(root, "/".join(segments), dirs_only)
@@ -350,13 +367,16 @@ def _answer(root: str, key: str):
     return None
 
 
-def _still(root: str, key: str, stored, written: int) -> bool:
+def _still(root: str, key: str, stored, written: int, repo=None) -> bool:
     """Whether the work tree still answers `stored`; a file is trusted by its size and mtime
     unless it was written within RACY_NS of the store, else hashed."""
     try:
         if key.startswith("p:"):
             if not isinstance(stored, list) or len(stored) != 5:
                 return False
+            quick = _path_unchanged(root, key[2:], stored, written)
+            if quick is not None:
+                return quick
             now = _path_answer(root, key[2:], hash_always=False)
             if now[:2] != stored[:2]:
                 return False
@@ -365,44 +385,128 @@ def _still(root: str, key: str, stored, written: int) -> bool:
             if now[2:4] == stored[2:4] and isinstance(stored[3], int) and written - stored[3] > RACY_NS:
                 return True
             return _path_answer(root, key[2:], hash_always=True) == stored
+        if key.startswith("g:"):
+            segments, dirs_only = json.loads(key[2:])
+            if _folder_unchanged(root, stored, written):
+                return True
+            return _glob_answer(root, "/".join(segments), dirs_only, repo)[0] == stored[0]
         return _answer(root, key) == stored
     except (OSError, ValueError, TypeError):
         return False
 
 
-def _path_answer(root: str, relpath: str, hash_always: bool) -> list:
+def _path_unchanged(root: str, relpath: str, stored: list, written: int):
+    """The common case without resolving the path: it had no symlink on the way (its real
+    path was itself) and one `lstat` shows the same regular file, folder or absence. None
+    when that cannot be told so (then the path is resolved and compared in full)."""
+    if stored[0] != os.path.normpath(relpath):
+        return None
+    try:
+        info = os.lstat(os.path.join(root, relpath))
+    except FileNotFoundError:
+        return True if stored[1] is None else None
+    except NotADirectoryError:
+        return None
+    mode = info.st_mode
+    if stat.S_ISREG(mode) and stored[1] == "file":
+        if info.st_size == stored[2] and info.st_mtime_ns == stored[3] and written - stored[3] > RACY_NS:
+            return True
+        return None
+    if stat.S_ISDIR(mode) and stored[1] == "dir":
+        return True
+    return None
+
+
+def _path_answer(root: str, relpath: str, hash_always: bool, folders: dict | None = None,
+                 digests: dict | None = None) -> list:
     """[real path (relative to the root when inside), kind, size, mtime_ns, content digest]."""
     full = os.path.join(root, relpath)
-    real = os.path.realpath(full)
-    shown = os.path.relpath(real, root) if real == root or real.startswith(root + os.sep) else real
+    norm = os.path.normpath(relpath)
+    parent = os.path.dirname(norm)
+    if folders is not None and parent and not _plain_folder(root, parent, folders):
+        folders = None  # a symlink on the way: resolve it in full
     try:
-        info = os.stat(real)
-    except FileNotFoundError:
-        return [shown, None, None, None, None]
-    except NotADirectoryError:
-        return [shown, None, None, None, None]
+        info = os.lstat(full) if folders is not None else None
+    except (FileNotFoundError, NotADirectoryError):
+        return [norm, None, None, None, None]
+    if info is not None and not stat.S_ISLNK(info.st_mode):
+        shown = norm
+    else:
+        real = os.path.realpath(full)
+        shown = os.path.relpath(real, root) if real == root or real.startswith(root + os.sep) else real
+        try:
+            info = os.stat(real)
+        except (FileNotFoundError, NotADirectoryError):
+            return [shown, None, None, None, None]
+        full = real
     if stat.S_ISDIR(info.st_mode):
         return [shown, "dir", None, None, None]
     if not stat.S_ISREG(info.st_mode):
         return [shown, "other", None, None, None]
+    read = (digests or {}).get(norm)
+    if read is not None:  # what the run read, as it was before it read it
+        return [shown, "file", *read]
     digest = None
     if hash_always:
         digest = hasher()
-        with open(real, "rb") as fh:
+        with open(full, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
         digest = digest.hexdigest()
     return [shown, "file", info.st_size, info.st_mtime_ns, digest]
 
 
-def _glob_answer(root: str, pattern: str, dirs_only: bool):
+def _plain_folder(root: str, folder: str, folders: dict) -> bool:
+    """Whether no part of `folder` (under the root) is a symlink, each part asked once."""
+    known = folders.get(folder)
+    if known is not None:
+        return known
+    up = os.path.dirname(folder)
+    plain = _plain_folder(root, up, folders) if up else True
+    if plain:
+        try:
+            plain = not stat.S_ISLNK(os.lstat(os.path.join(root, folder)).st_mode)
+        except OSError:
+            plain = True  # missing: nothing below it exists either
+    folders[folder] = plain
+    return plain
+
+
+def _glob_answer(root: str, pattern: str, dirs_only: bool, repo=None) -> list:
+    """[its matches, the one folder it lists when only its last segment has wildcards (as
+    [path, mtime_ns, inode]: entries added, removed or renamed there change the mtime), else
+    None]."""
     from .errors import ArtifactError
     from .repo import Repo
 
     try:
-        return Repo(root).glob(pattern, dirs_only)
+        matches = (repo or Repo(root)).glob(pattern, dirs_only)
     except ArtifactError as exc:
-        return ["error", exc.message]
+        return [["error", exc.message], None]
+    *folder, last = pattern.split("/")
+    if any(ch in "*?[" for part in folder for ch in part) or "**" in last:
+        return [matches, None]
+    rel = "/".join(folder) or "."
+    try:
+        info = os.lstat(os.path.join(root, rel))
+    except OSError:
+        return [matches, None]
+    return [matches, [rel, info.st_mtime_ns, info.st_ino] if stat.S_ISDIR(info.st_mode) else None]
+
+
+def _folder_unchanged(root: str, stored, written: int) -> bool:
+    """A glob over one folder whose mtime and inode are as stored, not within RACY_NS of the
+    store: the same entries are there."""
+    if not (isinstance(stored, list) and len(stored) == 2 and isinstance(stored[1], list) and len(stored[1]) == 3):
+        return False
+    rel, mtime, inode = stored[1]
+    if not isinstance(rel, str) or type(mtime) is not int or written - mtime <= RACY_NS:
+        return False
+    try:
+        info = os.lstat(os.path.join(root, rel))
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_mtime_ns == mtime and info.st_ino == inode
 
 
 def _listing(root: str, relpath: str):

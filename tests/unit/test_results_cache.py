@@ -33,7 +33,7 @@ def _git(repo: Path, *args: str) -> None:
 @pytest.fixture
 def repo(tmp_path) -> Path:
     root = tmp_path / "repo"
-    shutil.copytree(SAMPLE, root)
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(".policylint_cache"))
     return root
 
 
