@@ -31,7 +31,7 @@ def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
                        help="a built-in or installed pack name, or a pack folder/.policy file (repeatable)")
         p.add_argument("--config", metavar="FILE",
                        help="configuration file (default: .policylint.yaml, or [tool.policylint] in pyproject.toml, at the root)")
-        p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+        p.add_argument("--no-cache", action="store_true", help="use no cache: packs parsed and checked afresh, every gate evaluated, nothing kept")
 
 
 class _FormatAction(argparse.Action):
@@ -127,7 +127,7 @@ def _args_test(p: argparse.ArgumentParser) -> None:
     p.add_argument("--require-coverage", action="store_true",
                    help="fail when a gate is not shown both passing and failing by some case")
     p.add_argument("-k", dest="keyword", metavar="TEXT", help="only cases whose name contains TEXT")
-    p.add_argument("--no-cache", action="store_true", help="parse and check packs afresh, ignoring the cache")
+    p.add_argument("--no-cache", action="store_true", help="use no cache: packs parsed and checked afresh, every gate evaluated, nothing kept")
     p.add_argument("--mutate", action="store_true",
                    help="also run the cases against mutants of each gate and with each file of each case "
                         "deleted; report the mutants no case notices and the deletions that let a gate pass")
