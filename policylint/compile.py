@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from . import ops
 from .errors import EvaluationError
+from .regex import RegexValue, line_candidates
 from .syntax import ast
-from .values import Record
+from .values import Lazy, LStr, PathValue, Record
+
+truthy = ops.truthy
 
 
 class Env:
@@ -26,13 +29,15 @@ class Env:
     def get(self, name: str):
         env = self
         while env is not None:
-            if name in env.vars:
-                return env.vars[name]
-            fn = env.lazy.get(name)
-            if fn is not None:
-                value = fn(env)
-                env.vars[name] = value
-                return value
+            values = env.vars
+            if name in values:
+                return values[name]
+            lazy = env.lazy
+            if lazy:
+                fn = lazy.get(name)
+                if fn is not None:
+                    value = values[name] = fn(env)
+                    return value
             env = env.parent
         raise EvaluationError(f"unknown name `{name}`")
 
@@ -59,14 +64,19 @@ class Budget:
     grows with them, so nested quantifiers over large inputs run out of steps instead of
     running for hours. Counting down keeps the check to one subtraction and one comparison."""
 
-    __slots__ = ("limit", "left")
+    __slots__ = ("limit", "left", "memo")
 
     def __init__(self, limit: int = DEFAULT_BUDGET):
         self.limit = limit
         self.left = limit
+        self.memo: dict = {}  # (def, arguments) -> (result, steps, arguments): see Compiler.compile_Call
 
     def reset(self) -> None:
+        """A new evaluation: all its steps again, and no def result of another evaluation (so
+        each one reads what it uses: `test --mutate` and the results cache record those reads)."""
         self.left = self.limit
+        if self.memo:
+            self.memo = {}
 
     def exceeded(self):
         raise BudgetExceeded(self.limit)
@@ -121,6 +131,8 @@ class Compiler:
         self.pack = pack
         imported = {name: found[0] for name, found in visible_defs(pack).items()} if pack is not None else {}
         self.scopes: list = [imported]  # innermost last: name -> (ast.Def, home key)
+        self.loops: list = []  # the bindings around the expression compiled: _Loop, innermost last
+        self._free: dict = {}  # id(node) -> the names it reads from around it
 
     # -- declarations ------------------------------------------------------------------------
     def compile_pack(self) -> None:
@@ -201,18 +213,88 @@ class Compiler:
         return None
 
     # -- expressions ---------------------------------------------------------------------------
+    #
+    # Each closure is called once per element a quantifier or a filter walks, so the common
+    # cases are written out: no helper calls where a type check decides, a quantifier's
+    # variable rebound in one scope instead of a scope made per element (nothing keeps an
+    # expression's scope after it returns: lets live in the scopes evaluate.py makes, and the
+    # explainer walks with scopes of its own, quantifier_elements), and errors located by the
+    # closure that catches them rather than by a wrapper around it.
+
     def expr(self, node):
         fn = getattr(self, "compile_" + type(node).__name__)(node)
+        if self.loops and type(node) in _HOISTED:
+            fn = self._hoist(node, fn)
         node.fn = fn
         return fn
 
+    def _hoist(self, node, fn):
+        """A call or a walk inside a quantifier or a filter that reads none of the variables
+        bound there is computed once per walk (in the scope of the outermost binding it does
+        not read), not once per element: `lower(title)` in `doc.headings where
+        startswith(lower(it.text), lower(title))`. Expressions have no side effects, so the
+        value is the same; it is computed when first needed, as before, so it fails where
+        and when it failed."""
+        free = self._free_names(node)
+        level = len(self.loops)
+        while level and not (self.loops[level - 1].names & free):
+            level -= 1
+        if level == len(self.loops):
+            return fn
+        key = _HoistKey()
+        self.loops[level].hoisted[key] = fn
+        return _hoisted(key, fn)
+
+    def _free_names(self, node) -> frozenset:
+        """The names an expression reads from the scopes around it."""
+        found = self._free.get(id(node))
+        if found is not None:
+            return found
+        if isinstance(node, ast.Name):
+            found = frozenset((node.id,))
+        elif isinstance(node, ast.Quantified):
+            names, bound = set(), set()
+            for var, domain in node.bindings:
+                names |= self._free_names(domain) - bound
+                bound.add(var)
+            for part in (node.where, node.body):
+                if part is not None:
+                    names |= self._free_names(part) - bound
+            found = frozenset(names)
+        elif isinstance(node, ast.Where):
+            found = self._free_names(node.domain) | (self._free_names(node.pred) - {node.var})
+        else:
+            names = set()
+            for part in _children(node):
+                names |= self._free_names(part)
+            found = frozenset(names)
+        self._free[id(node)] = found
+        return found
+
+    def _walking(self, names, compile_inside):
+        """`compile_inside()` with `names` bound around it (a binding's scope): returns its
+        result and the hoisted expressions that scope computes once per walk."""
+        loop = _Loop(frozenset(names))
+        self.loops.append(loop)
+        try:
+            return compile_inside(), loop.hoisted
+        finally:
+            self.loops.pop()
+
     def compile_Name(self, node: ast.Name):
         name = node.id
-        return lambda env: env.get(name)
+
+        def run(env):
+            values = env.vars  # a quantifier's or a filter's element is in the innermost scope
+            if name in values:
+                return values[name]
+            return env.get(name)
+
+        return run
 
     def compile_Literal(self, node: ast.Literal):
         value = ops.Percent(node.value) if node.kind == "percent" else node.value
-        return lambda env: value
+        return _constant(value)
 
     def compile_Template(self, node: ast.Template):
         return self._template(node)
@@ -221,8 +303,7 @@ class Compiler:
         """A string with `{…}` parts; an `else` message quotes each value through `quote` (clipped)."""
         parts = [(p if isinstance(p, str) else self.expr(p)) for p in node.parts]
         if len(parts) == 1 and isinstance(parts[0], str):
-            text = parts[0]
-            return lambda env: text
+            return _constant(parts[0])
         if quote is not None:
             return lambda env: "".join(p if isinstance(p, str) else quote(render_value(p(env))) for p in parts)
 
@@ -232,10 +313,7 @@ class Compiler:
         return run
 
     def compile_Regex(self, node: ast.Regex):
-        from .regex import RegexValue
-
-        value = RegexValue(node.pattern, node.flags)
-        return lambda env: value
+        return _constant(RegexValue(node.pattern, node.flags))
 
     def compile_ListLit(self, node: ast.ListLit):
         items = [self.expr(i) for i in node.items]
@@ -252,10 +330,19 @@ class Compiler:
 
     def compile_Field(self, node: ast.Field):
         obj, name, span = self.expr(node.obj), node.name, node.span
+        field = ops.field
 
         def run(env):
             try:
-                return ops.field(_spend(env, obj(env)), name)
+                value = obj(env)
+                if type(value) is Record:
+                    fields = value.fields
+                    if name in fields:
+                        found = fields[name]
+                        return value.get(name) if type(found) is Lazy else found
+                elif type(value) is list:
+                    _spend(env, value)
+                return field(value, name)
             except EvaluationError as exc:
                 raise _located(exc, span) from None
 
@@ -263,10 +350,14 @@ class Compiler:
 
     def compile_Index(self, node: ast.Index):
         obj, key, span = self.expr(node.obj), self.expr(node.key), node.span
+        index = ops.index
 
         def run(env):
             try:
-                return ops.index(obj(env), key(env))
+                value, at = obj(env), key(env)
+                if type(value) is list and type(at) is int:
+                    return value[at] if -len(value) <= at < len(value) else None
+                return index(value, at)
             except EvaluationError as exc:
                 raise _located(exc, span) from None
 
@@ -274,46 +365,138 @@ class Compiler:
 
     def compile_Call(self, node: ast.Call):
         args = [self.expr(a) for a in node.args]
-        name = node.func
-        short = name.rpartition(".")[2]
-        target = self.resolve(name)
+        target = self.resolve(node.func)
         if target is not None:
-            definition, home = target
-            params = definition.params
+            node.calls_def = target[0]  # for _loops: whether a def's body walks anything
+            return self._call_def(node, args, *target)
+        return self._call_builtin(node, args)
 
-            def call_def(env):
+    def _call_def(self, node: ast.Call, args: list, definition: ast.Def, home: str):
+        """A def's body in a scope of its own: its params, then its home (lexical scope).
+
+        Within one evaluation (a gate on a subject) a def that walks something keeps its
+        result per arguments (`has_section(plan, "X")`, then `section(plan, "X")`): its body
+        reads only its arguments, its home and the repository, none of which changes then.
+        A result found again is charged the steps it took, as if computed again."""
+        params, span = definition.params, node.span
+        memoized = None  # whether the def walks anything, decided on the first call
+
+        def call_def(env):
+            nonlocal memoized
+            try:
                 runtime = env.runtime
                 values = [a(env) for a in args]
-                _charge(runtime.budget, values)
-                return definition.body.fn(Env(runtime.homes[home], runtime, dict(zip(params, values))))
+                budget = runtime.budget
+                _charge(budget, values)
+                if memoized is None:
+                    memoized = _loops(definition.body, set())
+                key = _memo_key(definition, values) if memoized else None
+                if key is None:
+                    return definition.body.fn(Env(runtime.homes[home], runtime, dict(zip(params, values))))
+                hit = budget.memo.get(key)
+                if hit is not None:
+                    budget.left -= hit[1]
+                    if budget.left < 0:
+                        budget.exceeded()
+                    return hit[0]
+                before = budget.left
+                result = definition.body.fn(Env(runtime.homes[home], runtime, dict(zip(params, values))))
+                budget.memo[key] = (result, before - budget.left, values)  # the values keep their ids taken
+                return result
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
 
-            return _locating(call_def, node.span)
-        resolved = []  # the built-in, looked up on first call
+        return call_def
+
+    def _call_builtin(self, node: ast.Call, args: list):
+        name, span = node.func, node.span
+        short = name.rpartition(".")[2]
+        fn = None  # the built-in, looked up on first call
+        plain = False  # it takes only its arguments (no repository, no stages)
 
         def call(env):
-            runtime = env.runtime
-            values = [a(env) for a in args]
-            _charge(runtime.budget, values)
-            if not resolved:
-                resolved.append(_builtin(name))
-            fn = resolved[0]
-            if fn.signature.needs_repo:
-                if values and values[0] is None:  # never the file `None`: a path built from a missing value
-                    raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a path "
-                                          "(a path built from a missing value?)")
-                return fn(runtime.repo, *values)
-            if fn.signature.needs_stages:
+            nonlocal fn, plain
+            try:
+                values = [a(env) for a in args]
+                runtime = env.runtime
+                _charge(runtime.budget, values)
+                if fn is None:
+                    fn = _builtin(name)
+                    plain = not (fn.signature.needs_repo or fn.signature.needs_stages)
+                if plain:
+                    return fn(*values)
+                if fn.signature.needs_repo:
+                    if values and values[0] is None:  # never the file `None`: a path built from a missing value
+                        raise EvaluationError(f"`{short}` was given null for `{fn.signature.params[0][0]}`, not a "
+                                              "path (a path built from a missing value?)")
+                    return fn(runtime.repo, *values)
                 if runtime.stages is None:
                     raise EvaluationError(f"`{short}` reads a lifecycle's stages: call it inside a lifecycle")
                 return fn(runtime.stages, *values)
-            return fn(*values)
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
 
-        return _locating(call, node.span)
+        # One or two arguments (`lower(x)`, `count(xs)`, `startswith(a, b)`): no list made,
+        # once `call` has looked the built-in up and found it plain.
+        if len(args) == 1:
+            (arg,) = args
+
+            def call_one(env):
+                if not plain:
+                    return call(env)
+                try:
+                    value = arg(env)
+                    budget = env.runtime.budget
+                    budget.left -= 1
+                    kind = type(value)
+                    if kind is list:
+                        budget.left -= len(value)
+                    elif kind is Record:
+                        budget.left -= _walked(value)
+                    if budget.left < 0:
+                        budget.exceeded()
+                    return fn(value)
+                except EvaluationError as exc:
+                    raise _located(exc, span) from None
+
+            return call_one
+        if len(args) == 2:
+            first, second = args
+
+            def call_two(env):
+                if not plain:
+                    return call(env)
+                try:
+                    a, b = first(env), second(env)
+                    budget = env.runtime.budget
+                    budget.left -= 1
+                    kind = type(a)
+                    if kind is list:
+                        budget.left -= len(a)
+                    elif kind is Record:
+                        budget.left -= _walked(a)
+                    kind = type(b)
+                    if kind is list:
+                        budget.left -= len(b)
+                    elif kind is Record:
+                        budget.left -= _walked(b)
+                    if budget.left < 0:
+                        budget.exceeded()
+                    return fn(a, b)
+                except EvaluationError as exc:
+                    raise _located(exc, span) from None
+
+            return call_two
+        return call
 
     def compile_Unary(self, node: ast.Unary):
         operand = self.expr(node.operand)
         if node.op == "not":
-            return lambda env: not ops.truthy(operand(env))
+            def run_not(env):
+                value = operand(env)
+                return value is False or (value is not True and not truthy(value))
+
+            return run_not
 
         span = node.span
 
@@ -329,21 +512,63 @@ class Compiler:
         return neg
 
     def compile_Binary(self, node: ast.Binary):
-        fn = self._operator(node)
-        if node.op in ("and", "or"):
-            return fn
-        return _locating(fn, node.span)
-
-    def _operator(self, node: ast.Binary):
         left, right, op = self.expr(node.left), self.expr(node.right), node.op
         if op == "and":
-            return lambda env: ops.truthy(left(env)) and ops.truthy(right(env))
+            def run_and(env):
+                value = left(env)
+                if value is False or (value is not True and not truthy(value)):
+                    return False
+                value = right(env)
+                return value if value is True or value is False else truthy(value)
+
+            return run_and
         if op == "or":
-            return lambda env: ops.truthy(left(env)) or ops.truthy(right(env))
-        if op == "==":
-            return lambda env: ops.equal(_spend(env, left(env)), right(env))
-        if op == "!=":
-            return lambda env: not ops.equal(_spend(env, left(env)), right(env))
+            def run_or(env):
+                value = left(env)
+                if value is True or (value is not False and truthy(value)):
+                    return True
+                value = right(env)
+                return value if value is True or value is False else truthy(value)
+
+            return run_or
+        if op in ("==", "!=", "matches"):
+            return self._compare(op, left, right, node.span)
+        return _locating(self._operator(op, left, right), node.span)
+
+    def _compare(self, op: str, left, right, span):
+        """`==`, `!=` and `matches`, the operators quantifier bodies use most, written out."""
+        equal = ops.equal
+        if op == "matches":
+            matches = ops.matches
+
+            def run_matches(env):
+                try:
+                    value, regex = left(env), right(env)
+                    if type(regex) is RegexValue and isinstance(value, str):
+                        return regex.test(value)
+                    return matches(value, regex)
+                except EvaluationError as exc:
+                    raise _located(exc, span) from None
+
+            return run_matches
+        negate = op == "!="
+
+        def run_equal(env):
+            try:
+                a = left(env)
+                if type(a) is list:
+                    _spend(env, a)
+                b = right(env)
+                if type(a) in _PLAIN and type(b) in _PLAIN:
+                    return (a != b) if negate else (a == b)
+                return (not equal(a, b)) if negate else equal(a, b)
+            except EvaluationError as exc:
+                raise _located(exc, span) from None
+
+        return run_equal
+
+    @staticmethod
+    def _operator(op: str, left, right):
         if op in ("<", "<=", ">", ">="):
             return lambda env: ops.order(op, left(env), right(env))
         if op == "in":
@@ -356,46 +581,132 @@ class Compiler:
             return lambda env: not ops.missing_from(_spend(env, left(env)), _spend(env, right(env)))
         if op == "contains any":
             return lambda env: any(ops.contains(_spend(env, left(env)), w) for w in ops.items_of(right(env)))
-        if op == "matches":
-            return lambda env: ops.matches(left(env), right(env))
         return lambda env: ops.arith(op, _spend(env, left(env)), _spend(env, right(env)))
 
     def compile_Quantified(self, node: ast.Quantified):
-        for _, domain in node.bindings:
-            self.expr(domain)
-        if node.where is not None:
-            self.expr(node.where)
+        """Whether some combination of the bindings "counts": passes `where` and satisfies the
+        body (`some`, `no`) or fails it (`every`). The bindings are walked as
+        quantifier_elements walks them (the explainer's way), one scope per binding, rebound
+        per element; the innermost binding may skip the lines a text search rules out
+        (_text_regex)."""
+        names = [var for var, _ in node.bindings]
+        bindings = node.bindings
+
+        def inside(level: int):
+            """The domains from `level` on, then `where` and the body, each binding's scope
+            around what follows it."""
+            if level == len(bindings):
+                return ([], self.expr(node.where) if node.where is not None else None,
+                        self.expr(node.body) if node.body is not None else None)
+            domain = self.expr(bindings[level][1])
+            (rest, where, body), hoisted = self._walking({names[level]}, lambda: inside(level + 1))
+            return [(domain, hoisted)] + rest, where, body
+
+        levels, where, body = inside(0)
+        domains = [domain for domain, _ in levels]
+        hoists = [hoisted for _, hoisted in levels]
         kind = node.kind
+        counts_when = kind != "every"  # the body's truth that makes an element count
+        last = len(names) - 1
+        # the regex a counting element's text must match, when the text is what decides
+        decided_by = _text_regex(node.where, names[last], names) if node.where is not None else None
+        if decided_by is None and node.where is None and body is not None and counts_when:
+            decided_by = _text_regex(node.body, names[last], names)
+        items_of = ops.items_of
 
-        def elements(env):
-            for _, inner in quantifier_elements(node, env):
-                yield inner
+        def counts(inner) -> bool:
+            if where is not None:
+                value = where(inner)
+                if value is False or (value is not True and not truthy(value)):
+                    return False
+            if body is None:
+                return True
+            value = body(inner)
+            return (value is True or (value is not False and truthy(value))) is counts_when
 
-        if node.body is None:  # `some x in xs`: there is one; `no x in xs`: there is none
-            if kind == "some":
-                return lambda env: any(True for _ in elements(env))
-            return lambda env: not any(True for _ in elements(env))
-        body = self.expr(node.body)
-        if kind == "every":
-            return lambda env: all(ops.truthy(body(e)) for e in elements(env))
+        def innermost(items, inner, outer, budget) -> bool:
+            values, var = inner.vars, names[last]
+            lines = _candidates(decided_by, items, outer) if decided_by is not None else None
+            if lines is not None:  # only these can count; the others are walked all the same
+                walked = -1
+                for i in lines:
+                    budget.left -= i - walked
+                    if budget.left < 0:
+                        budget.exceeded()
+                    walked = i
+                    values[var] = items[i]
+                    if counts(inner):
+                        return True
+                budget.left -= len(items) - 1 - walked
+                if budget.left < 0:
+                    budget.exceeded()
+                return False
+            if where is None and body is not None:  # the common case, written out
+                for item in items:
+                    budget.left -= 1
+                    if budget.left < 0:
+                        budget.exceeded()
+                    values[var] = item
+                    value = body(inner)
+                    if (value is True or (value is not False and truthy(value))) is counts_when:
+                        return True
+                return False
+            for item in items:
+                budget.left -= 1
+                if budget.left < 0:
+                    budget.exceeded()
+                values[var] = item
+                if counts(inner):
+                    return True
+            return False
+
+        def walk(level: int, outer, budget) -> bool:
+            items = items_of(domains[level](outer))
+            inner = Env(outer, outer.runtime, {})
+            inner.lazy = hoists[level]  # read only: see _hoisted
+            if level == last:
+                return innermost(items, inner, outer, budget)
+            values, var = inner.vars, names[level]
+            for item in items:
+                budget.left -= 1
+                if budget.left < 0:
+                    budget.exceeded()
+                values[var] = item
+                if walk(level + 1, inner, budget):
+                    return True
+            return False
+
         if kind == "some":
-            return lambda env: any(ops.truthy(body(e)) for e in elements(env))
-        return lambda env: not any(ops.truthy(body(e)) for e in elements(env))
+            return lambda env: walk(0, env, env.runtime.budget)
+        return lambda env: not walk(0, env, env.runtime.budget)
 
     def compile_Conditional(self, node: ast.Conditional):
         cond, then, other = self.expr(node.cond), self.expr(node.then), self.expr(node.other)
-        return lambda env: then(env) if ops.truthy(cond(env)) else other(env)
+        return lambda env: then(env) if truthy(cond(env)) else other(env)
 
     def compile_Where(self, node: ast.Where):
-        domain, pred, var = self.expr(node.domain), self.expr(node.pred), node.var
+        domain, var = self.expr(node.domain), node.var
+        pred, hoisted = self._walking({var}, lambda: self.expr(node.pred))
+        decided_by = _text_regex(node.pred, var, [var])
+        items_of = ops.items_of
 
         def run(env):
-            items = ops.items_of(domain(env))
+            items = items_of(domain(env))
             budget = env.runtime.budget
             budget.left -= len(items) if hasattr(items, "__len__") else 1
             if budget.left < 0:
                 budget.exceeded()
-            return [x for x in items if ops.truthy(pred(env.child({var: x})))]
+            inner = Env(env, env.runtime, {})
+            inner.lazy = hoisted  # read only: see _hoisted
+            values = inner.vars
+            out = []
+            lines = _candidates(decided_by, items, env) if decided_by is not None else None
+            for x in (items if lines is None else [items[i] for i in lines]):
+                values[var] = x
+                value = pred(inner)
+                if value is True or (value is not False and truthy(value)):
+                    out.append(x)
+            return out
 
         return run
 
@@ -455,6 +766,156 @@ def _walked(record) -> int:
     """How many elements a function given this record walks: its items when it iterates."""
     items = ops.items_of(record)
     return len(items) if items is not record and hasattr(items, "__len__") else 0
+
+
+class _Loop:
+    """A binding's scope while it is compiled: its variable, and what is computed once per
+    walk in it (hoist key -> closure), which each walk's scope takes as its `lazy`."""
+
+    __slots__ = ("names", "hoisted")
+
+    def __init__(self, names: frozenset):
+        self.names = names
+        self.hoisted: dict = {}
+
+
+class _HoistKey:
+    """A hoisted expression's place in a walk's scope: no name, so no name can find it."""
+
+    __slots__ = ()
+
+
+_HOISTED = (ast.Call, ast.Where, ast.Quantified)  # worth computing once: more than a look-up
+
+
+def _hoisted(key, fn):
+    """`fn`, computed once per walk of the binding it was hoisted out of: in that walk's scope
+    (found up the chain, holding `key` in its `lazy`), kept in its `vars`. Evaluated in
+    a scope no walk of that binding made (the explainer's), it is computed there."""
+    def run(env):
+        scope = env
+        while scope is not None:
+            values = scope.vars
+            if key in values:
+                return values[key]
+            if key in scope.lazy:
+                value = values[key] = fn(scope)
+                return value
+            scope = scope.parent
+        return fn(env)
+
+    return run
+
+
+def _children(node):
+    """The expressions directly inside an expression node."""
+    if isinstance(node, ast.Template):
+        return [p for p in node.parts if isinstance(p, ast.Node)]
+    out = []
+    for f in type(node).__struct_fields__:
+        value = getattr(node, f.name)
+        if isinstance(value, ast.Node):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out.extend(v for v in value if isinstance(v, ast.Node))
+    return out
+
+
+def _constant(value):
+    return lambda env: value
+
+
+# Values `==` compares as Python does (ops.equal's other cases: records, dates, booleans).
+_PLAIN = frozenset({str, LStr, PathValue, int, float, type(None)})
+
+
+def _memo_key(definition, values):
+    """The key of a def's result for these arguments, or None when one cannot be kept: text,
+    numbers and the like by value (and a located string by its location too, which the result
+    may carry), records, lists and regexes by identity (the memo keeps them, so no other
+    value takes their id meanwhile)."""
+    key = [definition]
+    for value in values:
+        kind = type(value)
+        if kind is str or kind is int or kind is float or kind is bool or value is None:
+            key.append((kind, value))
+        elif kind is LStr or kind is PathValue:
+            key.append((kind, value, value.loc))
+        elif kind is Record or kind is list or kind is dict or kind is RegexValue:
+            key.append(id(value))
+        else:
+            return None
+    return tuple(key)
+
+
+def _loops(node, seen: set) -> bool:
+    """Whether evaluating `node` walks a list (a quantifier, a filter, or a def that does):
+    what makes a def's result worth keeping."""
+    if isinstance(node, (ast.Quantified, ast.Where)):
+        return True
+    if isinstance(node, (list, tuple)):
+        return any(_loops(item, seen) for item in node)
+    if not isinstance(node, ast.Node):
+        return False
+    definition = getattr(node, "calls_def", None)
+    if definition is not None and id(definition) not in seen:
+        seen.add(id(definition))
+        if _loops(definition.body, seen):
+            return True
+    return any(_loops(getattr(node, f.name), seen) for f in type(node).__struct_fields__ if f.name != "span")
+
+
+def _text_regex(node, var: str, bound: list, in_def: bool = False):
+    """The regex node R when `node` holds only if `var.text matches R`, tested first (so
+    an element whose text does not match is decided before anything else is evaluated):
+    `var.text matches R and …`, or a def whose body starts so (`is_open_question(l)`).
+    R is a regex literal, or a name none of `bound` (the quantifier's own variables) is;
+    in a def's body only a literal (a name there means the def's scope)."""
+    while isinstance(node, ast.Binary) and node.op == "and":
+        node = node.left
+    if isinstance(node, ast.Binary) and node.op == "matches":
+        text, regex = node.left, node.right
+        if not (isinstance(text, ast.Field) and text.name == "text" and isinstance(text.obj, ast.Name)
+                and text.obj.id == var):
+            return None
+        if isinstance(regex, ast.Regex) or (isinstance(regex, ast.Name) and regex.id not in bound and not in_def):
+            return regex
+        return None
+    definition = getattr(node, "calls_def", None) if isinstance(node, ast.Call) else None
+    if definition is None or not all(isinstance(a, ast.Name) for a in node.args):
+        return None  # an argument that is no name may fail before the body is reached
+    for param, arg in zip(definition.params, node.args):
+        if arg.id == var:
+            found = _text_regex(definition.body, param, definition.params, in_def=True)
+            if found is not None:
+                return found
+    return None
+
+
+FEW = 8  # elements below which searching their texts at once does not pay
+
+
+def _candidates(regex_node, items, env):
+    """Indexes of the `items` (records with a `text`) whose text the regex may match, or None
+    to walk them all (few items, a regex or a text the search cannot take, or a value that
+    fails: walking them fails the same way, at its place)."""
+    if type(items) is not list or len(items) < FEW:
+        return None
+    try:
+        regex = regex_node.fn(env)
+        texts = []
+        for item in items:
+            if type(item) is not Record:
+                return None
+            text = item.fields.get("text")
+            if type(text) is Lazy:
+                text = item.get("text")
+            if not isinstance(text, str):
+                return None
+            texts.append(text)
+    except Exception:  # noqa: BLE001 — walking the elements raises it where it belongs
+        return None
+    return line_candidates(regex, texts)
 
 
 def _builtin(name):

@@ -35,13 +35,15 @@ def compile_regex(pattern, flags: str = ""):
 
 
 class RegexValue:
-    """A regex literal at run time: compiled once, shown as `/pattern/flags`."""
+    """A regex literal at run time: compiled once, shown as `/pattern/flags`; `test(text)` is
+    `found(self, text)` without the look-ups."""
 
-    __slots__ = ("pattern", "flags", "compiled")
+    __slots__ = ("pattern", "flags", "compiled", "test")
 
     def __init__(self, pattern: str, flags: str = ""):
         self.pattern, self.flags = pattern, flags
         self.compiled = _compile(pattern, flags)
+        self.test = _tester(self.compiled)
 
     def search(self, text: str):
         return self.compiled.search(text)
@@ -55,17 +57,92 @@ def found(regex, text: str) -> bool:
     `text`. The yes/no that `matches` needs, asked of RE2 directly: the binding's `search`
     builds a match object and maps byte offsets back to characters on every call, which is
     most of the time a pack spends matching."""
+    if type(regex) is RegexValue:
+        return regex.test(text)
+    if isinstance(regex, str):
+        return _string_tester(str(regex))(text)
     compiled = compile_regex(regex)
-    compiled = getattr(compiled, "compiled", compiled)  # a regex literal holds its compiled RE2
+    return _tester(getattr(compiled, "compiled", compiled))(text)  # a regex literal holds its compiled RE2
+
+
+def _tester(compiled):
+    """`text -> bool` for a compiled RE2: whether it matches somewhere in the text."""
+    search = compiled.search
     engine = getattr(compiled, "_regexp", None)
     anchor = _unanchored()
-    if engine is not None and anchor is not None:
+    if engine is None or anchor is None:
+        return lambda text: search(text) is not None
+    match = engine.Match
+
+    def test(text: str) -> bool:
         data = text.encode("utf-8", "surrogatepass")
         try:
-            return engine.Match(anchor, data, 0, len(data))[0][0] != -1
+            return match(anchor, data, 0, len(data))[0][0] != -1
         except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
-            pass
-    return compiled.search(text) is not None
+            return search(text) is not None
+
+    return test
+
+
+@lru_cache(maxsize=512)
+def _string_tester(pattern: str):
+    return _tester(_compile(pattern, ""))
+
+
+# What a pattern cannot mean the same in a whole text as in one line: the text's own start
+# and end (`\A`, `\z`) and a flag turned off (`(?-m)`); matched on the pattern's source,
+# so a `\\A` (a backslash, then A) is refused too, which only costs the shortcut.
+_WHOLE_TEXT_ONLY = None
+
+
+def line_candidates(regex, texts: list) -> list | None:
+    """Indexes of the `texts` (lines without a newline) in which `regex` may match, in order:
+    every one it matches is among them. One search over the lines joined by newlines, in
+    multiline mode, instead of one search per line: a match in a line is a match in the
+    joined text at the same place (`^`, `$` and `\b` see a newline where the line ends), so
+    a line left out cannot match; one listed may not (a match may run across lines). None
+    when the regex's form does not allow this (`\A`, `\z`, a flag turned off) or a text
+    holds a newline."""
+    global _WHOLE_TEXT_ONLY
+    if type(regex) is RegexValue:
+        pattern, flags = regex.pattern, regex.flags
+    elif isinstance(regex, str):
+        pattern, flags = str(regex), ""
+    else:
+        return None
+    if _WHOLE_TEXT_ONLY is None:
+        import re
+
+        _WHOLE_TEXT_ONLY = re.compile(r"\\[Az]|\(\?[A-Za-z]*-")
+    if _WHOLE_TEXT_ONLY.search(pattern):
+        return None
+    try:
+        compiled = _compile(pattern, flags if "m" in flags else flags + "m")
+    except RegexError:
+        return None
+    engine = getattr(compiled, "_regexp", None)
+    anchor = _unanchored()
+    if engine is None or anchor is None:
+        return None
+    data = "\n".join(texts).encode("utf-8", "surrogatepass")
+    if data.count(b"\n") != len(texts) - 1:
+        return None
+    match, size, count, find = engine.Match, len(data), data.count, data.find
+    out = []
+    line = start = 0  # the line searched from, and where it starts
+    try:
+        while True:
+            at = match(anchor, data, start, size)[0][0]
+            if at == -1:
+                return out
+            line += count(b"\n", start, at)
+            out.append(line)
+            end = find(b"\n", at)
+            if end == -1:
+                return out
+            line, start = line + 1, end + 1
+    except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
+        return None
 
 
 @lru_cache(maxsize=None)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from ..signature import builtin
 from ..types import ANY, BOOL, NUMBER, STR, List
-from ..values import LStr, Record
+from ..values import LStr, Record, new_lstr
+
+# Gates call these once per element they walk: text (a `str` or a located one) is read as it
+# is, without the conversions other values need.
 
 
 def _text(value) -> str:
@@ -19,6 +22,9 @@ def _keep_loc(result: str, source) -> str:
 
 @builtin("lower", {"text": STR}, STR, "The text in lower case.")
 def lower(text):
+    if type(text) is LStr:
+        loc = text.loc
+        return new_lstr(str.lower(text), loc) if loc is not None else str.lower(text)
     return _keep_loc(_text(text).lower(), text)
 
 
@@ -29,16 +35,23 @@ def upper(text):
 
 @builtin("trim", {"text": STR}, STR, "The text without leading and trailing white space.")
 def trim(text):
+    if type(text) is LStr:
+        loc = text.loc
+        return new_lstr(str.strip(text), loc) if loc is not None else str.strip(text)
     return _keep_loc(_text(text).strip(), text)
 
 
 @builtin("startswith", {"text": STR, "prefix": STR}, BOOL, "True if `text` begins with `prefix`.")
 def startswith(text, prefix):
+    if isinstance(text, str) and isinstance(prefix, str):
+        return str.startswith(text, prefix)
     return _text(text).startswith(_text(prefix))
 
 
 @builtin("endswith", {"text": STR, "suffix": STR}, BOOL, "True if `text` ends with `suffix`.")
 def endswith(text, suffix):
+    if isinstance(text, str) and isinstance(suffix, str):
+        return str.endswith(text, suffix)
     return _text(text).endswith(_text(suffix))
 
 
