@@ -407,17 +407,14 @@ class TrackingRepo(RecordingRepo):
         super().__init__(root, base)
         self.digests: dict = {}  # path -> (size, mtime_ns, content digest) as the run read it
 
-    def read_bytes(self, relpath):
+    def _read_file(self, full, norm: str) -> bytes:
         """The bytes, and their digest with the size and mtime from before the read: what a
         verdict rests on is what was read, even if the file changes while the run goes on."""
-        if dict.__contains__(self._memo, ("bytes", relpath)):
-            return super().read_bytes(relpath)
         try:
-            norm = self.normalize(relpath)
-            before = os.stat(self.resolve(norm))
-        except (ArtifactError, OSError):
+            before = os.stat(full)
+        except OSError:
             before = None
-        data = super().read_bytes(relpath)
+        data = super()._read_file(full, norm)
         if before is not None and stat.S_ISREG(before.st_mode):
             from .cache import hasher
 

@@ -287,13 +287,17 @@ class Repo:
         norm = self.normalize(relpath)
         full = self.resolve(norm)
         try:
-            data = read_regular(full)
+            data = self._read_file(full, norm)
         except FileNotFoundError:
             raise ArtifactMissing(norm, "file not found") from None
         except OSError as exc:
             raise ArtifactError(norm, _reason(exc)) from None
         self._memo[key] = data
         return data
+
+    def _read_file(self, full, norm: str) -> bytes:
+        """A regular file's bytes (a subclass may note what it read)."""
+        return read_regular(full)
 
     def open_binary(self, relpath: str):
         """A regular file inside the root opened for reading (a stream for loaders that read

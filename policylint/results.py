@@ -33,6 +33,7 @@ import time
 from .cache import hasher
 
 FOLDER = ".policylint_cache"
+BUCKETS = 64  # payloads are kept in this many entries: one edit rewrites one of them
 RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
 _CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
                         "CI_COMMIT_TAG")
@@ -72,6 +73,7 @@ class ResultsCache:
         self.kept = _manifest(store.get("manifest", run_key))  # None: nothing usable is kept
         self._payloads = None
         self._answers: dict = {}  # observation key -> its answer now (asked once a run)
+        self._evaluated: set = set()  # the buckets holding an entry this run evaluated
         self._repo = None
         self._changed: set | None = None
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
@@ -118,10 +120,14 @@ class ResultsCache:
             return None
 
     def _payload(self, entry_id: str):
+        bucket = _bucket(entry_id)
         if self._payloads is None:
-            loaded = self.store.get("payloads", self.kept["payloads"]) if self.kept.get("payloads") else None
-            self._payloads = loaded if isinstance(loaded, dict) else {}
-        return self._payloads.get(entry_id)
+            self._payloads = {}
+        if bucket not in self._payloads:
+            name = self.kept["payloads"].get(bucket)
+            loaded = self.store.get("payloads", name) if isinstance(name, str) else None
+            self._payloads[bucket] = loaded if isinstance(loaded, dict) else {}
+        return self._payloads[bucket].get(entry_id)
 
     def _any_changed(self, keys) -> bool:
         observations = self.kept["observations"]
@@ -144,6 +150,7 @@ class ResultsCache:
     def record(self, entry_id: str, inputs: set, payload) -> None:
         """An entry this run evaluated, with what it read (not kept when some of it cannot be
         described as an input)."""
+        self._evaluated.add(_bucket(entry_id))
         keys = _keys(inputs)
         if keys is not None:
             self.fresh[entry_id] = (sorted(keys), payload)
@@ -181,15 +188,30 @@ class ResultsCache:
 
         if any(answer(key) is None for key in self.shared):
             return
-        entries, payloads = {}, {}
+        entries, buckets = {}, {}
         for entry_id, (keys, payload) in self.fresh.items():
             if all(answer(key) is not None for key in keys):
                 entries[entry_id] = list(keys)
-                payloads[entry_id] = payload
-        payloads[""] = {"notices": self.shared_notices}
-        payload_key = hasher(json.dumps(payloads, sort_keys=True).encode()).hexdigest()
+                buckets.setdefault(_bucket(entry_id), {})[entry_id] = payload
+        buckets.setdefault(_bucket(""), {})[""] = {"notices": self.shared_notices}
+        kept_by_bucket: dict = {}
+        for entry_id in (self.kept["entries"] if self.kept is not None else ()):
+            kept_by_bucket.setdefault(_bucket(entry_id), []).append(entry_id)
+        names = {}
+        for bucket, payloads in sorted(buckets.items()):
+            old = self.kept["payloads"].get(bucket) if self.kept is not None else None
+            same = (old is not None and bucket not in self._evaluated and bucket != _bucket("")
+                    and sorted(payloads) == sorted(kept_by_bucket.get(bucket, ())))
+            if same:  # nothing in it was evaluated: the stored entry holds exactly these
+                names[bucket] = old
+                continue
+            text = json.dumps(payloads, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            names[bucket] = hasher(text).hexdigest()
+            if names[bucket] != old:
+                self.store.put_bytes("payloads", names[bucket], text)
+        payload_key = hasher(" ".join(f"{b}:{n}" for b, n in sorted(names.items())).encode()).hexdigest()
         outputs = {}
-        if self.kept is not None and self.kept["payloads"] == payload_key:  # still what those printed
+        if self.kept is not None and self.kept.get("payload_key") == payload_key:  # still what those printed
             outputs.update(self.kept["outputs"])
             observations.update({k: v for k, v in self.kept["observations"].items() if k not in observations
                                  and k in self.kept.get("printed", ())})
@@ -201,11 +223,10 @@ class ResultsCache:
             self.store.put_bytes("output", name, text.encode("utf-8"))
             outputs[options_key] = [name, code]
             printed |= outside
-        if self.kept is None or self.kept["payloads"] != payload_key:
-            self.store.put("payloads", payload_key, payloads)
         self.store.put("manifest", self.run_key, {
             "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
-            "shared": sorted(self.shared), "entries": entries, "payloads": payload_key, "outputs": outputs,
+            "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
+            "outputs": outputs,
             "printed": sorted(printed)})
 
     def kept_shared_notices(self) -> list:
@@ -214,13 +235,19 @@ class ResultsCache:
         return [n for n in notices if _is_notice(n)] if isinstance(notices, list) else []
 
 
+def _bucket(entry_id: str) -> str:
+    from zlib import crc32
+
+    return str(crc32(entry_id.encode()) % BUCKETS)
+
+
 def _manifest(value):
     """The manifest as stored, when its shape is right; else None (a miss)."""
     if not isinstance(value, dict):
         return None
     if (type(value.get("written")) is not int or not isinstance(value.get("observations"), dict)
             or not isinstance(value.get("shared"), list) or not isinstance(value.get("entries"), dict)
-            or not isinstance(value.get("payloads"), str) or not isinstance(value.get("outputs"), dict)):
+            or not isinstance(value.get("payloads"), dict) or not isinstance(value.get("outputs"), dict)):
         return None
     if not all(isinstance(k, str) for k in value["shared"]):
         return None
@@ -301,6 +328,11 @@ def restore(payload) -> tuple:
     return (_subject(subject) if subject is not None else None), [_result(r) for r in results], notices
 
 
+_STATUSES = frozenset(("pass", "fail", "error", "skipped", "waived"))
+_SEVERITIES = frozenset(("error", "warning", "info"))
+_OPTIONAL_TEXT = (str, type(None))
+
+
 def _text(value, optional: bool = True):
     if isinstance(value, str) or (optional and value is None):
         return value
@@ -308,22 +340,27 @@ def _text(value, optional: bool = True):
 
 
 def _result(data):
+    """A Result from its stored list, every value's type checked (kept lean: a run may restore
+    tens of thousands)."""
     from .evaluate import Result
     from .explain import Evidence
 
-    if not isinstance(data, list) or len(data) != 12:
+    if type(data) is not list or len(data) != 12:
         raise ValueError("not a result")
     gate, subject, stage, status, severity, title, message, evidence, require, lifecycle, unwaivable, fix = data
-    if status not in ("pass", "fail", "error", "skipped", "waived") or severity not in ("error", "warning", "info"):
-        raise ValueError("not a result")
-    if not isinstance(evidence, list) or type(unwaivable) is not bool:
+    if (status not in _STATUSES or severity not in _SEVERITIES or type(evidence) is not list
+            or type(unwaivable) is not bool or type(gate) is not str or type(title) is not str
+            or type(message) is not str or type(require) is not str or not isinstance(subject, _OPTIONAL_TEXT)
+            or not isinstance(stage, _OPTIONAL_TEXT) or not isinstance(lifecycle, _OPTIONAL_TEXT)):
         raise ValueError("not a result")
     shown = []
     for item in evidence:
-        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str)
-                and (item[1] is None or type(item[1]) is int) and isinstance(item[2], str)):
+        if type(item) is not list or len(item) != 3:
             raise ValueError("not evidence")
-        shown.append(Evidence(item[0], item[1], item[2]))
+        path, line, text = item
+        if type(path) is not str or type(text) is not str or not (line is None or type(line) is int):
+            raise ValueError("not evidence")
+        shown.append(Evidence(path, line, text))
     edit = None
     if fix is not None:
         from .fix import Edit
@@ -332,8 +369,8 @@ def _result(data):
                 and (fix[2] is None or type(fix[2]) is int) and all(isinstance(x, str) for x in fix[3:])):
             raise ValueError("not a fix")
         edit = Edit(*fix)
-    return Result(_text(gate, False), _text(subject), _text(stage), status, severity, _text(title, False),
-                  _text(message, False), shown, _text(require, False), _text(lifecycle), unwaivable, None, edit)
+    return Result(gate, subject, stage, status, severity, title, message, shown, require, lifecycle, unwaivable,
+                  None, edit)
 
 
 def _subject(data):
