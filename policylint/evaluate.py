@@ -432,6 +432,7 @@ class _Entry:
                 engine.results.extend(results)
                 for path, line, code, message in notices:
                     engine.repo.notices[(path, line, code)] = _notice(path, line, code, message)
+                engine.repo.paths_read.update(engine.memory.read_by(self.id))  # as if read: waivers are sought there
                 self.reused = True
                 return self
         self.start, self.subjects = len(engine.results), len(engine.subjects)

@@ -410,6 +410,7 @@ class TrackingRepo(RecordingRepo):
     def _read_file(self, full, norm: str) -> bytes:
         """The bytes, and their digest with the size and mtime from before the read: what a
         verdict rests on is what was read, even if the file changes while the run goes on."""
+        self.frames[-1].add(("read", norm))  # read, not only looked at: inline waivers are sought in it
         try:
             before = os.stat(full)
         except OSError:

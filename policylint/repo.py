@@ -242,6 +242,7 @@ class Repo:
         self.real_root = Path(os.path.realpath(self.root))
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}
+        self.paths_read: set = set()  # every file read this run (its loads may be let go, not this)
 
     # -- paths ---------------------------------------------------------------------------
     def normalize(self, relpath: str) -> str:
@@ -292,6 +293,7 @@ class Repo:
             raise ArtifactMissing(norm, "file not found") from None
         except OSError as exc:
             raise ArtifactError(norm, _reason(exc)) from None
+        self.paths_read.add(norm)
         self._memo[key] = data
         return data
 
@@ -327,7 +329,7 @@ class Repo:
 
     def files_read(self) -> set:
         """The repository paths this run has read (inline waivers are looked for in them)."""
-        return {self.normalize(key[1]) for key in self._memo if key[0] in ("bytes", "text")}
+        return set(self.paths_read)
 
     def notice(self, path: str, line: int | None, code: str, message: str) -> None:
         self.notices[(path, line, code)] = Notice(path, line, code, message)

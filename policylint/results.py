@@ -91,6 +91,10 @@ class ResultsCache:
         """Every input of every kept entry is unchanged: the stored report holds as it is."""
         return self.valid() and not self._any_changed(self.kept["observations"])
 
+    def read_by(self, entry_id: str) -> list:
+        """The files a kept entry read (what an uncached run would read again)."""
+        return [key[2:] for key in self.kept["entries"].get(entry_id, ()) if key.startswith("r:")]
+
     def reused(self, entry_id: str):
         """The kept payload of an entry whose inputs are unchanged, or None."""
         if not self.valid():
@@ -269,6 +273,8 @@ def _keys(inputs: set):
         kind = what[0]
         if kind == "path":
             out.add("p:" + what[1])
+        elif kind == "read":
+            out.add("r:" + what[1])
         elif kind == "glob":
             out.add("g:" + json.dumps([list(what[1]), bool(what[2])]))
         elif kind == "list":
@@ -390,7 +396,7 @@ def _answer(root: str, key: str, folders: dict | None = None, digests: dict | No
     asked (the entry resting on it is then not kept). `digests`: the content digests of the
     files the run read (by path, with the size and mtime they had), not hashed again."""
     try:
-        if key.startswith("p:"):
+        if key.startswith(("p:", "r:")):
             return _path_answer(root, key[2:], hash_always=True, folders=folders, digests=digests)
         if key.startswith("g:"):
             segments, dirs_only = json.loads(key[2:])
@@ -408,7 +414,7 @@ def _still(root: str, key: str, stored, written: int, repo=None) -> bool:
     """Whether the work tree still answers `stored`; a file is trusted by its size and mtime
     unless it was written within RACY_NS of the store, else hashed."""
     try:
-        if key.startswith("p:"):
+        if key.startswith(("p:", "r:")):
             if not isinstance(stored, list) or len(stored) != 5:
                 return False
             quick = _path_unchanged(root, key[2:], stored, written)

@@ -166,3 +166,16 @@ def test_a_damaged_planted_or_swapped_entry_is_a_miss(capsys, repo, damage):
 def test_no_cache_writes_nothing(capsys, repo):
     _run(capsys, repo, "--pack", "speckit", "--no-cache")
     assert not (repo / ".policylint_cache").exists()
+
+
+def test_waiver_comments_in_files_a_kept_subject_read_are_still_judged(capsys, repo):
+    """A stale waiver comment (PL301) and one naming no gate (PL312) in a subject's files are
+    noticed by a run that takes that subject's verdicts from the cache, as by one that does not."""
+    spec = repo / "specs/001-password-reset/spec.md"
+    spec.write_text("<!-- policylint: waive speckit.draft.user-stories -- written elsewhere -->\n"
+                    "<!-- policylint: waive speckit.nothing-here -- no such gate -->\n"
+                    + spec.read_text(encoding="utf-8"), encoding="utf-8")
+    _warm(capsys, repo, "--pack", "speckit")
+    _edit_task(repo)
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
+    assert "PL312" in _run(capsys, repo, "--pack", "speckit", "-f", "text")[1]
