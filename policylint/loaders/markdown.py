@@ -109,7 +109,7 @@ MARKDOWN = record("Markdown", "A Markdown file.", {
         doc="A Markdown file: headings and sections, checkboxes, tables, links, code, front matter.")
 def load_markdown(repo, path):
     relpath = repo.normalize(path)
-    return repo.memo(("markdown", relpath), lambda: parse_markdown(repo.read_text(relpath), relpath))
+    return repo.memo(("markdown", relpath), lambda: markdown_record(load_blocks(repo, relpath)))
 
 
 # -- block scanner -----------------------------------------------------------------------
@@ -758,78 +758,205 @@ def _front_matter(lines, end, path):
 
 # -- records -----------------------------------------------------------------------------
 #
-# A long spec has thousands of lines, each a record with a located text: they are made the
-# fast way (policylint/fastpath.py), the lines' inline.
+# A file is split into lines and scanned once (`Blocks`); its records are made from that when a
+# gate first reads them: a gate that reads the headings of a spec pays nothing for its lines,
+# and the tasks loader reads the scan without records at all. A long spec has thousands of
+# lines, each a record with a located text: they are made the fast way (policylint/fastpath.py),
+# the lines' inline.
 
 
 def parse_markdown(text: str, relpath: str) -> Record:
     """The `Markdown` record of `text`, as if read from `relpath` (pure; no file access)."""
+    return markdown_record(parse_blocks(text, relpath))
+
+
+def parse_blocks(text: str, relpath: str) -> Blocks:
+    """The lines and block structure of `text`, as if read from `relpath` (pure; no file access)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     with gc_paused():
-        return _parse(text, relpath)
+        return Blocks(text, relpath)
 
 
-def _parse(text: str, path: str) -> Record:
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    scan = scan_blocks(lines)
-    in_code, in_comment = scan.in_code, scan.in_comment
-    starts = [0]  # offset in `text` of each line, then of the end (+1 for each newline)
-    starts.extend(map(add, accumulate(map(len, lines)), range(1, len(lines) + 1)))
+def load_blocks(repo, relpath: str) -> Blocks:
+    """The `Blocks` of a repository file, read and scanned once per run (`relpath` normalized)."""
+    return repo.memo(("markdown blocks", relpath), lambda: parse_blocks(repo.read_text(relpath), relpath))
 
-    line_records = []
-    append = line_records.append
-    for number, line_text, code, comment in zip(count(1), lines, in_code, in_comment):
-        loc = new_tuple(Loc, (path, number, None))
-        located = new_str(LStr, line_text)
-        located.loc = loc
-        rec = new_object(Record)
-        rec.type = "Line"
-        rec.loc = loc
-        rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
-        append(rec)
 
-    heading_lines = [h[0] for h in scan.headings]
-    titles = [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1)) for h in scan.headings]
-
-    def section_of(index: int) -> str:
-        k = bisect_right(heading_lines, index) - 1
-        return titles[k] if k >= 0 else ""
-
-    checkboxes = []
-    for i, mark, box_text, column in scan.checkboxes:
-        loc = new_loc(path, i + 1)
-        checkboxes.append(new_record("Checkbox", loc, {
-            "text": new_lstr(box_text, new_loc(path, i + 1, column)), "checked": mark != " ",
-            "mark": new_lstr(mark, loc), "line": i + 1, "section": section_of(i)}))
-
-    tables = [_table_record(lines, i, header, rows, path, section_of(i)) for i, header, rows in scan.tables]
-
-    code_blocks = []
-    for i, lang, content, first in scan.code_blocks:
-        loc = new_loc(path, i + 1)
-        code_blocks.append(new_record("CodeBlock", loc, {
-            "lang": new_lstr(lang, loc), "text": new_lstr("\n".join(content), new_loc(path, first + 1)),
-            "line": i + 1}))
-
-    headings, sections = _heading_records(text, starts, scan, titles, line_records, checkboxes, tables, path)
+def markdown_record(blocks: Blocks) -> Record:
+    """The `Markdown` record: its path and text, and the rest made from `blocks` when first read."""
+    path = blocks.path
     file_loc = new_loc(path, None)
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
-        "text": new_lstr(text, file_loc),
-        "lines": line_records,
-        "headings": headings,
-        "sections": sections,
-        "checkboxes": checkboxes,
-        "tables": tables,
-        "links": _links(lines, text, starts, scan.hidden, path),
-        "code_blocks": code_blocks,
-        "front_matter": (Lazy(partial(_front_matter, lines, scan.front_matter_end, path))
-                         if scan.front_matter_end >= 0 else None),
-        "meta": _meta(lines, text, starts, scan.hidden, path),
+        "text": blocks.text,
+        "lines": Lazy(blocks.line_records),
+        "headings": Lazy(blocks.headings),
+        "sections": Lazy(blocks.sections),
+        "checkboxes": Lazy(blocks.checkboxes),
+        "tables": Lazy(blocks.tables),
+        "links": Lazy(blocks.links),
+        "code_blocks": Lazy(blocks.code_blocks),
+        "front_matter": Lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
+        "meta": Lazy(blocks.meta),
     })
+
+
+class Blocks:
+    """A Markdown file's lines and block structure (`scan`), and the records made of them,
+    each list made once, when first asked, and shared: a heading's checkboxes are the file's.
+    `text` is the whole text, located at the file."""
+
+    __slots__ = ("path", "text", "lines", "scan", "_made")
+
+    def __init__(self, text: str, path: str):
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        self.path, self.text, self.lines = path, new_lstr(text, new_loc(path, None)), lines
+        self.scan = scan_blocks(lines)
+        self._made = {}
+
+    def _once(self, name: str, make):
+        made = self._made
+        if name not in made:
+            with gc_paused():
+                made[name] = make()
+        return made[name]
+
+    def starts(self) -> list:
+        """The offset in `text` of each line, then of the end (+1 for each newline)."""
+        def make():
+            lines = self.lines
+            starts = [0]
+            starts.extend(map(add, accumulate(map(len, lines)), range(1, len(lines) + 1)))
+            return starts
+        return self._once("starts", make)
+
+    def titles(self) -> list:
+        """Each heading's title, inline markup removed, located at its line."""
+        path = self.path
+        return self._once("titles", lambda: [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1))
+                                             for h in self.scan.headings])
+
+    def section_ends(self) -> list:
+        """For each heading, the index of the line where its section ends."""
+        def make():
+            found = self.scan.headings
+            ends = [len(self.lines)] * len(found)
+            open_sections = []  # indexes into `found`, outermost first
+            for k, (_, level, _, _) in enumerate(found):
+                while open_sections and found[open_sections[-1]][1] >= level:
+                    ends[open_sections.pop()] = found[k][0]
+                open_sections.append(k)
+            return ends
+        return self._once("section_ends", make)
+
+    def section_of(self, index: int) -> str:
+        """The title of the nearest heading at or above line `index`, or empty."""
+        k = bisect_right([h[0] for h in self.scan.headings], index) - 1
+        return self.titles()[k] if k >= 0 else ""
+
+    def line_records(self) -> list:
+        return self._once("lines", self._line_records)
+
+    def _line_records(self) -> list:
+        path = self.path
+        line_records = []
+        append = line_records.append
+        for number, line_text, code, comment in zip(count(1), self.lines, self.scan.in_code, self.scan.in_comment):
+            loc = new_tuple(Loc, (path, number, None))
+            located = new_str(LStr, line_text)
+            located.loc = loc
+            rec = new_object(Record)
+            rec.type = "Line"
+            rec.loc = loc
+            rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
+            append(rec)
+        return line_records
+
+    def checkboxes(self) -> list:
+        return self._once("checkboxes", self._checkboxes)
+
+    def _checkboxes(self) -> list:
+        path = self.path
+        heading_lines = [h[0] for h in self.scan.headings]
+        titles = self.titles()
+        checkboxes = []
+        for i, mark, box_text, column in self.scan.checkboxes:
+            loc = new_loc(path, i + 1)
+            k = bisect_right(heading_lines, i) - 1
+            checkboxes.append(new_record("Checkbox", loc, {
+                "text": new_lstr(box_text, new_loc(path, i + 1, column)), "checked": mark != " ",
+                "mark": new_lstr(mark, loc), "line": i + 1, "section": titles[k] if k >= 0 else ""}))
+        return checkboxes
+
+    def tables(self) -> list:
+        return self._once("tables", lambda: [_table_record(self.lines, i, header, rows, self.path, self.section_of(i))
+                                             for i, header, rows in self.scan.tables])
+
+    def code_blocks(self) -> list:
+        def make():
+            path = self.path
+            code_blocks = []
+            for i, lang, content, first in self.scan.code_blocks:
+                loc = new_loc(path, i + 1)
+                code_blocks.append(new_record("CodeBlock", loc, {
+                    "lang": new_lstr(lang, loc), "text": new_lstr("\n".join(content), new_loc(path, first + 1)),
+                    "line": i + 1}))
+            return code_blocks
+        return self._once("code_blocks", make)
+
+    def links(self) -> list:
+        return self._once("links", lambda: _links(self.lines, self.text, self.starts(), self.scan.hidden, self.path))
+
+    def meta(self) -> dict:
+        return self._once("meta", lambda: _meta(self.lines, self.text, self.starts(), self.scan.hidden, self.path))
+
+    def front_matter(self):
+        return _front_matter(self.lines, self.scan.front_matter_end, self.path)
+
+    def headings(self) -> list:
+        return self._once("headings", self._heading_records)[0]
+
+    def sections(self) -> list:
+        return self._once("headings", self._heading_records)[1]
+
+    def _heading_records(self):
+        """Heading records, their bodies, lines, checkboxes and tables made when first read;
+        and the roots of the section tree."""
+        path, found, titles, ends = self.path, self.scan.headings, self.titles(), self.section_ends()
+        records = []
+        sections = []
+        parents = []  # (level, record) from the root down to the latest heading
+        for k, (index, level, _, last) in enumerate(found):
+            title = titles[k]
+            start, end = last + 1, ends[k]
+            rec = new_record("Heading", new_loc(path, index + 1), {
+                "text": title, "title": title, "level": level, "line": index + 1,
+                "body": Lazy(partial(self._heading_body, index, start, end)),
+                "lines": Lazy(partial(self._heading_lines, start, end)), "children": [],
+                "checkboxes": Lazy(partial(self._inside, self.checkboxes, start, end)),
+                "tables": Lazy(partial(self._inside, self.tables, start, end))})
+            records.append(rec)
+            while parents and parents[-1][0] >= level:
+                parents.pop()
+            (parents[-1][1].fields["children"] if parents else sections).append(rec)
+            parents.append((level, rec))
+        return records, sections
+
+    def _heading_body(self, index: int, start: int, end: int) -> LStr:
+        starts = self.starts()
+        return new_lstr(self.text[starts[start]:max(starts[start], starts[end] - 1)], new_loc(self.path, index + 1))
+
+    def _heading_lines(self, start: int, end: int) -> list:
+        return self.line_records()[start:end]
+
+    def _inside(self, records, start: int, end: int) -> list:
+        """Those of `records()` (the checkboxes or the tables, in line order) on lines start+1 to end."""
+        made = records()
+        numbers = self._once(records.__name__ + " lines", lambda: [r.fields["line"] for r in made])
+        return made[bisect_left(numbers, start + 1):bisect_left(numbers, end + 1)]
 
 
 # A short row is filled up to the header's width with empty cells, so `row["Owner"]` reads ""
@@ -863,36 +990,3 @@ def _table_record(lines, header_index, header_text, row_indexes, path, section) 
         rows.append(new_record("Row", new_loc(path, number), fields))
     return new_record("Table", new_loc(path, header_index + 1), {
         "header": header, "rows": rows, "line": header_index + 1, "section": section})
-
-
-def _heading_records(text, starts, scan, titles, line_records, checkboxes, tables, path):
-    """Heading records with their bodies, and the roots of the section tree."""
-    found = scan.headings
-    ends = [len(line_records)] * len(found)  # index where each section ends
-    open_sections = []  # indexes into `found`, outermost first
-    for k, (_, level, _, _) in enumerate(found):
-        while open_sections and found[open_sections[-1]][1] >= level:
-            ends[open_sections.pop()] = found[k][0]
-        open_sections.append(k)
-
-    box_lines = [box["line"] for box in checkboxes]
-    table_lines = [table["line"] for table in tables]
-    records = []
-    sections = []
-    parents = []  # (level, record) from the root down to the latest heading
-    for k, (index, level, _, last) in enumerate(found):
-        start, end = last + 1, ends[k]
-        title = titles[k]
-        boxes = checkboxes[bisect_left(box_lines, start + 1):bisect_left(box_lines, end + 1)]
-        inner_tables = tables[bisect_left(table_lines, start + 1):bisect_left(table_lines, end + 1)]
-        rec = new_record("Heading", new_loc(path, index + 1), {
-            "text": title, "title": title, "level": level, "line": index + 1,
-            "body": new_lstr(text[starts[start]:max(starts[start], starts[end] - 1)], new_loc(path, index + 1)),
-            "lines": line_records[start:end], "children": [],
-            "checkboxes": boxes, "tables": inner_tables})
-        records.append(rec)
-        while parents and parents[-1][0] >= level:
-            parents.pop()
-        (parents[-1][1]["children"] if parents else sections).append(rec)
-        parents.append((level, rec))
-    return records, sections
