@@ -59,8 +59,17 @@ def _pack(result, run) -> str:
     return doc.get("pack") or result.gate.split(".", 1)[0]
 
 
-def _case(result) -> list:
-    head = f'    <testcase classname="{_attr(result.subject or "repository")}" name="{_attr(result.gate)}"'
+class _Attrs(dict):
+    """`_attr` of each distinct text once: a run names the same subjects and gates thousands of times."""
+
+    def __missing__(self, text):
+        value = self[text] = _attr(text)
+        return value
+
+
+def _case(result, attrs=None) -> list:
+    attr = _attr if attrs is None else attrs.__getitem__
+    head = f'    <testcase classname="{attr(result.subject or "repository")}" name="{attr(result.gate)}"'
     status = result.status
     if status in ("fail", "error"):
         tag = "failure" if status == "fail" else "error"
@@ -87,8 +96,13 @@ def _counts(results) -> str:
 
 def render(run, out, options) -> None:
     suites: dict = {name: [] for name in run.packs}
+    packs: dict = {}  # gate -> its pack
     for result in run.results:
-        suites.setdefault(_pack(result, run), []).append(result)
+        pack = packs.get(result.gate)
+        if pack is None:
+            pack = packs[result.gate] = _pack(result, run)
+        suites.setdefault(pack, []).append(result)
+    attrs = _Attrs()
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuites name="policylint" {_counts(run.results)}>']
     for name, results in suites.items():
@@ -97,7 +111,7 @@ def render(run, out, options) -> None:
             continue
         lines.append(f'  <testsuite name="{_attr(name)}" {_counts(results)}>')
         for result in results:
-            lines.extend(_case(result))
+            lines.extend(_case(result, attrs))
         lines.append("  </testsuite>")
     lines.append("</testsuites>")
     out.write("\n".join(lines) + "\n")

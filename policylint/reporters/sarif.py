@@ -44,7 +44,6 @@ Same run, same bytes: no timestamps, no absolute paths, keys in a fixed order.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import posixpath
 import re
@@ -52,6 +51,7 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..structs import struct
+from .json import dumps as _indented
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/policylint/"
@@ -374,7 +374,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def dumps(data) -> str:
     """Indented JSON, UTF-8 text kept; a lone surrogate (a file name that is not UTF-8) as its escape."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    text = _indented(data)
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 

@@ -274,19 +274,20 @@ def _summary(run) -> list:
 
 
 def render(run, out, options) -> None:
-    """Each row on one line: control characters in what it quotes are written as escapes."""
+    """Each row on one line: control characters in what it quotes are written as escapes.
+    Plain text is written in one piece (`visible` escapes character by character, so a row
+    is escaped whole)."""
     from ..controls import visible
 
-    rendered = [[(visible(text), style) for text, style in row] for row in lines(run, options)]
-    if getattr(options, "color", False):
-        from rich.console import Console
-        from rich.text import Text
-
-        # the caller decided (--color, NO_COLOR, a terminal): rich is told, not left to guess again
-        console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True, no_color=False,
-                          color_system="standard")
-        for row in rendered:
-            console.print(Text.assemble(*[(t, s) for t, s in row]) if row else "")
+    if not getattr(options, "color", False):
+        out.write("".join([visible("".join([str(text) for text, _ in row])).rstrip() + "\n"
+                           for row in lines(run, options)]))
         return
-    for row in rendered:
-        out.write("".join(text for text, _ in row).rstrip() + "\n")
+    from rich.console import Console
+    from rich.text import Text
+
+    # the caller decided (--color, NO_COLOR, a terminal): rich is told, not left to guess again
+    console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=True, no_color=False,
+                      color_system="standard")
+    for row in lines(run, options):
+        console.print(Text.assemble(*[(visible(t), s) for t, s in row]) if row else "")
