@@ -37,10 +37,10 @@ def builtin_packs() -> dict:
 def installed_packs() -> dict:
     """Packs of installed distributions: entry point `name = package`, whose folder holds
     `<name>.policy`. The package is located, never imported: a pack is data, not code."""
-    from importlib.util import find_spec
-
     out = {}
     for name, value in _entry_points():
+        from importlib.util import find_spec  # here: most runs find no entry point, and skip its import
+
         try:
             spec = find_spec(value.split(":")[0].strip())
         except (ImportError, ValueError):
