@@ -120,7 +120,7 @@ def repository_cache(root: str, folder: str = ".policylint-cache"):
     the user's cache, which is never in the repository, so a committed entry (or a committed
     `secret`) is a miss. The folder must lie inside the root, symlinks followed. None without a
     user cache to sign with, or when the folder is refused or cannot be made."""
-    user = user_cache()
+    user = user_cache(root)
     path = os.path.join(os.path.abspath(root), folder)
     if user is None or not inside(path, root):
         return None
