@@ -335,7 +335,7 @@ class _Scan:
         self.in_comment = [False] * n
         self.hidden = [False] * n  # code, comments, HTML blocks, front matter
         self.headings = []  # (index, level, title as written, index of its last line)
-        self.checkboxes = []  # (index, mark, text, column of text)
+        self.checkboxes = []  # (index, mark, column of the text: the rest of the line, trailing spaces cut)
         self.tables = []  # (header index, header text, [row indexes])
         self.code_blocks = []  # (index, lang, [content lines], index of the first content line)
         self.front_matter_end = -1  # index of the closing `---`, -1 when none
@@ -380,7 +380,37 @@ def scan_blocks(lines: list) -> _Scan:
             i += 1
             continue
         c = text[0]
-        if para >= 0 and c not in _BLOCK_START and "|" not in text:
+        if "|" not in text and len(text) == len(line):  # at the margin, and no table row
+            # The commonest lines, decided as the general path below decides them: each closes
+            # every open list item; text opens a paragraph, `- text` (`- [ ] text`) an item.
+            if c not in _BLOCK_START:
+                if para < 0:
+                    stack, markers = [], []
+                    para, para_depth, para_text, para_quote = i, 0, text.strip(), False
+                i += 1  # (else the paragraph goes on)
+                continue
+            if c in _BULLETS and text[1:2] == " ":
+                second = text[2:3]
+                if second == "[":
+                    box = _CHECKBOX.match(text, 2)
+                    if box:
+                        rest = text[box.end():].lstrip()
+                        if not rest or rest[0] not in _BLOCK_START:
+                            checkboxes.append((i, box.group(1), len(line) - len(rest) + 1))
+                            stack, markers = [2], [c]
+                            if rest:
+                                para, para_depth, para_text, para_quote = i, 1, rest.strip(), False
+                            else:
+                                para = -1
+                            i += 1
+                            continue
+                        second = ""  # not this way
+                if second and second not in _BLOCK_START and second != " " and second != "\t":
+                    stack, markers = [2], [c]
+                    para, para_depth, para_text, para_quote = i, 1, text[2:].strip(), False
+                    i += 1
+                    continue
+        elif para >= 0 and c not in _BLOCK_START and "|" not in text:
             i += 1  # paragraph text goes on, lazily or not, whatever its indentation
             continue
         indent = len(line) - len(text)
@@ -456,7 +486,7 @@ def scan_blocks(lines: list) -> _Scan:
                         box = _CHECKBOX.match(text)
                         if box:
                             text = text[box.end():].lstrip()
-                            checkboxes.append((i, box.group(1), text.rstrip(), len(line) - len(text) + 1))
+                            checkboxes.append((i, box.group(1), len(line) - len(text) + 1))
                             if not text:
                                 i += 1
                                 break
@@ -789,7 +819,7 @@ def markdown_record(blocks: Blocks) -> Record:
     file_loc = new_loc(path, None)
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
-        "text": blocks.text,
+        "text": new_lstr(blocks.text, file_loc),
         "lines": Lazy(blocks.line_records),
         "headings": Lazy(blocks.headings),
         "sections": Lazy(blocks.sections),
@@ -804,8 +834,7 @@ def markdown_record(blocks: Blocks) -> Record:
 
 class Blocks:
     """A Markdown file's lines and block structure (`scan`), and the records made of them,
-    each list made once, when first asked, and shared: a heading's checkboxes are the file's.
-    `text` is the whole text, located at the file."""
+    each list made once, when first asked, and shared: a heading's checkboxes are the file's."""
 
     __slots__ = ("path", "text", "lines", "scan", "_made")
 
@@ -813,7 +842,7 @@ class Blocks:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        self.path, self.text, self.lines = path, new_lstr(text, new_loc(path, None)), lines
+        self.path, self.text, self.lines = path, text, lines
         self.scan = scan_blocks(lines)
         self._made = {}
 
@@ -883,7 +912,9 @@ class Blocks:
         heading_lines = [h[0] for h in self.scan.headings]
         titles = self.titles()
         checkboxes = []
-        for i, mark, box_text, column in self.scan.checkboxes:
+        lines = self.lines
+        for i, mark, column in self.scan.checkboxes:
+            box_text = lines[i][column - 1:].rstrip()
             loc = new_loc(path, i + 1)
             k = bisect_right(heading_lines, i) - 1
             checkboxes.append(new_record("Checkbox", loc, {
