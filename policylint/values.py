@@ -58,6 +58,64 @@ class Lazy:
         self.compute = compute
 
 
+class LazyFields:
+    """A record's fields, each made when first read: for a loader that makes records by the
+    hundred thousand (the tasks of one tasks.md) of which a gate reads a field or two. Until
+    then the record holds its `key` into a `source` the records share, and nothing else (a dict
+    of Lazy fields would cost more than the record). `source.names` is a dict of the field
+    names in order; `source.field(fields, name)` makes one and may `keep` it, and others made
+    along with it: a made object is kept so that reading it again gives the same one.
+
+    Reads as the dict a Record holds: `name in`, `get`, `[name]`, `len`, the names in order.
+    `values()` and `items()` give the fields made so far: unlike a `Lazy`, an unmade field
+    reads no file and no git fact, so recording.py has nothing in it to trace or force, and
+    walking the records does not make them all."""
+
+    __slots__ = ("source", "key", "kept")
+
+    def __init__(self, source, key):
+        self.source, self.key, self.kept = source, key, None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        kept = self.kept
+        if kept is not None and name in kept:
+            return kept[name]
+        if name in self.source.names:
+            return self.source.field(self, name)
+        return default
+
+    def keep(self, name: str, value: Any) -> Any:
+        if self.kept is None:
+            self.kept = {}
+        self.kept[name] = value
+        return value
+
+    __setitem__ = keep
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.source.names:
+            raise KeyError(name)
+        return self.get(name)
+
+    def __contains__(self, name) -> bool:
+        return name in self.source.names
+
+    def __iter__(self):
+        return iter(self.source.names)
+
+    def keys(self):
+        return self.source.names.keys()
+
+    def __len__(self) -> int:
+        return len(self.source.names)
+
+    def values(self):
+        return self.kept.values() if self.kept else ()
+
+    def items(self):
+        return self.kept.items() if self.kept else ()
+
+
 class Record:
     """A loader's typed view: a type name, fields and a location."""
 

@@ -48,11 +48,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from ..fastpath import gc_paused
+from ..fastpath import gc_paused, new_object, new_tuple
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
-from ..values import Loc, LStr, Record
-from .markdown import load_markdown, parse_markdown
+from ..values import Lazy, LazyFields, Loc, PathValue, Record, new_loc, new_lstr, new_record
+from .markdown import Blocks, load_blocks, parse_blocks
 
 TASK = record("Task", "A task of a Spec Kit task list.", {
     "id": (STR, "the task id, `T001`"),
@@ -93,12 +93,12 @@ TASKS = record("Tasks", "A Spec Kit task list; walking it walks its items.", {
         doc="A Spec Kit task list: each task's id, status, [P] and [US] markers, title, paths and phase.")
 def load_tasks(repo, path):
     relpath = repo.normalize(path)
-    return repo.memo(("tasks", relpath), lambda: tasks_from_markdown(load_markdown(repo, relpath)))
+    return repo.memo(("tasks", relpath), lambda: tasks_from_blocks(load_blocks(repo, relpath)))
 
 
 def parse_tasks(text: str, relpath: str) -> Record:
     """The `Tasks` record of `text`, as if read from `relpath` (pure; no file access)."""
-    return tasks_from_markdown(parse_markdown(text, relpath))
+    return tasks_from_blocks(parse_blocks(text, relpath))
 
 
 # -- one task's text ---------------------------------------------------------------------
@@ -280,14 +280,14 @@ def _phase_number(title: str):
     return float(value) if "." in value else int(value)
 
 
-def _heading_done(heading: Record, raw_line: str):
-    """(done, mark) for a task written as a heading (see the module doc)."""
+def _heading_done(lines: list, raw_line: str):
+    """(done, mark) for a task written as a heading (see the module doc); `lines` are the lines under it."""
     box = _BOX.search(raw_line)
     if box:
         return box.group(1) != " ", box.group(1)
     if "✅" in raw_line:
         return True, ""
-    first_lines = [line["text"] for line in heading["lines"] if line["text"].strip()][:STATUS_LINES]
+    first_lines = [text for text in lines if text.strip()][:STATUS_LINES]
     if any(_UNCHECKED.search(text) for text in first_lines):
         return False, ""
     if any(_CHECKED.search(text) or "✅" in text or _STATUS_DONE.search(text) for text in first_lines):
@@ -295,102 +295,180 @@ def _heading_done(heading: Record, raw_line: str):
     return False, ""
 
 
-def _task(path: str, line: Record, head: _Head, body: str, body_column: int | None,
-          done: bool, mark: str) -> dict:
-    """A task's fields but its phase, from the text after its box (`body`)."""
-    number = line["number"]
-    loc = Loc(path, number)
-    title = _title(body, head)
-    struck = head.struck or title.startswith("~~")
-    if struck:
-        title = title.replace("~~", "").strip()
-    cancelled = struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None
-    title_column = body_column + body.index(title) if body_column is not None and title in body else None
-    return {
-        "id": LStr(head.id, loc), "number": head.number, "done": done, "cancelled": cancelled,
-        "mark": LStr(mark, loc),
-        "parallel": head.parallel, "story": LStr(head.story, loc) if head.story else None,
-        "title": LStr(title, Loc(path, number, title_column)), "text": line["text"],
-        "paths": [LStr(p, loc) for p in task_paths(body)],
-        "depends_on": [LStr(d, loc) for d in task_dependencies(body, head.id)],
-        "line": number,
-    }
+# A checkbox's text that opens with a task id: a task, without reading the rest of its head.
+_OPENING_ID = re.compile(r"[ \t]*T\d{1,18}[a-z]?(?![\w-])")
 
 
-def tasks_from_markdown(doc: Record) -> Record:
-    """The `Tasks` record of a parsed Markdown file."""
+def tasks_from_blocks(blocks: Blocks) -> Record:
+    """The `Tasks` record of a scanned Markdown file."""
     with gc_paused():
-        return _tasks(doc)
+        return _TaskList(blocks).record()
 
 
-def _tasks(doc: Record) -> Record:
-    path = str(doc["path"])
-    lines = doc["lines"]
-    found = []  # the fields of each task, but its phase and its place in the file
+class _TaskList:
+    """The tasks of one file: where each is and whether it is done, found in one pass over the
+    file's structure; the rest of a task (its title, markers, paths, dependencies, phase and
+    numbering) is read from its line when a gate first asks (values.LazyFields): a gate that
+    reads `t.done` of a hundred thousand tasks pays for nothing else."""
 
-    for box in doc["checkboxes"]:
-        head = _read_head(box["text"])
-        if head:
-            line = lines[box["line"] - 1]
-            found.append(_task(path, line, head, str(box["text"]), box["text"].loc.column,
-                               box["checked"], str(box["mark"])))
+    names = dict.fromkeys(("id", "number", "done", "cancelled", "mark", "parallel", "story", "title", "text", "paths",
+                           "depends_on", "line", "position", "previous_id", "expected_number", "expected_id", "phase",
+                           "phase_number"))  # TASK's fields, in the order `inspect` has always shown them
 
-    for line in lines:  # `- [-] T005 …`, `- [~] T005 …`: cancelled, boxes Markdown does not count
-        text = line["text"]
-        if ("[-]" in text or "[~]" in text) and not (line["in_code"] or line["in_comment"]):
-            m = _CANCELLED_BOX.match(text)
-            head = _read_head(m.group(2)) if m else None
-            if head:
-                found.append(_task(path, line, head, m.group(2), m.start(2) + 1, False, m.group(1)))
+    def __init__(self, blocks: Blocks):
+        self.path = blocks.path
+        self.lines = lines = blocks.lines
+        scan = blocks.scan
+        # Each task as (line index, mark, column of the text after the box or None, done, that
+        # text); a checkbox's as the scan's (line index, mark, column): the rest it reads off the line.
+        found = [box for box in scan.checkboxes
+                 if _OPENING_ID.match(lines[box[0]], box[2] - 1) or _read_head(lines[box[0]][box[2] - 1:].rstrip())]
 
-    task_headings = set()
-    for heading in doc["headings"]:
-        text = _HEADING_BOX.sub("", heading["text"]).replace("✅", "").rstrip()
-        head = _read_head(text)
-        if head:
-            line = lines[heading["line"] - 1]
-            done, mark = _heading_done(heading, str(line["text"]))
-            found.append(_task(path, line, head, text, None, done, mark))
-            task_headings.add(heading["line"])
+        in_code, in_comment = scan.in_code, scan.in_comment
+        if "[-]" in blocks.text or "[~]" in blocks.text:
+            for i, text in enumerate(lines):  # `- [-] T005 …`, `- [~] T005 …`: cancelled, boxes Markdown does not count
+                if ("[-]" in text or "[~]" in text) and not (in_code[i] or in_comment[i]):
+                    m = _CANCELLED_BOX.match(text)
+                    if m and _read_head(m.group(2)):
+                        found.append((i, m.group(1), m.start(2) + 1, False, m.group(2)))
 
-    if not found:  # plain `- T001 Title` items, in files that write no boxes
-        seen = set()
-        for line in lines:
-            if line["in_code"] or line["in_comment"]:
-                continue
-            m = _PLAIN_ITEM.match(line["text"])
-            head = _read_head(m.group(1)) if m else None
-            if head is None or head.id in seen:
-                continue
-            rest = m.group(1)[head.title_start:].lstrip()
-            if not rest or rest.startswith(_NOT_A_TITLE) or _TASK_ID.match(rest):
-                continue  # "- T001 → T002" is a dependency note, not a task
-            seen.add(head.id)
-            found.append(_task(path, line, head, m.group(1), m.start(1) + 1, False, ""))
+        task_headings = set()
+        titles = blocks.titles()
+        for k, (i, _, _, last) in enumerate(scan.headings):
+            text = _HEADING_BOX.sub("", titles[k]).replace("✅", "").rstrip()
+            if _read_head(text):
+                done, mark = _heading_done(lines[last + 1:blocks.section_ends()[k]], lines[i])
+                found.append((i, mark, None, done, text))
+                task_headings.add(i)
 
-    found.sort(key=lambda task: task["line"])
-    sections = [h for h in doc["headings"] if h["level"] == 2 and h["line"] not in task_headings]
-    section_lines = [h["line"] for h in sections]
-    numbers = [_phase_number(h["text"]) for h in sections]
-    members = [[] for _ in sections]
-    items = []
-    previous = None
-    for position, fields in enumerate(found, 1):
-        expected = previous["number"] + 1 if previous else 1
-        width = len(_ID_DIGITS.match(fields["id"]).group(1))
-        fields.update(position=position, previous_id=previous["id"] if previous else None,
-                      expected_number=expected, expected_id=LStr(f"{expected:0{width}d}", fields["id"].loc))
-        previous = fields
-        k = bisect_right(section_lines, fields["line"]) - 1
-        fields["phase"] = sections[k]["text"] if k >= 0 else ""
-        fields["phase_number"] = numbers[k] if k >= 0 else None
-        task = Record("Task", Loc(path, fields["line"]), **fields)
-        items.append(task)
-        if k >= 0:
-            members[k].append(task)
+        if not found:  # plain `- T001 Title` items, in files that write no boxes
+            seen = set()
+            for i, text in enumerate(lines):
+                if in_code[i] or in_comment[i]:
+                    continue
+                m = _PLAIN_ITEM.match(text)
+                head = _read_head(m.group(1)) if m else None
+                if head is None or head.id in seen:
+                    continue
+                rest = m.group(1)[head.title_start:].lstrip()
+                if not rest or rest.startswith(_NOT_A_TITLE) or _TASK_ID.match(rest):
+                    continue  # "- T001 → T002" is a dependency note, not a task
+                seen.add(head.id)
+                found.append((i, "", m.start(1) + 1, False, m.group(1)))
 
-    phases = [Record("Phase", h.loc, title=h["text"], number=number, line=h["line"], items=tasks)
-              for h, number, tasks in zip(sections, numbers, members)
-              if tasks or h["text"].lower().startswith(_PHASE_WORDS)]
-    return Record("Tasks", Loc(path), items=items, done=[t for t in items if t["done"]],
-                  open=[t for t in items if not t["done"] and not t["cancelled"]], phases=phases, path=doc["path"])
+        found.sort(key=lambda task: task[0])
+        self.found = found
+        sections = [(i, titles[k]) for k, (i, level, _, _) in enumerate(scan.headings)
+                    if level == 2 and i not in task_headings]
+        self.section_lines = [i for i, _ in sections]
+        self.section_titles = [title for _, title in sections]
+        self.section_numbers = [_phase_number(title) for title in self.section_titles]
+
+    def record(self) -> Record:
+        path = self.path
+        items = self.items = []
+        append = items.append
+        for k, task in enumerate(self.found):
+            rec = new_object(Record)
+            rec.type = "Task"
+            rec.loc = new_tuple(Loc, (path, task[0] + 1, None))
+            rec.fields = LazyFields(self, k)
+            append(rec)
+        return new_record("Tasks", new_loc(path, None), {
+            "items": items, "done": Lazy(self.done), "open": Lazy(self.open), "phases": Lazy(self.phases),
+            "path": PathValue(path, new_loc(path, None))})
+
+    def done(self) -> list:
+        return [task for k, task in enumerate(self.items) if self._done(k)]
+
+    def open(self) -> list:
+        return [task for k, task in enumerate(self.items) if not self._done(k) and not task.get("cancelled")]
+
+    def phases(self) -> list:
+        members = [[] for _ in self.section_lines]
+        for task, found in zip(self.items, self.found):
+            k = bisect_right(self.section_lines, found[0]) - 1
+            if k >= 0:
+                members[k].append(task)
+        path = self.path
+        return [new_record("Phase", new_loc(path, i + 1), {"title": title, "number": number, "line": i + 1,
+                                                           "items": tasks})
+                for i, title, number, tasks in zip(self.section_lines, self.section_titles, self.section_numbers,
+                                                   members)
+                if tasks or title.lower().startswith(_PHASE_WORDS)]
+
+    # -- a task's fields, as they are read
+
+    def field(self, fields: LazyFields, name: str):
+        return _FIELDS[name](self, fields, fields.key)
+
+    def _done(self, k: int) -> bool:
+        found = self.found[k]
+        return found[1] != " " if len(found) == 3 else found[3]
+
+    def _body(self, k: int) -> str:
+        """The text after the task's box."""
+        found = self.found[k]
+        return self.lines[found[0]][found[2] - 1:].rstrip() if len(found) == 3 else found[4]
+
+    def _head(self, fields: LazyFields, k: int, name: str):
+        """The fields its head and title give, kept together; the one named."""
+        i, mark, column = self.found[k][:3]
+        body = self._body(k)
+        head = _read_head(body)
+        loc = self.items[k].loc
+        title = _title(body, head)
+        struck = head.struck or title.startswith("~~")
+        if struck:
+            title = title.replace("~~", "").strip()
+        title_column = column + body.index(title) if column is not None and title in body else None
+        fields.keep("id", new_lstr(head.id, loc))
+        fields.keep("number", head.number)
+        fields.keep("cancelled", struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None)
+        fields.keep("parallel", head.parallel)
+        fields.keep("story", new_lstr(head.story, loc) if head.story else None)
+        fields.keep("title", new_lstr(title, new_loc(self.path, i + 1, title_column)))
+        return fields.kept[name]
+
+    def _paths(self, fields: LazyFields, k: int):
+        loc = self.items[k].loc
+        return fields.keep("paths", [new_lstr(p, loc) for p in task_paths(self._body(k))])
+
+    def _depends_on(self, fields: LazyFields, k: int):
+        loc = self.items[k].loc
+        own = fields.get("id")
+        return fields.keep("depends_on", [new_lstr(d, loc) for d in task_dependencies(self._body(k), own)])
+
+    def _phase(self, k: int):
+        """The index of the `##` section the task is in, or -1."""
+        return bisect_right(self.section_lines, self.found[k][0]) - 1
+
+    def _expected_number(self, k: int) -> int:
+        return self.items[k - 1].fields.get("number") + 1 if k else 1
+
+    def _expected_id(self, fields: LazyFields, k: int):
+        width = len(_ID_DIGITS.match(fields.get("id")).group(1))
+        return fields.keep("expected_id", new_lstr(f"{self._expected_number(k):0{width}d}", self.items[k].loc))
+
+
+_FIELDS = {  # how each of a task's fields is read
+    "id": lambda tasks, fields, k: tasks._head(fields, k, "id"),
+    "number": lambda tasks, fields, k: tasks._head(fields, k, "number"),
+    "done": lambda tasks, fields, k: tasks._done(k),
+    "cancelled": lambda tasks, fields, k: tasks._head(fields, k, "cancelled"),
+    "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks.items[k].loc)),
+    "parallel": lambda tasks, fields, k: tasks._head(fields, k, "parallel"),
+    "story": lambda tasks, fields, k: tasks._head(fields, k, "story"),
+    "title": lambda tasks, fields, k: tasks._head(fields, k, "title"),
+    "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]],
+                                                                  tasks.items[k].loc)),
+    "paths": lambda tasks, fields, k: tasks._paths(fields, k),
+    "depends_on": lambda tasks, fields, k: tasks._depends_on(fields, k),
+    "phase": lambda tasks, fields, k: tasks.section_titles[p] if (p := tasks._phase(k)) >= 0 else "",
+    "phase_number": lambda tasks, fields, k: tasks.section_numbers[p] if (p := tasks._phase(k)) >= 0 else None,
+    "position": lambda tasks, fields, k: k + 1,
+    "previous_id": lambda tasks, fields, k: tasks.items[k - 1].fields.get("id") if k else None,
+    "expected_number": lambda tasks, fields, k: tasks._expected_number(k),
+    "expected_id": lambda tasks, fields, k: tasks._expected_id(fields, k),
+    "line": lambda tasks, fields, k: tasks.found[k][0] + 1,
+}

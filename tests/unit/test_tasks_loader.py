@@ -15,6 +15,7 @@ from policylint.errors import ArtifactMissing
 from policylint.loaders.tasks import TASKS, load_tasks, parse_tasks, task_dependencies, task_paths
 from policylint.repo import Repo
 from policylint.types import element_type
+from policylint.values import to_plain
 
 SPECKIT = CORPUS / "speckit"
 
@@ -144,6 +145,23 @@ def test_the_signature_and_record_types_are_declared():
     assert set(result.fields) == set(TASKS.fields)
     assert set(result["items"][0].fields) == set(element_type(TASKS).fields)
     assert set(result["phases"][0].fields) == set(TASKS.field_type("phases").elem.fields)
+
+
+def test_a_task_makes_a_field_when_it_is_read():
+    """`every t in tasks: t.done` over a hundred thousand tasks makes nothing but the answers;
+    what is made once is the same object when read again, and `inspect` shows every field."""
+    tasks = parse_tasks("## Phase 1\n- [x] T001 [P] One in src/a.py\n- [ ] T002 Two, after T001\n", "t.md")
+    first, second = tasks["items"]
+    assert [t["done"] for t in tasks["items"]] == [True, False]
+    assert list(first.fields.values()) == [] and list(second.fields.values()) == []
+    assert second["previous_id"] is first["id"] and second["depends_on"] == ["T001"]
+    assert second["depends_on"] is second["depends_on"] and "paths" not in dict(second.fields.items())
+    assert to_plain(first) == {
+        "@": "t.md:2", "id": "T001", "number": 1, "done": True, "cancelled": False, "mark": "x", "parallel": True,
+        "story": None, "title": "One in src/a.py", "text": "- [x] T001 [P] One in src/a.py", "paths": ["src/a.py"],
+        "depends_on": [], "line": 2, "position": 1, "previous_id": None, "expected_number": 1, "expected_id": "001",
+        "phase": "Phase 1", "phase_number": 1}
+    assert list(to_plain(first)) == ["@", *first.fields]  # in the order inspect has always shown
 
 
 # -- paths and dependencies, one line each ---------------------------------------------------
