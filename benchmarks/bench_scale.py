@@ -15,7 +15,7 @@ Builds, in a temporary folder (or --keep DIR):
 
 Then measures, each command in fresh processes (alternating with its reference, so a busy
 machine slows both alike), CPU time from the kernel (`os.wait4`: user + system of the child)
-and its peak RSS; bytecode caches on (PYTHONDONTWRITEBYTECODE is dropped from the children's
+and its peak RSS (ru_maxrss), each the median over the runs; bytecode caches on (PYTHONDONTWRITEBYTECODE is dropped from the children's
 environment); compiled packs warm (a pack cache of its own, filled first). "Cold" deletes the
 results cache, `<root>/.policylint_cache`, before each run:
 
@@ -179,7 +179,8 @@ class Row:
 
     @property
     def peak(self) -> float:
-        return max(s.rss for s in self.ours)
+        """A run's peak RSS: the median over the runs (one run slowed by a pack recompiled, say, is no run's size)."""
+        return statistics.median(s.rss for s in self.ours)
 
     @property
     def ratio(self) -> float:
