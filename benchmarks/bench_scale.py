@@ -2,7 +2,8 @@
 
 Run:  python benchmarks/bench_scale.py [--runs 3] [--startup-runs 15] [--only a,b,c,d,e,f]
                                         [--openspec-tree DIR] [--openspec PATH] [--keep DIR]
-      python benchmarks/bench_scale.py --build-only DIR     (the repositories alone: DIR/big, DIR/tasks)
+                                        [--copies 400] [--tasks 100000]
+      python benchmarks/bench_scale.py --build-only DIR     (the repositories alone, in DIR)
 
 Builds, in a temporary folder (or --keep DIR):
 - big/: the sample repository (fixtures/speckit-demo) with its five specs copied 400 times,
@@ -15,9 +16,10 @@ Builds, in a temporary folder (or --keep DIR):
 
 Then measures, each command in fresh processes (alternating with its reference, so a busy
 machine slows both alike), CPU time from the kernel (`os.wait4`: user + system of the child)
-and its peak RSS (ru_maxrss), each the median over the runs; bytecode caches on (PYTHONDONTWRITEBYTECODE is dropped from the children's
-environment); compiled packs warm (a pack cache of its own, filled first). "Cold" deletes the
-results cache, `<root>/.policylint_cache`, before each run:
+and its peak RSS (ru_maxrss), each the median over the runs; bytecode caches on
+(PYTHONDONTWRITEBYTECODE is dropped from the children's environment); compiled packs warm (a
+pack cache of its own, filled first). "Cold" deletes the results cache,
+`<root>/.policylint_cache`, before each run:
 
   a  2,000 specs, cold, `check --pack speckit -f json`    vs the read-and-regex floor   <= 5x, <= 150 MiB
   b  the same, nothing changed (results cache warm)       vs the floor                  <= 1x
