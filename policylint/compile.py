@@ -6,6 +6,8 @@ cache keeps, so a warm run never imports Lark.
 """
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
+
 from . import ops
 from .errors import EvaluationError
 from .regex import RegexValue, line_candidates
@@ -903,19 +905,22 @@ def _candidates(regex_node, items, env):
         return None
     try:
         regex = regex_node.fn(env)
-        texts = []
-        for item in items:
-            if type(item) is not Record:
+        if set(map(type, items)) != _RECORD:
+            return None
+        texts = list(map(_text_field, map(_fields, items)))
+        if not set(map(type, texts)) <= _TEXT:
+            texts = [item.get("text") for item in items]  # computed on first read (values.Lazy)
+            if not all(isinstance(text, str) for text in texts):
                 return None
-            text = item.fields.get("text")
-            if type(text) is Lazy:
-                text = item.get("text")
-            if not isinstance(text, str):
-                return None
-            texts.append(text)
-    except Exception:  # noqa: BLE001 — walking the elements raises it where it belongs
+    except Exception:  # noqa: BLE001 — a record without a text: walking the elements fails where it belongs
         return None
     return line_candidates(regex, texts)
+
+
+_RECORD = {Record}
+_TEXT = {str, LStr}
+_fields = attrgetter("fields")
+_text_field = itemgetter("text")
 
 
 def _builtin(name):

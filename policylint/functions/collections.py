@@ -8,6 +8,8 @@ from ..values import Record
 
 def items_of(value):
     """The elements a collection function walks: a list, or an iterable record's list."""
+    if type(value) is list:  # most often, and once per walk
+        return value
     if isinstance(value, Record):
         from ..types import RECORDS
 

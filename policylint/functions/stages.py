@@ -17,9 +17,26 @@ from ..types import ANY, STR
          "The stage furthest along that the texts name (read as a claim is), or null.",
          variadic=True, stages=True)
 def furthest(stages, *texts):
-    from ..evaluate import match_stage
-
     names, aliases = stages
-    found = [match_stage(str(t), names, aliases) for t in texts if t is not None and str(t).strip()]
+    found = [_stage_named(str(t), names, aliases) for t in texts if t is not None and str(t).strip()]
     found = [name for name in found if name is not None]
     return max(found, key=names.index) if found else None
+
+
+_NAMED: dict = {}  # (text, stage names, aliases) -> the stage the text names: each subject asks again
+_MISSING = object()
+
+
+def _stage_named(text: str, names: list, aliases: dict):
+    """evaluate.match_stage, kept per text for the run (a short text: a claim, a Status line)."""
+    from ..evaluate import match_stage
+
+    if len(text) > 200:
+        return match_stage(text, names, aliases)
+    key = (text, tuple(names), tuple(aliases.items()) if aliases else ())
+    found = _NAMED.get(key, _MISSING)
+    if found is _MISSING:
+        if len(_NAMED) >= 4096:
+            _NAMED.clear()
+        found = _NAMED[key] = match_stage(text, names, aliases)
+    return found

@@ -22,6 +22,8 @@ def _keep_loc(result: str, source) -> str:
 
 @builtin("lower", {"text": STR}, STR, "The text in lower case.")
 def lower(text):
+    if type(text) is str:
+        return text.lower()
     if type(text) is LStr:
         loc = text.loc
         return new_lstr(str.lower(text), loc) if loc is not None else str.lower(text)
