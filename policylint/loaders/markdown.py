@@ -127,6 +127,7 @@ _BREAK_CHARS = frozenset("-*_ \t")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
 _ORDERED_MARKER = re.compile(r"(\d{1,9})[.)]")
 _CHECKBOX = re.compile(r"\[([ xX])\][ \t]")
+_MARGIN_CHECKBOX = re.compile(r"[-*+] \[([ xX])\][ \t]\s*")  # `\s*`: what str.lstrip() strips
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r":?-+:?$")
 MAX_ITEMS_PER_LINE = 32  # `- - - … x` deeper than this is text: a hostile line stays linear
@@ -217,6 +218,26 @@ def _continues_lazily(lines, i, text, indent, stack) -> bool:
     return not ("|" in text and i + 1 < len(lines) and _table_starts(lines, i, text, stack[-1]))
 
 
+def _checkbox_run(lines, i, box, checkboxes) -> int:
+    """Record the checkbox `box` that opens line `i` at the margin (`- [ ] text`), and those of
+    the lines like it right after (a task list's every line); the index after the last."""
+    n = len(lines)
+    while True:
+        checkboxes.append((i, box.group(1), box.end() + 1))
+        i += 1
+        if i == n:
+            return i
+        line = lines[i]
+        box = _MARGIN_CHECKBOX.match(line)
+        if box is None or "|" in line or not _plain_after(line, box.end()):
+            return i
+
+
+def _plain_after(text: str, column: int) -> bool:
+    """True when `text` ends at `column` or goes on there with plain text, no block."""
+    return column == len(text) or text[column] not in _BLOCK_START
+
+
 def _is_thematic_break(text: str) -> bool:
     """`---`, `***` or `___`, spaces allowed; the first test rejects `- item` and `**bold**`."""
     return len(text) >= 3 and text[1] in _BREAK_CHARS and text[2] in _BREAK_CHARS \
@@ -240,8 +261,9 @@ def _atx_title(text: str | None) -> str:
     return title
 
 
-def _setext_title(lines, first, underline, first_text) -> str:
-    return " ".join([first_text] + [lines[k].strip() for k in range(first + 1, underline)])
+def _setext_title(lines, first, underline, column) -> str:
+    """The title of the paragraph from line `first` (its text from `column`) to the underline."""
+    return " ".join([lines[first][column:].strip()] + [lines[k].strip() for k in range(first + 1, underline)])
 
 
 def _list_item(text: str, column: int):
@@ -364,7 +386,7 @@ def scan_blocks(lines: list) -> _Scan:
     markers = []  # and its marker: `-`, `*`, `+`, or `.`/`)` for an ordered list
     para = -1  # index of the open paragraph's first line, -1 when none
     para_depth = 0  # len(stack) when it opened
-    para_text = ""  # its first line's text (after any list marker)
+    para_column = 0  # where its first line's text starts (after any list marker)
     para_quote = False  # a block quote: read as text, never a setext heading
 
     empty_item = -1  # index of a list item line with no text yet
@@ -385,29 +407,36 @@ def scan_blocks(lines: list) -> _Scan:
             # every open list item; text opens a paragraph, `- text` (`- [ ] text`) an item.
             if c not in _BLOCK_START:
                 if para < 0:
-                    stack, markers = [], []
-                    para, para_depth, para_text, para_quote = i, 0, text.strip(), False
+                    if stack:
+                        stack, markers = [], []
+                    para, para_depth, para_column, para_quote = i, 0, 0, False
                 i += 1  # (else the paragraph goes on)
                 continue
             if c in _BULLETS and text[1:2] == " ":
                 second = text[2:3]
                 if second == "[":
-                    box = _CHECKBOX.match(text, 2)
+                    box = _MARGIN_CHECKBOX.match(text)
+                    if box and _plain_after(text, box.end()):
+                        i = _checkbox_run(lines, i, box, checkboxes)
+                        line = lines[i - 1]  # the last of them leaves its item (and paragraph) open
+                        column = checkboxes[-1][2] - 1
+                        if len(stack) == 1 and stack[0] == 2:
+                            markers[0] = line[0]
+                        else:
+                            stack, markers = [2], [line[0]]
+                        if column < len(line):
+                            para, para_depth, para_column, para_quote = i - 1, 1, column, False
+                        else:
+                            para = -1
+                        continue
                     if box:
-                        rest = text[box.end():].lstrip()
-                        if not rest or rest[0] not in _BLOCK_START:
-                            checkboxes.append((i, box.group(1), len(line) - len(rest) + 1))
-                            stack, markers = [2], [c]
-                            if rest:
-                                para, para_depth, para_text, para_quote = i, 1, rest.strip(), False
-                            else:
-                                para = -1
-                            i += 1
-                            continue
                         second = ""  # not this way
                 if second and second not in _BLOCK_START and second != " " and second != "\t":
-                    stack, markers = [2], [c]
-                    para, para_depth, para_text, para_quote = i, 1, text[2:].strip(), False
+                    if len(stack) == 1 and stack[0] == 2:
+                        markers[0] = c
+                    else:
+                        stack, markers = [2], [c]
+                    para, para_depth, para_column, para_quote = i, 1, 2, False
                     i += 1
                     continue
         elif para >= 0 and c not in _BLOCK_START and "|" not in text:
@@ -449,7 +478,7 @@ def scan_blocks(lines: list) -> _Scan:
                 second = text[1:2]
                 if c == "-" and para >= 0 and second in "- \t" and _SETEXT.match(text) \
                         and not para_quote and para_depth == len(stack):
-                    headings.append((para, 2, _setext_title(lines, para, i, para_text), i))
+                    headings.append((para, 2, _setext_title(lines, para, i, para_column), i))
                     para = -1
                     i += 1
                     break
@@ -520,7 +549,7 @@ def scan_blocks(lines: list) -> _Scan:
                 break
             elif c == "=":
                 if para >= 0 and _SETEXT.match(text) and not para_quote and para_depth == len(stack):
-                    headings.append((para, 1, _setext_title(lines, para, i, para_text), i))
+                    headings.append((para, 1, _setext_title(lines, para, i, para_column), i))
                     para = -1
                     i += 1
                     break
@@ -529,7 +558,7 @@ def scan_blocks(lines: list) -> _Scan:
                 i += 1
                 break
             if para < 0:
-                para, para_depth, para_text, para_quote = i, len(stack), text.strip(), False
+                para, para_depth, para_column, para_quote = i, len(stack), len(line) - len(text), False
             i += 1
             break
     return scan
