@@ -62,8 +62,8 @@ class LazyFields:
     """A record's fields, each made when first read: for a loader that makes records by the
     hundred thousand (the tasks of one tasks.md) of which a gate reads a field or two. Until
     then the record holds its `key` into a `source` the records share, and nothing else (a dict
-    of Lazy fields would cost more than the record). `source.names` is a dict of the field
-    names in order; `source.field(fields, name)` makes one and may `keep` it, and others made
+    of Lazy fields would cost more than the record). `source.makers` maps each field's name, in
+    order, to what makes it: `maker(source, fields, key)`, which may `keep` it, and others made
     along with it: a made object is kept so that reading it again gives the same one.
 
     Reads as the dict a Record holds: `name in`, `get`, `[name]`, `len`, the names in order.
@@ -80,9 +80,8 @@ class LazyFields:
         kept = self.kept
         if kept is not None and name in kept:
             return kept[name]
-        if name in self.source.names:
-            return self.source.field(self, name)
-        return default
+        maker = self.source.makers.get(name)
+        return default if maker is None else maker(self.source, self, self.key)
 
     def keep(self, name: str, value: Any) -> Any:
         if self.kept is None:
@@ -93,21 +92,21 @@ class LazyFields:
     __setitem__ = keep
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self.source.names:
+        if name not in self.source.makers:
             raise KeyError(name)
         return self.get(name)
 
     def __contains__(self, name) -> bool:
-        return name in self.source.names
+        return name in self.source.makers
 
     def __iter__(self):
-        return iter(self.source.names)
+        return iter(self.source.makers)
 
     def keys(self):
-        return self.source.names.keys()
+        return self.source.makers.keys()
 
     def __len__(self) -> int:
-        return len(self.source.names)
+        return len(self.source.makers)
 
     def values(self):
         return self.kept.values() if self.kept else ()

@@ -311,10 +311,6 @@ class _TaskList:
     numbering) is read from its line when a gate first asks (values.LazyFields): a gate that
     reads `t.done` of a hundred thousand tasks pays for nothing else."""
 
-    names = dict.fromkeys(("id", "number", "done", "cancelled", "mark", "parallel", "story", "title", "text", "paths",
-                           "depends_on", "line", "position", "previous_id", "expected_number", "expected_id", "phase",
-                           "phase_number"))  # TASK's fields, in the order `inspect` has always shown them
-
     def __init__(self, blocks: Blocks):
         self.path = blocks.path
         self.lines = lines = blocks.lines
@@ -368,21 +364,21 @@ class _TaskList:
         path = self.path
         items = self.items = []
         append = items.append
-        for k, task in enumerate(self.found):
+        for k, task in enumerate(self.found):  # made the fast way (policylint/fastpath.py): there may be many
+            fields = new_object(LazyFields)
+            fields.source, fields.key, fields.kept = self, k, None
             rec = new_object(Record)
-            rec.type = "Task"
-            rec.loc = new_tuple(Loc, (path, task[0] + 1, None))
-            rec.fields = LazyFields(self, k)
+            rec.type, rec.loc, rec.fields = "Task", new_tuple(Loc, (path, task[0] + 1, None)), fields
             append(rec)
         return new_record("Tasks", new_loc(path, None), {
             "items": items, "done": Lazy(self.done), "open": Lazy(self.open), "phases": Lazy(self.phases),
             "path": PathValue(path, new_loc(path, None))})
 
     def done(self) -> list:
-        return [task for k, task in enumerate(self.items) if self._done(k)]
+        return [task for task in self.items if task.get("done")]
 
     def open(self) -> list:
-        return [task for k, task in enumerate(self.items) if not self._done(k) and not task.get("cancelled")]
+        return [task for task in self.items if not task.get("done") and not task.get("cancelled")]
 
     def phases(self) -> list:
         members = [[] for _ in self.section_lines]
@@ -397,14 +393,7 @@ class _TaskList:
                                                    members)
                 if tasks or title.lower().startswith(_PHASE_WORDS)]
 
-    # -- a task's fields, as they are read
-
-    def field(self, fields: LazyFields, name: str):
-        return _FIELDS[name](self, fields, fields.key)
-
-    def _done(self, k: int) -> bool:
-        found = self.found[k]
-        return found[1] != " " if len(found) == 3 else found[3]
+    # -- a task's fields, as they are read (`makers`, at the end)
 
     def _body(self, k: int) -> str:
         """The text after the task's box."""
@@ -450,25 +439,26 @@ class _TaskList:
         width = len(_ID_DIGITS.match(fields.get("id")).group(1))
         return fields.keep("expected_id", new_lstr(f"{self._expected_number(k):0{width}d}", self.items[k].loc))
 
-
-_FIELDS = {  # how each of a task's fields is read
-    "id": lambda tasks, fields, k: tasks._head(fields, k, "id"),
-    "number": lambda tasks, fields, k: tasks._head(fields, k, "number"),
-    "done": lambda tasks, fields, k: tasks._done(k),
-    "cancelled": lambda tasks, fields, k: tasks._head(fields, k, "cancelled"),
-    "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks.items[k].loc)),
-    "parallel": lambda tasks, fields, k: tasks._head(fields, k, "parallel"),
-    "story": lambda tasks, fields, k: tasks._head(fields, k, "story"),
-    "title": lambda tasks, fields, k: tasks._head(fields, k, "title"),
-    "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]],
-                                                                  tasks.items[k].loc)),
-    "paths": lambda tasks, fields, k: tasks._paths(fields, k),
-    "depends_on": lambda tasks, fields, k: tasks._depends_on(fields, k),
-    "phase": lambda tasks, fields, k: tasks.section_titles[p] if (p := tasks._phase(k)) >= 0 else "",
-    "phase_number": lambda tasks, fields, k: tasks.section_numbers[p] if (p := tasks._phase(k)) >= 0 else None,
-    "position": lambda tasks, fields, k: k + 1,
-    "previous_id": lambda tasks, fields, k: tasks.items[k - 1].fields.get("id") if k else None,
-    "expected_number": lambda tasks, fields, k: tasks._expected_number(k),
-    "expected_id": lambda tasks, fields, k: tasks._expected_id(fields, k),
-    "line": lambda tasks, fields, k: tasks.found[k][0] + 1,
-}
+    # How each of a task's fields is made (values.LazyFields): TASK's fields, in the order
+    # `inspect` has always shown them.
+    makers = {
+        "id": lambda tasks, fields, k: tasks._head(fields, k, "id"),
+        "number": lambda tasks, fields, k: tasks._head(fields, k, "number"),
+        "done": lambda tasks, fields, k: found[1] != " " if len(found := tasks.found[k]) == 3 else found[3],  # hot
+        "cancelled": lambda tasks, fields, k: tasks._head(fields, k, "cancelled"),
+        "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks.items[k].loc)),
+        "parallel": lambda tasks, fields, k: tasks._head(fields, k, "parallel"),
+        "story": lambda tasks, fields, k: tasks._head(fields, k, "story"),
+        "title": lambda tasks, fields, k: tasks._head(fields, k, "title"),
+        "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]],
+                                                                      tasks.items[k].loc)),
+        "paths": lambda tasks, fields, k: tasks._paths(fields, k),
+        "depends_on": lambda tasks, fields, k: tasks._depends_on(fields, k),
+        "line": lambda tasks, fields, k: tasks.found[k][0] + 1,
+        "position": lambda tasks, fields, k: k + 1,
+        "previous_id": lambda tasks, fields, k: tasks.items[k - 1].fields.get("id") if k else None,
+        "expected_number": lambda tasks, fields, k: tasks._expected_number(k),
+        "expected_id": lambda tasks, fields, k: tasks._expected_id(fields, k),
+        "phase": lambda tasks, fields, k: tasks.section_titles[p] if (p := tasks._phase(k)) >= 0 else "",
+        "phase_number": lambda tasks, fields, k: tasks.section_numbers[p] if (p := tasks._phase(k)) >= 0 else None,
+    }
