@@ -136,6 +136,8 @@ class ResultsCache:
     def _any_changed(self, keys) -> bool:
         observations = self.kept["observations"]
         for key in keys:
+            if key[:2] == "r:":  # "read" marks a path whose "p:" twin is asked
+                continue
             stored = observations.get(key)
             if stored is None or self._answer_changed(key, stored):
                 return True
@@ -190,11 +192,11 @@ class ResultsCache:
                     observations[key] = _answer(self.root, key, folders, digests)
             return observations[key]
 
-        if any(answer(key) is None for key in self.shared):
+        if any(answer(key) is None for key in self.shared if key[:2] != "r:"):
             return
         entries, buckets = {}, {}
         for entry_id, (keys, payload) in self.fresh.items():
-            if all(answer(key) is not None for key in keys):
+            if all(answer(key) is not None for key in keys if key[:2] != "r:"):
                 entries[entry_id] = list(keys)
                 buckets.setdefault(_bucket(entry_id), {})[entry_id] = payload
         buckets.setdefault(_bucket(""), {})[""] = {"notices": self.shared_notices}
@@ -221,6 +223,8 @@ class ResultsCache:
                                  and k in self.kept.get("printed", ())})
         printed = set(self.kept.get("printed", ())) if outputs else set()
         outside = _keys(run_inputs)
+        if outside is not None:
+            outside = {key for key in outside if key[:2] != "r:"}
         if output is not None and outside is not None and all(answer(key) is not None for key in outside):
             options_key, text, code = output
             name = hasher(f"{self.run_key} {options_key} {payload_key}".encode()).hexdigest()
@@ -396,7 +400,7 @@ def _answer(root: str, key: str, folders: dict | None = None, digests: dict | No
     asked (the entry resting on it is then not kept). `digests`: the content digests of the
     files the run read (by path, with the size and mtime they had), not hashed again."""
     try:
-        if key.startswith(("p:", "r:")):
+        if key.startswith("p:"):
             return _path_answer(root, key[2:], hash_always=True, folders=folders, digests=digests)
         if key.startswith("g:"):
             segments, dirs_only = json.loads(key[2:])
@@ -414,7 +418,7 @@ def _still(root: str, key: str, stored, written: int, repo=None) -> bool:
     """Whether the work tree still answers `stored`; a file is trusted by its size and mtime
     unless it was written within RACY_NS of the store, else hashed."""
     try:
-        if key.startswith(("p:", "r:")):
+        if key.startswith("p:"):
             if not isinstance(stored, list) or len(stored) != 5:
                 return False
             quick = _path_unchanged(root, key[2:], stored, written)
@@ -530,11 +534,17 @@ def _glob_answer(root: str, pattern: str, dirs_only: bool, repo=None) -> list:
     if any(ch in "*?[" for part in folder for ch in part) or "**" in last:
         return [matches, None]
     rel = "/".join(folder) or "."
-    try:
-        info = os.lstat(os.path.join(root, rel))
-    except OSError:
-        return [matches, None]
-    return [matches, [rel, info.st_mtime_ns, info.st_ino] if stat.S_ISDIR(info.st_mode) else None]
+    while True:  # the folder, or for a missing one (no matches) the nearest folder above that exists
+        try:
+            info = os.lstat(os.path.join(root, rel))
+        except FileNotFoundError:
+            if matches or rel == ".":
+                return [matches, None]
+            rel = os.path.dirname(rel) or "."
+            continue
+        except OSError:
+            return [matches, None]
+        return [matches, [rel, info.st_mtime_ns, info.st_ino] if stat.S_ISDIR(info.st_mode) else None]
 
 
 def _folder_unchanged(root: str, stored, written: int) -> bool:

@@ -179,3 +179,28 @@ def test_waiver_comments_in_files_a_kept_subject_read_are_still_judged(capsys, r
     _edit_task(repo)
     _same_as_uncached(capsys, repo, "--pack", "speckit")
     assert "PL312" in _run(capsys, repo, "--pack", "speckit", "-f", "text")[1]
+
+
+def test_an_unchanged_repository_is_not_evaluated_and_an_edit_evaluates_one_subject(capsys, repo, monkeypatch):
+    from policylint import evaluate
+
+    first = _run(capsys, repo, "--pack", "speckit", "-f", "json")
+    time.sleep(0.01)
+    evaluated = []
+    real_subject, real_run = evaluate.Engine._subject, evaluate.Engine.run
+
+    def no_run(self, packs):
+        raise AssertionError("the engine ran although nothing changed")
+
+    monkeypatch.setattr(evaluate.Engine, "run", no_run)
+    assert _run(capsys, repo, "--pack", "speckit", "-f", "json") == first
+    monkeypatch.setattr(evaluate.Engine, "run", real_run)
+
+    def counted(self, node, parts, value, sid, *rest):
+        evaluated.append(sid)
+        return real_subject(self, node, parts, value, sid, *rest)
+
+    monkeypatch.setattr(evaluate.Engine, "_subject", counted)
+    _edit_task(repo)
+    _run(capsys, repo, "--pack", "speckit", "-f", "json")
+    assert evaluated == ["specs/003-team-invitations"]
