@@ -12,7 +12,7 @@ from . import ops
 from .errors import EvaluationError
 from .regex import RegexValue, line_candidates
 from .syntax import ast
-from .values import Lazy, LStr, PathValue, Record
+from .values import Lazy, LazyFields, LStr, PathValue, Record
 
 truthy = ops.truthy
 
@@ -333,15 +333,40 @@ class Compiler:
     def compile_Field(self, node: ast.Field):
         obj, name, span = self.expr(node.obj), node.name, node.span
         field = ops.field
+        if isinstance(node.obj, ast.Name):  # `l.text`: the variable looked up here, not by a call
+            var = node.obj.id
+
+            def run_named(env):
+                try:
+                    values = env.vars
+                    value = values[var] if var in values else env.get(var)
+                    if type(value) is Record:
+                        fields = value.fields
+                        if type(fields) is dict:
+                            if name in fields:
+                                found = fields[name]
+                                return value.get(name) if type(found) is Lazy else found
+                        elif name in fields:
+                            return _lazy_field(value, fields, name)
+                    elif type(value) is list:
+                        _spend(env, value)
+                    return field(value, name)
+                except EvaluationError as exc:
+                    raise _located(exc, span) from None
+
+            return run_named
 
         def run(env):
             try:
                 value = obj(env)
                 if type(value) is Record:
                     fields = value.fields
-                    if name in fields:
-                        found = fields[name]
-                        return value.get(name) if type(found) is Lazy else found
+                    if type(fields) is dict:
+                        if name in fields:
+                            found = fields[name]
+                            return value.get(name) if type(found) is Lazy else found
+                    elif name in fields:
+                        return _lazy_field(value, fields, name)
                 elif type(value) is list:
                     _spend(env, value)
                 return field(value, name)
@@ -821,6 +846,20 @@ def _children(node):
         elif isinstance(value, (list, tuple)):
             out.extend(v for v in value if isinstance(v, ast.Node))
     return out
+
+
+def _lazy_field(record: Record, fields, name: str):
+    """`record.get(name)` for a record whose fields are made when first read (values.LazyFields):
+    one made already is read where it is kept."""
+    kept = fields.kept if type(fields) is LazyFields else None
+    if kept:
+        found = kept.get(name, _MISSING)
+        if found is not _MISSING and type(found) is not Lazy:
+            return found
+    return record.get(name)
+
+
+_MISSING = object()
 
 
 def _constant(value):
