@@ -432,7 +432,9 @@ class _Entry:
                 engine.results.extend(results)
                 for path, line, code, message in notices:
                     engine.repo.notices[(path, line, code)] = _notice(path, line, code, message)
-                engine.repo.paths_read.update(engine.memory.read_by(self.id))  # as if read: waivers are sought there
+                read, marked = engine.memory.read_by(self.id)  # as if read: waivers are sought there
+                engine.repo.paths_read.update(read)
+                engine.repo.unmarked.update(p for p in read if p not in marked)
                 self.reused = True
                 return self
         self.start, self.subjects = len(engine.results), len(engine.subjects)

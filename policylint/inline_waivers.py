@@ -105,8 +105,11 @@ class Collector:
         self.read(paths)
 
     def read(self, paths) -> None:
+        unmarked = self.repo.unmarked  # read this run and holding no `policylint:`: nothing to find
         for path in sorted({p for p in paths if p and p not in self.scanned and syntax_of(p)}):
             self.scanned.add(path)
+            if path in unmarked:
+                continue
             try:
                 text = self.repo.read_text(path)
             except ArtifactError:  # the gate that reads it says why

@@ -235,6 +235,9 @@ class Entry:
         self.is_file = entry.is_file(follow_symlinks=False)
 
 
+WAIVER_MARK = b"policylint:"  # what every inline waiver comment holds (inline_waivers.py)
+
+
 class Repo:
     def __init__(self, root: str | os.PathLike, base: str | None = None):
         self.root = Path(root)
@@ -243,6 +246,9 @@ class Repo:
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}
         self.paths_read: set = set()  # every file read this run (its loads may be let go, not this)
+        # the files read that hold no `policylint:` (no waiver comment): the inline-waiver pass
+        # need not read them again once their loads are let go
+        self.unmarked: set = set()
 
     # -- paths ---------------------------------------------------------------------------
     def normalize(self, relpath: str) -> str:
@@ -294,6 +300,8 @@ class Repo:
         except OSError as exc:
             raise ArtifactError(norm, _reason(exc)) from None
         self.paths_read.add(norm)
+        if WAIVER_MARK not in data:
+            self.unmarked.add(norm)
         self._memo[key] = data
         return data
 

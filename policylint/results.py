@@ -91,9 +91,20 @@ class ResultsCache:
         """Every input of every kept entry is unchanged: the stored report holds as it is."""
         return self.valid() and not self._any_changed(self.kept["observations"])
 
-    def read_by(self, entry_id: str) -> list:
-        """The files a kept entry read (what an uncached run would read again)."""
-        return [key[2:] for key in self.kept["entries"].get(entry_id, ()) if key.startswith("r:")]
+    def read_by(self, entry_id: str) -> tuple:
+        """(the files a kept entry read, those of them that held a `policylint:` mark): what an
+        uncached run would read again, and where it would look for waiver comments."""
+        paths = [key[2:] for key in self.kept["entries"].get(entry_id, ()) if key.startswith("r:")]
+        marked = self.kept.get("marked")
+        marked = set(marked) if isinstance(marked, list) else None
+        return paths, (set(paths) if marked is None else {p for p in paths if p in marked})
+
+    def _marked(self, entries: dict) -> set:
+        """The read files of the kept entries that hold a waiver mark (the others need no second look)."""
+        repo = getattr(self, "repo", None)
+        unmarked = repo.unmarked if repo is not None else set()
+        read = {key[2:] for keys in entries.values() for key in keys if key.startswith("r:")}
+        return {path for path in read if path not in unmarked}
 
     def reused(self, entry_id: str):
         """The kept payload of an entry whose inputs are unchanged, or None."""
@@ -234,7 +245,7 @@ class ResultsCache:
         self.store.put("manifest", self.run_key, {
             "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
-            "outputs": outputs,
+            "outputs": outputs, "marked": sorted(self._marked(entries)),
             "printed": sorted(printed)})
 
     def kept_shared_notices(self) -> list:
