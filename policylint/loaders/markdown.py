@@ -127,7 +127,9 @@ _BREAK_CHARS = frozenset("-*_ \t")
 _SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
 _ORDERED_MARKER = re.compile(r"(\d{1,9})[.)]")
 _CHECKBOX = re.compile(r"\[([ xX])\][ \t]")
-_MARGIN_CHECKBOX = re.compile(r"[-*+] \[([ xX])\][ \t]\s*")  # `\s*`: what str.lstrip() strips
+# `- [ ] text` at the margin, no pipe in the line, its text (group 2) plain: no block opens it
+# (the characters of _BLOCK_START). `\s*` skips what str.lstrip() strips.
+_MARGIN_CHECKBOX = re.compile(r"[-*+] \[([ xX])\][ \t]\s*(?![\s#`~<>*_+=0-9-])([^|]*)\Z")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 _DELIMITER_CELL = re.compile(r":?-+:?$")
 MAX_ITEMS_PER_LINE = 32  # `- - - … x` deeper than this is text: a hostile line stays linear
@@ -222,20 +224,15 @@ def _checkbox_run(lines, i, box, checkboxes) -> int:
     """Record the checkbox `box` that opens line `i` at the margin (`- [ ] text`), and those of
     the lines like it right after (a task list's every line); the index after the last."""
     n = len(lines)
+    match = _MARGIN_CHECKBOX.match
     while True:
-        checkboxes.append((i, box.group(1), box.end() + 1))
+        checkboxes.append((i, box.group(1), box.start(2) + 1))
         i += 1
         if i == n:
             return i
-        line = lines[i]
-        box = _MARGIN_CHECKBOX.match(line)
-        if box is None or "|" in line or not _plain_after(line, box.end()):
+        box = match(lines[i])
+        if box is None:
             return i
-
-
-def _plain_after(text: str, column: int) -> bool:
-    """True when `text` ends at `column` or goes on there with plain text, no block."""
-    return column == len(text) or text[column] not in _BLOCK_START
 
 
 def _is_thematic_break(text: str) -> bool:
@@ -416,7 +413,7 @@ def scan_blocks(lines: list) -> _Scan:
                 second = text[2:3]
                 if second == "[":
                     box = _MARGIN_CHECKBOX.match(text)
-                    if box and _plain_after(text, box.end()):
+                    if box:
                         i = _checkbox_run(lines, i, box, checkboxes)
                         line = lines[i - 1]  # the last of them leaves its item (and paragraph) open
                         column = checkboxes[-1][2] - 1
@@ -429,8 +426,8 @@ def scan_blocks(lines: list) -> _Scan:
                         else:
                             para = -1
                         continue
-                    if box:
-                        second = ""  # not this way
+                    if _CHECKBOX.match(text, 2):
+                        second = ""  # a checkbox, not this way
                 if second and second not in _BLOCK_START and second != " " and second != "\t":
                     if len(stack) == 1 and stack[0] == 2:
                         markers[0] = c
