@@ -3,6 +3,14 @@ bound to its definition here, so what a name means never depends on who calls it
 
 Closures are built once per run (milliseconds); the parsed and checked AST is what the
 cache keeps, so a warm run never imports Lark.
+
+A gate's cost is what it pays per element it walks, so the closures take shortcuts that
+give the same values, errors and explanations (tests/cases/language/evaluation.yaml): a
+binding rebound in one scope per walk, what does not change along a walk computed once
+(`_hoist`), a def's result kept for its arguments within one evaluation (`_call_def`), and
+a `matches` that decides which lines of a list count tried on all their text at once
+(`_text_regex`, regex.line_candidates). The explainer re-walks a failed require element
+by element (quantifier_elements); the budget counts the elements walked either way.
 """
 from __future__ import annotations
 
@@ -346,8 +354,12 @@ class Compiler:
                             if name in fields:
                                 found = fields[name]
                                 return value.get(name) if type(found) is Lazy else found
+                        elif type(fields) is LazyFields:
+                            found = fields.get(name, _MISSING)
+                            if found is not _MISSING:
+                                return value.get(name) if type(found) is Lazy else found
                         elif name in fields:
-                            return _lazy_field(value, fields, name)
+                            return value.get(name)
                     elif type(value) is list:
                         _spend(env, value)
                     return field(value, name)
@@ -365,8 +377,12 @@ class Compiler:
                         if name in fields:
                             found = fields[name]
                             return value.get(name) if type(found) is Lazy else found
+                    elif type(fields) is LazyFields:
+                        found = fields.get(name, _MISSING)
+                        if found is not _MISSING:
+                            return value.get(name) if type(found) is Lazy else found
                     elif name in fields:
-                        return _lazy_field(value, fields, name)
+                        return value.get(name)
                 elif type(value) is list:
                     _spend(env, value)
                 return field(value, name)
@@ -846,17 +862,6 @@ def _children(node):
         elif isinstance(value, (list, tuple)):
             out.extend(v for v in value if isinstance(v, ast.Node))
     return out
-
-
-def _lazy_field(record: Record, fields, name: str):
-    """`record.get(name)` for a record whose fields are made when first read (values.LazyFields):
-    one made already is read where it is kept."""
-    kept = fields.kept if type(fields) is LazyFields else None
-    if kept:
-        found = kept.get(name, _MISSING)
-        if found is not _MISSING and type(found) is not Lazy:
-            return found
-    return record.get(name)
 
 
 _MISSING = object()
