@@ -227,9 +227,11 @@ class Cache:
         """Store bytes as they are (a report, which JSON would only escape) under (kind, key)."""
         name = _entry_name(kind, key)
         header = _header(kind, key)
-        mac = hasher(header + payload, key=self._secret).hexdigest().encode()
+        digest = hasher(header, key=self._secret)
+        digest.update(payload)
+        mac = digest.hexdigest().encode()
         try:
-            self._write(name, header + mac + b"\n" + payload)
+            self._write(name, header + mac + b"\n", payload)  # the payload not copied: it may be a whole report
         except OSError:
             return
         if not self._evicted:
@@ -308,7 +310,8 @@ class Cache:
         finally:
             os.close(fd)
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _write(self, name: str, *parts) -> None:
+        """The parts (bytes-like), one after another, into a new file renamed to `name`."""
         for _ in range(100):
             tmp = f".{name}.{os.urandom(6).hex()}.tmp"
             try:
@@ -320,9 +323,10 @@ class Cache:
             raise FileExistsError(name)
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                for data in parts:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
             if self._fd is None:

@@ -480,7 +480,7 @@ def cmd_check(args) -> int:
     try:
         run = _run(args, config, _read_baseline(args, config), printed)
         if isinstance(run, tuple):  # nothing changed since the same command ran: what it printed
-            sys.stdout.write(run[0])
+            _write_printed(run[0])
             return EXIT_OK if args.exit_zero else run[1]
         if args.fix or args.diff:
             fixed = _fix(args, run)
@@ -496,7 +496,8 @@ def cmd_check(args) -> int:
 
     shown = dict(root_as_given=args.root, verbose=args.verbose, quiet=args.quiet, statistics=args.statistics)
     memory = getattr(run, "memory", None)
-    stdout = io.StringIO() if printed is not None and memory is not None else sys.stdout
+    kept = io.BytesIO() if printed is not None and memory is not None else None  # UTF-8: a quarter of a str's size
+    stdout = io.TextIOWrapper(kept, encoding="utf-8", newline="", write_through=True) if kept else sys.stdout
     for fmt, target in outputs:
         if target is None:
             options = Options(**shown, color=fmt == "text" and _color(sys.stdout, args.color))
@@ -510,12 +511,25 @@ def cmd_check(args) -> int:
                 get(fmt)(run, fh, options)
         except OSError as exc:
             raise UsageError(f"cannot write `{target}`: {exc.strerror}") from None
-    if stdout is not sys.stdout:
-        sys.stdout.write(stdout.getvalue())
+    data = kept.getbuffer() if kept is not None else None  # the bytes, not copied
+    if data is not None:
+        _write_printed(data)
     if memory is not None:
-        memory.save((printed, stdout.getvalue(), run.exit_code()) if stdout is not sys.stdout else None,
-                    run_inputs=_repo_inputs(run))
+        memory.save((printed, data, run.exit_code()) if data is not None else None, run_inputs=_repo_inputs(run))
     return EXIT_OK if args.exit_zero else run.exit_code()
+
+
+def _write_printed(data: bytes) -> None:
+    """A report kept as UTF-8 bytes, to stdout: as bytes when stdout writes UTF-8 (no second
+    copy as text), else as text, so it reads as a report written directly would."""
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None and (getattr(out, "encoding", "") or "").lower().replace("_", "-") in ("utf-8", "utf8"):
+        out.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        out.write(str(data, "utf-8"))
 
 
 def _printed_key(args, config, outputs):

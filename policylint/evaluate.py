@@ -7,6 +7,8 @@ reported as skipped: they are not required yet.
 """
 from __future__ import annotations
 
+import gc
+
 from . import ops
 from .compile import BudgetExceeded, Compiler, Env, Runtime, bind_lets, home_key, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
@@ -103,6 +105,7 @@ class Engine:
                  budget: int | None = None, blocks=None, memory=None, keep_loads: bool = True):
         self.repo = repo
         self.keep_loads = keep_loads  # False: a subject's own files' loads are dropped once it is done
+        self._let_go = 0
         # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
         # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
         self.memory = memory
@@ -223,6 +226,9 @@ class Engine:
                     self._subject(node, parts, subject_value, sid, lifecycle_id, names)
             if not self.keep_loads:
                 self.repo.forget_under(sid)
+                self._let_go += 1
+                if self._let_go % 64 == 0:  # the let-go loads' cycles (records, lazy fields, scopes):
+                    gc.collect(0)  # the run pauses the collector; only what is young is walked
 
     def _subject(self, node, parts, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home

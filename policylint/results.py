@@ -119,7 +119,7 @@ class ResultsCache:
         return payload
 
     def output(self, options_key: str):
-        """(text, exit code) the same command printed, when nothing it read changed."""
+        """(its UTF-8 bytes, exit code) the same command printed, when nothing it read changed."""
         if not self.unchanged():
             return None
         stored = self.kept["outputs"].get(options_key)
@@ -127,12 +127,7 @@ class ResultsCache:
                 and type(stored[1]) is int):
             return None
         text = self.store.get_bytes("output", stored[0])
-        if text is None:
-            return None
-        try:
-            return text.decode("utf-8"), stored[1]
-        except UnicodeDecodeError:
-            return None
+        return (text, stored[1]) if text is not None else None
 
     def _payload(self, entry_id: str):
         bucket = _bucket(entry_id)
@@ -169,8 +164,8 @@ class ResultsCache:
         described as an input)."""
         self._evaluated.add(_bucket(entry_id))
         keys = _keys(inputs)
-        if keys is not None:
-            self.fresh[entry_id] = (sorted(keys), payload)
+        if keys is not None:  # kept as JSON text: a run's verdicts take a fifth of the memory so
+            self.fresh[entry_id] = (sorted(keys), _json(payload))
 
     def remember_shared(self, inputs: set) -> None:
         """What every entry rests on: this run's shared reads, and the kept ones when kept
@@ -222,7 +217,8 @@ class ResultsCache:
             if same:  # nothing in it was evaluated: the stored entry holds exactly these
                 names[bucket] = old
                 continue
-            text = json.dumps(payloads, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            text = ("{" + ",".join(_json(entry_id) + ":" + (p if isinstance(p, str) else _json(p))
+                                    for entry_id, p in sorted(payloads.items())) + "}").encode("utf-8")
             names[bucket] = hasher(text).hexdigest()
             if names[bucket] != old:
                 self.store.put_bytes("payloads", names[bucket], text)
@@ -239,7 +235,7 @@ class ResultsCache:
         if output is not None and outside is not None and all(answer(key) is not None for key in outside):
             options_key, text, code = output
             name = hasher(f"{self.run_key} {options_key} {payload_key}".encode()).hexdigest()
-            self.store.put_bytes("output", name, text.encode("utf-8"))
+            self.store.put_bytes("output", name, text)
             outputs[options_key] = [name, code]
             printed |= outside
         self.store.put("manifest", self.run_key, {
@@ -252,6 +248,10 @@ class ResultsCache:
         payload = self._payload("")
         notices = payload.get("notices", []) if isinstance(payload, dict) else []
         return [n for n in notices if _is_notice(n)] if isinstance(notices, list) else []
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _bucket(entry_id: str) -> str:
