@@ -123,6 +123,8 @@ class Engine:
 
     def run(self, packs) -> Run:
         self.plan = plan(packs)
+        if not self.keep_loads:  # what is already made stays: the young-object walks below skip it
+            gc.freeze()
         if self.memory is not None and self.memory.valid():  # what the shared values' loads noticed
             for path, line, code, message in self.memory.kept_shared_notices():
                 self.repo.notices[(path, line, code)] = _notice(path, line, code, message)
