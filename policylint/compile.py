@@ -23,6 +23,7 @@ from .syntax import ast
 from .values import Lazy, LazyFields, LStr, PathValue, Record
 
 truthy = ops.truthy
+_PLAIN = ops.PLAIN
 
 
 class Env:
@@ -602,7 +603,7 @@ class Compiler:
                 if type(a) is list:
                     _spend(env, a)
                 b = right(env)
-                if type(a) in _PLAIN and type(b) in _PLAIN:
+                if type(a) in _PLAIN and type(b) in _PLAIN:  # ops.equal's first case, without the call
                     return (a != b) if negate else (a == b)
                 return (not equal(a, b)) if negate else equal(a, b)
             except EvaluationError as exc:
@@ -869,10 +870,6 @@ _MISSING = object()
 
 def _constant(value):
     return lambda env: value
-
-
-# Values `==` compares as Python does (ops.equal's other cases: records, dates, booleans).
-_PLAIN = frozenset({str, LStr, PathValue, int, float, type(None)})
 
 
 def _memo_key(definition, values):

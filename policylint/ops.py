@@ -8,7 +8,7 @@ import datetime
 from .errors import EvaluationError
 from .functions.collections import items_of
 from .regex import RegexError, found
-from .values import PathValue, Record
+from .values import LStr, PathValue, Record
 
 
 class Percent(float):
@@ -31,7 +31,14 @@ def text_of(value):
     return value
 
 
+# Values `==` compares as Python does: text (located or not), numbers that are no booleans,
+# null. The other cases below: a record by its text, dates, booleans.
+PLAIN = frozenset({str, LStr, PathValue, int, float, type(None)})
+
+
 def equal(a, b) -> bool:
+    if type(a) in PLAIN and type(b) in PLAIN:
+        return a == b
     a, b = text_of(a), text_of(b)
     if isinstance(a, datetime.date) or isinstance(b, datetime.date):
         from .functions.dates import as_date
@@ -91,6 +98,8 @@ def matches(value, regex) -> bool:
 
 
 def truthy(value) -> bool:
+    if type(value) is bool:
+        return value
     if isinstance(value, Record):
         rtype_items = items_of(value)
         return bool(rtype_items) if rtype_items is not value else True
