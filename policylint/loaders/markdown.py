@@ -220,6 +220,16 @@ def _continues_lazily(lines, i, text, indent, stack) -> bool:
     return not ("|" in text and i + 1 < len(lines) and _table_starts(lines, i, text, stack[-1]))
 
 
+def _emphasis(text: str, k: int) -> bool:
+    """True when text[k:] opens with `*x`, `**x`, `_x` or `__x` (x not a space, `-`, `*` or
+    `_`): emphasis, never a list item or a rule."""
+    c = text[k]
+    x = text[k + 1:k + 2]
+    if x == c:
+        x = text[k + 2:k + 3]
+    return x != "" and x not in _BREAK_CHARS
+
+
 def _checkbox_run(lines, i, box, checkboxes) -> int:
     """Record the checkbox `box` that opens line `i` at the margin (`- [ ] text`), and those of
     the lines like it right after (a task list's every line); the index after the last."""
@@ -400,9 +410,10 @@ def scan_blocks(lines: list) -> _Scan:
             continue
         c = text[0]
         if "|" not in text and len(text) == len(line):  # at the margin, and no table row
-            # The commonest lines, decided as the general path below decides them: each closes
-            # every open list item; text opens a paragraph, `- text` (`- [ ] text`) an item.
-            if c not in _BLOCK_START:
+            # The commonest lines, decided as the general path below decides them: text (or
+            # `**bold**`) goes on with the open paragraph, or closes every open list item and
+            # opens one; a heading closes them; `- text` (`- [ ] text`) opens an item.
+            if c not in _BLOCK_START or (c in "*_" and _emphasis(text, 0)):
                 if para < 0:
                     if stack:
                         stack, markers = [], []
@@ -428,12 +439,22 @@ def scan_blocks(lines: list) -> _Scan:
                         continue
                     if _CHECKBOX.match(text, 2):
                         second = ""  # a checkbox, not this way
-                if second and second not in _BLOCK_START and second != " " and second != "\t":
+                if second and (second not in _BLOCK_START or (second in "*_" and _emphasis(text, 2))) \
+                        and second != " " and second != "\t":
                     if len(stack) == 1 and stack[0] == 2:
                         markers[0] = c
                     else:
                         stack, markers = [2], [c]
                     para, para_depth, para_column, para_quote = i, 1, 2, False
+                    i += 1
+                    continue
+            elif c == "#":
+                m = _ATX.match(text)
+                if m:
+                    if stack:
+                        stack, markers = [], []
+                    headings.append((i, len(m.group(1)), _atx_title(m.group(2)), i))
+                    para = -1
                     i += 1
                     continue
         elif para >= 0 and c not in _BLOCK_START and "|" not in text:
@@ -714,11 +735,25 @@ def _inline_piece(m: re.Match) -> str:
     return ""
 
 
+# The same headings and table headers come back in every spec (the templates'): their plain
+# text is worked out once. Short texts only, and at most this many, forgotten all at once.
+_PLAIN = {}
+MAX_PLAIN_KEPT = 4096
+MAX_PLAIN_KEY = 200
+
+
 def plain_text(text: str) -> str:
     """Inline Markdown as the reader sees it: emphasis, code marks, escapes, links and HTML removed."""
     if _INLINE_CHARS.isdisjoint(text):
         return text.strip()
-    return _INLINE.sub(_inline_piece, text).strip()
+    plain = _PLAIN.get(text)
+    if plain is None:
+        plain = _INLINE.sub(_inline_piece, text).strip()
+        if len(text) <= MAX_PLAIN_KEY:
+            if len(_PLAIN) >= MAX_PLAIN_KEPT:
+                _PLAIN.clear()
+            _PLAIN[str(text)] = plain
+    return plain
 
 
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
@@ -734,8 +769,7 @@ _LINK = re.compile(
 _LINK_MARKS = (re.compile(r"\]\("), re.compile(r"\]\["), re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:"))
 _DEFINITION_MARK = re.compile(r"\]:")
 _LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?")
-_LABEL_LINE = re.compile(r"\n {0,3}\*\*")
-_META = re.compile(r" {0,3}\*\*([^*]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)")
+_META_LINE = re.compile(r"^ {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)", re.M)
 
 # Whole-text searches for a literal find the few lines worth a closer look far faster
 # than a Python loop over every line.
@@ -787,16 +821,15 @@ def _links(lines, text, starts, hidden, path) -> list:
 
 
 
-def _meta(lines, text, starts, hidden, path) -> dict:
+def _meta(text, starts, hidden, path) -> dict:
     """`**Key**: value` lines: the label opens the line (up to 3 spaces in), outside code."""
     meta = {}
-    first_line = [0] if lines and not hidden[0] else []
-    for i in first_line + _lines_with(_LABEL_LINE, text, starts, hidden):
-        m = _META.match(lines[i])
-        if m:
+    for m in _META_LINE.finditer(text):
+        i = bisect_right(starts, m.start()) - 1
+        if not hidden[i]:
             key = m.group(1).strip()
             if key not in meta:
-                meta[key] = new_lstr(m.group(2).strip(), new_loc(path, i + 1, m.start(2) + 1))
+                meta[key] = new_lstr(m.group(2).strip(), new_loc(path, i + 1, m.start(2) - starts[i] + 1))
     return meta
 
 
@@ -968,7 +1001,7 @@ class Blocks:
         return self._once("links", lambda: _links(self.lines, self.text, self.starts(), self.scan.hidden, self.path))
 
     def meta(self) -> dict:
-        return self._once("meta", lambda: _meta(self.lines, self.text, self.starts(), self.scan.hidden, self.path))
+        return self._once("meta", lambda: _meta(self.text, self.starts(), self.scan.hidden, self.path))
 
     def front_matter(self):
         return _front_matter(self.lines, self.scan.front_matter_end, self.path)
