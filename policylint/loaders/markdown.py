@@ -892,8 +892,9 @@ def markdown_record(blocks: Blocks) -> Record:
 
 
 class Blocks:
-    """A Markdown file's lines and block structure (`scan`), and the records made of them,
-    each list made once, when first asked, and shared: a heading's checkboxes are the file's."""
+    """A Markdown file's lines and block structure (`scan`), and the records made of them:
+    each made once, when first asked (by `_make_<name>`), and shared: a heading's checkboxes
+    are the file's."""
 
     __slots__ = ("path", "text", "lines", "scan", "_made")
 
@@ -905,50 +906,83 @@ class Blocks:
         self.scan = scan_blocks(lines)
         self._made = {}
 
-    def _once(self, name: str, make):
-        made = self._made
-        if name not in made:
+    def _once(self, name: str):
+        made = self._made.get(name, _UNMADE)
+        if made is _UNMADE:
             with gc_paused():
-                made[name] = make()
-        return made[name]
+                made = self._made[name] = getattr(self, "_make_" + name)()
+        return made
 
     def starts(self) -> list:
         """The offset in `text` of each line, then of the end (+1 for each newline)."""
-        def make():
-            lines = self.lines
-            starts = [0]
-            starts.extend(map(add, accumulate(map(len, lines)), range(1, len(lines) + 1)))
-            return starts
-        return self._once("starts", make)
+        return self._once("starts")
 
     def titles(self) -> list:
         """Each heading's title, inline markup removed, located at its line."""
-        path = self.path
-        return self._once("titles", lambda: [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1))
-                                             for h in self.scan.headings])
+        return self._once("titles")
 
     def section_ends(self) -> list:
         """For each heading, the index of the line where its section ends."""
-        def make():
-            found = self.scan.headings
-            ends = [len(self.lines)] * len(found)
-            open_sections = []  # indexes into `found`, outermost first
-            for k, (_, level, _, _) in enumerate(found):
-                while open_sections and found[open_sections[-1]][1] >= level:
-                    ends[open_sections.pop()] = found[k][0]
-                open_sections.append(k)
-            return ends
-        return self._once("section_ends", make)
+        return self._once("section_ends")
+
+    def line_records(self) -> list:
+        return self._once("line_records")
+
+    def headings(self) -> list:
+        return self._once("headings")[0]
+
+    def sections(self) -> list:
+        return self._once("headings")[1]
+
+    def checkboxes(self) -> list:
+        return self._once("checkboxes")
+
+    def tables(self) -> list:
+        return self._once("tables")
+
+    def code_blocks(self) -> list:
+        return self._once("code_blocks")
+
+    def links(self) -> list:
+        return self._once("links")
+
+    def meta(self) -> dict:
+        return self._once("meta")
+
+    def front_matter(self):
+        return _front_matter(self.lines, self.scan.front_matter_end, self.path)
 
     def section_of(self, index: int) -> str:
         """The title of the nearest heading at or above line `index`, or empty."""
-        k = bisect_right([h[0] for h in self.scan.headings], index) - 1
+        k = bisect_right(self._once("heading_lines"), index) - 1
         return self.titles()[k] if k >= 0 else ""
 
-    def line_records(self) -> list:
-        return self._once("lines", self._line_records)
+    # -- what each is made of
 
-    def _line_records(self) -> list:
+    def _make_starts(self) -> list:
+        lines = self.lines
+        starts = [0]
+        starts.extend(map(add, accumulate(map(len, lines)), range(1, len(lines) + 1)))
+        return starts
+
+    def _make_titles(self) -> list:
+        path = self.path
+        return [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1)) for h in self.scan.headings]
+
+    def _make_heading_lines(self) -> list:
+        return [h[0] for h in self.scan.headings]
+
+    def _make_section_ends(self) -> list:
+        found = self.scan.headings
+        ends = [len(self.lines)] * len(found)
+        open_sections = []  # indexes into `found`, outermost first
+        for k, (_, level, _, _) in enumerate(found):
+            while open_sections and found[open_sections[-1]][1] >= level:
+                ends[open_sections.pop()] = found[k][0]
+            open_sections.append(k)
+        return ends
+
+    def _make_line_records(self) -> list:
         path = self.path
         line_records = []
         append = line_records.append
@@ -963,56 +997,39 @@ class Blocks:
             append(rec)
         return line_records
 
-    def checkboxes(self) -> list:
-        return self._once("checkboxes", self._checkboxes)
-
-    def _checkboxes(self) -> list:
-        path = self.path
-        heading_lines = [h[0] for h in self.scan.headings]
-        titles = self.titles()
+    def _make_checkboxes(self) -> list:
+        path, lines = self.path, self.lines
+        heading_lines, titles = self._once("heading_lines"), self.titles()
         checkboxes = []
-        lines = self.lines
         for i, mark, column in self.scan.checkboxes:
-            box_text = lines[i][column - 1:].rstrip()
             loc = new_loc(path, i + 1)
             k = bisect_right(heading_lines, i) - 1
             checkboxes.append(new_record("Checkbox", loc, {
-                "text": new_lstr(box_text, new_loc(path, i + 1, column)), "checked": mark != " ",
+                "text": new_lstr(lines[i][column - 1:].rstrip(), new_loc(path, i + 1, column)), "checked": mark != " ",
                 "mark": new_lstr(mark, loc), "line": i + 1, "section": titles[k] if k >= 0 else ""}))
         return checkboxes
 
-    def tables(self) -> list:
-        return self._once("tables", lambda: [_table_record(self.lines, i, header, rows, self.path, self.section_of(i))
-                                             for i, header, rows in self.scan.tables])
+    def _make_tables(self) -> list:
+        return [_table_record(self.lines, i, header, rows, self.path, self.section_of(i))
+                for i, header, rows in self.scan.tables]
 
-    def code_blocks(self) -> list:
-        def make():
-            path = self.path
-            code_blocks = []
-            for i, lang, content, first in self.scan.code_blocks:
-                loc = new_loc(path, i + 1)
-                code_blocks.append(new_record("CodeBlock", loc, {
-                    "lang": new_lstr(lang, loc), "text": new_lstr("\n".join(content), new_loc(path, first + 1)),
-                    "line": i + 1}))
-            return code_blocks
-        return self._once("code_blocks", make)
+    def _make_code_blocks(self) -> list:
+        path = self.path
+        code_blocks = []
+        for i, lang, content, first in self.scan.code_blocks:
+            loc = new_loc(path, i + 1)
+            code_blocks.append(new_record("CodeBlock", loc, {
+                "lang": new_lstr(lang, loc), "text": new_lstr("\n".join(content), new_loc(path, first + 1)),
+                "line": i + 1}))
+        return code_blocks
 
-    def links(self) -> list:
-        return self._once("links", lambda: _links(self.lines, self.text, self.starts(), self.scan.hidden, self.path))
+    def _make_links(self) -> list:
+        return _links(self.lines, self.text, self.starts(), self.scan.hidden, self.path)
 
-    def meta(self) -> dict:
-        return self._once("meta", lambda: _meta(self.text, self.starts(), self.scan.hidden, self.path))
+    def _make_meta(self) -> dict:
+        return _meta(self.text, self.starts(), self.scan.hidden, self.path)
 
-    def front_matter(self):
-        return _front_matter(self.lines, self.scan.front_matter_end, self.path)
-
-    def headings(self) -> list:
-        return self._once("headings", self._heading_records)[0]
-
-    def sections(self) -> list:
-        return self._once("headings", self._heading_records)[1]
-
-    def _heading_records(self):
+    def _make_headings(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read;
         and the roots of the section tree."""
         path, found, titles, ends = self.path, self.scan.headings, self.titles(), self.section_ends()
@@ -1026,8 +1043,8 @@ class Blocks:
                 "text": title, "title": title, "level": level, "line": index + 1,
                 "body": Lazy(partial(self._heading_body, index, start, end)),
                 "lines": Lazy(partial(self._heading_lines, start, end)), "children": [],
-                "checkboxes": Lazy(partial(self._inside, self.checkboxes, start, end)),
-                "tables": Lazy(partial(self._inside, self.tables, start, end))})
+                "checkboxes": Lazy(partial(self._inside, "checkboxes", start, end)),
+                "tables": Lazy(partial(self._inside, "tables", start, end))})
             records.append(rec)
             while parents and parents[-1][0] >= level:
                 parents.pop()
@@ -1042,11 +1059,20 @@ class Blocks:
     def _heading_lines(self, start: int, end: int) -> list:
         return self.line_records()[start:end]
 
-    def _inside(self, records, start: int, end: int) -> list:
-        """Those of `records()` (the checkboxes or the tables, in line order) on lines start+1 to end."""
-        made = records()
-        numbers = self._once(records.__name__ + " lines", lambda: [r.fields["line"] for r in made])
+    def _inside(self, name: str, start: int, end: int) -> list:
+        """Those of the checkboxes or the tables (`name`) on lines start+1 to end."""
+        made = self._once(name)
+        numbers = self._once(name + "_lines")
         return made[bisect_left(numbers, start + 1):bisect_left(numbers, end + 1)]
+
+    def _make_checkboxes_lines(self) -> list:
+        return [box[0] + 1 for box in self.scan.checkboxes]
+
+    def _make_tables_lines(self) -> list:
+        return [table[0] + 1 for table in self.scan.tables]
+
+
+_UNMADE = object()
 
 
 # A short row is filled up to the header's width with empty cells, so `row["Owner"]` reads ""
