@@ -119,6 +119,15 @@ class RecordingRepo(Repo):
     def _stored(self, key, value) -> None:
         if not self.recording:
             return
+        reads, kind = self._depend(key)
+        if kind not in _MEMO_KINDS and (not _plain(value, self.real_root, lazies=False) or any(
+                what[0] == "key" and what[1] in self.volatile for what in reads)):
+            self.volatile.add(key)
+        self._trace(value, key)
+
+    def _depend(self, key) -> tuple:
+        """(what a memo entry being stored was made from, its kind): recorded as its
+        dependencies, and the entry as a read of the frame that made it."""
         reads = set(self.frames[-1])
         kind = key[0] if isinstance(key, tuple) and key else None
         if kind == "listing":  # Repo.listing keeps a folder's entries in the memo
@@ -128,11 +137,8 @@ class RecordingRepo(Repo):
             self._see(EVERYTHING)
             reads.add(EVERYTHING)
         self.depends[key] = reads
-        if kind not in _MEMO_KINDS and (not _plain(value, self.real_root, lazies=False) or any(
-                what[0] == "key" and what[1] in self.volatile for what in reads)):
-            self.volatile.add(key)
         self.frames[-1].add(("key", key))
-        self._trace(value, key)
+        return reads, kind
 
     def forget_volatile(self) -> None:
         """Drop the entries that hold the repository (a loader's object whose methods fill
@@ -423,16 +429,7 @@ class TrackingRepo(RecordingRepo):
         return data
 
     def _stored(self, key, value) -> None:
-        reads = set(self.frames[-1])
-        kind = key[0] if isinstance(key, tuple) and key else None
-        if kind == "listing":
-            self._see(("list", key[1]))
-            reads = {("list", key[1])}
-        elif kind not in _MEMO_KINDS and not (self._computing and self._computing[-1] == key):
-            self._see(EVERYTHING)
-            reads.add(EVERYTHING)
-        self.depends[key] = reads
-        self.frames[-1].add(("key", key))
+        _reads, kind = self._depend(key)
         if kind not in _MEMO_KINDS:
             self._trace(value, key)
 

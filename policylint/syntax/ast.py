@@ -153,17 +153,21 @@ class Use(Node):
     defs_only: bool = False  # `use defs from "x"`: its defs, not its gates
 
 
+class _Staged:
+    """A block whose body holds stages (a lifecycle, an extension of one)."""
+
+    @property
+    def stages(self) -> list:
+        return [item for item in self.body if isinstance(item, Stage)]
+
+
 @struct(eq=False)
-class Extend(Node):
+class Extend(_Staged, Node):
     """`extend speckit.spec { … }`: gates added to the stages of a used pack's lifecycle."""
 
     pack: str
     lifecycle: str
     body: list  # Let, Def, Stage in order
-
-    @property
-    def stages(self) -> list:
-        return [item for item in self.body if isinstance(item, Stage)]
 
     @property
     def target(self) -> str:
@@ -225,15 +229,11 @@ def stage_key(text: str) -> str:
 
 
 @struct(eq=False)
-class Lifecycle(Node):
+class Lifecycle(_Staged, Node):
     name: str
     domain: Any
     claims: list
     body: list  # Let, Def, Stage in order
-
-    @property
-    def stages(self) -> list:
-        return [item for item in self.body if isinstance(item, Stage)]
 
     @property
     def aliases(self) -> dict:
