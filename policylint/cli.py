@@ -358,17 +358,18 @@ def _scope(args, repo):
     return None
 
 
-def _run(args, config=None, baseline=None, printed=None):
+def _run(args, config=None, baseline=None, printed=None, repo=None):
     """The pipeline: packs, the engine's verdicts for every gate, then configure.py applies the
     configuration (and `baseline`, from `_read_baseline`) to what is reported. With the results
     cache, `printed` is the key of what the command prints: when nothing the last run with that
-    key read has changed, its (text, exit code) is returned instead of a run."""
+    key read has changed, its (text, exit code) is returned instead of a run. `repo`: the files
+    as read (`lsp` passes one that reads an editor's unsaved buffers)."""
     from . import inline_waivers
     from .configure import Configuration
     from .evaluate import Engine
 
     config = config if config is not None else _config(args)
-    repo = _root(args)
+    repo = repo if repo is not None else _root(args)
     packs = load_packs(args, repo, config=config)
     _check_params(config, packs)
     configuration = Configuration.from_config(config, getattr(args, "select", []), getattr(args, "ignore", []))
@@ -939,6 +940,16 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        if not (exc.name or "").startswith(("pygls", "lsprotocol")):
+            raise
+        raise UsageError("`policylint lsp` needs pygls, which is not installed: pip install 'policylint[lsp]'") from None
+    return serve()
+
+
 def cmd_inspect(args) -> int:
     import json
 
@@ -1020,4 +1031,6 @@ COMMANDS = {
     "fmt": ("rewrite policy files in the one canonical layout (--check: only show the diff)", _args_fmt, cmd_fmt),
     "validate": ("parse and check policy files without running them", _args_validate, cmd_validate),
     "inspect": ("print what a loader sees in a file, as JSON", _args_inspect, cmd_inspect),
+    "lsp": ("a Language Server Protocol server over stdio, for editors (needs policylint[lsp])", lambda p: None,
+            cmd_lsp),
 }
