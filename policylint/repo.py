@@ -245,6 +245,7 @@ class Repo:
         self.real_root = Path(os.path.realpath(self.root))
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}
+        self._plain_folders: set = set()  # folders under the root known to be no symlink
         self.paths_read: set = set()  # every file read this run (its loads may be let go, not this)
         # the files read that hold no `policylint:` (no waiver comment): the inline-waiver pass
         # need not read them again once their loads are let go
@@ -264,11 +265,39 @@ class Repo:
     def resolve(self, relpath: str) -> Path:
         """Absolute path inside the root, following symlinks only while they stay inside."""
         norm = self.normalize(relpath)
-        full = self.real_root / norm if norm != "." else self.real_root
-        real = Path(os.path.realpath(full))
+        if norm == ".":
+            return self.real_root
+        plain = self._plain_path(norm)
+        if plain is not None:
+            return plain
+        real = Path(os.path.realpath(self.real_root / norm))
         if real != self.real_root and self.real_root not in real.parents:
             raise ArtifactError(norm, "path resolves outside the repository root (symlink)")
         return real
+
+    def _plain_path(self, norm: str) -> Path | None:
+        """The path itself when nothing on the way is a symlink (or the rest does not exist),
+        each folder asked once a run; None when a symlink (or an unreadable folder) needs
+        the full resolution."""
+        folders = self._plain_folders
+        path = str(self.real_root)
+        parts = norm.split("/")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            path = os.path.join(path, part)
+            if i < last and path in folders:
+                continue
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                break  # nothing below a missing part: the path as written does not exist
+            except OSError:
+                return None
+            if stat.S_ISLNK(mode):
+                return None
+            if i < last:
+                folders.add(path)
+        return Path(self.real_root, norm)
 
     def exists(self, relpath: str) -> bool:
         try:
