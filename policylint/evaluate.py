@@ -106,6 +106,7 @@ class Engine:
         self.repo = repo
         self.keep_loads = keep_loads  # False: a subject's own files' loads are dropped once it is done
         self._let_go = 0
+        self._claimed: dict = {}  # (claim text, lifecycle node id) -> the stage it names
         # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
         # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
         self.memory = memory
@@ -280,7 +281,10 @@ class Engine:
         if not text:
             return None
         loc = location_of(value)
-        stage = match_stage(text, names, node.aliases)
+        key = (text, id(node))  # the same few claims, read for every subject: matched once a run
+        stage = self._claimed.get(key, _UNMATCHED)
+        if stage is _UNMATCHED:
+            stage = self._claimed[key] = match_stage(text, names, node.aliases)
         if stage is None:
             from .diagnostics import did_you_mean
 
@@ -462,6 +466,9 @@ class _Entry:
         subjects = engine.subjects[self.subjects:]
         engine.memory.record(self.id, inputs, stored(subjects[0] if subjects else None,
                                                      engine.results[self.start:], notices_of(inputs)))
+
+
+_UNMATCHED = object()
 
 
 def _notice(path, line, code, message):
