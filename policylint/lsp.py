@@ -1,0 +1,315 @@
+"""`policylint lsp`: a Language Server Protocol server over stdio (pygls), for editors.
+
+Imported only by that command, so `check` never pays for pygls. It answers from the same
+pipelines as the commands: a `.policy` buffer is parsed and checked as `validate` does
+(through PackLoader, the buffer's text in place of the file), formatted as `fmt` does,
+and any other file some subject reads is evaluated as `check FILE` would, the unsaved
+buffer in place of the file on disk.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+
+from . import __version__
+from .config import find_root
+from .errors import PolicylintError
+from .packs import PackLoader, display
+from .repo import Repo
+
+SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+            "info": types.DiagnosticSeverity.Information}
+_PROBE = "zz__policylint_probe"  # a field no record has: the checker names the type left of the dot
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _BufferLoader(PackLoader):
+    """A PackLoader that reads one policy file from the editor's buffer instead of the disk."""
+
+    def __init__(self, path: Path, text: str):
+        super().__init__(root=find_root(path.parent))
+        self.buffer_path, self.text = path, text.replace("\r\n", "\n")
+
+    def _tree(self, source_bytes, source, file_name, shown):
+        if shown == display(self.buffer_path):
+            source, source_bytes = self.text, self.text.encode("utf-8")
+        return super()._tree(source_bytes, source, file_name, shown)
+
+
+class _BufferRepo(Repo):
+    """The repository as `check` reads it, but the editor's unsaved files in place of the disk's."""
+
+    def __init__(self, root, buffers: dict):
+        super().__init__(root)
+        self.buffers = buffers  # repository path -> bytes
+
+    def _read_file(self, full, norm: str) -> bytes:
+        if norm in self.buffers:
+            return self.buffers[norm]
+        return super()._read_file(full, norm)
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls's protocol, but a request whose params do not fit its method is answered with the
+    JSON-RPC error (pygls only logs it), so the editor's request never waits forever."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise
+
+
+def policy_diagnostics(path: Path, text: str) -> list:
+    """What `validate` reports for this policy text (policylint Diagnostics)."""
+    try:
+        _BufferLoader(path, text).load(str(path))
+    except PolicylintError as exc:
+        return list(exc.diagnostics)
+    return []
+
+
+def _range(span, path: Path) -> types.Range:
+    """An LSP range (0-based) from a Span (1-based, end column exclusive); elsewhere: the first line."""
+    if span is None or not span.path or Path(span.path).resolve() != path.resolve():
+        return types.Range(types.Position(0, 0), types.Position(0, 0))
+    start = types.Position(span.line - 1, max(span.column - 1, 0))
+    if span.end_line is not None and span.end_column is not None:
+        return types.Range(start, types.Position(span.end_line - 1, max(span.end_column - 1, 0)))
+    return types.Range(start, types.Position(start.line, start.character + 1))
+
+
+def _lsp_diagnostic(d, path: Path, uri: str) -> types.Diagnostic:
+    where = _range(d.span, path)
+    own = d.span is not None and d.span.path and Path(d.span.path).resolve() == path.resolve()
+    message = d.message if own or d.span is None else f"{d.span}: {d.message}"
+    related = [types.DiagnosticRelatedInformation(types.Location(uri, where), f"help: {d.help}")] if d.help else None
+    return types.Diagnostic(range=where, message=message, severity=SEVERITY.get(d.severity, 1), code=d.code,
+                            source="policylint", related_information=related)
+
+
+def artifact_diagnostics(path: Path, text: str) -> list:
+    """The findings `check` reports for the subjects that hold `path`, with `text` as its content,
+    whose evidence points into it: [(line or None, Result, evidence message)]."""
+    from . import cli
+
+    root = find_root(path.parent)
+    rel = Path(os.path.relpath(path, root)).as_posix()
+    if rel.startswith("../"):
+        return []
+    args = argparse.Namespace(command="lsp", root=str(root), pack=[], config=None, no_cache=False, base=None,
+                              select=[], ignore=[], files=[str(path)], fail_on=None)
+    try:
+        run = cli._run(args, repo=_BufferRepo(root, {rel: text.encode("utf-8")}))
+    except (cli.UsageError, PolicylintError):  # no pack applies here, or the configuration is wrong
+        return []
+    found = []
+    for result in run.results:
+        if result.status not in ("fail", "error"):
+            continue
+        for evidence in result.evidence:
+            if evidence.path == rel:
+                found.append((evidence.line, result, evidence.message))
+    return found
+
+
+def _symbols(tree) -> list:
+    from .syntax import ast
+
+    def where(node):
+        line = node.span.line - 1
+        end = getattr(node, "end", None)
+        full = types.Range(types.Position(line, 0), types.Position((end.line - 1) if end else line, 10_000))
+        return full, types.Range(types.Position(line, max(node.span.column - 1, 0)),
+                                 types.Position(line, max(node.span.column - 1, 0) + 1))
+
+    def symbol(node):
+        if isinstance(node, ast.Gate):
+            kind, name, children = types.SymbolKind.Event, node.name, []
+        elif isinstance(node, ast.Stage):
+            kind, name, children = types.SymbolKind.Namespace, node.name, node.body
+        elif isinstance(node, ast.Lifecycle):
+            kind, name, children = types.SymbolKind.Class, node.name, node.body
+        elif isinstance(node, ast.Extend):
+            kind, name, children = types.SymbolKind.Class, f"{node.pack}.{node.lifecycle}", node.body
+        else:
+            return None
+        full, selection = where(node)
+        kids = [s for s in map(symbol, children) if s is not None]
+        if kids:  # a symbol's range holds its children's
+            last = max(k.range.end.line for k in kids)
+            full = types.Range(full.start, types.Position(max(full.end.line, last), 10_000))
+        detail = node.plain_title if isinstance(node, ast.Gate) else None
+        return types.DocumentSymbol(name=name, kind=kind, range=full, selection_range=selection, detail=detail,
+                                    children=kids or None)
+
+    items = [s for s in map(symbol, tree.items) if s is not None]
+    if not tree.name:
+        return items
+    end = max([s.range.end.line for s in items] + [0])
+    top = types.Range(types.Position(0, 0), types.Position(end, 10_000))
+    return [types.DocumentSymbol(name=tree.name, kind=types.SymbolKind.Package, range=top,
+                                 selection_range=types.Range(types.Position(0, 0), types.Position(0, 1)),
+                                 detail=tree.title or None, children=items or None)]
+
+
+def _keywords() -> list:
+    grammar = (Path(__file__).parent / "syntax" / "policy.lark").read_text(encoding="utf-8")
+    return sorted(set(re.findall(r'"([a-z_]+)"', grammar)))
+
+
+def _fields_left_of_dot(path: Path, text: str, line: int, column: int):
+    """The fields of the value left of the `.` before the cursor, as the checker types it:
+    the partial name is replaced by a field no type has, and PL201 names the type."""
+    from .types import PATH_FIELDS, RECORDS
+
+    lines = text.split("\n")
+    before = lines[line][:column]
+    m = re.search(r"[A-Za-z_)\]][A-Za-z0-9_]*\.([A-Za-z0-9_]*)$", before)
+    if not m:
+        return None
+    after = lines[line][column:]
+    rest = after[len(re.match(r"[A-Za-z0-9_]*", after).group(0)):]
+    lines[line] = before[:m.start(1)] + _PROBE + rest
+    for d in policy_diagnostics(path, "\n".join(lines)):
+        if d.code == "PL201" and f"`{_PROBE}`" in d.message:
+            name = d.message.rsplit(" on ", 1)[-1]
+            if name == "Path":
+                return PATH_FIELDS
+            record = RECORDS.get(name)
+            return record.fields if record is not None else None
+    return None
+
+
+def _word_at(text: str, line: int, column: int) -> str | None:
+    lines = text.split("\n")
+    if line >= len(lines):
+        return None
+    for m in _WORD.finditer(lines[line]):
+        if m.start() <= column <= m.end():
+            return m.group(0)
+    return None
+
+
+def build() -> LanguageServer:
+    server = LanguageServer("policylint", __version__, protocol_cls=_Protocol)
+
+    def path_of(uri: str) -> Path:
+        return Path(to_fs_path(uri))
+
+    def publish(ls: LanguageServer, uri: str) -> None:
+        document = ls.workspace.get_text_document(uri)
+        path = path_of(uri)
+        try:
+            if path.suffix == ".policy":
+                found = [_lsp_diagnostic(d, path, uri) for d in policy_diagnostics(path, document.source)]
+            else:
+                found = []
+                for line, result, message in artifact_diagnostics(path, document.source):
+                    row = (line or 1) - 1
+                    found.append(types.Diagnostic(
+                        range=types.Range(types.Position(row, 0), types.Position(row, 10_000)), message=message,
+                        severity=SEVERITY.get(result.severity, types.DiagnosticSeverity.Error), code=result.gate,
+                        source="policylint", data={"title": result.title,
+                                                   "explain": f"policylint explain {result.gate}"}))
+        except Exception as exc:  # a bug in policylint: say it in the editor, keep serving
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error,
+                                                         f"policylint: internal error on {path}: {exc!r}"))
+            found = []
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams):
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams):
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams):
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams):
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
+                                                                            diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: LanguageServer, params: types.DocumentFormattingParams):
+        from .fmt import format_source
+
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        path = path_of(params.text_document.uri)
+        if path.suffix != ".policy":
+            return None
+        try:
+            result = format_source(document.source, display(path))
+        except PolicylintError:  # what does not parse is not formatted; its diagnostics say why
+            return None
+        if result == document.source:
+            return []
+        lines = document.source.split("\n")
+        end = types.Position(len(lines) - 1, len(lines[-1]))
+        return [types.TextEdit(types.Range(types.Position(0, 0), end), result)]
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: LanguageServer, params: types.HoverParams):
+        from .check.types import signatures
+
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        word = _word_at(document.source, params.position.line, params.position.character)
+        signature = signatures().get(word) if word else None
+        if signature is None:
+            return None
+        text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
+    def completion(ls: LanguageServer, params: types.CompletionParams):
+        from .check.types import signatures
+
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        path = path_of(params.text_document.uri)
+        fields = _fields_left_of_dot(path, document.source, params.position.line, params.position.character)
+        if fields is not None:
+            items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Field,
+                                          detail=str(ftype), documentation=doc)
+                     for name, (ftype, doc) in sorted(fields.items())]
+            return types.CompletionList(is_incomplete=False, items=items)
+        items = [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in _keywords()]
+        items += [types.CompletionItem(label=name, kind=types.CompletionItemKind.Function, detail=sig.usage(),
+                                       documentation=sig.doc or None)
+                  for name, sig in sorted(signatures().items())]
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
+        from .syntax.parse import parse_policy
+
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        path = path_of(params.text_document.uri)
+        if path.suffix != ".policy":
+            return None
+        try:
+            tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
+        except PolicylintError:
+            return []
+        return _symbols(tree)
+
+    return server
+
+
+def serve() -> int:
+    build().start_io()
+    return 0
