@@ -9,6 +9,7 @@ buffer in place of the file on disk.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 from pathlib import Path
@@ -28,6 +29,7 @@ from .repo import Repo
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
 _PROBE = "zz__policylint_probe"  # a field no record has: the checker names the type left of the dot
+DEBOUNCE = 0.1  # seconds a change waits: a later change within it replaces it, so typing is evaluated once
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -36,7 +38,7 @@ class _BufferLoader(PackLoader):
 
     def __init__(self, path: Path, text: str):
         super().__init__(root=find_root(path.parent))
-        self.buffer_path, self.text = path, text.replace("\r\n", "\n")
+        self.buffer_path, self.text = path.resolve(), text.replace("\r\n", "\n")  # as _load_path names it
 
     def _tree(self, source_bytes, source, file_name, shown):
         if shown == display(self.buffer_path):
@@ -226,15 +228,19 @@ def build() -> LanguageServer:
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error,
                                                          f"policylint: internal error on {path}: {exc!r}"))
             found = []
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found,
+                                                                            version=document.version))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams):
         publish(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams):
-        publish(ls, params.text_document.uri)
+    async def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams):
+        uri, version = params.text_document.uri, params.text_document.version
+        await asyncio.sleep(DEBOUNCE)
+        if ls.workspace.get_text_document(uri).version == version:  # else a later change publishes
+            publish(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams):
