@@ -96,8 +96,10 @@ def _lsp_diagnostic(d, path: Path, uri: str) -> types.Diagnostic:
     own = d.span is not None and d.span.path and Path(d.span.path).resolve() == path.resolve()
     message = d.message if own or d.span is None else f"{d.span}: {d.message}"
     related = [types.DiagnosticRelatedInformation(types.Location(uri, where), f"help: {d.help}")] if d.help else None
+    suggested = re.match(r"did you mean `([^`]+)`\?", d.help or "") if own else None
     return types.Diagnostic(range=where, message=message, severity=SEVERITY.get(d.severity, 1), code=d.code,
-                            source="policylint", related_information=related)
+                            source="policylint", related_information=related,
+                            data={"replace": suggested.group(1)} if suggested else None)
 
 
 def artifact_diagnostics(path: Path, text: str) -> list:
@@ -193,14 +195,29 @@ def _fields_left_of_dot(path: Path, text: str, line: int, column: int):
     return None
 
 
-def _word_at(text: str, line: int, column: int) -> str | None:
+def _word_at(text: str, line: int, column: int):
+    """The name under the cursor, as a regex match on its line (None: no name there)."""
     lines = text.split("\n")
     if line >= len(lines):
         return None
     for m in _WORD.finditer(lines[line]):
         if m.start() <= column <= m.end():
-            return m.group(0)
+            return m
     return None
+
+
+def _declarations(items) -> list:
+    """Every let, param and def of a pack, at any depth, in source order."""
+    from .syntax import ast
+
+    out = []
+    for node in items:
+        if isinstance(node, (ast.Let, ast.Param, ast.Def)):
+            out.append(node)
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            out += _declarations(body)
+    return out
 
 
 def build() -> LanguageServer:
@@ -274,12 +291,56 @@ def build() -> LanguageServer:
         from .check.types import signatures
 
         document = ls.workspace.get_text_document(params.text_document.uri)
-        word = _word_at(document.source, params.position.line, params.position.character)
-        signature = signatures().get(word) if word else None
-        if signature is None:
+        line = params.position.line
+        m = _word_at(document.source, line, params.position.character)
+        if m is None:
             return None
-        text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
+        if m.start() > 0 and document.source.split("\n")[line][m.start() - 1] == ".":  # a field
+            fields = _fields_left_of_dot(path_of(params.text_document.uri), document.source, line, m.start()) or {}
+            if m.group(0) not in fields:
+                return None
+            ftype, doc = fields[m.group(0)]
+            text = f"```\n{m.group(0)}: {ftype}\n```\n\n{doc}".rstrip()
+        else:
+            signature = signatures().get(m.group(0))
+            if signature is None:
+                return None
+            text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: LanguageServer, params: types.DefinitionParams):
+        from .syntax.parse import parse_policy
+
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        path = path_of(uri)
+        m = _word_at(document.source, params.position.line, params.position.character)
+        if path.suffix != ".policy" or m is None:
+            return None
+        try:
+            tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
+        except PolicylintError:
+            return None
+        found = [n for n in _declarations(tree.items) if n.name == m.group(0)]
+        before = [n for n in found if n.span.line - 1 <= params.position.line]
+        if not found:
+            return None
+        node = (before or found)[-1]  # the nearest declaration above, as the reader would look
+        start = types.Position(node.span.line - 1, max(node.span.column - 1, 0))
+        return types.Location(uri, types.Range(start, start))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
+    def code_action(ls: LanguageServer, params: types.CodeActionParams):
+        uri = params.text_document.uri
+        actions = []
+        for d in params.context.diagnostics:
+            replace = d.data.get("replace") if isinstance(d.data, dict) else None
+            if replace:
+                actions.append(types.CodeAction(
+                    title=f"Replace with `{replace}`", kind=types.CodeActionKind.QuickFix, diagnostics=[d],
+                    is_preferred=True, edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(d.range, replace)]})))
+        return actions
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
     def completion(ls: LanguageServer, params: types.CompletionParams):

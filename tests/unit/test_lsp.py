@@ -134,6 +134,11 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
         ("PL201", "unknown field `heading` on Markdown",
          {"start": {"line": 4, "character": 24}, "end": {"line": 4, "character": 31}})]
     assert "did you mean `headings`?" in found[0]["relatedInformation"][0]["message"]  # the did-you-mean
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": path.as_uri()}, "range": found[0]["range"],
+        "context": {"diagnostics": found}})["result"]
+    assert [a["edit"]["changes"][path.as_uri()] for a in actions] == [[{"range": found[0]["range"],
+                                                                        "newText": "headings"}]]
 
     fixed = MISSPELT.replace("doc.heading", "doc.headings")
     assert client.change(path, fixed, 2) == []
@@ -141,6 +146,13 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
     hover = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
                                                   "position": {"line": 1, "character": 14}})["result"]
     assert "markdown(" in hover["contents"]["value"]
+    on_field = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                     "position": {"line": 4, "character": 26}})["result"]
+    assert on_field["contents"]["value"].startswith("```\nheadings: ")
+    where = client.request("textDocument/definition", {"textDocument": {"uri": path.as_uri()},
+                                                       "position": {"line": 4, "character": 21}})["result"]
+    assert where == {"uri": path.as_uri(), "range": {"start": {"line": 1, "character": 2},
+                                                     "end": {"line": 1, "character": 2}}}
 
     typing = fixed.replace("count(doc.headings) > 0", "doc.")
     client.change(path, typing, 3)
