@@ -183,6 +183,19 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
     assert client.proc.wait(timeout=WAIT) == 0
 
 
+def _triples(diagnostics) -> list:
+    return sorted((d["code"], d["range"]["start"]["line"], d["message"]) for d in diagnostics)
+
+
+def _checked(repo: Path, path: Path) -> list:
+    """(gate, 0-based line, message) of what `policylint check FILE` finds in the file."""
+    done = subprocess.run([sys.executable, "-m", "policylint", "check", str(path), "-f", "json", "--no-cache"],
+                          cwd=repo, capture_output=True, text=True, timeout=WAIT)
+    rel = path.relative_to(repo).as_posix()
+    return sorted((r["gate"], e["line"] - 1, e["message"]) for r in json.loads(done.stdout)["results"]
+                  if r["status"] in ("fail", "error") for e in r["evidence"] if e["path"] == rel)
+
+
 def test_tasks_of_a_spec_that_claims_implementing(client):
     path = client.repo / "specs" / "002-invoice-csv-export" / "tasks.md"
     text = path.read_text(encoding="utf-8")
@@ -193,10 +206,19 @@ def test_tasks_of_a_spec_that_claims_implementing(client):
     assert all(d["severity"] == 1 for d in found)
     assert any(d["message"].startswith("T006 is not done") for d in found)
 
+    assert _triples(found) == _checked(client.repo, path)
+
+    one_ticked = text.replace("- [ ] T006", "- [x] T006")
+    in_buffer = client.change(path, one_ticked, 2)
+    assert len(in_buffer) == len(found) - 1
+    path.write_text(one_ticked, encoding="utf-8")  # what `check` says of the same text on disk
+    assert _triples(in_buffer) == _checked(client.repo, path)
+    path.write_text(text, encoding="utf-8")
+
     done = text.replace("- [ ]", "- [x]")
-    assert client.change(path, done, 2) == []  # the buffer, not the file: nothing was saved
+    assert client.change(path, done, 3) == []  # the buffer, not the file: nothing was saved
     assert path.read_text(encoding="utf-8") == text
-    assert len(client.change(path, text, 3)) == len(found)
+    assert len(client.change(path, text, 4)) == len(found)
 
 
 def test_malformed_requests_get_errors_and_the_server_keeps_serving(client):
