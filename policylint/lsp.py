@@ -354,7 +354,17 @@ def build() -> LanguageServer:
                                           detail=str(ftype), documentation=doc)
                      for name, (ftype, doc) in sorted(fields.items())]
             return types.CompletionList(is_incomplete=False, items=items)
+        from .syntax import ast
+        from .syntax.parse import parse_policy
+
         items = [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in _keywords()]
+        try:  # the lets, params and defs the pack declares (none while the text does not parse)
+            declared = _declarations(parse_policy(document.source.replace("\r\n", "\n"), display(path)).items)
+        except PolicylintError:
+            declared = []
+        items += [types.CompletionItem(label=name, kind=kind) for name, kind in dict.fromkeys(
+            (n.name, types.CompletionItemKind.Function if isinstance(n, ast.Def) else types.CompletionItemKind.Variable)
+            for n in declared)]
         items += [types.CompletionItem(label=name, kind=types.CompletionItemKind.Function, detail=sig.usage(),
                                        documentation=sig.doc or None)
                   for name, sig in sorted(signatures().items())]

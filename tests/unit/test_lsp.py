@@ -162,12 +162,13 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
     labels = {item["label"] for item in completion["items"]}
     assert {"lines", "headings", "checkboxes"} <= labels and "lifecycle" not in labels
 
+    assert client.change(path, fixed, 4) == []
     elsewhere = client.request("textDocument/completion", {"textDocument": {"uri": path.as_uri()},
                                                            "position": {"line": 1, "character": 12}})["result"]
-    assert {"lifecycle", "markdown", "count"} <= {item["label"] for item in elsewhere["items"]}
+    assert {"lifecycle", "markdown", "count", "doc"} <= {item["label"] for item in elsewhere["items"]}
 
     messy = fixed.replace("  stage drafted {", "  stage   drafted{")
-    client.change(path, messy, 4)
+    client.change(path, messy, 5)
     edits = client.request("textDocument/formatting", {"textDocument": {"uri": path.as_uri()},
                                                        "options": {"tabSize": 2, "insertSpaces": True}})["result"]
     from policylint.fmt import format_source
