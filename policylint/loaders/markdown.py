@@ -876,12 +876,13 @@ def markdown_record(blocks: Blocks) -> Record:
     """The `Markdown` record: its path and text, and the rest made from `blocks` when first read."""
     path = blocks.path
     file_loc = new_loc(path, None)
+    tree = _HeadingTree(blocks)
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
         "text": new_lstr(blocks.text, file_loc),
         "lines": Lazy(blocks.line_records),
-        "headings": Lazy(blocks.headings),
-        "sections": Lazy(blocks.sections),
+        "headings": Lazy(tree.headings),
+        "sections": Lazy(tree.sections),
         "checkboxes": Lazy(blocks.checkboxes),
         "tables": Lazy(blocks.tables),
         "links": Lazy(blocks.links),
@@ -894,7 +895,8 @@ def markdown_record(blocks: Blocks) -> Record:
 class Blocks:
     """A Markdown file's lines and block structure (`scan`), and the records made of them:
     each made once, when first asked (by `_make_<name>`), and shared: a heading's checkboxes
-    are the file's."""
+    are the file's. Nothing kept here holds the Blocks (the heading records do: `_HeadingTree`
+    keeps them): a cycle would outlive the run, which pauses the cyclic collector."""
 
     __slots__ = ("path", "text", "lines", "scan", "_made")
 
@@ -927,12 +929,6 @@ class Blocks:
 
     def line_records(self) -> list:
         return self._once("line_records")
-
-    def headings(self) -> list:
-        return self._once("headings")[0]
-
-    def sections(self) -> list:
-        return self._once("headings")[1]
 
     def checkboxes(self) -> list:
         return self._once("checkboxes")
@@ -1029,9 +1025,9 @@ class Blocks:
     def _make_meta(self) -> dict:
         return _meta(self.text, self.starts(), self.scan.hidden, self.path)
 
-    def _make_headings(self):
+    def heading_records(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read;
-        and the roots of the section tree."""
+        and the roots of the section tree. Made anew on each call."""
         path, found, titles, ends = self.path, self.scan.headings, self.titles(), self.section_ends()
         records = []
         sections = []
@@ -1073,6 +1069,28 @@ class Blocks:
 
 
 _UNMADE = object()
+
+
+class _HeadingTree:
+    """A Markdown record's headings and sections, made once when first read and kept here, not
+    in the Blocks their lazy fields hold (see Blocks)."""
+
+    __slots__ = ("blocks", "made")
+
+    def __init__(self, blocks: Blocks):
+        self.blocks, self.made = blocks, None
+
+    def headings(self) -> list:
+        return self._made()[0]
+
+    def sections(self) -> list:
+        return self._made()[1]
+
+    def _made(self):
+        if self.made is None:
+            with gc_paused():
+                self.made = self.blocks.heading_records()
+        return self.made
 
 
 # A short row is filled up to the header's width with empty cells, so `row["Owner"]` reads ""

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from functools import partial
 
 from ..fastpath import gc_paused, new_object, new_tuple
 from ..signature import loader
@@ -305,6 +306,14 @@ def tasks_from_blocks(blocks: Blocks) -> Record:
         return _TaskList(blocks).record()
 
 
+def _done(items: list) -> list:
+    return [task for task in items if task.get("done")]
+
+
+def _open(items: list) -> list:
+    return [task for task in items if not task.get("done") and not task.get("cancelled")]
+
+
 class _TaskList:
     """The tasks of one file: where each is and whether it is done, found in one pass over the
     file's structure; the rest of a task (its title, markers, paths, dependencies, phase and
@@ -359,10 +368,11 @@ class _TaskList:
         self.section_lines = [i for i, _ in sections]
         self.section_titles = [title for _, title in sections]
         self.section_numbers = [_phase_number(title) for title in self.section_titles]
+        self.heads = {}  # task index -> the fields its head gives, once read (`_head`)
 
     def record(self) -> Record:
         path = self.path
-        items = self.items = []
+        items = []
         append = items.append
         for k, task in enumerate(self.found):  # made the fast way (policylint/fastpath.py): there may be many
             fields = new_object(LazyFields)
@@ -371,18 +381,12 @@ class _TaskList:
             rec.type, rec.loc, rec.fields = "Task", new_tuple(Loc, (path, task[0] + 1, None)), fields
             append(rec)
         return new_record("Tasks", new_loc(path, None), {
-            "items": items, "done": Lazy(self.done), "open": Lazy(self.open), "phases": Lazy(self.phases),
-            "path": PathValue(path, new_loc(path, None))})
+            "items": items, "done": Lazy(partial(_done, items)), "open": Lazy(partial(_open, items)),
+            "phases": Lazy(partial(self.phases, items)), "path": PathValue(path, new_loc(path, None))})
 
-    def done(self) -> list:
-        return [task for task in self.items if task.get("done")]
-
-    def open(self) -> list:
-        return [task for task in self.items if not task.get("done") and not task.get("cancelled")]
-
-    def phases(self) -> list:
+    def phases(self, items: list) -> list:
         members = [[] for _ in self.section_lines]
-        for task, found in zip(self.items, self.found):
+        for task, found in zip(items, self.found):
             k = bisect_right(self.section_lines, found[0]) - 1
             if k >= 0:
                 members[k].append(task)
@@ -393,70 +397,76 @@ class _TaskList:
                                                    members)
                 if tasks or title.lower().startswith(_PHASE_WORDS)]
 
-    # -- a task's fields, as they are read (`makers`, at the end)
+    # -- a task's fields, as they are read (`makers`, at the end). Nothing here holds a task:
+    # the records hold this (a cycle would outlive the run, which pauses the collector).
+
+    def _loc(self, k: int) -> Loc:
+        return new_loc(self.path, self.found[k][0] + 1)
 
     def _body(self, k: int) -> str:
         """The text after the task's box."""
         found = self.found[k]
         return self.lines[found[0]][found[2] - 1:].rstrip() if len(found) == 3 else found[4]
 
-    def _head(self, fields: LazyFields, k: int, name: str):
-        """The fields its head and title give, kept together; the one named."""
+    def _head(self, k: int) -> dict:
+        """The fields its head and title give, made together and kept here: the next task's
+        `previous_id` is this one's `id`."""
+        made = self.heads.get(k)
+        if made is not None:
+            return made
         i, mark, column = self.found[k][:3]
         body = self._body(k)
         head = _read_head(body)
-        loc = self.items[k].loc
+        loc = self._loc(k)
         title = _title(body, head)
         struck = head.struck or title.startswith("~~")
         if struck:
             title = title.replace("~~", "").strip()
         title_column = column + body.index(title) if column is not None and title in body else None
-        fields.keep("id", new_lstr(head.id, loc))
-        fields.keep("number", head.number)
-        fields.keep("cancelled", struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None)
-        fields.keep("parallel", head.parallel)
-        fields.keep("story", new_lstr(head.story, loc) if head.story else None)
-        fields.keep("title", new_lstr(title, new_loc(self.path, i + 1, title_column)))
-        return fields.kept[name]
+        made = self.heads[k] = {
+            "id": new_lstr(head.id, loc), "number": head.number,
+            "cancelled": struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None,
+            "parallel": head.parallel, "story": new_lstr(head.story, loc) if head.story else None,
+            "title": new_lstr(title, new_loc(self.path, i + 1, title_column))}
+        return made
 
     def _paths(self, fields: LazyFields, k: int):
-        loc = self.items[k].loc
+        loc = self._loc(k)
         return fields.keep("paths", [new_lstr(p, loc) for p in task_paths(self._body(k))])
 
     def _depends_on(self, fields: LazyFields, k: int):
-        loc = self.items[k].loc
-        own = fields.get("id")
-        return fields.keep("depends_on", [new_lstr(d, loc) for d in task_dependencies(self._body(k), own)])
+        loc = self._loc(k)
+        return fields.keep("depends_on", [new_lstr(d, loc) for d in task_dependencies(self._body(k),
+                                                                                      self._head(k)["id"])])
 
     def _phase(self, k: int):
         """The index of the `##` section the task is in, or -1."""
         return bisect_right(self.section_lines, self.found[k][0]) - 1
 
     def _expected_number(self, k: int) -> int:
-        return self.items[k - 1].fields.get("number") + 1 if k else 1
+        return self._head(k - 1)["number"] + 1 if k else 1
 
     def _expected_id(self, fields: LazyFields, k: int):
-        width = len(_ID_DIGITS.match(fields.get("id")).group(1))
-        return fields.keep("expected_id", new_lstr(f"{self._expected_number(k):0{width}d}", self.items[k].loc))
+        width = len(_ID_DIGITS.match(self._head(k)["id"]).group(1))
+        return fields.keep("expected_id", new_lstr(f"{self._expected_number(k):0{width}d}", self._loc(k)))
 
     # How each of a task's fields is made (values.LazyFields): TASK's fields, in the order
     # `inspect` has always shown them.
     makers = {
-        "id": lambda tasks, fields, k: tasks._head(fields, k, "id"),
-        "number": lambda tasks, fields, k: tasks._head(fields, k, "number"),
+        "id": lambda tasks, fields, k: tasks._head(k)["id"],
+        "number": lambda tasks, fields, k: tasks._head(k)["number"],
         "done": lambda tasks, fields, k: found[1] != " " if len(found := tasks.found[k]) == 3 else found[3],  # hot
-        "cancelled": lambda tasks, fields, k: tasks._head(fields, k, "cancelled"),
-        "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks.items[k].loc)),
-        "parallel": lambda tasks, fields, k: tasks._head(fields, k, "parallel"),
-        "story": lambda tasks, fields, k: tasks._head(fields, k, "story"),
-        "title": lambda tasks, fields, k: tasks._head(fields, k, "title"),
-        "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]],
-                                                                      tasks.items[k].loc)),
+        "cancelled": lambda tasks, fields, k: tasks._head(k)["cancelled"],
+        "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks._loc(k))),
+        "parallel": lambda tasks, fields, k: tasks._head(k)["parallel"],
+        "story": lambda tasks, fields, k: tasks._head(k)["story"],
+        "title": lambda tasks, fields, k: tasks._head(k)["title"],
+        "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]], tasks._loc(k))),
         "paths": lambda tasks, fields, k: tasks._paths(fields, k),
         "depends_on": lambda tasks, fields, k: tasks._depends_on(fields, k),
         "line": lambda tasks, fields, k: tasks.found[k][0] + 1,
         "position": lambda tasks, fields, k: k + 1,
-        "previous_id": lambda tasks, fields, k: tasks.items[k - 1].fields.get("id") if k else None,
+        "previous_id": lambda tasks, fields, k: tasks._head(k - 1)["id"] if k else None,
         "expected_number": lambda tasks, fields, k: tasks._expected_number(k),
         "expected_id": lambda tasks, fields, k: tasks._expected_id(fields, k),
         "phase": lambda tasks, fields, k: tasks.section_titles[p] if (p := tasks._phase(k)) >= 0 else "",

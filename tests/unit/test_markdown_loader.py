@@ -5,6 +5,7 @@ format tests/caserunner.py describes.
 """
 from __future__ import annotations
 
+import gc
 import random
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders.markdown import MARKDOWN, load_markdown, parse_markdown
 from policylint.repo import Repo
 from policylint.types import ListType, RecordType
-from policylint.values import LStr
+from policylint.values import Lazy, LStr, to_plain
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "markdown"
 
@@ -149,6 +150,33 @@ def test_every_string_from_a_line_is_located():
                doc["links"][0]["target"], doc["meta"]["K"], doc["lines"][2]["text"]]
     assert all(isinstance(s, LStr) and s.loc.path == "d/x.md" and s.loc.line for s in strings)
     assert doc["path"] == "d/x.md" and doc["path"].loc.line is None
+
+
+def test_fields_are_made_when_read_and_shared():
+    """A field is made when first read; a heading's checkboxes and lines are the document's."""
+    doc = parse_markdown("# A\n\n- [ ] b\n\n## B\n\n- [x] c\n", "x.md")
+    assert all(type(doc.fields[name]) is Lazy for name in ("lines", "headings", "checkboxes", "tables", "meta"))
+    a, b = doc["headings"]
+    assert doc["sections"] == [a] and a["children"] == [b]
+    assert a["checkboxes"][0] is doc["checkboxes"][0] and b["checkboxes"] == doc["checkboxes"][1:]
+    assert b["lines"][0] is doc["lines"][5] and a["body"] == "\n- [ ] b\n\n## B\n\n- [x] c"
+
+
+def test_a_document_holds_no_reference_cycle():
+    """`check` runs with the cyclic collector paused: a value holding a cycle would stay in
+    memory to the end of the run, every subject's."""
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        doc = parse_markdown("---\na: 1\n---\n# A\n\n- [ ] b\n\n| h |\n|---|\n| c |\n\n## B\n[l](t.md)\n**K**: v\n"
+                             "```py\nx\n```\n", "x.md")
+        to_plain(doc)  # every field read
+        del doc
+        assert gc.collect() == 0
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def test_front_matter_is_only_at_the_top_and_must_be_closed():

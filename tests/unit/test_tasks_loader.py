@@ -6,6 +6,7 @@ figures below were counted with grep, e.g.
 """
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -162,6 +163,22 @@ def test_a_task_makes_a_field_when_it_is_read():
         "depends_on": [], "line": 2, "position": 1, "previous_id": None, "expected_number": 1, "expected_id": "001",
         "phase": "Phase 1", "phase_number": 1}
     assert list(to_plain(first).items()) == list(shown.items())  # in the order inspect has always shown
+
+
+def test_a_task_list_holds_no_reference_cycle():
+    """`check` runs with the cyclic collector paused: a value holding a cycle would stay in
+    memory to the end of the run, every subject's."""
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tasks = parse_tasks("## Phase 1\n- [x] T001 [P] One\n- [-] T002 Two\n### T003: Three\n- [x] done\n", "t.md")
+        to_plain(tasks)  # every field read
+        del tasks
+        assert gc.collect() == 0
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # -- paths and dependencies, one line each ---------------------------------------------------
