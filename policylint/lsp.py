@@ -91,8 +91,18 @@ def _range(span, path: Path) -> types.Range:
     return types.Range(start, types.Position(start.line, start.character + 1))
 
 
-def _lsp_diagnostic(d, path: Path, uri: str) -> types.Diagnostic:
-    where = _range(d.span, path)
+def _client_range(document, where: types.Range) -> types.Range:
+    """A range in characters (as spans count them) in the client's units (UTF-16 unless agreed)."""
+    return document.position_codec.range_to_client_units(document.lines, where)
+
+
+def _server_position(document, position: types.Position) -> types.Position:
+    """A client position in characters, as the text's Python string counts them."""
+    return document.position_codec.position_from_client_units(document.lines, position)
+
+
+def _lsp_diagnostic(d, path: Path, uri: str, document) -> types.Diagnostic:
+    where = _client_range(document, _range(d.span, path))
     own = d.span is not None and d.span.path and Path(d.span.path).resolve() == path.resolve()
     message = d.message if own or d.span is None else f"{d.span}: {d.message}"
     related = [types.DiagnosticRelatedInformation(types.Location(uri, where), f"help: {d.help}")] if d.help else None
@@ -231,7 +241,7 @@ def build() -> LanguageServer:
         path = path_of(uri)
         try:
             if path.suffix == ".policy":
-                found = [_lsp_diagnostic(d, path, uri) for d in policy_diagnostics(path, document.source)]
+                found = [_lsp_diagnostic(d, path, uri, document) for d in policy_diagnostics(path, document.source)]
             else:
                 found = []
                 for line, result, message in artifact_diagnostics(path, document.source):
@@ -284,15 +294,16 @@ def build() -> LanguageServer:
             return []
         lines = document.source.split("\n")
         end = types.Position(len(lines) - 1, len(lines[-1]))
-        return [types.TextEdit(types.Range(types.Position(0, 0), end), result)]
+        return [types.TextEdit(_client_range(document, types.Range(types.Position(0, 0), end)), result)]
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: LanguageServer, params: types.HoverParams):
         from .check.types import signatures
 
         document = ls.workspace.get_text_document(params.text_document.uri)
-        line = params.position.line
-        m = _word_at(document.source, line, params.position.character)
+        position = _server_position(document, params.position)
+        line = position.line
+        m = _word_at(document.source, line, position.character)
         if m is None:
             return None
         if m.start() > 0 and document.source.split("\n")[line][m.start() - 1] == ".":  # a field
@@ -315,7 +326,8 @@ def build() -> LanguageServer:
         uri = params.text_document.uri
         document = ls.workspace.get_text_document(uri)
         path = path_of(uri)
-        m = _word_at(document.source, params.position.line, params.position.character)
+        position = _server_position(document, params.position)
+        m = _word_at(document.source, position.line, position.character)
         if path.suffix != ".policy" or m is None:
             return None
         try:
@@ -323,12 +335,12 @@ def build() -> LanguageServer:
         except PolicylintError:
             return None
         found = [n for n in _declarations(tree.items) if n.name == m.group(0)]
-        before = [n for n in found if n.span.line - 1 <= params.position.line]
+        before = [n for n in found if n.span.line - 1 <= position.line]
         if not found:
             return None
         node = (before or found)[-1]  # the nearest declaration above, as the reader would look
         start = types.Position(node.span.line - 1, max(node.span.column - 1, 0))
-        return types.Location(uri, types.Range(start, start))
+        return types.Location(uri, _client_range(document, types.Range(start, start)))
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
     def code_action(ls: LanguageServer, params: types.CodeActionParams):
@@ -348,7 +360,8 @@ def build() -> LanguageServer:
 
         document = ls.workspace.get_text_document(params.text_document.uri)
         path = path_of(params.text_document.uri)
-        fields = _fields_left_of_dot(path, document.source, params.position.line, params.position.character)
+        position = _server_position(document, params.position)
+        fields = _fields_left_of_dot(path, document.source, position.line, position.character)
         if fields is not None:
             items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Field,
                                           detail=str(ftype), documentation=doc)

@@ -184,6 +184,16 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
     assert client.proc.wait(timeout=WAIT) == 0
 
 
+def test_ranges_count_utf16_units_as_the_protocol_does(client):
+    text = 'gate g "a 😀 title" { require count(markdown("spec.md").heading) > 0 }\n'
+    path = client.repo / "wide.policy"
+    path.write_text(text, encoding="utf-8")
+    found = client.open(path, text, "policy")
+    start = len(text[:text.index(".heading") + 1].encode("utf-16-le")) // 2
+    assert [(d["code"], d["range"]["start"]["character"], d["range"]["end"]["character"]) for d in found] == [
+        ("PL201", start, start + len("heading"))]
+
+
 def _triples(diagnostics) -> list:
     return sorted((d["code"], d["range"]["start"]["line"], d["message"]) for d in diagnostics)
 
