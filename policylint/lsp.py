@@ -74,6 +74,18 @@ class _Protocol(LanguageServerProtocol):
 
 def policy_diagnostics(path: Path, text: str) -> list:
     """What `validate` reports for this policy text (policylint Diagnostics)."""
+    if not path.is_file():  # a new file the editor has not saved: checked from a copy, alone
+        import tempfile
+
+        from .structs import replace
+
+        with tempfile.TemporaryDirectory() as folder:
+            copy = (Path(folder) / path.name).resolve()
+            copy.write_text(text, encoding="utf-8")
+            found = policy_diagnostics(copy, text)
+            return [replace(d, span=replace(d.span, path=str(path)))
+                    if d.span is not None and d.span.path and Path(d.span.path).resolve() == copy else d
+                    for d in found]
     try:
         _BufferLoader(path, text).load(str(path))
     except PolicylintError as exc:

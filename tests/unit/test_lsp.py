@@ -184,6 +184,14 @@ def test_policy_file_diagnostics_hover_completion_format_and_exit(client):
     assert client.proc.wait(timeout=WAIT) == 0
 
 
+def test_a_policy_file_not_saved_yet(client):
+    path = client.repo / "new.policy"
+    found = client.open(path, MISSPELT, "policy")
+    assert [(d["code"], d["message"], d["range"]["start"]) for d in found] == [
+        ("PL201", "unknown field `heading` on Markdown", {"line": 4, "character": 24})]
+    assert not path.exists()
+
+
 def test_ranges_count_utf16_units_as_the_protocol_does(client):
     text = 'gate g "a 😀 title" { require count(markdown("spec.md").heading) > 0 }\n'
     path = client.repo / "wide.policy"
