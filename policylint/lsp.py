@@ -346,6 +346,16 @@ def build() -> LanguageServer:
             tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
         except PolicylintError:
             return None
+        from .packs import resolve
+        from .syntax import ast
+
+        for use in (u for u in tree.items if isinstance(u, ast.Use) and u.span.line - 1 == position.line):
+            try:  # the pack a `use` names, as the loader finds it
+                target = resolve(use.target, path.parent)
+            except PolicylintError:
+                return None
+            return types.Location(Path(target).resolve().as_uri(), types.Range(types.Position(0, 0),
+                                                                               types.Position(0, 0)))
         found = [n for n in _declarations(tree.items) if n.name == m.group(0)]
         before = [n for n in found if n.span.line - 1 <= position.line]
         if not found:

@@ -192,6 +192,17 @@ def test_a_policy_file_not_saved_yet(client):
     assert not path.exists()
 
 
+def test_definition_of_a_used_pack(client):
+    path = client.repo / "using.policy"
+    text = 'use "speckit"\ngate g "g" { require true }\n'
+    client.open(path, text, "policy")
+    where = client.request("textDocument/definition", {"textDocument": {"uri": path.as_uri()},
+                                                       "position": {"line": 0, "character": 7}})["result"]
+    from policylint.packs import builtin_packs
+
+    assert where["uri"] == Path(builtin_packs()["speckit"]).resolve().as_uri()
+
+
 def test_ranges_count_utf16_units_as_the_protocol_does(client):
     text = 'gate g "a 😀 title" { require count(markdown("spec.md").heading) > 0 }\n'
     path = client.repo / "wide.policy"
