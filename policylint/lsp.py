@@ -228,6 +228,40 @@ def _word_at(text: str, line: int, column: int):
     return None
 
 
+def _explain_gate(path: Path, text: str, line: int, word: str) -> str | None:
+    """What `policylint explain` prints for the gate declared on `line` as `word`, if it knows it."""
+    import contextlib
+    import io
+
+    from . import cli
+    from .syntax import ast
+    from .syntax.parse import parse_policy
+
+    if path.suffix != ".policy":
+        return None
+    try:
+        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
+    except PolicylintError:
+        return None
+    ids = [f"{tree.name}.{g.name}" for g in tree.items if isinstance(g, ast.Gate) and g.span.line - 1 == line]
+    for item in tree.items:
+        for stage in getattr(item, "stages", []) if isinstance(item, (ast.Lifecycle, ast.Extend)) else []:
+            ids += [f"{tree.name}.{stage.name}.{g.name}" for g in stage.body
+                    if isinstance(g, ast.Gate) and g.span.line - 1 == line]
+    for gid in ids:
+        if gid.rsplit(".", 1)[-1] != word:
+            continue
+        out = io.StringIO()
+        try:
+            args = cli.build_parser("explain").parse_args(["explain", gid, "--root", str(find_root(path.parent))])
+            with contextlib.redirect_stdout(out):
+                cli.cmd_explain(args)
+        except (cli.UsageError, PolicylintError, SystemExit):
+            return None
+        return out.getvalue().rstrip()
+    return None
+
+
 def _declarations(items) -> list:
     """Every let, param and def of a pack, at any depth, in source order."""
     from .syntax import ast
@@ -318,6 +352,10 @@ def build() -> LanguageServer:
         m = _word_at(document.source, line, position.character)
         if m is None:
             return None
+        explained = _explain_gate(path_of(params.text_document.uri), document.source, line, m.group(0))
+        if explained:
+            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                            value=f"```text\n{explained}\n```"))
         if m.start() > 0 and document.source.split("\n")[line][m.start() - 1] == ".":  # a field
             fields = _fields_left_of_dot(path_of(params.text_document.uri), document.source, line, m.start()) or {}
             if m.group(0) not in fields:

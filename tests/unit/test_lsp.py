@@ -203,6 +203,21 @@ def test_definition_of_a_used_pack(client):
     assert where["uri"] == Path(builtin_packs()["speckit"]).resolve().as_uri()
 
 
+def test_hover_on_a_gate_shows_what_explain_shows(client):
+    from policylint.packs import builtin_packs
+
+    path = Path(builtin_packs()["speckit"]).resolve()
+    text = path.read_text(encoding="utf-8")
+    assert client.open(path, text, "policy") == []
+    line = next(i for i, l in enumerate(text.split("\n")) if "gate all-done " in l)
+    column = text.split("\n")[line].index("all-done") + 2
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                  "position": {"line": line, "character": column}})["result"]
+    explained = subprocess.run([sys.executable, "-m", "policylint", "explain", "speckit.implementing.all-done"],
+                               cwd=client.repo, capture_output=True, text=True, timeout=WAIT).stdout
+    assert hover["contents"]["value"] == f"```text\n{explained.rstrip()}\n```"
+
+
 def test_ranges_count_utf16_units_as_the_protocol_does(client):
     text = 'gate g "a 😀 title" { require count(markdown("spec.md").heading) > 0 }\n'
     path = client.repo / "wide.policy"
