@@ -262,6 +262,33 @@ def _explain_gate(path: Path, text: str, line: int, word: str) -> str | None:
     return None
 
 
+def _def_source(path: Path, text: str, word: str) -> str | None:
+    """Where the def `word` the policy calls is declared, with its declaring line: the pack's
+    own first, then those of the packs it `use`s (read as the loader finds them)."""
+    from .packs import resolve
+    from .syntax import ast
+    from .syntax.parse import parse_policy
+
+    try:
+        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
+    except PolicylintError:
+        return None
+    sources = [(display(path), text, tree.items)]
+    for use in (u for u in tree.items if isinstance(u, ast.Use)):
+        try:
+            target = resolve(use.target, path.parent)
+            source = target.read_text(encoding="utf-8")
+            sources.append((display(target), source, parse_policy(source.replace("\r\n", "\n"), display(target)).items))
+        except (PolicylintError, OSError):
+            continue
+    for shown, source, items in sources:
+        for node in _declarations(items):
+            if isinstance(node, ast.Def) and node.name == word:
+                declared = source.replace("\r\n", "\n").split("\n")[node.span.line - 1].strip()
+                return f"```\n{declared}\n```\n\n{shown}:{node.span.line}"
+    return None
+
+
 def _declarations(items) -> list:
     """Every let, param and def of a pack, at any depth, in source order."""
     from .syntax import ast
@@ -364,9 +391,12 @@ def build() -> LanguageServer:
             text = f"```\n{m.group(0)}: {ftype}\n```\n\n{doc}".rstrip()
         else:
             signature = signatures().get(m.group(0))
-            if signature is None:
-                return None
-            text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
+            if signature is not None:
+                text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
+            else:
+                text = _def_source(path_of(params.text_document.uri), document.source, m.group(0))
+                if text is None:
+                    return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)

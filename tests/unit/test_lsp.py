@@ -192,10 +192,13 @@ def test_a_policy_file_not_saved_yet(client):
     assert not path.exists()
 
 
-def test_definition_of_a_used_pack(client):
+def test_definition_of_a_used_pack_and_hover_on_its_def(client):
     path = client.repo / "using.policy"
-    text = 'use "speckit"\ngate g "g" { require true }\n'
+    text = 'use "speckit"\ngate g "g" { require has_section(markdown("spec.md"), "Scope") }\n'
     client.open(path, text, "policy")
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": path.as_uri()},
+                                                  "position": {"line": 1, "character": 25}})["result"]
+    assert hover["contents"]["value"].startswith("```\ndef has_section(doc, title) =")
     where = client.request("textDocument/definition", {"textDocument": {"uri": path.as_uri()},
                                                        "position": {"line": 0, "character": 7}})["result"]
     from policylint.packs import builtin_packs
