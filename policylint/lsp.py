@@ -21,6 +21,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from . import __version__
+from .cli import UsageError
 from .config import find_root
 from .errors import PolicylintError
 from .packs import PackLoader, display
@@ -137,7 +138,7 @@ def artifact_diagnostics(path: Path, text: str) -> list:
                               select=[], ignore=[], files=[str(path)], fail_on=None)
     try:
         run = cli._run(args, repo=_BufferRepo(root, {rel: text.encode("utf-8")}))
-    except (cli.UsageError, PolicylintError):  # no pack applies here, or the configuration is wrong
+    except cli.NoPackApplies:  # no pack reads this repository: nothing to show
         return []
     found = []
     for result in run.results:
@@ -324,6 +325,10 @@ def build() -> LanguageServer:
                         severity=SEVERITY.get(result.severity, types.DiagnosticSeverity.Error), code=result.gate,
                         source="policylint", data={"title": result.title,
                                                    "explain": f"policylint explain {result.gate}"}))
+        except (PolicylintError, UsageError) as exc:  # the repository's configuration or packs are wrong: say why
+            why = "\n".join(d.headline() for d in exc.diagnostics) if isinstance(exc, PolicylintError) else str(exc)
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"policylint: {why}"))
+            found = []
         except Exception as exc:  # a bug in policylint: say it in the editor, keep serving
             ls.window_log_message(types.LogMessageParams(types.MessageType.Error,
                                                          f"policylint: internal error on {path}: {exc!r}"))

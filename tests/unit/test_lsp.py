@@ -221,6 +221,14 @@ def test_hover_on_a_gate_shows_what_explain_shows(client):
     assert hover["contents"]["value"] == f"```text\n{explained.rstrip()}\n```"
 
 
+def test_a_wrong_configuration_is_said_in_the_log(client):
+    (client.repo / ".policylint.yaml").write_text("packs: [speckitt]\n", encoding="utf-8")
+    path = client.repo / "specs" / "002-invoice-csv-export" / "tasks.md"
+    assert client.open(path, path.read_text(encoding="utf-8"), "markdown") == []
+    logged = [m["params"]["message"] for m in client.pending if m.get("method") == "window/logMessage"]
+    assert any("unknown pack `speckitt`" in m for m in logged), logged
+
+
 def test_ranges_count_utf16_units_as_the_protocol_does(client):
     text = 'gate g "a 😀 title" { require count(markdown("spec.md").heading) > 0 }\n'
     path = client.repo / "wide.policy"
