@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import shutil
 import subprocess
@@ -292,7 +293,7 @@ def test_malformed_requests_get_errors_and_the_server_keeps_serving(client):
 def test_without_pygls_a_clear_error(tmp_path):
     blocker = tmp_path / "pygls.py"
     blocker.write_text("raise ImportError('no pygls here', name='pygls')\n", encoding="utf-8")
-    env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     done = subprocess.run([sys.executable, "-m", "policylint", "lsp"], capture_output=True, text=True, env=env,
                           timeout=WAIT, stdin=subprocess.DEVNULL)
     assert done.returncode == 2
