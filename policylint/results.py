@@ -74,8 +74,8 @@ class ResultsCache:
         self._payloads = None
         self._answers: dict = {}  # observation key -> its answer now (asked once a run)
         self._evaluated: set = set()  # the buckets holding an entry this run evaluated
-        self._repo = None
-        self._changed: set | None = None
+        self._repo = None  # the walker globs are asked again with
+        self.repo = None  # the run's TrackingRepo (what it read, which files held a waiver mark)
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
         self.shared: set = set()  # observation keys every entry rests on (this run's)
         self.shared_notices: list = []
@@ -101,8 +101,7 @@ class ResultsCache:
 
     def _marked(self, entries: dict) -> set:
         """The read files of the kept entries that hold a waiver mark (the others need no second look)."""
-        repo = getattr(self, "repo", None)
-        unmarked = repo.unmarked if repo is not None else set()
+        unmarked = self.repo.unmarked if self.repo is not None else set()
         read = {key[2:] for keys in entries.values() for key in keys if key.startswith("r:")}
         return {path for path in read if path not in unmarked}
 
@@ -188,7 +187,7 @@ class ResultsCache:
         observations: dict = {}
         kept = self.kept["observations"] if self.kept is not None else {}
         folders: dict = {}  # folder -> whether it is no symlink (shared by every path below it)
-        digests = getattr(self.repo, "digests", {}) if getattr(self, "repo", None) is not None else {}
+        digests = getattr(self.repo, "digests", {})
 
         def answer(key):
             if key not in observations:
@@ -270,9 +269,10 @@ def _manifest(value):
         return None
     if not all(isinstance(k, str) for k in value["shared"]):
         return None
-    printed = value.get("printed", [])
-    if not isinstance(printed, list) or not all(isinstance(k, str) for k in printed):
-        return None
+    for optional in ("printed", "marked"):
+        listed = value.get(optional, [])
+        if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
+            return None
     for keys in value["entries"].values():
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             return None
