@@ -1026,21 +1026,28 @@ class Blocks:
         return _meta(self.text, self.starts(), self.scan.hidden, self.path)
 
     def heading_records(self):
-        """Heading records, their bodies, lines, checkboxes and tables made when first read;
-        and the roots of the section tree. Made anew on each call."""
-        path, found, titles, ends = self.path, self.scan.headings, self.titles(), self.section_ends()
+        """Heading records, their bodies, lines, checkboxes and tables made when first read
+        (an empty one is made at once); and the roots of the section tree. Made anew on each call."""
+        path, text, found, titles, ends = self.path, self.text, self.scan.headings, self.titles(), self.section_ends()
+        starts, box_lines, table_lines = self.starts(), self._once("box_lines"), self._once("table_lines")
         records = []
         sections = []
         parents = []  # (level, record) from the root down to the latest heading
         for k, (index, level, _, last) in enumerate(found):
             title = titles[k]
             start, end = last + 1, ends[k]
+            first_box, last_box = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
+            first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
             rec = new_record("Heading", new_loc(path, index + 1), {
                 "text": title, "title": title, "level": level, "line": index + 1,
-                "body": Lazy(partial(self._heading_body, index, start, end)),
-                "lines": Lazy(partial(self._heading_lines, start, end)), "children": [],
-                "checkboxes": Lazy(partial(self._inside, "checkboxes", start, end)),
-                "tables": Lazy(partial(self._inside, "tables", start, end))})
+                "body": Lazy(partial(_located_slice, text, starts[start], max(starts[start], starts[end] - 1),
+                                     path, index + 1)),
+                "lines": Lazy(partial(self._slice, "line_records", start, end)) if start < end else [],
+                "children": [],
+                "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box))
+                if first_box < last_box else [],
+                "tables": Lazy(partial(self._slice, "tables", first_table, last_table))
+                if first_table < last_table else []})
             records.append(rec)
             while parents and parents[-1][0] >= level:
                 parents.pop()
@@ -1048,24 +1055,19 @@ class Blocks:
             parents.append((level, rec))
         return records, sections
 
-    def _heading_body(self, index: int, start: int, end: int) -> LStr:
-        starts = self.starts()
-        return new_lstr(self.text[starts[start]:max(starts[start], starts[end] - 1)], new_loc(self.path, index + 1))
+    def _slice(self, name: str, start: int, end: int) -> list:
+        """Those of the line records, the checkboxes or the tables (`name`) from `start` to `end`."""
+        return self._once(name)[start:end]
 
-    def _heading_lines(self, start: int, end: int) -> list:
-        return self.line_records()[start:end]
-
-    def _inside(self, name: str, start: int, end: int) -> list:
-        """Those of the checkboxes or the tables (`name`) on lines start+1 to end."""
-        made = self._once(name)
-        numbers = self._once(name + "_lines")
-        return made[bisect_left(numbers, start + 1):bisect_left(numbers, end + 1)]
-
-    def _make_checkboxes_lines(self) -> list:
+    def _make_box_lines(self) -> list:
         return [box[0] + 1 for box in self.scan.checkboxes]
 
-    def _make_tables_lines(self) -> list:
+    def _make_table_lines(self) -> list:
         return [table[0] + 1 for table in self.scan.tables]
+
+
+def _located_slice(text: str, start: int, end: int, path: str, line: int) -> LStr:
+    return new_lstr(text[start:end], new_loc(path, line))
 
 
 _UNMADE = object()
