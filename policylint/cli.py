@@ -947,6 +947,9 @@ def cmd_lsp(args) -> int:
         if not (exc.name or "").startswith(("pygls", "lsprotocol")):
             raise
         raise UsageError("`policylint lsp` needs pygls, which is not installed: pip install 'policylint[lsp]'") from None
+    import gc
+
+    gc.enable()  # main pauses the collector for a short run; a server lives long and must collect
     return serve()
 
 

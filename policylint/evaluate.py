@@ -145,6 +145,8 @@ class Engine:
                     self._lifecycle(pack, item)
         if self.memory is not None:
             self.memory.remember_shared(self.repo.inputs(self._shared))
+        if not self.keep_loads:
+            gc.unfreeze()  # a long-lived caller (the language server) collects it again later
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
