@@ -535,12 +535,12 @@ def _write_printed(data: bytes) -> None:
 
 def _printed_key(args, config, outputs):
     """What decides the bytes `check` prints besides the verdicts: every option as given, the
-    baseline's content and whether colour is on; None when something is written to a file
-    (-o), which is then rewritten every run."""
+    baseline's content and whether colour is on; None when the run writes more than stdout
+    (-o files, GitHub's job summary), which is then done every run."""
     import json
 
-    if any(target is not None for _fmt, target in outputs):
-        return None
+    if any(target is not None or fmt == "github" for fmt, target in outputs):
+        return None  # -o files are written every run, and `github` also writes the job summary
     from .cache import hasher
 
     try:
