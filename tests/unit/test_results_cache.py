@@ -204,3 +204,13 @@ def test_an_unchanged_repository_is_not_evaluated_and_an_edit_evaluates_one_subj
     _edit_task(repo)
     _run(capsys, repo, "--pack", "speckit", "-f", "json")
     assert evaluated == ["specs/003-team-invitations"]
+
+
+def test_github_job_summary_is_written_on_every_run(capsys, repo, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    _run(capsys, repo, "--pack", "speckit", "-f", "github")
+    once = summary.read_text(encoding="utf-8")
+    assert once
+    _run(capsys, repo, "--pack", "speckit", "-f", "github")
+    assert summary.read_text(encoding="utf-8") == once + once
