@@ -223,10 +223,12 @@ class ResultsCache:
                 self.store.put_bytes("payloads", names[bucket], text)
         payload_key = hasher(" ".join(f"{b}:{n}" for b, n in sorted(names.items())).encode()).hexdigest()
         outputs = {}
-        if self.kept is not None and self.kept.get("payload_key") == payload_key:  # still what those printed
+        printed_kept = self.kept.get("printed", ()) if self.kept is not None else ()
+        if (self.kept is not None and self.kept.get("payload_key") == payload_key
+                and all(self._answers.get(k) for k in printed_kept)):  # still what those printed, checked now
             outputs.update(self.kept["outputs"])
-            observations.update({k: v for k, v in self.kept["observations"].items() if k not in observations
-                                 and k in self.kept.get("printed", ())})
+            observations.update({k: self.kept["observations"][k] for k in printed_kept
+                                 if k not in observations and k in self.kept["observations"]})
         printed = set(self.kept.get("printed", ())) if outputs else set()
         outside = _keys(run_inputs)
         if outside is not None:
