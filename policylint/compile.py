@@ -342,28 +342,32 @@ class Compiler:
     def compile_Field(self, node: ast.Field):
         obj, name, span = self.expr(node.obj), node.name, node.span
         field = ops.field
+
+        def read(value, env):
+            """The field of `value`: a record's own field read in place, else through ops.field."""
+            if type(value) is Record:
+                fields = value.fields
+                if type(fields) is dict:
+                    if name in fields:
+                        found = fields[name]
+                        return value.get(name) if type(found) is Lazy else found
+                elif type(fields) is LazyFields:
+                    found = fields.get(name, _MISSING)
+                    if found is not _MISSING:
+                        return value.get(name) if type(found) is Lazy else found
+                elif name in fields:
+                    return value.get(name)
+            elif type(value) is list:
+                _spend(env, value)
+            return field(value, name)
+
         if isinstance(node.obj, ast.Name):  # `l.text`: the variable looked up here, not by a call
             var = node.obj.id
 
             def run_named(env):
                 try:
                     values = env.vars
-                    value = values[var] if var in values else env.get(var)
-                    if type(value) is Record:
-                        fields = value.fields
-                        if type(fields) is dict:
-                            if name in fields:
-                                found = fields[name]
-                                return value.get(name) if type(found) is Lazy else found
-                        elif type(fields) is LazyFields:
-                            found = fields.get(name, _MISSING)
-                            if found is not _MISSING:
-                                return value.get(name) if type(found) is Lazy else found
-                        elif name in fields:
-                            return value.get(name)
-                    elif type(value) is list:
-                        _spend(env, value)
-                    return field(value, name)
+                    return read(values[var] if var in values else env.get(var), env)
                 except EvaluationError as exc:
                     raise _located(exc, span) from None
 
@@ -371,22 +375,7 @@ class Compiler:
 
         def run(env):
             try:
-                value = obj(env)
-                if type(value) is Record:
-                    fields = value.fields
-                    if type(fields) is dict:
-                        if name in fields:
-                            found = fields[name]
-                            return value.get(name) if type(found) is Lazy else found
-                    elif type(fields) is LazyFields:
-                        found = fields.get(name, _MISSING)
-                        if found is not _MISSING:
-                            return value.get(name) if type(found) is Lazy else found
-                    elif name in fields:
-                        return value.get(name)
-                elif type(value) is list:
-                    _spend(env, value)
-                return field(value, name)
+                return read(obj(env), env)
             except EvaluationError as exc:
                 raise _located(exc, span) from None
 

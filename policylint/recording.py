@@ -236,8 +236,12 @@ class RecordingRepo(Repo):
         among them when one of those entries holds more than data: what it answers may rest
         on reads no frame of its own saw. Not so for a gate's reads (`gate`) and an entry the
         gate made afresh (`forget_volatile`): all of those were the gate's."""
+        return frozenset(self._behind(reads, self.stateful - self.volatile if gate else self.stateful))
+
+    def _behind(self, reads, tainted=frozenset()) -> set:
+        """The observations `reads` rests on through the memo entries it used (and STATEFUL when
+        one of those is `tainted`)."""
         out, todo, keys = set(), list(reads), set()
-        tainted = self.stateful - self.volatile if gate else self.stateful
         while todo:
             what = todo.pop()
             if what[0] == "key":
@@ -248,7 +252,7 @@ class RecordingRepo(Repo):
                         out.add(STATEFUL)
             else:
                 out.add(what)
-        return frozenset(out)
+        return out
 
     def changed(self, deleted: str) -> set:
         """The observations the file system answers differently now that `deleted` (a file or
@@ -447,13 +451,4 @@ class TrackingRepo(RecordingRepo):
 
     def inputs(self, reads) -> set:
         """What `reads` rests on: the observations (and notices) behind the loads it used."""
-        out, todo, keys = set(), list(reads), set()
-        while todo:
-            what = todo.pop()
-            if what[0] == "key":
-                if what[1] not in keys:
-                    keys.add(what[1])
-                    todo.extend(self.depends.get(what[1], ()))
-            else:
-                out.add(what)
-        return out
+        return self._behind(reads)
