@@ -47,12 +47,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from functools import partial
 
 from ..fastpath import gc_paused, new_object, new_tuple
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
-from ..values import Lazy, LazyFields, Loc, PathValue, Record, new_loc, new_lstr, new_record
+from ..values import LazyFields, Loc, PathValue, Record, new_loc, new_lstr, new_record
 from .markdown import Blocks, load_blocks, parse_blocks
 
 TASK = record("Task", "A task of a Spec Kit task list.", {
@@ -371,18 +370,25 @@ class _TaskList:
         self.heads = {}  # task index -> the fields its head gives, once read (`_head`)
 
     def record(self) -> Record:
+        """The `Tasks` record: its fields too are made when first read (values.LazyFields), so
+        the results cache, which traces the lazy fields of what a load returns, walks nothing."""
+        fields = new_object(LazyFields)
+        fields.source, fields.key, fields.kept = _Whole(self), None, None
+        return new_record("Tasks", new_loc(self.path, None), fields)
+
+    def items(self) -> list:
+        """Every task's record, holding nothing but where its fields are made from."""
         path = self.path
         items = []
         append = items.append
-        for k, task in enumerate(self.found):  # made the fast way (policylint/fastpath.py): there may be many
-            fields = new_object(LazyFields)
-            fields.source, fields.key, fields.kept = self, k, None
-            rec = new_object(Record)
-            rec.type, rec.loc, rec.fields = "Task", new_tuple(Loc, (path, task[0] + 1, None)), fields
-            append(rec)
-        return new_record("Tasks", new_loc(path, None), {
-            "items": items, "done": Lazy(partial(_done, items)), "open": Lazy(partial(_open, items)),
-            "phases": Lazy(partial(self.phases, items)), "path": PathValue(path, new_loc(path, None))})
+        with gc_paused():
+            for k, task in enumerate(self.found):  # made the fast way (policylint/fastpath.py): there may be many
+                fields = new_object(LazyFields)
+                fields.source, fields.key, fields.kept = self, k, None
+                rec = new_object(Record)
+                rec.type, rec.loc, rec.fields = "Task", new_tuple(Loc, (path, task[0] + 1, None)), fields
+                append(rec)
+        return items
 
     def phases(self, items: list) -> list:
         members = [[] for _ in self.section_lines]
@@ -471,4 +477,22 @@ class _TaskList:
         "expected_id": lambda tasks, fields, k: tasks._expected_id(fields, k),
         "phase": lambda tasks, fields, k: tasks.section_titles[p] if (p := tasks._phase(k)) >= 0 else "",
         "phase_number": lambda tasks, fields, k: tasks.section_numbers[p] if (p := tasks._phase(k)) >= 0 else None,
+    }
+
+
+class _Whole:
+    """Where the `Tasks` record's fields are made from (values.LazyFields): the task list."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self, tasks: _TaskList):
+        self.tasks = tasks
+
+    makers = {
+        "items": lambda whole, fields, _: fields.keep("items", whole.tasks.items()),
+        "done": lambda whole, fields, _: fields.keep("done", _done(fields.get("items"))),
+        "open": lambda whole, fields, _: fields.keep("open", _open(fields.get("items"))),
+        "phases": lambda whole, fields, _: fields.keep("phases", whole.tasks.phases(fields.get("items"))),
+        "path": lambda whole, fields, _: fields.keep("path", PathValue(whole.tasks.path,
+                                                                       new_loc(whole.tasks.path, None))),
     }
