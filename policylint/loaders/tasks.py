@@ -327,6 +327,7 @@ class _TaskList:
         # text); a checkbox's as the scan's (line index, mark, column): the rest it reads off the line.
         found = [box for box in scan.checkboxes
                  if _OPENING_ID.match(lines[box[0]], box[2] - 1) or _read_head(lines[box[0]][box[2] - 1:].rstrip())]
+        boxes = len(found)  # in line order, as the scan found them
 
         in_code, in_comment = scan.in_code, scan.in_comment
         if "[-]" in blocks.text or "[~]" in blocks.text:
@@ -360,7 +361,8 @@ class _TaskList:
                 seen.add(head.id)
                 found.append((i, "", m.start(1) + 1, False, m.group(1)))
 
-        found.sort(key=lambda task: task[0])
+        if len(found) > boxes:
+            found.sort(key=lambda task: task[0])
         self.found = found
         sections = [(i, titles[k]) for k, (i, level, _, _) in enumerate(scan.headings)
                     if level == 2 and i not in task_headings]
