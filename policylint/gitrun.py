@@ -75,10 +75,7 @@ def run_git(executable: str, cwd: str, args, *, env: dict, config=(), timeout=No
     (default TIMEOUT) or prints more than `limit` bytes (default OUTPUT_LIMIT)."""
     timeout = TIMEOUT if timeout is None else timeout
     limit = OUTPUT_LIMIT if limit is None else limit
-    argv = [executable, "--no-pager", "--no-replace-objects", "-C", str(cwd)]
-    for setting in (*SAFE_CONFIG, *config):
-        argv += ["-c", setting]
-    argv += list(args)
+    argv = _argv(executable, cwd, args, config)
     command = f"`git {args[0]}`"
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -105,6 +102,115 @@ def run_git(executable: str, cwd: str, args, *, env: dict, config=(), timeout=No
     if too_much.is_set():
         raise GitFailure(f"{command} printed more than {_size(limit)}; stopped")
     return code, bytes(out), bytes(err)
+
+
+def _argv(executable: str, cwd, args, config) -> list:
+    """The command line of every git we run: the safe settings first, then the caller's."""
+    argv = [executable, "--no-pager", "--no-replace-objects", "-C", str(cwd)]
+    for setting in (*SAFE_CONFIG, *config):
+        argv += ["-c", setting]
+    return argv + list(args)
+
+
+class ObjectReader:
+    """`git cat-file --batch`, kept running: the objects a caller asks for, one at a time, as
+    many as it likes for the cost of one process (reading the blobs of a commit's tree without
+    checking it out). The same doors are shut as in `run_git` (same command line and
+    environment, no shell, stderr drained and bounded); names are object ids only (hex), so
+    nothing the caller passes is read as an option or a second request; each answer must
+    come within `timeout` seconds and be at most `limit` bytes, or git is stopped and
+    GitFailure raised (the reader is then closed)."""
+
+    def __init__(self, executable: str, cwd, *, env: dict, config=(), timeout=None, limit=None):
+        self.timeout = TIMEOUT if timeout is None else timeout
+        self.limit = OUTPUT_LIMIT if limit is None else limit
+        try:
+            self.process = subprocess.Popen(_argv(executable, cwd, ("cat-file", "--batch"), config),
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise GitFailure(f"cannot run git: {exc.strerror or exc}") from None
+        self.errors = bytearray()
+        self._deadline = None  # monotonic time by which the answer being read must be in
+        self._closed = threading.Event()
+        threading.Thread(target=_drain, args=(self.process.stderr, self.errors, ERROR_LIMIT, None, self.process),
+                         daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def read(self, name: str):
+        """(type, content bytes) of the object `name` (a hex object id), or None when the
+        repository has no such object."""
+        if not name or len(name) > 64 or not all(c in "0123456789abcdef" for c in name):
+            raise ValueError(f"not an object id: {name!r}")
+        if self._closed.is_set():
+            raise GitFailure("`git cat-file` was stopped")
+        import time
+
+        self._deadline = time.monotonic() + self.timeout
+        try:
+            stdin, stdout = self.process.stdin, self.process.stdout
+            stdin.write(name.encode() + b"\n")
+            stdin.flush()
+            header = stdout.readline(256)
+            if not header.endswith(b"\n"):
+                raise OSError("no answer")
+            fields = header.split()
+            if len(fields) == 2 and fields[1] == b"missing":
+                return None
+            if len(fields) != 3 or not fields[2].isdigit():
+                raise GitFailure(f"`git cat-file` answered `{header[:80].decode('utf-8', 'replace').strip()}`")
+            size = int(fields[2])
+            if size > self.limit:
+                raise GitFailure(f"`git cat-file` object {name} is larger than {_size(self.limit)}; stopped")
+            data = stdout.read(size + 1)
+            if len(data) != size + 1:
+                raise OSError("short answer")
+            return fields[1].decode("ascii", "replace"), data[:size]
+        except (OSError, ValueError) as exc:
+            stopped = self._closed.is_set()
+            self.close()
+            if stopped:
+                raise GitFailure(f"`git cat-file` took longer than {self.timeout} s; stopped") from None
+            raise GitFailure(f"`git cat-file` stopped: {exc}") from None
+        except GitFailure:
+            self.close()
+            raise
+        finally:
+            self._deadline = None
+
+    def close(self) -> None:
+        """Stop git (it ends on its own once its input closes) and let its pipes go."""
+        if self.process.poll() is None:
+            self._closed.set()
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        self._closed.set()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _watch(self) -> None:
+        """Stop git when an answer is late (checked every tenth of a second while one is awaited)."""
+        import time
+
+        while not self._closed.wait(0.1 if self._deadline is not None else 0.5):
+            deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline:
+                self._closed.set()
+                self.process.kill()
+                return
 
 
 def _drain(stream, sink: bytearray, limit: int, too_much, process) -> None:

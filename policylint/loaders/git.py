@@ -240,8 +240,9 @@ def _failure(command: str, stderr: str) -> str:
 
 # -- the record --------------------------------------------------------------------------
 
-def _load(repo) -> Record:
-    git = _Git(repo.real_root)
+def _load(repo, git=None) -> Record:
+    """The record; `git` runs the commands (history.py passes one that answers for a past commit)."""
+    git = git or _Git(repo.real_root)
     loc = Loc(ERROR_PATH)
     try:
         code, out, _ = git.run("symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1))

@@ -1,0 +1,375 @@
+"""One commit's files, read from git's objects: a Repo that never looks at the work tree.
+
+`policylint board --history` evaluates the packs at each commit of the first-parent line
+without checking anything out. `CommitTree.read(git, sha, prefix)` lists the commit's tree
+once (`git ls-tree -r -z -l --full-tree`); `GitTreeRepo` answers every question a loader
+asks (`exists`, `is_dir`, `read_bytes`, `read_text`, `open_binary`, `glob`, `listing`) from
+that listing, and reads blobs through one long-lived `git cat-file --batch`
+(gitrun.ObjectReader), each blob once however many commits hold it (`Blobs`).
+
+The rules are the work tree reader's (repo.py):
+- paths are confined to the root (`..` and absolute paths refused as there);
+- a symlink (mode 120000; its blob is the target) is followed while it stays inside the root
+  (a target that is absolute or leaves is "resolves outside the repository root"); `**` never
+  descends into one; a glob does not match one that leads outside; a chain of more than 40
+  links is treated as missing, as a loop is;
+- a submodule (mode 160000) is a folder with nothing in it;
+- a file over MAX_FILE_BYTES is refused with the same message, before it is read;
+- the root's `.git` never appears (a tree cannot hold one anyway).
+
+The git facts (`git.head`, `git.commits`, `git.changed_files`…) answer for the commit: every
+`HEAD` the git loader passes to git becomes the commit's sha. The branch is the branch checked
+out now (the history is that branch's line); tags and branches are the repository's refs as
+they are now.
+"""
+from __future__ import annotations
+
+import errno
+import io
+import posixpath
+import re
+from functools import partial
+from pathlib import Path
+
+from . import gitrun
+from .errors import ArtifactError
+from .repo import MAX_FILE_BYTES, Entry, Repo, _glob_segments, _is_magic, _too_large
+
+_LINK_HOPS = 40  # as the kernel's limit: a longer chain (or a loop) resolves to nothing
+_FILE, _LINK, _DIR = "file", "link", "dir"
+
+
+class CommitTree:
+    """A commit's tree under the root: each path's (kind, object id, size) and each folder's names."""
+
+    def __init__(self, sha: str, entries: dict):
+        self.sha = sha
+        self.entries = entries  # path -> (kind, object id or None, size or None)
+        self.folders: dict = {".": {}}  # folder -> {name: kind}
+        for path, (kind, _, _) in entries.items():
+            if kind == _DIR:
+                self.folders.setdefault(path, {})
+            while True:  # the path in its folder, and each folder in the one above
+                parent, name = posixpath.split(path)
+                parent = parent or "."
+                self.folders.setdefault(parent, {})[name] = kind
+                if parent == ".":
+                    break
+                path, kind = parent, _DIR
+        self.targets: dict = {}  # link path -> its target (read on first use)
+
+    @classmethod
+    def read(cls, run, sha: str, prefix: str = "") -> CommitTree:
+        """The tree of commit `sha` below `prefix` (the root's path in the repository, `a/b/`),
+        from one `git ls-tree`; `run(*args)` runs git and returns its stdout as bytes."""
+        out = run("ls-tree", "-r", "-z", "-l", "--full-tree", sha)
+        entries = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            fields = meta.split()
+            if len(fields) != 4:
+                raise gitrun.GitFailure(f"cannot read `git ls-tree` output near `{record[:60]!r}`")
+            mode, _kind, oid, size = (f.decode("ascii", "replace") for f in fields)
+            path = raw_path.decode("utf-8", "surrogateescape")
+            if prefix:
+                if not path.startswith(prefix):
+                    continue
+                path = path[len(prefix):]
+            if mode == "160000":
+                entries[path] = (_DIR, None, None)  # a submodule: a folder with nothing in it
+            elif mode == "120000":
+                entries[path] = (_LINK, oid, None)
+            else:
+                entries[path] = (_FILE, oid, int(size) if size.isdigit() else None)
+        return cls(sha, entries)
+
+    def kind(self, path: str):
+        """_FILE, _LINK, _DIR or None, as written (a link not followed)."""
+        if path == ".":
+            return _DIR
+        found = self.entries.get(path)
+        if found is not None:
+            return found[0]
+        return _DIR if path in self.folders else None
+
+
+class Blobs:
+    """Blob contents by object id, each read once through one `git cat-file --batch` (started on
+    first use); a blob many commits share costs one read."""
+
+    def __init__(self, start_reader):
+        self._start = start_reader
+        self._reader = None
+        self._known: dict = {}
+        self._kept = 0
+
+    def get(self, oid: str) -> bytes:
+        data = self._known.get(oid)
+        if data is None:
+            if self._reader is None:
+                self._reader = self._start()
+            found = self._reader.read(oid)
+            if found is None:
+                raise FileNotFoundError(errno.ENOENT, "the object is missing from the repository", oid)
+            data = found[1]
+            if self._kept + len(data) <= 256 * 1024 * 1024:  # past that, read again when asked
+                self._known[oid] = data
+                self._kept += len(data)
+        return data
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+class GitTreeRepo(Repo):
+    """The Repo of one commit (see the module docstring): `root` is the work tree's root (where
+    git runs), `tree` the commit's CommitTree, `blobs` the shared Blobs, `git_facts` a function
+    of this repo that builds the `git` record for the commit."""
+
+    def __init__(self, root, tree: CommitTree, blobs: Blobs, git_facts=None, base=None):
+        super().__init__(root, base)
+        self.tree, self.blobs, self._git_facts = tree, blobs, git_facts
+        self._real: dict = {}  # path as written -> its real path in the tree, or an ArtifactError
+
+    # -- paths ---------------------------------------------------------------------------
+    def real(self, norm: str) -> str:
+        """The path with every symlink on the way followed, inside the tree; ArtifactError
+        when that leaves the root."""
+        hit = self._real.get(norm)
+        if hit is None:
+            try:
+                hit = self._follow(norm)
+            except ArtifactError as exc:
+                hit = exc
+            self._real[norm] = hit
+        if isinstance(hit, ArtifactError):
+            raise hit
+        return hit
+
+    def _follow(self, norm: str) -> str:
+        if norm == ".":
+            return "."
+        done: list = []
+        todo = norm.split("/")
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not done:
+                    raise ArtifactError(norm, "path resolves outside the repository root (symlink)")
+                done.pop()
+                continue
+            path = "/".join(done + [part])
+            if self.tree.kind(path) != _LINK:
+                done.append(part)
+                continue
+            hops += 1
+            if hops > _LINK_HOPS:
+                return "/".join(done + [part] + todo) + "\0loop"  # a path no tree holds: missing
+            target = self._target(path)
+            if target.startswith("/"):
+                raise ArtifactError(norm, "path resolves outside the repository root (symlink)")
+            todo = target.split("/") + todo
+        return "/".join(done) or "."
+
+    def _target(self, link: str) -> str:
+        target = self.tree.targets.get(link)
+        if target is None:
+            target = self.tree.targets[link] = self.blobs.get(self.tree.entries[link][1]).decode(
+                "utf-8", "surrogateescape")
+        return target
+
+    def _kind_of(self, relpath: str):
+        """(real path, _FILE/_DIR/None) of a path, symlinks followed; ArtifactError outside."""
+        real = self.real(self.normalize(relpath))
+        return real, self.tree.kind(real)
+
+    def resolve(self, relpath: str) -> Path:
+        """Where the path leads, as a path under the root. Nothing here opens it: it names a
+        file of the commit, not of the work tree."""
+        real, _ = self._kind_of(relpath)
+        return self.real_root if real == "." else Path(self.real_root, real)
+
+    def exists(self, relpath: str) -> bool:
+        try:
+            return self._kind_of(relpath)[1] is not None
+        except ArtifactError:
+            return False
+
+    def is_dir(self, relpath: str) -> bool:
+        try:
+            return self._kind_of(relpath)[1] == _DIR
+        except ArtifactError:
+            return False
+
+    # -- reading -------------------------------------------------------------------------
+    def _read_file(self, full, norm: str) -> bytes:
+        real, kind = self._kind_of(norm)
+        if kind is None:
+            raise FileNotFoundError(errno.ENOENT, "file not found", norm)
+        if kind == _DIR:
+            raise IsADirectoryError(errno.EISDIR, "is a folder", norm)
+        _, oid, size = self.tree.entries[real]
+        if size is not None and size > MAX_FILE_BYTES:
+            raise _too_large(size, MAX_FILE_BYTES)
+        try:
+            data = self.blobs.get(oid)
+        except gitrun.GitFailure as exc:
+            raise ArtifactError(norm, exc.message) from None
+        if len(data) > MAX_FILE_BYTES:
+            raise _too_large(len(data), MAX_FILE_BYTES)
+        return data
+
+    def open_binary(self, relpath: str):
+        return io.BytesIO(self.read_bytes(relpath))
+
+    # -- listing -------------------------------------------------------------------------
+    def glob(self, pattern: str, dirs_only: bool = False) -> list:
+        segments = _glob_segments(self, str(pattern))
+        key = ("glob", "/".join(segments), dirs_only)
+        if key in self._memo:
+            return self._memo[key]
+        out = sorted(set(_TreeGlob(self, segments, dirs_only).matches()))
+        self._memo[key] = out
+        return out
+
+    def listing(self, relpath: str) -> dict:
+        key = ("listing", relpath)
+        hit = self._memo.get(key)
+        if hit is None:
+            try:
+                hit = ("ok", self._entries(relpath), relpath)
+            except OSError as exc:
+                hit = ("err", exc)
+            self._memo[key] = hit
+        if hit[0] == "err":
+            raise hit[1]
+        return hit[1]
+
+    def _entries(self, relpath: str) -> dict:
+        try:
+            real = self.real(self.normalize(relpath))
+        except ArtifactError as exc:
+            raise PermissionError(exc.message) from None
+        kind = self.tree.kind(real)
+        if kind is None:
+            raise FileNotFoundError(errno.ENOENT, "no such folder", relpath)
+        if kind != _DIR:
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", relpath)
+        out = {}
+        for name, kind in self.tree.folders.get(real, {}).items():
+            out[name] = _entry(name, kind == _LINK, kind == _DIR, kind == _FILE)
+        return out
+
+    # -- git facts -----------------------------------------------------------------------
+    def memo(self, key, compute):
+        if key == ("git",) and self._git_facts is not None:
+            compute = partial(self._git_facts, self)
+        return super().memo(key, compute)
+
+
+def _entry(name: str, is_link: bool, is_dir: bool, is_file: bool) -> Entry:
+    """A listing's Entry (repo.py) made from the tree, not from os.scandir."""
+    entry = Entry.__new__(Entry)
+    entry.name, entry.is_link, entry.is_dir, entry.is_file = name, is_link, is_dir, is_file
+    return entry
+
+
+class _TreeGlob:
+    """repo._GlobWalk's matches, over a commit's tree: `**` descends into no symlink; other
+    segments follow a symlink to a folder inside the root; a match leading outside is left out."""
+
+    def __init__(self, repo: GitTreeRepo, segments: list, dirs_only: bool):
+        import fnmatch
+
+        self.repo, self.tree, self.segments, self.dirs_only = repo, repo.tree, segments, dirs_only
+        self.matchers = [re.compile(fnmatch.translate(s)).match if _is_magic(s) else None for s in segments]
+
+    def _kind(self, rel: str):
+        """What the path leads to (links followed), None when missing or outside."""
+        try:
+            return self.tree.kind(self.repo.real(rel))
+        except ArtifactError:
+            return None
+
+    def matches(self):
+        for rel in self._walk(".", "", 0):
+            kind = self._kind(rel)
+            if kind is None or (self.dirs_only and kind != _DIR):
+                continue
+            yield rel
+
+    def _names(self, rel: str) -> dict:
+        """The entries (name -> kind as written) of the folder the path leads to."""
+        try:
+            real = self.repo.real(rel or ".")
+        except ArtifactError:
+            return {}
+        return self.tree.folders.get(real, {}) if self.tree.kind(real) == _DIR else {}
+
+    def _walk(self, _folder, rel: str, i: int):
+        segment, last = self.segments[i], i == len(self.segments) - 1
+        if segment == "**":
+            for sub_rel in [rel] + list(self._folders_below(rel)):
+                if last:
+                    if sub_rel:
+                        yield sub_rel
+                else:
+                    yield from self._walk(None, sub_rel, i + 1)
+            return
+        match = self.matchers[i]
+        entries = self._names(rel)
+        if match is None:
+            names = [segment] if segment in entries else []
+        else:
+            names = [name for name in entries if match(name)]
+        for name in names:
+            child = f"{rel}/{name}" if rel else name
+            kind = self._kind(child)
+            if last:
+                if kind is not None:
+                    yield child
+            elif kind == _DIR:
+                yield from self._walk(None, child, i + 1)
+
+    def _folders_below(self, rel: str):
+        for name, kind in self._names(rel).items():
+            if kind == _DIR:  # as written: a link is never descended into by `**`
+                child = f"{rel}/{name}" if rel else name
+                yield child
+                yield from self._folders_below(child)
+
+
+def git_facts_at(sha: str):
+    """A function of a repo giving the `git` record as of commit `sha`: the git loader's, with
+    each `HEAD` it passes to git read as `sha` (the branch is still asked of HEAD: the branch
+    checked out, whose line the history follows)."""
+    def build(repo):
+        from .loaders.git import _Git, _load
+
+        class AtCommit(_Git):
+            def run(self, *args: str, ok=(0,)) -> tuple:
+                if args and args[0] != "symbolic-ref":
+                    args = tuple(_at(arg, sha) for arg in args)
+                return super().run(*args, ok=ok)
+
+        return _load(repo, AtCommit(repo.real_root))
+
+    return build
+
+
+def _at(arg: str, sha: str) -> str:
+    """A git argument with HEAD read as `sha` (`HEAD`, `HEAD^{commit}`, `base..HEAD`, `--merged=HEAD`)."""
+    if arg == "HEAD" or arg.startswith("HEAD^"):
+        return sha + arg[4:]
+    if arg.endswith("..HEAD"):
+        return arg[:-4] + sha
+    if arg == "--merged=HEAD":
+        return "--merged=" + sha
+    return arg

@@ -1,0 +1,273 @@
+"""The packs evaluated at each commit of the history: what `policylint board --history` charts.
+
+`history(root, args)` walks the first-parent line that ends at HEAD (the last `commits`
+commits, or those since a date), oldest first, and evaluates the packs at each commit from
+git's objects (gittree.GitTreeRepo): nothing is checked out, the work tree is never read or
+written, and an uncommitted edit shows in no point.
+
+Which packs and which configuration: **today's**, as `check` loads them from the work tree
+(`--pack`, `--config`, the configuration's `packs:`, `params`, `severity`, waivers, `budget`;
+the built-in packs whose layout the work tree has), applied to each commit's files. So the
+chart compares like with like: a spec moves between stages because its files changed, never
+because a gate was added or a threshold raised since. Waivers from the configuration apply
+as in `check` (an expired one, expired as of today); inline waiver comments are read from
+each commit's own files. `--base` plays no part (each commit is judged alone).
+
+Each commit's Point (claimed and earned stage per subject) is immutable for a given run key
+(results.run_key: policylint's version, the packs, the configuration, params, budget, today)
+and the branch and tags the git facts see, so it is kept in the repository's results cache
+(`.policylint_cache/`, cache.py's signed JSON entries) under (that key, the commit's sha): a
+re-run evaluates only the commits it has not seen. An entry that is damaged, foreign or of
+the wrong shape is a miss, evaluated again and rewritten; `cache=False` (`--no-cache`) reads
+and writes none.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+
+from .structs import struct
+
+KIND = "history"  # the cache entries' kind
+
+
+@struct
+class Point:
+    commit: str        # full sha
+    short: str         # abbreviated sha (7)
+    date: str          # committer date, ISO 8601 UTC ("2026-01-01T00:01:00Z")
+    title: str         # first line of the commit message
+    earned: dict       # lifecycle id -> {subject id -> earned stage name or None}
+    claimed: dict      # lifecycle id -> {subject id -> claimed stage name or None}
+
+
+def history(root, args, *, commits: int = 30, since: str | None = None, cache: bool = True) -> list:
+    """Oldest first, first-parent line ending at HEAD; `args` is the argparse namespace of the
+    command (packs/config/params flags as `check` takes them, see cli.py `_run`, `load_packs`,
+    `_config`). Raises cli.UsageError with a clear message when root is not a git
+    repository (or has no commits). With `since` (a date, `2026-01-31`, or an ISO 8601 time),
+    the commits from then on, at most `commits` of them."""
+    from pathlib import Path
+
+    from .cli import UsageError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"--root `{root}` is not a folder")
+    if type(commits) is not int or commits < 1:
+        raise UsageError(f"--history takes a number of commits, 1 or more, not `{commits}`")
+    git = _Runner(root)
+    prefix = git.prefix()
+    line = git.first_parent(commits, _since(since))
+    packs, config, configuration = _packs(root, args)
+    store, key = _store(root, packs, config, git) if cache else (None, None)
+    points, blobs = [], None
+    try:
+        for sha, short, date, title in line:
+            entry = _entry_key(key, sha) if store is not None else None
+            point = _point(store.get(KIND, entry), sha) if store is not None else None
+            if point is None:
+                if blobs is None:
+                    from .gittree import Blobs
+
+                    blobs = Blobs(git.object_reader)
+                earned, claimed = evaluate_commit(root, git, sha, prefix, blobs, packs, config, configuration)
+                point = Point(sha, short, date, title, earned, claimed)
+                if store is not None:
+                    store.put(KIND, entry, _stored(point))
+            points.append(point)
+    finally:
+        if blobs is not None:
+            blobs.close()
+    return points
+
+
+def evaluate_commit(root, git, sha: str, prefix: str, blobs, packs, config, configuration) -> tuple:
+    """(earned, claimed) of every subject at commit `sha`, each `{lifecycle: {subject: stage}}`:
+    the engine run on the commit's tree, waivers applied as `check` applies them."""
+    from . import inline_waivers
+    from .evaluate import Engine
+    from .gittree import CommitTree, GitTreeRepo, git_facts_at
+
+    tree = CommitTree.read(git.bytes_of, sha, prefix)
+    repo = GitTreeRepo(root, tree, blobs, git_facts_at(sha))
+    waivers = configuration()
+    blocks, _ = inline_waivers.wire(repo, waivers)
+    run = Engine(repo, params=config.params, budget=config.budget, blocks=blocks, keep_loads=False).run(packs)
+    earned: dict = {}
+    claimed: dict = {}
+    for subject in run.subjects:
+        earned.setdefault(subject.lifecycle, {})[subject.id] = subject.earned
+        claimed.setdefault(subject.lifecycle, {})[subject.id] = subject.claimed
+    return earned, claimed
+
+
+# -- what is evaluated ------------------------------------------------------------------------
+
+def _packs(root, args) -> tuple:
+    """(packs, config, a maker of fresh Configurations) as `check` loads them from the work tree."""
+    from . import cli
+    from .configure import Configuration
+    from .repo import Repo
+
+    config = _config(root, args)
+    packs = cli.load_packs(args, Repo(root), config=config)
+    cli._check_params(config, packs)
+    select, ignore = getattr(args, "select", None) or [], getattr(args, "ignore", None) or []
+    Configuration.from_config(config, select, ignore).check_gates(packs)  # PL312 said once, before any commit
+    return packs, config, lambda: Configuration.from_config(config, select, ignore)
+
+
+def _config(root, args):
+    from .config import load_config
+
+    return load_config(root, getattr(args, "config", None))
+
+
+# -- the cache --------------------------------------------------------------------------------
+
+def _store(root, packs, config, git) -> tuple:
+    """(the repository's results cache store or None, the key of this run's points)."""
+    from . import results
+    from .cache import hasher, repository_cache
+
+    store = repository_cache(str(root), results.FOLDER)
+    if store is None:
+        return None, None
+    results._ignore_folder(str(root.resolve() / results.FOLDER))
+    run = results.run_key(packs, config, None, config.budget, config.params)
+    return store, hasher("\0".join((run, *git.facts_key())).encode()).hexdigest()
+
+
+def _entry_key(key: str, sha: str) -> str:
+    from .cache import hasher
+
+    return hasher(f"{key}\0{sha}".encode()).hexdigest()
+
+
+def _stored(point: Point) -> dict:
+    return {"commit": point.commit, "short": point.short, "date": point.date, "title": point.title,
+            "earned": point.earned, "claimed": point.claimed}
+
+
+def _point(value, sha: str):
+    """The Point an entry holds, when it is one of `sha` of the right shape; else None (a miss)."""
+    if not isinstance(value, dict) or value.get("commit") != sha:
+        return None
+    texts = [value.get(name) for name in ("short", "date", "title")]
+    if not all(isinstance(text, str) for text in texts):
+        return None
+    stages = [value.get("earned"), value.get("claimed")]
+    for by_lifecycle in stages:
+        if not isinstance(by_lifecycle, dict):
+            return None
+        for subjects in by_lifecycle.values():
+            if not isinstance(subjects, dict) or not all(
+                    isinstance(stage, str) or stage is None for stage in subjects.values()):
+                return None
+    return Point(sha, *texts, *stages)
+
+
+# -- git --------------------------------------------------------------------------------------
+
+def _since(since):
+    """`since` as git's `--since` value (seconds since the epoch, so git guesses nothing), or None."""
+    if since is None:
+        return None
+    from .cli import UsageError
+
+    text = str(since).strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time(),
+                                               datetime.timezone.utc)
+        else:
+            moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        raise UsageError(f"--since `{since}` is not a date: write it as 2026-01-31 or 2026-01-31T12:00:00Z") from None
+    return int(moment.timestamp())
+
+
+class _Runner:
+    """git in the root, read-only, through gitrun (as the git loader runs it)."""
+
+    def __init__(self, root):
+        from . import gitrun
+        from .cli import UsageError
+        from .loaders.git import GIT_CONFIG, KEPT_GIT_VARIABLES
+
+        self.root, self.config = root, GIT_CONFIG
+        self.executable = gitrun.find_git()
+        if self.executable is None:
+            raise UsageError("the history needs git, which is not installed (or not on PATH)")
+        self.env = gitrun.environment(keep=KEPT_GIT_VARIABLES, GIT_OPTIONAL_LOCKS="0")
+
+    def run(self, *args: str, ok=(0,)) -> tuple:
+        """(exit code, stdout bytes, stderr text); UsageError when git fails or exits outside `ok`."""
+        from . import gitrun
+        from .cli import UsageError
+        from .loaders.git import _failure
+
+        try:
+            code, out, err = gitrun.run_git(self.executable, str(self.root), args, env=self.env, config=self.config)
+        except gitrun.GitFailure as exc:
+            raise UsageError(f"cannot read the history of `{self.root}`: {exc.message}") from None
+        err = err.decode("utf-8", "replace")
+        if code not in ok:
+            why = _failure(args[0], err)
+            if why == "the root is not inside a git repository":
+                raise UsageError(f"`{self.root}` is not inside a git repository: the history is read from "
+                                 "its commits (git init, then commit)")
+            raise UsageError(f"cannot read the history of `{self.root}`: {why}")
+        return code, out, err
+
+    def bytes_of(self, *args: str) -> bytes:
+        return self.run(*args)[1]
+
+    def prefix(self) -> str:
+        """The root's path inside the repository (`` at the top, `sub/dir/` below it)."""
+        out = self.run("rev-parse", "--show-prefix")[1].decode("utf-8", "surrogateescape").strip()
+        code = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))[0]
+        if code != 0:
+            from .cli import UsageError
+
+            raise UsageError(f"`{self.root}` is in a git repository without commits: the history needs one at least")
+        return out
+
+    def first_parent(self, count: int, since) -> list:
+        """[(sha, short, committer date in UTC, title)] of the first-parent line to HEAD, oldest first."""
+        args = ["log", "--first-parent", "-z", "--no-color", "--no-show-signature", "--abbrev=7",
+                f"--max-count={count}", "--format=%H%x00%h%x00%ct%x00%B"]
+        if since is not None:
+            args.append(f"--since=@{since}")
+        _, out, _ = self.run(*args, "HEAD", "--")
+        fields = out.decode("utf-8", "replace").split("\0")
+        if fields and fields[-1] == "":
+            fields.pop()
+        line = []
+        for k in range(0, len(fields) - 3, 4):
+            sha, short, stamp, message = fields[k:k + 4]
+            date = datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc)
+            line.append((sha.lstrip("\n"), short, date.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         message.strip("\n").split("\n", 1)[0].strip()))
+        return line[::-1]
+
+    def facts_key(self) -> tuple:
+        """What a point's git facts rest on besides its commit: the branch checked out (or the
+        CI's branch variables) and the tags."""
+        import os
+
+        from .loaders.git import BRANCH_VARIABLES
+
+        branch = self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1))[1]
+        tags = self.run("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)", "refs/tags")[1]
+        ci = json.dumps([os.environ.get(name) for name in (*BRANCH_VARIABLES, "CI_COMMIT_TAG")])
+        return branch.decode("utf-8", "replace"), tags.decode("utf-8", "replace"), ci
+
+    def object_reader(self):
+        from . import gitrun
+
+        return gitrun.ObjectReader(self.executable, str(self.root), env=self.env, config=self.config)
+
