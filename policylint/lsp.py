@@ -24,7 +24,8 @@ from . import __version__
 from .cli import UsageError
 from .config import find_root
 from .errors import PolicylintError
-from .packs import PackLoader, display
+from .check.types import Checker, Decl, Scope
+from .packs import LoadedPack, PackLoader, display, imports_of
 from .repo import Repo
 
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
@@ -32,6 +33,7 @@ SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.Diagnostic
 _PROBE = "zz__policylint_probe"  # a field no record has: the checker names the type left of the dot
 DEBOUNCE = 0.1  # seconds a change waits: a later change within it replaces it, so typing is evaluated once
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+")  # a gate id, `pack.def`
 
 
 class _BufferLoader(PackLoader):
@@ -45,6 +47,87 @@ class _BufferLoader(PackLoader):
         if shown == display(self.buffer_path):
             source, source_bytes = self.text, self.text.encode("utf-8")
         return super()._tree(source_bytes, source, file_name, shown)
+
+    def scope_at(self, line: int, character: int) -> "_ScopeFinder | None":
+        """The buffer checked as `validate` checks it (its uses loaded as the loader loads them, a
+        use that does not load left out), noting what the checker sees at (line, character);
+        None when the buffer does not parse."""
+        from .syntax import ast
+
+        try:
+            tree, _key = self._tree(self.text.encode("utf-8"), self.text, self.buffer_path.name, display(self.buffer_path))
+        except PolicylintError:
+            return None
+        used = {False: [], True: []}
+        for use in (u for u in tree.items if isinstance(u, ast.Use)):
+            try:
+                used[use.defs_only].append(self._use(use, self.buffer_path))
+            except PolicylintError:
+                continue
+        pack = LoadedPack(tree.name, self.buffer_path, tree, used[False], "", used[True])
+        finder = _ScopeFinder(tree, imports_of(pack), line, character)
+        finder.run()
+        return finder
+
+
+class _ScopeFinder(Checker):
+    """The checker, noting where it reads the name, call or field at one position (0-based line
+    and character): the scope it resolves a name in there, and the type left of a field's dot.
+    What a reader sees at a position is what the checker sees, imports and all."""
+
+    def __init__(self, pack, imports, line: int, character: int):
+        super().__init__(pack, imports)
+        self.at = (line, character)
+        self.top = None  # the pack's own scope (its params, lets and defs), below the imports
+        self.scope = self.node = self.obj = None
+
+    def _here(self, span) -> bool:
+        if span is None or span.line - 1 != self.at[0] or (span.end_line or span.line) != span.line:
+            return False
+        return span.column - 1 <= self.at[1] <= (span.end_column or span.column) - 1
+
+    def declare(self, items, scope: Scope) -> None:
+        if self.top is None:
+            self.top = scope
+        super().declare(items, scope)
+
+    def infer_Name(self, node, scope):
+        if self._here(node.span):
+            self.scope, self.node = scope, node
+        return super().infer_Name(node, scope)
+
+    def infer_Call(self, node, scope):
+        if self._here(node.func_span):
+            self.scope, self.node = scope, node
+        return super().infer_Call(node, scope)
+
+    def _field_of(self, obj, node):
+        if self._here(node.name_span):  # for a list of records, the element's type comes last
+            self.scope, self.node, self.obj = None, node, obj
+        return super()._field_of(obj, node)
+
+    def target(self):
+        """The Decl the name or call here means, or None (a bound value, a built-in, nothing)."""
+        from .syntax import ast
+
+        if isinstance(self.node, ast.Name):
+            found = self.scope.find(self.node.id)
+        elif isinstance(self.node, ast.Call):
+            found = self.scope.lookup_def(self.node.func)
+        else:
+            return None
+        return found if isinstance(found, Decl) else None
+
+    def visible(self) -> dict:
+        """name -> Decl or type: what the scope here (else the pack's own) can name, innermost first,
+        the imported defs by their plain names."""
+        out, scope = {}, self.scope or self.top
+        while scope is not None:
+            for name, value in list(scope.vars.items()) + list(scope.decls.items()):
+                if "." not in name:
+                    out.setdefault(name, value)
+            scope = scope.parent
+        return out
 
 
 class _BufferRepo(Repo):
@@ -195,99 +278,117 @@ def _keywords() -> list:
     return sorted(set(re.findall(r'"([a-z_]+)"', grammar)))
 
 
-def _fields_left_of_dot(path: Path, text: str, line: int, column: int):
-    """The fields of the value left of the `.` before the cursor, as the checker types it:
-    the partial name is replaced by a field no type has, and PL201 names the type."""
-    from .types import PATH_FIELDS, RECORDS
-
+def _probed(path: Path, text: str, line: int, column: int):
+    """The scope finder at the cursor, the partial name there replaced by a name nothing declares:
+    what may be written there (None: the text does not parse so)."""
     lines = text.split("\n")
-    before = lines[line][:column]
-    m = re.search(r"[A-Za-z_)\]][A-Za-z0-9_]*\.([A-Za-z0-9_]*)$", before)
-    if not m:
+    if line >= len(lines):
         return None
-    after = lines[line][column:]
-    rest = after[len(re.match(r"[A-Za-z0-9_]*", after).group(0)):]
-    lines[line] = before[:m.start(1)] + _PROBE + rest
-    for d in policy_diagnostics(path, "\n".join(lines)):
-        if d.code == "PL201" and f"`{_PROBE}`" in d.message:
-            name = d.message.rsplit(" on ", 1)[-1]
-            if name == "Path":
-                return PATH_FIELDS
-            record = RECORDS.get(name)
-            return record.fields if record is not None else None
-    return None
+    before, after = lines[line][:column], lines[line][column:]
+    start = column - len(re.search(r"[A-Za-z0-9_]*$", before).group(0))
+    lines[line] = before[:start] + _PROBE + after[len(re.match(r"[A-Za-z0-9_]*", after).group(0)):]
+    return _BufferLoader(path, "\n".join(lines)).scope_at(line, start)
 
 
-def _word_at(text: str, line: int, column: int):
+def _fields(obj):
+    """name -> (type, doc) of the fields of a checker type (None: it has no fields)."""
+    from .types import PATH, PATH_FIELDS, RecordType
+
+    if isinstance(obj, RecordType):
+        return obj.fields
+    return PATH_FIELDS if obj == PATH else None
+
+
+def _word_at(text: str, line: int, column: int, word=_WORD):
     """The name under the cursor, as a regex match on its line (None: no name there)."""
     lines = text.split("\n")
     if line >= len(lines):
         return None
-    for m in _WORD.finditer(lines[line]):
+    for m in word.finditer(lines[line]):
         if m.start() <= column <= m.end():
             return m
     return None
 
 
-def _explain_gate(path: Path, text: str, line: int, word: str) -> str | None:
-    """What `policylint explain` prints for the gate declared on `line` as `word`, if it knows it."""
+def _gate_id_at(path: Path, text: str, line: int, column: int) -> str | None:
+    """The gate id the cursor is on: a dotted id as configuration, `override` and waivers write
+    it, or the name of a gate the policy declares on that line (its id made whole)."""
+    from .syntax import ast
+    from .syntax.parse import parse_policy
+
+    dotted = _word_at(text, line, column, _DOTTED)
+    if dotted is not None:
+        return dotted.group(0)
+    m = _word_at(text, line, column)
+    if m is None or path.suffix != ".policy":
+        return None
+    try:
+        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
+    except PolicylintError:
+        return None
+    found = [(tree.name, g) for g in tree.items if isinstance(g, ast.Gate)]
+    for item in tree.items:
+        for stage in item.stages if isinstance(item, (ast.Lifecycle, ast.Extend)) else []:
+            found += [(f"{tree.name}.{stage.name}", g) for g in stage.body if isinstance(g, ast.Gate)]
+    return next((f"{prefix}.{g.name}" for prefix, g in found if g.span.line - 1 == line and g.name == m.group(0)),
+                None)
+
+
+def _explain(gid: str, path: Path) -> str | None:
+    """What `policylint explain GATE` prints, run from the file's repository (cmd_explain itself,
+    its output captured); a gate of the policy file itself is found through `--pack FILE`."""
     import contextlib
     import io
 
     from . import cli
-    from .syntax import ast
-    from .syntax.parse import parse_policy
 
-    if path.suffix != ".policy":
-        return None
-    try:
-        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
-    except PolicylintError:
-        return None
-    ids = [f"{tree.name}.{g.name}" for g in tree.items if isinstance(g, ast.Gate) and g.span.line - 1 == line]
-    for item in tree.items:
-        for stage in getattr(item, "stages", []) if isinstance(item, (ast.Lifecycle, ast.Extend)) else []:
-            ids += [f"{tree.name}.{stage.name}.{g.name}" for g in stage.body
-                    if isinstance(g, ast.Gate) and g.span.line - 1 == line]
-    for gid in ids:
-        if gid.rsplit(".", 1)[-1] != word:
-            continue
+    root = str(find_root(path.parent))
+    tries = [["explain", gid, "--root", root]]
+    if path.suffix == ".policy" and path.is_file():
+        tries.append(["explain", gid, "--root", root, "--pack", str(path)])
+    for argv in tries:
         out = io.StringIO()
         try:
-            args = cli.build_parser("explain").parse_args(["explain", gid, "--root", str(find_root(path.parent))])
+            args = cli.build_parser("explain").parse_args(argv)
             with contextlib.redirect_stdout(out):
                 cli.cmd_explain(args)
         except (cli.UsageError, PolicylintError, SystemExit):
-            return None
+            continue
         return out.getvalue().rstrip()
     return None
 
 
-def _def_source(path: Path, text: str, word: str) -> str | None:
-    """Where the def `word` the policy calls is declared, with its declaring line: the pack's
-    own first, then those of the packs it `use`s (read as the loader finds them)."""
-    from .packs import resolve
-    from .syntax import ast
-    from .syntax.parse import parse_policy
+def _meant(finder) -> list:
+    """The declarations the name or call at the cursor means: one, or each used pack's def of an
+    ambiguous name (the checker refuses calling it, PL222), or none (a bound value, a built-in)."""
+    decl = finder.target() if finder is not None else None
+    if decl is None:
+        return []
+    if decl.scope.parent is None and len(finder.imports.defs.get(decl.name, ())) > 1:
+        return list(finder.imports.defs[decl.name])
+    return [decl.node]
 
+
+def _file_of(span, path: Path, text: str) -> tuple:
+    """(file, its text) a declaration's span is in: the buffer's, or another pack's file on disk."""
+    where = Path(span.path).resolve()
+    if where == path.resolve():
+        return path, text
     try:
-        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
-    except PolicylintError:
-        return None
-    sources = [(display(path), text, tree.items)]
-    for use in (u for u in tree.items if isinstance(u, ast.Use)):
-        try:
-            target = resolve(use.target, path.parent)
-            source = target.read_text(encoding="utf-8")
-            sources.append((display(target), source, parse_policy(source.replace("\r\n", "\n"), display(target)).items))
-        except (PolicylintError, OSError):
-            continue
-    for shown, source, items in sources:
-        for node in _declarations(items):
-            if isinstance(node, ast.Def) and node.name == word:
-                declared = source.replace("\r\n", "\n").split("\n")[node.span.line - 1].strip()
-                return f"```\n{declared}\n```\n\n{shown}:{node.span.line}"
-    return None
+        return where, where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return where, ""
+
+
+def _declared(nodes: list, path: Path, text: str) -> str:
+    """Each declaration's first line and where it is, as hover shows them."""
+    shown = []
+    for node in nodes:
+        _file, source = _file_of(node.span, path, text)
+        lines = source.replace("\r\n", "\n").split("\n")
+        first = lines[node.span.line - 1].strip() if node.span.line <= len(lines) else node.name
+        shown.append(f"```\n{first}\n```\n\n{node.span.path}:{node.span.line}")
+    return "\n\n---\n\n".join(shown)
 
 
 def _declarations(items) -> list:
@@ -304,55 +405,81 @@ def _declarations(items) -> list:
     return out
 
 
+def _findings(path: Path, text: str) -> tuple:
+    """(diagnostics or artifact findings, what to say in the editor's log or None): the work behind
+    one publishDiagnostics, run in the worker thread; never raises."""
+    try:
+        if path.suffix == ".policy":
+            return policy_diagnostics(path, text), None
+        return artifact_diagnostics(path, text), None
+    except (PolicylintError, UsageError) as exc:  # the repository's configuration or packs are wrong: say why
+        why = "\n".join(d.headline() for d in exc.diagnostics) if isinstance(exc, PolicylintError) else str(exc)
+        return [], f"policylint: {why}"
+    except Exception as exc:  # a bug in policylint: say it in the editor, keep serving
+        return [], f"policylint: internal error on {path}: {exc!r}"
+
+
 def build() -> LanguageServer:
+    from concurrent.futures import ThreadPoolExecutor
+
     server = LanguageServer("policylint", __version__, protocol_cls=_Protocol)
+    # Evaluations run one at a time in a thread of their own, so the editor's requests are answered
+    # meanwhile; `current` holds the version of each open document whose diagnostics are wanted:
+    # an evaluation of an older version (or of a closed document) is skipped, or not published.
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policylint-evaluate")
+    current: dict = {}
 
     def path_of(uri: str) -> Path:
         return Path(to_fs_path(uri))
 
-    def publish(ls: LanguageServer, uri: str) -> None:
-        document = ls.workspace.get_text_document(uri)
-        path = path_of(uri)
-        try:
-            if path.suffix == ".policy":
-                found = [_lsp_diagnostic(d, path, uri, document) for d in policy_diagnostics(path, document.source)]
-            else:
-                found = []
-                for line, result, message in artifact_diagnostics(path, document.source):
-                    row = (line or 1) - 1
-                    found.append(types.Diagnostic(
-                        range=types.Range(types.Position(row, 0), types.Position(row, 10_000)), message=message,
-                        severity=SEVERITY.get(result.severity, types.DiagnosticSeverity.Error), code=result.gate,
-                        source="policylint", data={"title": result.title,
-                                                   "explain": f"policylint explain {result.gate}"}))
-        except (PolicylintError, UsageError) as exc:  # the repository's configuration or packs are wrong: say why
-            why = "\n".join(d.headline() for d in exc.diagnostics) if isinstance(exc, PolicylintError) else str(exc)
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, f"policylint: {why}"))
-            found = []
-        except Exception as exc:  # a bug in policylint: say it in the editor, keep serving
-            ls.window_log_message(types.LogMessageParams(types.MessageType.Error,
-                                                         f"policylint: internal error on {path}: {exc!r}"))
-            found = []
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found,
-                                                                            version=document.version))
+    async def publish(ls: LanguageServer, uri: str, version) -> None:
+        text, path = ls.workspace.get_text_document(uri).source, path_of(uri)
+
+        def job():
+            return _findings(path, text) if current.get(uri) == version else None
+
+        done = await asyncio.get_running_loop().run_in_executor(worker, job)
+        if done is None or current.get(uri) != version:  # superseded: the newer one publishes
+            return
+        found, logged = done
+        if logged:
+            ls.window_log_message(types.LogMessageParams(types.MessageType.Error, logged))
+        document = ls.workspace.get_text_document(uri)  # at `version` still: placed in its text
+        if path.suffix == ".policy":
+            shown = [_lsp_diagnostic(d, path, uri, document) for d in found]
+        else:
+            shown = [types.Diagnostic(
+                range=types.Range(types.Position((line or 1) - 1, 0), types.Position((line or 1) - 1, 10_000)),
+                message=message, severity=SEVERITY.get(result.severity, types.DiagnosticSeverity.Error),
+                code=result.gate, source="policylint",
+                data={"title": result.title, "explain": f"policylint explain {result.gate}"})
+                for line, result, message in found]
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=shown,
+                                                                            version=version))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams):
-        publish(ls, params.text_document.uri)
+    async def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams):
+        uri = params.text_document.uri
+        current[uri] = params.text_document.version
+        await publish(ls, uri, current[uri])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams):
         uri, version = params.text_document.uri, params.text_document.version
+        current[uri] = version
         await asyncio.sleep(DEBOUNCE)
-        if ls.workspace.get_text_document(uri).version == version:  # else a later change publishes
-            publish(ls, uri)
+        if current.get(uri) == version:  # else a later change publishes
+            await publish(ls, uri, version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams):
-        publish(ls, params.text_document.uri)
+    async def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams):
+        uri = params.text_document.uri
+        if uri in current:
+            await publish(ls, uri, current[uri])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams):
+        current.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri,
                                                                             diagnostics=[]))
 
@@ -374,68 +501,77 @@ def build() -> LanguageServer:
         end = types.Position(len(lines) - 1, len(lines[-1]))
         return [types.TextEdit(_client_range(document, types.Range(types.Position(0, 0), end)), result)]
 
+    def markdown(value: str) -> types.Hover:
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=value))
+
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: LanguageServer, params: types.HoverParams):
         from .check.types import signatures
+        from .syntax import ast
 
         document = ls.workspace.get_text_document(params.text_document.uri)
+        path, text = path_of(params.text_document.uri), document.source
         position = _server_position(document, params.position)
-        line = position.line
-        m = _word_at(document.source, line, position.character)
-        if m is None:
-            return None
-        explained = _explain_gate(path_of(params.text_document.uri), document.source, line, m.group(0))
+        line, character = position.line, position.character
+        gid = _gate_id_at(path, text, line, character)
+        explained = _explain(gid, path) if gid else None
         if explained:
-            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                                            value=f"```text\n{explained}\n```"))
-        if m.start() > 0 and document.source.split("\n")[line][m.start() - 1] == ".":  # a field
-            fields = _fields_left_of_dot(path_of(params.text_document.uri), document.source, line, m.start()) or {}
-            if m.group(0) not in fields:
-                return None
-            ftype, doc = fields[m.group(0)]
-            text = f"```\n{m.group(0)}: {ftype}\n```\n\n{doc}".rstrip()
-        else:
-            signature = signatures().get(m.group(0))
-            if signature is not None:
-                text = f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip()
-            else:
-                text = _def_source(path_of(params.text_document.uri), document.source, m.group(0))
-                if text is None:
-                    return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+            return markdown(f"```text\n{explained}\n```")
+        m = _word_at(text, line, character)
+        if path.suffix != ".policy" or m is None:
+            return None
+        finder = _BufferLoader(path, text).scope_at(line, character)
+        if finder is not None and finder.obj is not None:  # a field
+            found = (_fields(finder.obj) or {}).get(finder.node.name)
+            return markdown(f"```\n{finder.node.name}: {found[0]}\n```\n\n{found[1]}".rstrip()) if found else None
+        nodes = _meant(finder)
+        if nodes:
+            return markdown(_declared(nodes, path, text))
+        name = finder.node.func if isinstance(finder and finder.node, ast.Call) else m.group(0)
+        signature = signatures().get(name)
+        if signature is None:
+            return None
+        return markdown(f"```\n{signature.usage()}\n```\n\n{signature.doc}".rstrip())
+
+    def location(ls: LanguageServer, uri: str, path: Path, text: str, node) -> types.Location:
+        """Where a declaration or gate starts, in the client's units of its own file."""
+        where, _source = _file_of(node.span, path, text)
+        target = uri if where == path.resolve() else where.as_uri()
+        start = types.Position(node.span.line - 1, max(node.span.column - 1, 0))
+        return types.Location(target, _client_range(ls.workspace.get_text_document(target), types.Range(start, start)))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: LanguageServer, params: types.DefinitionParams):
-        from .syntax.parse import parse_policy
-
-        uri = params.text_document.uri
-        document = ls.workspace.get_text_document(uri)
-        path = path_of(uri)
-        position = _server_position(document, params.position)
-        m = _word_at(document.source, position.line, position.character)
-        if path.suffix != ".policy" or m is None:
-            return None
-        try:
-            tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
-        except PolicylintError:
-            return None
         from .packs import resolve
         from .syntax import ast
 
-        for use in (u for u in tree.items if isinstance(u, ast.Use) and u.span.line - 1 == position.line):
+        uri = params.text_document.uri
+        document = ls.workspace.get_text_document(uri)
+        path, text = path_of(uri), document.source
+        position = _server_position(document, params.position)
+        line, character = position.line, position.character
+        m = _word_at(text, line, character)
+        if path.suffix != ".policy" or m is None:
+            return None
+        finder = _BufferLoader(path, text).scope_at(line, character)
+        if finder is None:
+            return None
+        for use in (u for u in finder.pack.items if isinstance(u, ast.Use) and u.span.line - 1 == line):
             try:  # the pack a `use` names, as the loader finds it
                 target = resolve(use.target, path.parent)
             except PolicylintError:
                 return None
             return types.Location(Path(target).resolve().as_uri(), types.Range(types.Position(0, 0),
                                                                                types.Position(0, 0)))
-        found = [n for n in _declarations(tree.items) if n.name == m.group(0)]
-        before = [n for n in found if n.span.line - 1 <= position.line]
-        if not found:
-            return None
-        node = (before or found)[-1]  # the nearest declaration above, as the reader would look
-        start = types.Position(node.span.line - 1, max(node.span.column - 1, 0))
-        return types.Location(uri, _client_range(document, types.Range(start, start)))
+        dotted = _word_at(text, line, character, _DOTTED)
+        named = dotted and (finder.imports.gates.get(dotted.group(0)) or finder.imports.lifecycles.get(dotted.group(0)))
+        if named is not None:  # `override pack.stage.gate`, `extend pack.lifecycle`: in the used pack
+            return location(ls, uri, path, text, named)
+        nodes = _meant(finder)
+        if not nodes:  # on a declaration's own name: itself
+            nodes = [n for n in _declarations(finder.pack.items) if n.span.line - 1 == line and n.name == m.group(0)]
+        found = [location(ls, uri, path, text, n) for n in nodes]
+        return found[0] if len(found) == 1 else found or None
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION)
     def code_action(ls: LanguageServer, params: types.CodeActionParams):
@@ -452,31 +588,49 @@ def build() -> LanguageServer:
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["."]))
     def completion(ls: LanguageServer, params: types.CompletionParams):
         from .check.types import signatures
+        from .syntax import ast
 
         document = ls.workspace.get_text_document(params.text_document.uri)
-        path = path_of(params.text_document.uri)
+        path, text = path_of(params.text_document.uri), document.source
+        if path.suffix != ".policy":
+            return None
         position = _server_position(document, params.position)
-        fields = _fields_left_of_dot(path, document.source, position.line, position.character)
-        if fields is not None:
-            items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Field,
-                                          detail=str(ftype), documentation=doc)
-                     for name, (ftype, doc) in sorted(fields.items())]
+        line, character = position.line, position.character
+        finder = _probed(path, text, line, character)
+        lines = text.split("\n")
+        qualifier = re.search(r"([A-Za-z_][A-Za-z0-9_-]*)\.[A-Za-z0-9_]*$", lines[line][:character]) \
+            if line < len(lines) else None
+        if qualifier is not None:  # after a dot: a used pack's defs, or the fields of the value left of it
+            prefix = qualifier.group(1) + "."
+            defs = {name[len(prefix):]: nodes[0] for name, nodes in sorted(finder.imports.defs.items())
+                    if name.startswith(prefix)} if finder is not None else {}
+            if defs:
+                items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Function,
+                                              detail=_declared([node], path, text).split("\n")[1])
+                         for name, node in defs.items()]
+            else:
+                fields = _fields(finder.obj) if finder is not None else None
+                items = [types.CompletionItem(label=name, kind=types.CompletionItemKind.Field,
+                                              detail=str(ftype), documentation=doc)
+                         for name, (ftype, doc) in sorted((fields or {}).items())]
             return types.CompletionList(is_incomplete=False, items=items)
-        from .syntax import ast
-        from .syntax.parse import parse_policy
-
-        items = [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in _keywords()]
-        try:  # the lets, params and defs the pack declares (none while the text does not parse)
-            declared = _declarations(parse_policy(document.source.replace("\r\n", "\n"), display(path)).items)
-        except PolicylintError:
-            declared = []
-        items += [types.CompletionItem(label=name, kind=kind) for name, kind in dict.fromkeys(
-            (n.name, types.CompletionItemKind.Function if isinstance(n, ast.Def) else types.CompletionItemKind.Variable)
-            for n in declared)]
-        items += [types.CompletionItem(label=name, kind=types.CompletionItemKind.Function, detail=sig.usage(),
-                                       documentation=sig.doc or None)
-                  for name, sig in sorted(signatures().items())]
-        return types.CompletionList(is_incomplete=False, items=items)
+        if finder is None:  # no name may be written here: what the pack declares at its top
+            finder = _BufferLoader(path, text).scope_at(-1, 0)
+        sigs = signatures()
+        items = {k: types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in _keywords()}
+        items.update((name, types.CompletionItem(label=name, kind=types.CompletionItemKind.Function,
+                                                 detail=sig.usage(), documentation=sig.doc or None))
+                     for name, sig in sorted(sigs.items()))
+        for name, value in (finder.visible() if finder is not None else {}).items():
+            if isinstance(value, Decl):
+                is_def = isinstance(value.node, ast.Def)
+                items[name] = types.CompletionItem(
+                    label=name, kind=types.CompletionItemKind.Function if is_def else types.CompletionItemKind.Variable,
+                    detail=_declared([value.node], path, text).split("\n")[1])
+            elif name not in sigs:  # a bound value: a quantifier's element, a def's parameter, the subject
+                items[name] = types.CompletionItem(label=name, kind=types.CompletionItemKind.Variable,
+                                                   detail=str(value))
+        return types.CompletionList(is_incomplete=False, items=list(items.values()))
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
