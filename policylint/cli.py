@@ -6,7 +6,6 @@ not do its job (bad flags, a policy that does not parse or check, an internal er
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -34,29 +33,36 @@ def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
         p.add_argument("--no-cache", action="store_true", help="use no cache: packs parsed and checked afresh, every gate evaluated, nothing kept")
 
 
-class _FormatAction(argparse.Action):
-    """`-f sarif -o r.sarif -f text`: each --output belongs to the --format before it."""
+def _format_action():
+    """The action of -f/-o, registered as `format` on each parser (a class of argparse's, made
+    when a parser is: `check FILE` runs without argparse)."""
+    import argparse
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.formats = _FormatNames()  # the help's %(formats)s: argparse fills it from the action's attributes
+    class FormatAction(argparse.Action):
+        """`-f sarif -o r.sarif -f text`: each --output belongs to the --format before it."""
 
-    def __call__(self, parser, namespace, value, option_string=None):
-        outputs = getattr(namespace, "outputs", None) or []
-        if option_string in ("-f", "--format"):
-            outputs.append([value, None])
-        else:
-            if not outputs or outputs[-1][1] is not None:
-                outputs.append(["text", value])
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.formats = _FormatNames()  # the help's %(formats)s: argparse fills it from the action's attributes
+
+        def __call__(self, parser, namespace, value, option_string=None):
+            outputs = getattr(namespace, "outputs", None) or []
+            if option_string in ("-f", "--format"):
+                outputs.append([value, None])
             else:
-                outputs[-1][1] = value
-        namespace.outputs = outputs
+                if not outputs or outputs[-1][1] is not None:
+                    outputs.append(["text", value])
+                else:
+                    outputs[-1][1] = value
+            namespace.outputs = outputs
+
+    return FormatAction
 
 
 def _outputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", "-f", action=_FormatAction, dest="outputs", metavar="FORMAT",
+    p.add_argument("--format", "-f", action="format", dest="outputs", metavar="FORMAT",
                    help="output format (repeatable; default text): %(formats)s")
-    p.add_argument("--output", "-o", action=_FormatAction, dest="outputs", metavar="FILE",
+    p.add_argument("--output", "-o", action="format", dest="outputs", metavar="FILE",
                    help="write the preceding --format to FILE instead of standard output")
     p.add_argument("--fail-on", choices=("error", "warning"), default=None,
                    help="the lowest severity that fails the run (default: error, or `fail_on` in the config)")
@@ -149,6 +155,8 @@ def _args_fmt(p: argparse.ArgumentParser) -> None:
 
 
 def _args_validate(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     p.add_argument("files", nargs="+", metavar="FILE", help="policy files, or folders searched for *.policy")
     p.add_argument("--no-cache", action="store_true", help=argparse.SUPPRESS)
 
@@ -162,6 +170,8 @@ def _args_inspect(p: argparse.ArgumentParser) -> None:
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
     """argparse's formatter, told the width: left to itself it imports shutil (3 ms a run) to ask."""
+    import argparse
+
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
@@ -174,29 +184,73 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `only`, just that subcommand's (a run builds one, not eleven: ~5 ms)."""
+    import argparse
+
     from . import __version__
 
     parser = argparse.ArgumentParser(prog="policylint", description="Check delivery-workflow gates against a repository.",
                                      formatter_class=_formatter)
     parser.add_argument("--version", action="version", version=f"policylint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    format_action = _format_action()
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         if only is None or name == only:
-            add_arguments(sub.add_parser(name, help=help_text, formatter_class=_formatter))
+            command = sub.add_parser(name, help=help_text, formatter_class=_formatter)
+            command.register("action", "format", format_action)
+            add_arguments(command)
     return parser
 
 
+class _Defaults:
+    """What an `_args_<name>` function declares, read as argparse would fill a namespace in which
+    nothing is given: each destination's default, the first declared winning."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def add_argument(self, *names, **options) -> None:
+        dest = options.get("dest")
+        if dest is None:
+            longs = [n for n in names if n.startswith("--")]
+            dest = (longs or names)[0].lstrip("-").replace("-", "_")
+        default = options.get("default")
+        if "default" not in options and options.get("action") in ("store_true", "store_false"):
+            default = options["action"] == "store_false"
+        self.values.setdefault(dest, default)
+
+
+def _plain_check(argv: list):
+    """The namespace of `check FILE…` with no option, as pre-commit runs it, made without
+    argparse (whose import, translations and parser cost that run ~8 ms, a third of its
+    budget); None for anything else, which argparse parses. tests/unit/test_cli.py holds it
+    equal to argparse's namespace."""
+    if not argv or argv[0] != "check" or not all(a and a[0] != "-" for a in argv[1:]):
+        return None
+    declared = _Defaults()
+    _args_check(declared)
+    return _Namespace(command="check", **{**declared.values, "files": argv[1:]})
+
+
 def main(argv: list | None = None) -> int:
+    """The command; `argv` None means the process's own arguments, and that the process ends
+    when this returns."""
     from .fastpath import gc_paused
 
     with gc_paused():  # a short run that keeps what it builds: collecting would only re-walk it
-        return _main(argv)
+        code = _main(argv)
+    if argv is None:
+        from .fastpath import frozen_for_exit
+
+        frozen_for_exit()
+    return code
 
 
 def _main(argv: list | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args = _plain_check(argv)
+    if args is None:
+        parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+        args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
@@ -456,6 +510,13 @@ def _kind_ok(value, expected: str) -> bool:
 class Options:
     def __init__(self, **kw):
         self.__dict__.update(kw)
+
+
+class _Namespace(Options):
+    """What commands use of argparse's namespace: attributes, and `name in args`."""
+
+    def __contains__(self, key) -> bool:
+        return key in self.__dict__
 
 
 def _color(stream, when: str = "auto") -> bool:

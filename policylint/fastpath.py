@@ -5,6 +5,9 @@ them all, and a run of the command keeps what it builds until it exits. So:
 
 - `gc_paused()`: no garbage collection meanwhile. Such work makes no cycles, and collecting
   while the heap grows re-walks what is kept: a third of a loader's time, for nothing.
+- `frozen_for_exit()`: what a run built is moved out of the collector's sight just before the
+  process ends; the interpreter collects while it shuts down, and walking a pack's compiled
+  gates and a run's records there costs a short run a sixth of its CPU (~30 ms of 190).
 - `new_object(cls)`, `new_str(cls, value)`, `new_tuple(cls, items)`: an instance made without
   running its class's `__init__` (or a `str`/`tuple` subclass's own `__new__`), its fields then
   set directly. About three times faster than the constructors' keyword-argument and
@@ -34,3 +37,9 @@ class gc_paused:
     def __exit__(self, *exc) -> None:
         if self.collecting:
             gc.enable()
+
+
+def frozen_for_exit() -> None:
+    """Every object now alive left out of later collections (`gc.freeze`): for a process about
+    to exit, whose shutdown collections would otherwise walk them all, for nothing."""
+    gc.freeze()

@@ -35,15 +35,23 @@ def compile_regex(pattern, flags: str = ""):
 
 
 class RegexValue:
-    """A regex literal at run time: compiled once, shown as `/pattern/flags`; `test(text)` is
-    `found(self, text)` without the look-ups."""
+    """A regex literal at run time: compiled once, when first used (a run that checks one
+    subject reaches some of a pack's regexes only, and may import no RE2 at all), shown as
+    `/pattern/flags`; `test(text)` is `found(self, text)` without the look-ups. The checker has
+    compiled the pattern once already, so a literal's RegexError is said before any run."""
 
     __slots__ = ("pattern", "flags", "compiled", "test")
 
     def __init__(self, pattern: str, flags: str = ""):
         self.pattern, self.flags = pattern, flags
-        self.compiled = _compile(pattern, flags)
+
+    def __getattr__(self, name: str):
+        """`compiled` or `test` before the first use: both made now, slots from then on."""
+        if name not in ("compiled", "test"):
+            raise AttributeError(name)
+        self.compiled = _compile(self.pattern, self.flags)
         self.test = _tester(self.compiled)
+        return getattr(self, name)
 
     def search(self, text: str):
         return self.compiled.search(text)

@@ -46,6 +46,7 @@ from operator import add
 
 from .files import LINE
 from ..fastpath import gc_paused, new_object, new_str, new_tuple
+from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
 from ..values import Lazy, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
@@ -119,19 +120,19 @@ def load_markdown(repo, path):
 # fence, an HTML block or a table. That is all it takes to tell a heading from a `#` in a
 # code block, at about a microsecond a line; markdown-it-py takes some forty.
 
-_ATX = re.compile(r"(#{1,6})(?:[ \t](.*))?$")
-_FENCE_OPEN = re.compile(r"(`{3,}|~{3,})(.*)$")
-_FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
-_THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_ATX = lazy(r"(#{1,6})(?:[ \t](.*))?$")
+_FENCE_OPEN = lazy(r"(`{3,}|~{3,})(.*)$")
+_FENCE_CLOSE = lazy(r"(`{3,}|~{3,})[ \t]*$")
+_THEMATIC_BREAK = lazy(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _BREAK_CHARS = frozenset("-*_ \t")
-_SETEXT = re.compile(r"(?:=+|-+)[ \t]*$")
-_ORDERED_MARKER = re.compile(r"(\d{1,9})[.)]")
-_CHECKBOX = re.compile(r"\[([ xX])\][ \t]")
+_SETEXT = lazy(r"(?:=+|-+)[ \t]*$")
+_ORDERED_MARKER = lazy(r"(\d{1,9})[.)]")
+_CHECKBOX = lazy(r"\[([ xX])\][ \t]")
 # `- [ ] text` at the margin, no pipe in the line, its text (group 2) plain: no block opens it
 # (the characters of _BLOCK_START). `\s*` skips what str.lstrip() strips.
-_MARGIN_CHECKBOX = re.compile(r"[-*+] \[([ xX])\][ \t]\s*(?![\s#`~<>*_+=0-9-])([^|]*)\Z")
-_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
-_DELIMITER_CELL = re.compile(r":?-+:?$")
+_MARGIN_CHECKBOX = lazy(r"[-*+] \[([ xX])\][ \t]\s*(?![\s#`~<>*_+=0-9-])([^|]*)\Z")
+_UNESCAPED_PIPE = lazy(r"(?<!\\)\|")
+_DELIMITER_CELL = lazy(r":?-+:?$")
 MAX_ITEMS_PER_LINE = 32  # `- - - … x` deeper than this is text: a hostile line stays linear
 _BLOCK_START = frozenset("#`~<>-*_+=0123456789")  # first characters that may start a block
 _BULLETS = frozenset("-*+")
@@ -147,14 +148,14 @@ _ATTRIBUTE = r"""(?:\s+[a-zA-Z_:][a-zA-Z0-9:._-]*(?:\s*=\s*(?:[^"'=<>`\x00-\x20]
 # CommonMark's seven kinds of HTML block: (start, end, may interrupt a paragraph).
 # An end of None means the block ends before the next blank line.
 _HTML_BLOCKS = (
-    (re.compile(r"<(?:script|pre|style|textarea)(?=\s|>|$)", re.I),
-     re.compile(r"</(?:script|pre|style|textarea)>", re.I), True),
-    (re.compile(r"<!--"), re.compile(r"-->"), True),
-    (re.compile(r"<\?"), re.compile(r"\?>"), True),
-    (re.compile(r"<![A-Za-z]"), re.compile(r">"), True),
-    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>"), True),
-    (re.compile(r"</?(?:" + _HTML_BLOCK_TAGS + r")(?=\s|/?>|$)", re.I), None, True),
-    (re.compile(r"(?:<[A-Za-z][A-Za-z0-9-]*" + _ATTRIBUTE + r"*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)\s*$"),
+    (lazy(r"<(?:script|pre|style|textarea)(?=\s|>|$)", re.I),
+     lazy(r"</(?:script|pre|style|textarea)>", re.I), True),
+    (lazy(r"<!--"), lazy(r"-->"), True),
+    (lazy(r"<\?"), lazy(r"\?>"), True),
+    (lazy(r"<![A-Za-z]"), lazy(r">"), True),
+    (lazy(r"<!\[CDATA\["), lazy(r"\]\]>"), True),
+    (lazy(r"</?(?:" + _HTML_BLOCK_TAGS + r")(?=\s|/?>|$)", re.I), None, True),
+    (lazy(r"(?:<[A-Za-z][A-Za-z0-9-]*" + _ATTRIBUTE + r"*\s*/?>|</[A-Za-z][A-Za-z0-9-]*\s*>)\s*$"),
      None, False),
 )
 _COMMENT_BLOCK = 1  # index of `<!--` in _HTML_BLOCKS
@@ -713,7 +714,7 @@ def _table(lines, i, header, base, scan) -> int:
 
 # -- inline text -------------------------------------------------------------------------
 
-_INLINE = re.compile(
+_INLINE = lazy(
     r"(?<!`)(?P<ticks>`+)(?!`)(?P<code>.+?)(?<!`)(?P=ticks)(?!`)"
     r"|<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*" + _ATTRIBUTE + r"*\s*/?>"
     r"|\\(?P<escaped>[!-/:-@\[-`{-~])"
@@ -756,20 +757,20 @@ def plain_text(text: str) -> str:
     return plain
 
 
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+_CODE_SPAN = lazy(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 # Bounded repeats keep a hostile line linear: no match attempt scans more than a few
 # thousand characters. Link text has no brackets and a target no parentheses.
-_LINK = re.compile(
+_LINK = lazy(
     r"\[(?P<text>[^\[\]]{0,1000})\]"
     r"(?:\(\s{0,100}(?:<(?P<angled>[^<>\n]{0,2000})>|(?P<target>[^()\s]{0,2000}))"
     r"(?:\s{1,100}(?:\"[^\"]{0,1000}\"|'[^']{0,1000}'|\([^()]{0,1000}\)))?\s{0,100}\)"
     r"|\[(?P<ref>[^\[\]]{0,1000})\])"
     r"|<(?P<auto>[A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]{0,2000})>")
 # one literal search each: a regex alternation of them scans the text several times slower
-_LINK_MARKS = (re.compile(r"\]\("), re.compile(r"\]\["), re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:"))
-_DEFINITION_MARK = re.compile(r"\]:")
-_LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?")
-_META_LINE = re.compile(r"^ {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)", re.M)
+_LINK_MARKS = (lazy(r"\]\("), lazy(r"\]\["), lazy(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:"))
+_DEFINITION_MARK = lazy(r"\]:")
+_LINK_DEFINITION = lazy(r" {0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?")
+_META_LINE = lazy(r"^ {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)", re.M)
 
 # Whole-text searches for a literal find the few lines worth a closer look far faster
 # than a Python loop over every line.

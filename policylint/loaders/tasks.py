@@ -49,6 +49,7 @@ import re
 from bisect import bisect_right
 
 from ..fastpath import gc_paused, new_object, new_tuple
+from ..patterns import lazy
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
 from ..values import LazyFields, Loc, PathValue, Record, new_loc, new_lstr, new_record
@@ -105,19 +106,19 @@ def parse_tasks(text: str, relpath: str) -> Record:
 
 # What may precede the title, in any order: bold marks, the id, `[P]`, `[US1]`, and a
 # separator right after the id (`T001: Title`, `T001 - Title`).
-_HEAD_TOKEN = re.compile(
+_HEAD_TOKEN = lazy(
     r"[ \t]*(?:(?P<bold>\*\*|__)|(?P<strike>~~)|\[(?P<parallel>P)\]|\[(?P<story>US\d+)\]"
     r"|(?P<id>T(?P<number>\d{1,18})[a-z]?)(?![\w-])|(?P<separator>[:.–—-])(?=\s|$))")
-_BOLD_OUTSIDE_CODE = re.compile(r"(`[^`]*`)|\*\*")
-_TRAILING_MARKER = re.compile(r"\s*\[(?:(P)|(US\d+))\]\s*$")
-_HEADING_BOX = re.compile(r"^\[[ xX]\]\s*")
-_TASK_ID = re.compile(r"\bT(\d+)([a-z]?)\b")
-_ID_DIGITS = re.compile(r"T(\d+)")
+_BOLD_OUTSIDE_CODE = lazy(r"(`[^`]*`)|\*\*")
+_TRAILING_MARKER = lazy(r"\s*\[(?:(P)|(US\d+))\]\s*$")
+_HEADING_BOX = lazy(r"^\[[ xX]\]\s*")
+_TASK_ID = lazy(r"\bT(\d+)([a-z]?)\b")
+_ID_DIGITS = lazy(r"T(\d+)")
 _ID_OR_RANGE = r"T\d+[a-z]?(?:\s*(?:[-–]|to|through)\s*T\d+)?"
-_DEPENDENCY = re.compile(
+_DEPENDENCY = lazy(
     r"\b(?:depends?\s+(?:up)?on|dependent\s+on|after|requires?|blocked\s+by|needs?)\s*:?\s*"
     rf"({_ID_OR_RANGE}(?:\s*(?:,|and|&|/|\+)\s*{_ID_OR_RANGE})*)", re.I)
-_ID_RANGE = re.compile(r"T(\d{1,18})(?!\d)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d{1,18})(?![a-z\d]))?", re.I)
+_ID_RANGE = lazy(r"T(\d{1,18})(?!\d)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d{1,18})(?![a-z\d]))?", re.I)
 MAX_RANGE = 500  # `T001-T999` in prose should not become a thousand dependencies
 
 
@@ -165,7 +166,7 @@ def _read_head(text: str):
 # A cancelled task: its box holds `-` or `~`, it is struck through from its start (`~~T005 …~~`,
 # `T005 ~~…~~`), or it says so: `(cancelled)`, `[canceled: …]`, `CANCELLED`.
 CANCELLED_MARKS = ("-", "~")
-_CANCELLED_NOTE = re.compile(r"[(\[]\s*(?i:cancell?ed)\b|\bCANCELL?ED\b")
+_CANCELLED_NOTE = lazy(r"[(\[]\s*(?i:cancell?ed)\b|\bCANCELL?ED\b")
 
 
 def _title(text: str, head: _Head) -> str:
@@ -192,15 +193,15 @@ _EXTENSIONS = frozenset("""
     graphql gql proto tf hcl gradle properties plist xcconfig storyboard xib csproj sln sqlite db env
     dockerfile mod sum
 """.split())
-_SPAN_OR_WORD = re.compile(r"`([^`]+)`|[^\s`]+")
-_INLINE_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
-_WORD_CHARACTER = re.compile(r"\w")
-_NOT_IN_PATHS = re.compile(r"[,{}=<>()|\\]")
+_SPAN_OR_WORD = lazy(r"`([^`]+)`|[^\s`]+")
+_INLINE_LINK = lazy(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
+_WORD_CHARACTER = lazy(r"\w")
+_NOT_IN_PATHS = lazy(r"[,{}=<>()|\\]")
 # Route groups and intercepts at the start of a segment are part of a path: SvelteKit's
 # `routes/(auth)/login/+page.svelte`, Next.js's `app/@modal/(.)photo/[id]/page.tsx`, `(..)(..)`.
-_ROUTE_GROUP = re.compile(r"(?:^|(?<=/))(?:\([^()/\s]*\))+")
-_DOTFILE = re.compile(r"\.[a-z0-9][\w.-]*$")
-_FRAMEWORK_NAME = re.compile(r"[A-Z][a-z]+\.js$")  # Node.js, Next.js: names, not files
+_ROUTE_GROUP = lazy(r"(?:^|(?<=/))(?:\([^()/\s]*\))+")
+_DOTFILE = lazy(r"\.[a-z0-9][\w.-]*$")
+_FRAMEWORK_NAME = lazy(r"[A-Z][a-z]+\.js$")  # Node.js, Next.js: names, not files
 _LEADING_PUNCTUATION = "([{<\"'*"
 _TRAILING_PUNCTUATION = ".,;:!?)]}>\"'*"
 
@@ -260,14 +261,14 @@ def task_dependencies(text: str, own_id: str) -> list:
 
 # -- the list ----------------------------------------------------------------------------
 
-_PHASE_NUMBER = re.compile(r"(?:phase\s+|フェーズ\s*)(\d{1,18}(?:\.\d+)?)\b", re.I)
+_PHASE_NUMBER = lazy(r"(?:phase\s+|フェーズ\s*)(\d{1,18}(?:\.\d+)?)\b", re.I)
 _PHASE_WORDS = ("phase", "フェーズ")  # the template's word, and the Japanese translation's  # 18 digits: int() never refuses it
-_STATUS_DONE = re.compile(r"\bstatus\W{0,6}(?:✅|complete[d]?\b|done\b|finished\b)", re.I)
-_BOX = re.compile(r"\[([ xX])\]")
-_UNCHECKED = re.compile(r"\[ \]")
-_CHECKED = re.compile(r"\[[xX]\]")
-_PLAIN_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)")
-_CANCELLED_BOX = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[([-~])\][ \t]+(.*)")
+_STATUS_DONE = lazy(r"\bstatus\W{0,6}(?:✅|complete[d]?\b|done\b|finished\b)", re.I)
+_BOX = lazy(r"\[([ xX])\]")
+_UNCHECKED = lazy(r"\[ \]")
+_CHECKED = lazy(r"\[[xX]\]")
+_PLAIN_ITEM = lazy(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)")
+_CANCELLED_BOX = lazy(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\[([-~])\][ \t]+(.*)")
 _NOT_A_TITLE = tuple("→-–—,;&/")
 STATUS_LINES = 3  # how far under a task heading its status may be written
 
@@ -296,7 +297,7 @@ def _heading_done(lines: list, raw_line: str):
 
 
 # A checkbox's text that opens with a task id: a task, without reading the rest of its head.
-_OPENING_ID = re.compile(r"[ \t]*T\d{1,18}[a-z]?(?![\w-])")
+_OPENING_ID = lazy(r"[ \t]*T\d{1,18}[a-z]?(?![\w-])")
 
 
 def tasks_from_blocks(blocks: Blocks) -> Record:
