@@ -397,8 +397,10 @@ class Compiler:
         return run
 
     def compile_Call(self, node: ast.Call):
-        args = [self.expr(a) for a in node.args]
         target = self.resolve(node.func)
+        args = [self.expr(a) for a in node.args]  # the explainer re-walks them
+        if target is None and node.func == "first" and len(node.args) == 1 and isinstance(node.args[0], ast.Where):
+            return _locating(self.compile_Where(node.args[0], only_first=True), node.span)
         if target is not None:
             node.calls_def = target[0]  # for _loops: whether a def's body walks anything
             return self._call_def(node, args, *target)
@@ -717,7 +719,9 @@ class Compiler:
         cond, then, other = self.expr(node.cond), self.expr(node.then), self.expr(node.other)
         return lambda env: then(env) if truthy(cond(env)) else other(env)
 
-    def compile_Where(self, node: ast.Where):
+    def compile_Where(self, node: ast.Where, only_first: bool = False):
+        """`xs where p`; with `only_first` (`first(xs where p)`), the first element that
+        satisfies `p` or null, the elements after it not looked at."""
         domain, var = self.expr(node.domain), node.var
         pred, hoisted = self._walking({var}, lambda: self.expr(node.pred))
         decided_by = _text_regex(node.pred, var, [var])
@@ -738,8 +742,10 @@ class Compiler:
                 values[var] = x
                 value = pred(inner)
                 if value is True or (value is not False and truthy(value)):
+                    if only_first:
+                        return x
                     out.append(x)
-            return out
+            return None if only_first else out
 
         return run
 
