@@ -11,8 +11,8 @@ The rules are the work tree reader's (repo.py):
 - paths are confined to the root (`..` and absolute paths refused as there);
 - a symlink (mode 120000; its blob is the target) is followed while it stays inside the root
   (a target that is absolute or leaves is "resolves outside the repository root"); `**` never
-  descends into one; a glob does not match one that leads outside; a chain of more than 40
-  links is treated as missing, as a loop is;
+  descends into one; a glob does not match one that leads outside; a loop (a chain of more
+  than 40 links) reads as the file system says it: too many levels of symbolic links;
 - a submodule (mode 160000) is a folder with nothing in it;
 - a file over MAX_FILE_BYTES is refused with the same message, before it is read;
 - the root's `.git` never appears (a tree cannot hold one anyway).
@@ -35,8 +35,9 @@ from . import gitrun
 from .errors import ArtifactError
 from .repo import MAX_FILE_BYTES, Entry, Repo, _glob_segments, _is_magic, _too_large
 
-_LINK_HOPS = 40  # as the kernel's limit: a longer chain (or a loop) resolves to nothing
+_LINK_HOPS = 40  # as the kernel's limit: a longer chain (or a loop) is "too many levels of symbolic links"
 _FILE, _LINK, _DIR = "file", "link", "dir"
+_LOOP = "\0loop"  # ends the "real path" of a chain of links too long to follow
 
 
 class CommitTree:
@@ -128,9 +129,10 @@ class Blobs:
 class GitTreeRepo(Repo):
     """The Repo of one commit (see the module docstring): `root` is the work tree's root (where
     git runs), `tree` the commit's CommitTree, `blobs` the shared Blobs, `git_facts` a function
-    of this repo that builds the `git` record for the commit."""
+    of this repo that builds the `git` record for the commit (git_facts_at)."""
 
-    def __init__(self, root, tree: CommitTree, blobs: Blobs, git_facts=None, base=None):
+    def __init__(self, root, base=None, *, tree: CommitTree | None = None, blobs: Blobs | None = None,
+                 git_facts=None):
         super().__init__(root, base)
         self.tree, self.blobs, self._git_facts = tree, blobs, git_facts
         self._real: dict = {}  # path as written -> its real path in the tree, or an ArtifactError
@@ -171,7 +173,7 @@ class GitTreeRepo(Repo):
                 continue
             hops += 1
             if hops > _LINK_HOPS:
-                return "/".join(done + [part] + todo) + "\0loop"  # a path no tree holds: missing
+                return "/".join(done + [part] + todo) + _LOOP  # a path no tree holds: missing
             target = self._target(path)
             if target.startswith("/"):
                 raise ArtifactError(norm, "path resolves outside the repository root (symlink)")
@@ -189,6 +191,17 @@ class GitTreeRepo(Repo):
         """(real path, _FILE/_DIR/None) of a path, symlinks followed; ArtifactError outside."""
         real = self.real(self.normalize(relpath))
         return real, self.tree.kind(real)
+
+    def _absent(self, real: str, shown: str) -> OSError:
+        """What the file system says of a path that is not there: not a folder when a file
+        stands on the way (`a.md/x`), else not found."""
+        if real.endswith(_LOOP):
+            return OSError(errno.ELOOP, "Too many levels of symbolic links", shown)
+        parts = real.split("/")
+        for i in range(1, len(parts)):
+            if self.tree.kind("/".join(parts[:i])) in (_FILE, _LINK):
+                return NotADirectoryError(errno.ENOTDIR, "Not a directory", shown)
+        return FileNotFoundError(errno.ENOENT, "No such file or directory", shown)
 
     def resolve(self, relpath: str) -> Path:
         """Where the path leads, as a path under the root. Nothing here opens it: it names a
@@ -212,7 +225,7 @@ class GitTreeRepo(Repo):
     def _read_file(self, full, norm: str) -> bytes:
         real, kind = self._kind_of(norm)
         if kind is None:
-            raise FileNotFoundError(errno.ENOENT, "file not found", norm)
+            raise self._absent(real, norm)
         if kind == _DIR:
             raise IsADirectoryError(errno.EISDIR, "is a folder", norm)
         _, oid, size = self.tree.entries[real]
@@ -259,7 +272,7 @@ class GitTreeRepo(Repo):
             raise PermissionError(exc.message) from None
         kind = self.tree.kind(real)
         if kind is None:
-            raise FileNotFoundError(errno.ENOENT, "no such folder", relpath)
+            raise self._absent(real, relpath)
         if kind != _DIR:
             raise NotADirectoryError(errno.ENOTDIR, "not a folder", relpath)
         out = {}
@@ -373,3 +386,47 @@ def _at(arg: str, sha: str) -> str:
     if arg == "--merged=HEAD":
         return "--merged=" + sha
     return arg
+
+
+def tracking_tree_repo(root, tree: CommitTree, blobs: Blobs, git_facts=None):
+    """A GitTreeRepo that records what each evaluation reads (recording.TrackingRepo's frames
+    and `inputs`), so history.py can tell which subjects' verdicts carry over to the next commit."""
+    from .recording import TrackingRepo
+
+    global _TrackingTreeRepo
+    if _TrackingTreeRepo is None:
+        class _TrackingTreeRepo(TrackingRepo, GitTreeRepo):
+            def _read_file(self, full, norm: str) -> bytes:
+                self.frames[-1].add(("read", norm))  # TrackingRepo's would stat the work tree
+                return GitTreeRepo._read_file(self, full, norm)
+
+    repo = _TrackingTreeRepo(root, None)
+    repo.tree, repo.blobs, repo._git_facts = tree, blobs, git_facts
+    return repo
+
+
+_TrackingTreeRepo = None
+
+
+def answer(repo: GitTreeRepo, what):
+    """What the commit's tree answers to a recorded observation (recording.py's kinds), as data
+    to compare with another commit's answer; None for one no tree can answer (not carried over)."""
+    kind = what[0]
+    if kind in ("path", "read"):
+        try:
+            real = repo.real(repo.normalize(what[1]))
+        except ArtifactError as exc:
+            return ("outside", exc.message)
+        found = repo.tree.entries.get(real)
+        return (real, repo.tree.kind(real), found[1] if found else None)
+    if kind == "glob":
+        return tuple(sorted(set(_TreeGlob(repo, list(what[1]), what[2]).matches())))
+    if kind == "list":
+        try:
+            entries = GitTreeRepo._entries(repo, what[1])
+        except OSError as exc:
+            return type(exc).__name__
+        return tuple(sorted((e.name, e.is_link, e.is_dir, e.is_file) for e in entries.values()))
+    if kind == "git":
+        return ("git", repo.tree.sha)  # git's facts are the commit's own
+    return None

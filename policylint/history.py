@@ -61,45 +61,84 @@ def history(root, args, *, commits: int = 30, since: str | None = None, cache: b
     line = git.first_parent(commits, _since(since))
     packs, config, configuration = _packs(root, args)
     store, key = _store(root, packs, config, git) if cache else (None, None)
-    points, blobs = [], None
+    points, evaluator = [], None
     try:
         for sha, short, date, title in line:
             entry = _entry_key(key, sha) if store is not None else None
             point = _point(store.get(KIND, entry), sha) if store is not None else None
             if point is None:
-                if blobs is None:
-                    from .gittree import Blobs
-
-                    blobs = Blobs(git.object_reader)
-                earned, claimed = evaluate_commit(root, git, sha, prefix, blobs, packs, config, configuration)
-                point = Point(sha, short, date, title, earned, claimed)
+                if evaluator is None:
+                    evaluator = Evaluator(root, git, prefix, packs, config, configuration)
+                point = Point(sha, short, date, title, *evaluator.evaluate(sha))
                 if store is not None:
                     store.put(KIND, entry, _stored(point))
             points.append(point)
     finally:
-        if blobs is not None:
-            blobs.close()
+        if evaluator is not None:
+            evaluator.close()
     return points
 
 
-def evaluate_commit(root, git, sha: str, prefix: str, blobs, packs, config, configuration) -> tuple:
-    """(earned, claimed) of every subject at commit `sha`, each `{lifecycle: {subject: stage}}`:
-    the engine run on the commit's tree, waivers applied as `check` applies them."""
-    from . import inline_waivers
-    from .evaluate import Engine
-    from .gittree import CommitTree, GitTreeRepo, git_facts_at
+class Evaluator:
+    """Evaluates the packs at one commit after another: blobs read once for all of them (one
+    `git cat-file --batch`), packs compiled once, and a subject's verdicts carried from the
+    commit evaluated before when nothing it read differs (`_Carry`)."""
 
-    tree = CommitTree.read(git.bytes_of, sha, prefix)
-    repo = GitTreeRepo(root, tree, blobs, git_facts_at(sha))
-    waivers = configuration()
-    blocks, _ = inline_waivers.wire(repo, waivers)
-    run = Engine(repo, params=config.params, budget=config.budget, blocks=blocks, keep_loads=False).run(packs)
-    earned: dict = {}
-    claimed: dict = {}
-    for subject in run.subjects:
-        earned.setdefault(subject.lifecycle, {})[subject.id] = subject.earned
-        claimed.setdefault(subject.lifecycle, {})[subject.id] = subject.claimed
-    return earned, claimed
+    def __init__(self, root, git, prefix: str, packs, config, configuration):
+        from .gittree import Blobs
+
+        self.root, self.git, self.prefix = root, git, prefix
+        self.packs, self.config, self.configuration = packs, config, configuration
+        self.blobs = Blobs(git.object_reader)
+        self.carry = _Carry()
+        self.compiled = False
+
+    def evaluate(self, sha: str) -> tuple:
+        """(earned, claimed) of every subject at commit `sha`, each `{lifecycle: {subject: stage}}`:
+        the engine run on the commit's tree, waivers applied as `check` applies them."""
+        from . import inline_waivers
+        from .gittree import CommitTree, git_facts_at, tracking_tree_repo
+
+        tree = CommitTree.read(self.git.bytes_of, sha, self.prefix)
+        repo = tracking_tree_repo(self.root, tree, self.blobs, git_facts_at(sha))
+        blocks, _ = inline_waivers.wire(repo, self.configuration())
+        self.carry.start(repo)
+        engine = _engine()(repo, params=self.config.params, budget=self.config.budget, blocks=blocks,
+                           memory=self.carry, keep_loads=False)
+        engine.compiled = self.compiled
+        run = engine.run(self.packs)
+        self.compiled = True
+        self.carry.end()
+        earned: dict = {}
+        claimed: dict = {}
+        for subject in run.subjects:
+            earned.setdefault(subject.lifecycle, {})[subject.id] = subject.earned
+            claimed.setdefault(subject.lifecycle, {})[subject.id] = subject.claimed
+        return earned, claimed
+
+    def close(self) -> None:
+        self.blobs.close()
+
+
+_ENGINE = None
+
+
+def _engine():
+    """evaluate.Engine that compiles the packs only on its first commit (the closures are the
+    trees', whichever run calls them); made on first use, so importing this module imports no engine."""
+    global _ENGINE
+    if _ENGINE is None:
+        from .evaluate import Engine
+
+        class HistoryEngine(Engine):
+            compiled = False
+
+            def _compile(self, pack) -> None:
+                if not self.compiled:
+                    super()._compile(pack)
+
+        _ENGINE = HistoryEngine
+    return _ENGINE
 
 
 # -- what is evaluated ------------------------------------------------------------------------
@@ -271,3 +310,74 @@ class _Runner:
 
         return gitrun.ObjectReader(self.executable, str(self.root), env=self.env, config=self.config)
 
+
+
+class _Carry:
+    """The engine's results memory (the interface of results.ResultsCache) across the commits
+    of one history run: a subject's verdicts at the commit evaluated before are taken as they
+    are when everything its evaluation read (files, folders listed, globs; git's facts never
+    carry) answers the same in this commit's tree; so a commit costs the subjects it changed."""
+
+    def __init__(self):
+        self.kept: dict = {}  # entry id -> ({observation: answer}, payload), as of the last commit
+        self.shared = None  # {observation: answer} the kept entries rest on, or None
+        self.shared_notices: list = []
+
+    def start(self, repo) -> None:
+        """Begin a commit, whose files `repo` (a tracking GitTreeRepo) reads."""
+        self.repo, self.fresh, self._valid = repo, {}, None
+        self.repo_shared, self.notices_now = None, []
+
+    def end(self) -> None:
+        """The commit is evaluated: what it recorded is what the next one may carry."""
+        self.kept, self.shared, self.shared_notices = self.fresh, self.repo_shared, self.notices_now
+
+    def _same(self, observed: dict) -> bool:
+        from .gittree import answer
+
+        return all(answer(self.repo, what) == was for what, was in observed.items())
+
+    # -- results.ResultsCache's interface, as evaluate.Engine uses it
+    def valid(self) -> bool:
+        if self._valid is None:
+            self._valid = self.shared is not None and self._same(self.shared)
+        return self._valid
+
+    def kept_shared_notices(self) -> list:
+        return self.shared_notices
+
+    def reused(self, entry_id: str):
+        kept = self.kept.get(entry_id)
+        if kept is None or not self.valid() or not self._same(kept[0]):
+            return None
+        self.fresh[entry_id] = kept
+        return kept[1]
+
+    def read_by(self, entry_id: str) -> tuple:
+        paths = [what[1] for what in self.fresh[entry_id][0] if what[0] == "read"]
+        return paths, set(paths)  # each may hold a waiver comment: the inline-waiver pass looks
+
+    def record(self, entry_id: str, inputs: set, payload) -> None:
+        observed = self._observed(inputs)
+        if observed is not None:
+            self.fresh[entry_id] = (observed, payload)
+
+    def remember_shared(self, inputs: set) -> None:
+        from .results import notices_of
+
+        self.repo_shared, self.notices_now = self._observed(inputs), notices_of(inputs)
+        if self.repo_shared is None:
+            self.fresh = {}
+
+    def _observed(self, inputs: set):
+        """{observation: this tree's answer}, notices aside; None when one has no answer."""
+        from .gittree import answer
+
+        observed = {}
+        for what in inputs:
+            if what[0] == "notice":
+                continue
+            observed[what] = found = answer(self.repo, what)
+            if found is None:
+                return None
+        return observed
