@@ -17,6 +17,7 @@ import base64
 import hashlib
 import html
 
+from .board import GENERATOR
 from .controls import escaped
 
 STATUS_SIGN = {"fail": "✗", "error": "⚠"}
@@ -54,11 +55,11 @@ def render(doc: dict) -> str:
         body.append('<p class="empty">No lifecycle in the packs that ran: no subject to show.</p>')
     body.append(_history(doc))
     body.append("</main>")
-    body.append(f'<footer><p>Made by policylint {e(doc["policylint"])} (`policylint board`). Stages are earned '
+    body.append(f'<footer><p>Made by policylint {e(doc["policylint"])} (<code>policylint board</code>). Stages are earned '
                 "by passing every gate up to them; a claim is what the subject's files say.</p></footer>")
     return ("<!DOCTYPE html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="generator" content="policylint board">\n'
+            f'<meta name="generator" content="{GENERATOR}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="color-scheme" content="light dark">\n'
             '<link rel="icon" href="data:,">\n'

@@ -1,16 +1,15 @@
 """`policylint board`: the document, the page, its goldens over a scripted history, every message."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
 from conftest import ROOT
+from boardcli import board_cli, hostile_doc
 from historyrepo import make_history
 from policylint import board
 from policylint.board_html import CSS, SCRIPT, _sha, render
@@ -22,24 +21,6 @@ GOLDEN = ROOT / "tests" / "cases" / "board"
 UPDATE = "POLICYLINT_UPDATE_GOLDENS"
 DEMO = ROOT / "fixtures" / "speckit-demo"
 STAGES = ["draft", "clarified", "planned", "tasked"]
-
-
-def board_cli(*argv) -> int:
-    """`policylint board ARGV`, through the CLI once it lists the command, else as it will."""
-    from policylint import cli
-
-    if "board" in cli.COMMANDS:
-        return cli.main(["board", *argv])
-    parser = argparse.ArgumentParser(prog="policylint board")
-    board.add_arguments(parser)
-    args = parser.parse_args(list(argv))
-    args.command = "board"
-    try:
-        args.root = cli._find_root(args.root)
-        return board.run(args)
-    except cli.UsageError as exc:
-        print(f"policylint: error: {exc}", file=sys.stderr)
-        return cli.EXIT_USAGE
 
 
 def _golden(name: str, got: bytes) -> None:
@@ -204,20 +185,8 @@ def test_file_links():
 
 
 # -- the page --------------------------------------------------------------------------------------
-HOSTILE = '<script>alert("id")</script>'
-
-
-def _hostile_doc():
-    evil = _subject(f"specs/{HOSTILE}", "draft", "tasked", [Result(
-        "team.planned.x", f"specs/{HOSTILE}", "planned", "fail", "error", "title </style><script>1</script>",
-        "msg", [Evidence(f"specs/{HOSTILE}/spec.md", 3, 'says "</script><img src=x onerror=alert(1)>" \x1b[2J')],
-        lifecycle="team.spec")])
-    return board.build(_run([evil]), [_point(1, {f"specs/{HOSTILE}": "draft"})],
-                       root_as_given="<b>root</b>", repo_url="https://github.com/o/r", commit="b" * 40)
-
-
 def test_user_text_is_escaped_and_inert():
-    page = render(_hostile_doc())
+    page = render(hostile_doc())
     assert len(re.findall(r"<script\b", page)) == 1  # ours, at the end
     assert page.count("</script>") == 1 and page.count("</style>") == 1
     assert "<img" not in page and "<b>root</b>" not in page
@@ -226,7 +195,7 @@ def test_user_text_is_escaped_and_inert():
 
 
 def test_the_page_allows_only_its_own_style_and_script():
-    page = render(_hostile_doc())
+    page = render(hostile_doc())
     policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
     assert policy == (f"default-src 'none'; style-src '{_sha(CSS)}'; script-src '{_sha(SCRIPT)}'; img-src data:; "
                       "base-uri 'none'; form-action 'none'")
