@@ -222,8 +222,8 @@ class _Defaults:
 def _plain_check(argv: list):
     """The namespace of `check FILE…` with no option, as pre-commit runs it, made without
     argparse (whose import, translations and parser cost that run ~8 ms, a third of its
-    budget); None for anything else, which argparse parses. tests/unit/test_cli.py holds it
-    equal to argparse's namespace."""
+    budget); None for anything else, which argparse parses. tests/unit/test_startup.py holds
+    it equal to argparse's namespace."""
     if not argv or argv[0] != "check" or not all(a and a[0] != "-" for a in argv[1:]):
         return None
     declared = _Defaults()

@@ -1,0 +1,85 @@
+"""The pre-commit path (`policylint check FILE`, packs cached): what it imports, and the
+shortcuts it takes being the same as the long way. Its CPU time is held by
+benchmarks/bench_scale.py (f), not here."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from policylint import cli
+from policylint.patterns import lazy
+
+SPEC = "specs/001-password-reset/spec.md"
+# What the path never needs: the parser (a cached pack), the optional and report-only
+# libraries, argparse and its translations (`check FILE…` is parsed without it), and the
+# standard modules only other commands use.
+NOT_IMPORTED = ("lark", "rich", "jsonschema", "yaml", "pygls", "argparse", "gettext", "locale", "json",
+                "hashlib", "email", "tempfile", "shutil", "subprocess", "dataclasses", "inspect", "typing",
+                "importlib.metadata", "policylint.syntax.parse", "policylint.check", "policylint.results")
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", SPEC],
+    ["check", "a.md", "specs/002 x/ü.md", "README"],
+    ["check"],
+])
+def test_check_files_without_options_reads_as_argparse_does(argv):
+    quick = cli._plain_check(argv)
+    assert quick is not None
+    assert vars(quick) == vars(cli.build_parser("check").parse_args(argv))
+    assert ("base" in quick) and ("nothing" not in quick)  # `name in args`, as on argparse's namespace
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["check", "-v", SPEC], ["check", SPEC, "--no-cache"], ["check", "--", SPEC], ["check", "-"],
+    ["check", ""], ["status", SPEC], ["--version"],
+])
+def test_anything_else_goes_to_argparse(argv):
+    assert cli._plain_check(argv) is None
+
+
+def test_precommit_path_imports_only_what_it_uses(tmp_path):
+    """`check FILE` on a repository with its packs cached, as the pre-commit hook runs it (a
+    fresh process, through `main()` with the process's own arguments)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "speckit-demo", repo, ignore=shutil.ignore_patterns(".policylint_cache"))
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    env = {**os.environ, "POLICYLINT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    code = ("import sys\n"
+            f"sys.argv = ['policylint', 'check', {SPEC!r}]\n"
+            "from policylint.cli import main\n"
+            "code = main()\n"
+            "print('imported:', ' '.join(sorted(sys.modules)))\n"
+            "print('exit:', code)\n")
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, check=True)
+            for _ in range(2)]  # the first compiles the pack into the cache
+    cold, warm = (dict(line.split(": ", 1) for line in run.stdout.splitlines() if line.startswith(("imported:", "exit:")))
+                  for run in runs)
+    assert "lark" in cold["imported"].split()  # the test is worth its salt: the cold run did parse
+    imported = set(warm["imported"].split())
+    assert sorted(m for m in NOT_IMPORTED if m in imported) == []
+    assert warm["exit"] == cold["exit"]
+    assert runs[1].stdout.split("imported:")[0] == runs[0].stdout.split("imported:")[0]  # the same report
+
+
+def test_lazy_pattern_is_compiled_on_first_use_and_behaves_as_compiled():
+    pattern = lazy(r"(?P<word>[a-z]+)-(\d+)", 0)
+    assert not _set(pattern, "match")
+    assert pattern.match("abc-12").group("word") == "abc"
+    assert _set(pattern, "search") and pattern.groups == 2 and pattern.groupindex["word"] == 1
+    assert pattern.sub("x", "ab-1 cd-2") == "x x" and pattern.findall("q-3") == [("q", "3")]
+    with pytest.raises(AttributeError):
+        pattern.nothing  # noqa: B018
+
+
+def _set(obj, slot: str) -> bool:
+    try:
+        object.__getattribute__(obj, slot)
+    except AttributeError:
+        return False
+    return True
