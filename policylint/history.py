@@ -327,6 +327,8 @@ class _Carry:
         """Begin a commit, whose files `repo` (a tracking GitTreeRepo) reads."""
         self.repo, self.fresh, self._valid = repo, {}, None
         self.repo_shared, self.notices_now = None, []
+        self.made: dict = {}  # what the engine restored or evaluated, by entry (it notes it here)
+        self.run = None  # the engine leaves its Run here
 
     def end(self) -> None:
         """The commit is evaluated: what it recorded is what the next one may carry."""
@@ -357,7 +359,15 @@ class _Carry:
         paths = [what[1] for what in self.fresh[entry_id][0] if what[0] == "read"]
         return paths, set(paths)  # each may hold a waiver comment: the inline-waiver pass looks
 
-    def record(self, entry_id: str, inputs: set, payload) -> None:
+    def shown(self, entry_id: str):
+        """No report pieces: a history keeps verdicts, never a report."""
+        return None
+
+    def arrange(self, results: list, subjects: list):
+        """Nothing kept outside the run's results (see `shown`)."""
+        return None
+
+    def record(self, entry_id: str, inputs: set, payload, made=None) -> None:
         observed = self._observed(inputs)
         if observed is not None:
             self.fresh[entry_id] = (observed, payload)
