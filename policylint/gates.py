@@ -74,6 +74,7 @@ class Plan:
     running: list = field(default_factory=list)  # LoadedPacks whose gates run
     parts: dict = field(default_factory=dict)  # lifecycle id -> [Part] (the lifecycle's own first)
     overrides: dict = field(default_factory=dict)  # gate id -> (level, the Override node, its pack)
+    _stage_gates: dict = field(default_factory=dict, repr=False)  # (lifecycle id, stage) -> stage_gates
 
     def gates_of(self, pack) -> list:
         """The repository-wide gates of a pack, overrides applied."""
@@ -81,7 +82,11 @@ class Plan:
                 for item in pack.ast.items if isinstance(item, ast.Gate)]
 
     def stage_gates(self, lifecycle_id: str, stage: str) -> list:
-        """(Part, Planned) for a stage's gates: the lifecycle's own, then each extension's."""
+        """(Part, Planned) for a stage's gates: the lifecycle's own, then each extension's
+        (worked out once a run: the engine asks for every subject)."""
+        found = self._stage_gates.get((lifecycle_id, stage))
+        if found is not None:
+            return found
         out = []
         for part in self.parts.get(lifecycle_id, ()):
             block = part.stage(stage)
@@ -89,6 +94,7 @@ class Plan:
                 if isinstance(gate, ast.Gate):
                     out.append((part, self._planned(f"{part.pack.name}.{stage}.{gate.name}", part.pack, gate,
                                                     lifecycle_id, stage)))
+        self._stage_gates[(lifecycle_id, stage)] = out
         return out
 
     def _planned(self, gid, pack, gate, lifecycle, stage) -> Planned:

@@ -14,6 +14,9 @@ Windows-1252) and a `note[PL403]` names the first such line. CRLF and CR newline
 """
 from __future__ import annotations
 
+from itertools import count, repeat
+
+from ..fastpath import new_object, new_str, new_tuple
 from ..signature import loader
 from ..errors import EvaluationError
 from ..types import ANY, BOOL, PATH, STR, List, record, NUMBER
@@ -67,9 +70,25 @@ def split_lines(content: str, relpath: str) -> list:
         content = content[:-1]
     if not content:
         return []
-    return [Record("Line", Loc(relpath, n), text=LStr(t, Loc(relpath, n)), number=n,
-                   in_code=False, in_comment=False)
-            for n, t in enumerate(content.split("\n"), 1)]
+    return line_records(relpath, content.split("\n"))
+
+
+def line_records(path: str, texts: list, in_code=None, in_comment=None) -> list:
+    """A Line record for each text, numbered from 1 (`in_code`/`in_comment`: a flag per line,
+    Markdown's; False without). Built field by field (fastpath): a file's lines are made by
+    the ten thousand, and the constructors' round trips cost three times as much."""
+    out = []
+    append = out.append
+    for number, line_text, code, comment in zip(count(1), texts, in_code or repeat(False), in_comment or repeat(False)):
+        loc = new_tuple(Loc, (path, number, None))
+        located = new_str(LStr, line_text)
+        located.loc = loc
+        rec = new_object(Record)
+        rec.type = "Line"
+        rec.loc = loc
+        rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
+        append(rec)
+    return out
 
 
 @loader("lines", {"path": STR}, List(LINE), "Each line of the file with its number.")

@@ -41,15 +41,15 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from functools import partial
-from itertools import accumulate, count
+from itertools import accumulate
 from operator import add
 
-from .files import LINE
-from ..fastpath import gc_paused, new_object, new_str, new_tuple
+from .files import LINE, line_records
+from ..fastpath import gc_paused
 from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Lazy, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
+from ..values import Lazy, LStr, PathValue, Record, new_loc, new_lstr, new_record
 
 # -- record types ------------------------------------------------------------------------
 
@@ -980,19 +980,7 @@ class Blocks:
         return ends
 
     def _make_line_records(self) -> list:
-        path = self.path
-        line_records = []
-        append = line_records.append
-        for number, line_text, code, comment in zip(count(1), self.lines, self.scan.in_code, self.scan.in_comment):
-            loc = new_tuple(Loc, (path, number, None))
-            located = new_str(LStr, line_text)
-            located.loc = loc
-            rec = new_object(Record)
-            rec.type = "Line"
-            rec.loc = loc
-            rec.fields = {"text": located, "number": number, "in_code": code, "in_comment": comment}
-            append(rec)
-        return line_records
+        return line_records(self.path, self.lines, self.scan.in_code, self.scan.in_comment)
 
     def _make_checkboxes(self) -> list:
         path, lines = self.path, self.lines
