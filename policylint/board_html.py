@@ -22,6 +22,7 @@ from .controls import escaped
 
 STATUS_SIGN = {"fail": "✗", "error": "⚠"}
 MAX_EVIDENCE = 1  # evidence lines on a card per gate (the first); the rest are counted
+MAX_LACKS = 2  # gates shown open on a card; the others behind a "more" disclosure (opened to print)
 MAX_TICKS = 8
 
 
@@ -168,7 +169,11 @@ def _card(s, lc) -> str:
             items.append(f'<li><span class="status {e(lack["status"])}">{STATUS_SIGN.get(lack["status"], "✗")} '
                          f'{e(lack["status"])}{severity}</span> <code class="gate">{e(_short_gate(lack["gate"]))}</code>'
                          f' <span class="gtitle">{e(lack["title"])}</span><ul class="ev">{lines}</ul></li>')
-        parts.append(f'<ul class="lacks" aria-label="gates that hold it back">{"".join(items)}</ul>')
+        parts.append(f'<ul class="lacks" aria-label="gates that hold it back">{"".join(items[:MAX_LACKS])}</ul>')
+        if len(items) > MAX_LACKS:
+            rest = len(items) - MAX_LACKS
+            parts.append(f'<details class="more-lacks"><summary>{rest} more gate{"s" if rest != 1 else ""} '
+                         f'holding it back</summary><ul class="lacks">{"".join(items[MAX_LACKS:])}</ul></details>')
     if s["waivers"]:
         items = []
         for w in s["waivers"]:
@@ -285,7 +290,7 @@ def _n(x: float) -> str:
 
 def _svg(values, bands, commits, fig) -> str:
     """Stacked areas, one per band, over commits spaced evenly (a commit is a step, whatever its date)."""
-    width, height = 760, 280
+    width, height = 920, 300
     left, right, top, bottom = 40, 170, 12, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(values)
@@ -362,7 +367,7 @@ def _entries_table(doc, lc) -> str:
     cap = _id("entries", lc["id"])
     return (f'<table class="entries" aria-labelledby="{cap}"><caption id="{cap}">{e(lc["id"])}: the commit at which '
             f"each subject entered each stage it holds now (the last time, if it lost the stage and earned it "
-            f"again), and its moves back</caption><thead><tr><th scope=\"col\">subject</th>{head}"
+            f"again; the first commit shown, for a stage held since before it), and its moves back</caption><thead><tr><th scope=\"col\">subject</th>{head}"
             f'<th scope="col">moved back</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
