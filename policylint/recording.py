@@ -148,8 +148,9 @@ class RecordingRepo(Repo):
             dict.pop(self._memo, key, None)
 
     def _trace(self, value, key) -> None:
-        """Every unread lazy field in `value` traced to `key`."""
-        for item in _walk(value, lambda record: record.fields.values()):
+        """Every unread lazy field in `value` traced to `key`. A file's lines are made by the
+        ten thousand and hold none (loaders/files.line_records): not walked into."""
+        for item in _walk(value, _lazy_holders):
             if type(item) is Lazy:
                 if isinstance(item.compute, _Traced):
                     item.compute.keys.add(key)
@@ -375,6 +376,11 @@ def _force(value) -> None:
     again, for it depends on nothing that changed — else its entry is not kept)."""
     for _ in _walk(value, _forced_fields):
         pass
+
+
+def _lazy_holders(record):
+    """What of a record may hold a lazy field: its fields' values, none of a Line's."""
+    return () if record.type == "Line" else record.fields.values()
 
 
 def _forced_fields(record):
