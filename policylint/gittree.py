@@ -113,7 +113,8 @@ class Blobs:
                 self._reader = self._start()
             found = self._reader.read(oid)
             if found is None:
-                raise FileNotFoundError(errno.ENOENT, "the object is missing from the repository", oid)
+                raise gitrun.GitFailure(f"git has no object {oid[:12]} for it (a partial clone? policylint "
+                                        "fetches nothing)")
             data = found[1]
             if self._kept + len(data) <= 256 * 1024 * 1024:  # past that, read again when asked
                 self._known[oid] = data
@@ -312,7 +313,7 @@ class _TreeGlob:
             return None
 
     def matches(self):
-        for rel in self._walk(".", "", 0):
+        for rel in self._walk("", 0):
             kind = self._kind(rel)
             if kind is None or (self.dirs_only and kind != _DIR):
                 continue
@@ -326,7 +327,7 @@ class _TreeGlob:
             return {}
         return self.tree.folders.get(real, {}) if self.tree.kind(real) == _DIR else {}
 
-    def _walk(self, _folder, rel: str, i: int):
+    def _walk(self, rel: str, i: int):
         segment, last = self.segments[i], i == len(self.segments) - 1
         if segment == "**":
             for sub_rel in [rel] + list(self._folders_below(rel)):
@@ -334,7 +335,7 @@ class _TreeGlob:
                     if sub_rel:
                         yield sub_rel
                 else:
-                    yield from self._walk(None, sub_rel, i + 1)
+                    yield from self._walk(sub_rel, i + 1)
             return
         match = self.matchers[i]
         entries = self._names(rel)
@@ -349,7 +350,7 @@ class _TreeGlob:
                 if kind is not None:
                     yield child
             elif kind == _DIR:
-                yield from self._walk(None, child, i + 1)
+                yield from self._walk(child, i + 1)
 
     def _folders_below(self, rel: str):
         for name, kind in self._names(rel).items():
@@ -364,17 +365,34 @@ def git_facts_at(sha: str):
     each `HEAD` it passes to git read as `sha` (the branch is still asked of HEAD: the branch
     checked out, whose line the history follows)."""
     def build(repo):
-        from .loaders.git import _Git, _load
+        from .loaders.git import _load
 
-        class AtCommit(_Git):
-            def run(self, *args: str, ok=(0,)) -> tuple:
-                if args and args[0] != "symbolic-ref":
-                    args = tuple(_at(arg, sha) for arg in args)
-                return super().run(*args, ok=ok)
-
-        return _load(repo, AtCommit(repo.real_root))
+        return _load(repo, _runner_at()(repo.real_root, sha))
 
     return build
+
+
+_RUNNER_AT = None
+
+
+def _runner_at():
+    """The git loader's runner, told a commit: every HEAD it would pass names that commit."""
+    global _RUNNER_AT
+    if _RUNNER_AT is None:
+        from .loaders.git import _Git
+
+        class RunnerAt(_Git):
+            def __init__(self, root, sha: str):
+                super().__init__(root)
+                self.sha = sha
+
+            def run(self, *args: str, ok=(0,)) -> tuple:
+                if args and args[0] != "symbolic-ref":
+                    args = tuple(_at(arg, self.sha) for arg in args)
+                return super().run(*args, ok=ok)
+
+        _RUNNER_AT = RunnerAt
+    return _RUNNER_AT
 
 
 def _at(arg: str, sha: str) -> str:

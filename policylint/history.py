@@ -56,6 +56,7 @@ def history(root, args, *, commits: int = 30, since: str | None = None, cache: b
         raise UsageError(f"--root `{root}` is not a folder")
     if type(commits) is not int or commits < 1:
         raise UsageError(f"--history takes a number of commits, 1 or more, not `{commits}`")
+    cache = cache and not getattr(args, "no_cache", False)
     git = _Runner(root)
     prefix = git.prefix()
     line = git.first_parent(commits, _since(since))

@@ -43,7 +43,8 @@ EARNED = [
 
 
 def _args(*packs: str, **more) -> argparse.Namespace:
-    return argparse.Namespace(pack=list(packs), config=None, no_cache=False, select=[], ignore=[], base=None, **more)
+    given = dict(pack=list(packs), config=None, no_cache=False, select=[], ignore=[], base=None)
+    return argparse.Namespace(**{**given, **more})
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_points_agree_with_status_on_each_commit_checked_out(repo, tmp_path, cap
         archive = subprocess.run(["git", "archive", point.commit], cwd=repo, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
         capsys.readouterr()
-        assert main(["status", "--root", str(folder), "--pack", "speckit", "--no-cache", "-f", "json"]) == 0
+        assert main(["status", "--root", str(folder), "--pack", "speckit", "-f", "json"]) == 0
         subjects = json.loads(capsys.readouterr().out)["subjects"]
         assert point.earned == {"speckit.spec": {s["id"]: s["earned"] for s in subjects}}, point.title
         assert point.claimed == {"speckit.spec": {s["id"]: s["claimed"] for s in subjects}}, point.title
@@ -216,6 +217,11 @@ def test_without_the_cache_nothing_is_kept(repo, monkeypatch):
     assert len(seen) == len(EARNED)
 
 
+def test_no_cache_on_the_command_line_keeps_nothing(repo, monkeypatch):
+    history(repo, _args("speckit", no_cache=True))
+    assert not list(repo.glob(".policylint_cache/history-*"))
+
+
 def test_other_packs_keep_their_own_points(repo, monkeypatch, tmp_path):
     history(repo, _args("speckit"))
     pack = tmp_path / "mine.policy"
@@ -327,6 +333,20 @@ def test_the_tree_reader_never_reads_the_work_tree(linked):
     assert tree_repo.read_text("a.md") == "# A\n"
     assert tree_repo.read_text("docs/link-to-a.md") == "# A\n"
     assert tree_repo.glob("docs/*.md") == ["docs/b.md", "docs/link-to-a.md"]
+
+
+def test_a_blob_git_does_not_have_is_an_error_not_a_missing_file(linked):
+    from policylint.errors import ArtifactError, ArtifactMissing
+
+    root, tree_repo = linked
+    blob = _git(root, "rev-parse", "HEAD:docs/b.md").strip()
+    (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # as a partial clone lacks it
+    with pytest.raises(ArtifactError) as caught:
+        tree_repo.read_bytes("docs/b.md")
+    assert not isinstance(caught.value, ArtifactMissing)
+    assert (caught.value.path, caught.value.message) == (
+        "docs/b.md", f"git has no object {blob[:12]} for it (a partial clone? policylint fetches nothing)")
+    assert tree_repo.read_text("a.md") == "# A\n"  # the reader goes on
 
 
 def test_a_submodule_is_an_empty_folder(tmp_path):
