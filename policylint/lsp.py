@@ -13,11 +13,13 @@ import asyncio
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import __version__
@@ -154,6 +156,16 @@ class _Protocol(LanguageServerProtocol):
             if isinstance(data, dict) and "id" in data and "method" in data:
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """A change to a document the editor never opened is said in its log and dropped (pygls
+        would fail on it, and show the failure as a server error)."""
+        if unquote(params.text_document.uri) not in self.workspace.text_documents:
+            self._server.window_log_message(types.LogMessageParams(
+                types.MessageType.Warning, f"policylint: a change to {params.text_document.uri}, which is not open"))
+            return
+        yield from super().lsp_text_document__did_change(params)
 
 
 def policy_diagnostics(path: Path, text: str) -> list:
@@ -310,28 +322,35 @@ def _word_at(text: str, line: int, column: int, word=_WORD):
     return None
 
 
-def _gate_id_at(path: Path, text: str, line: int, column: int) -> str | None:
-    """The gate id the cursor is on: a dotted id as configuration, `override` and waivers write
-    it, or the name of a gate the policy declares on that line (its id made whole)."""
+def _gate_id_at(path: Path, text: str, line: int, column: int, tree=None) -> str | None:
+    """The gate id the cursor is on: the name of a gate the policy (`tree`) declares on that line,
+    its id made whole, or a dotted id (`override`, configuration, waivers) whose first part names
+    a pack the repository can reach (built-in, installed, configured, or the policy's own uses)."""
     from .syntax import ast
-    from .syntax.parse import parse_policy
 
-    dotted = _word_at(text, line, column, _DOTTED)
-    if dotted is not None:
-        return dotted.group(0)
     m = _word_at(text, line, column)
-    if m is None or path.suffix != ".policy":
+    if tree is not None and m is not None:
+        found = [(tree.name, g) for g in tree.items if isinstance(g, ast.Gate)]
+        for item in tree.items:
+            for stage in item.stages if isinstance(item, (ast.Lifecycle, ast.Extend)) else []:
+                found += [(f"{tree.name}.{stage.name}", g) for g in stage.body if isinstance(g, ast.Gate)]
+        for prefix, gate in found:
+            if gate.span.line - 1 == line and gate.name == m.group(0):
+                return f"{prefix}.{gate.name}"
+    dotted = _word_at(text, line, column, _DOTTED)
+    if dotted is None:
         return None
+    from .config import load_config
+    from .packs import available_packs
+
+    packs = set(available_packs())
+    if tree is not None:
+        packs |= {tree.name} | {Path(u.target).stem for u in tree.items if isinstance(u, ast.Use)}
     try:
-        tree = parse_policy(text.replace("\r\n", "\n"), display(path))
-    except PolicylintError:
-        return None
-    found = [(tree.name, g) for g in tree.items if isinstance(g, ast.Gate)]
-    for item in tree.items:
-        for stage in item.stages if isinstance(item, (ast.Lifecycle, ast.Extend)) else []:
-            found += [(f"{tree.name}.{stage.name}", g) for g in stage.body if isinstance(g, ast.Gate)]
-    return next((f"{prefix}.{g.name}" for prefix, g in found if g.span.line - 1 == line and g.name == m.group(0)),
-                None)
+        packs |= {Path(spec.partition("==")[0]).stem for spec in load_config(find_root(path.parent)).packs}
+    except (PolicylintError, UsageError):
+        pass
+    return dotted.group(0) if dotted.group(0).split(".")[0] in packs else None
 
 
 def _explain(gid: str, path: Path) -> str | None:
@@ -432,6 +451,16 @@ def build() -> LanguageServer:
     def path_of(uri: str) -> Path:
         return Path(to_fs_path(uri))
 
+    def readable(ls: LanguageServer, uri: str):
+        """The document the editor has open, else the file on disk as pygls reads it; None when it
+        is neither (a request about it is answered with nothing, not with a traceback)."""
+        document = ls.workspace.get_text_document(uri)
+        try:
+            document.source
+        except (OSError, UnicodeDecodeError):
+            return None
+        return document
+
     async def publish(ls: LanguageServer, uri: str, version) -> None:
         text, path = ls.workspace.get_text_document(uri).source, path_of(uri)
 
@@ -487,9 +516,9 @@ def build() -> LanguageServer:
     def formatting(ls: LanguageServer, params: types.DocumentFormattingParams):
         from .fmt import format_source
 
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        document = readable(ls, params.text_document.uri)
         path = path_of(params.text_document.uri)
-        if path.suffix != ".policy":
+        if path.suffix != ".policy" or document is None:
             return None
         try:
             result = format_source(document.source, display(path))
@@ -509,18 +538,21 @@ def build() -> LanguageServer:
         from .check.types import signatures
         from .syntax import ast
 
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        document = readable(ls, params.text_document.uri)
+        if document is None:
+            return None
         path, text = path_of(params.text_document.uri), document.source
         position = _server_position(document, params.position)
         line, character = position.line, position.character
-        gid = _gate_id_at(path, text, line, character)
-        explained = _explain(gid, path) if gid else None
-        if explained:
-            return markdown(f"```text\n{explained}\n```")
+        finder = _BufferLoader(path, text).scope_at(line, character) if path.suffix == ".policy" else None
+        if finder is None or finder.node is None:  # not in an expression: on a gate's id, if anything
+            gid = _gate_id_at(path, text, line, character, finder.pack if finder is not None else None)
+            explained = _explain(gid, path) if gid else None
+            if explained:
+                return markdown(f"```text\n{explained}\n```")
         m = _word_at(text, line, character)
         if path.suffix != ".policy" or m is None:
             return None
-        finder = _BufferLoader(path, text).scope_at(line, character)
         if finder is not None and finder.obj is not None:  # a field
             found = (_fields(finder.obj) or {}).get(finder.node.name)
             return markdown(f"```\n{finder.node.name}: {found[0]}\n```\n\n{found[1]}".rstrip()) if found else None
@@ -546,7 +578,9 @@ def build() -> LanguageServer:
         from .syntax import ast
 
         uri = params.text_document.uri
-        document = ls.workspace.get_text_document(uri)
+        document = readable(ls, uri)
+        if document is None:
+            return None
         path, text = path_of(uri), document.source
         position = _server_position(document, params.position)
         line, character = position.line, position.character
@@ -590,10 +624,11 @@ def build() -> LanguageServer:
         from .check.types import signatures
         from .syntax import ast
 
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        path, text = path_of(params.text_document.uri), document.source
-        if path.suffix != ".policy":
+        document = readable(ls, params.text_document.uri)
+        path = path_of(params.text_document.uri)
+        if path.suffix != ".policy" or document is None:
             return None
+        text = document.source
         position = _server_position(document, params.position)
         line, character = position.line, position.character
         finder = _probed(path, text, line, character)
@@ -636,9 +671,9 @@ def build() -> LanguageServer:
     def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
         from .syntax.parse import parse_policy
 
-        document = ls.workspace.get_text_document(params.text_document.uri)
+        document = readable(ls, params.text_document.uri)
         path = path_of(params.text_document.uri)
-        if path.suffix != ".policy":
+        if path.suffix != ".policy" or document is None:
             return None
         try:
             tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
