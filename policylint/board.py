@@ -79,7 +79,8 @@ def run(args) -> int:
         else:
             from .history import history
 
-            points = history(root, args, commits=args.history or DEFAULT_COMMITS, since=args.since)
+            points = history(root, args, commits=args.history or DEFAULT_COMMITS, since=args.since,
+                             cache=not args.no_cache)
     base = args.repo_url.rstrip("/") if args.repo_url else (web_url(facts["origin"]) if facts else None)
     doc = build(result, points, root_as_given=args.root, repo_url=base,
                 commit=facts["head"] if facts else None, prefix=facts["prefix"] if facts else "")
