@@ -1083,10 +1083,24 @@ def _inline_errors(plain, where="") -> list:
 
 
 # command -> (its one-line help, what adds its arguments, what runs it), in the order `--help` lists them
+def _args_board(p) -> None:
+    from . import board
+
+    board.add_arguments(p)
+
+
+def cmd_board(args) -> int:
+    from . import board
+
+    return board.run(args)
+
+
 COMMANDS = {
     "check": ("evaluate every gate and report failures (exit 1 when one blocks)", _args_check, cmd_check),
     "baseline": ("record today's failures so `check` blocks only on new ones", _args_baseline, cmd_baseline),
     "status": ("each subject's claimed and earned stage, and what it lacks for the next", _args_status, cmd_status),
+    "board": ("write the stage board: a self-contained HTML page (or JSON) of every subject's stage, and its history",
+              _args_board, cmd_board),
     "explain": ("what a gate checks, why, and how it is written", _args_explain, cmd_explain),
     "list": ("list packs, their stages and gates", _args_list, cmd_list),
     "test": ("run packs' case folders (tests/<case>/repo + expected.yaml) and report gate coverage", _args_test,
