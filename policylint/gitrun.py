@@ -118,8 +118,8 @@ class ObjectReader:
     checking it out). The same doors are shut as in `run_git` (same command line and
     environment, no shell, stderr drained and bounded); names are object ids only (hex), so
     nothing the caller passes is read as an option or a second request; each answer must
-    come within `timeout` seconds and be at most `limit` bytes, or git is stopped and
-    GitFailure raised (the reader is then closed)."""
+    come within `timeout` seconds, or git is stopped and GitFailure raised (the reader is then
+    closed); an object over `limit` bytes is not kept (see `read`)."""
 
     def __init__(self, executable: str, cwd, *, env: dict, config=(), timeout=None, limit=None):
         self.timeout = TIMEOUT if timeout is None else timeout
@@ -138,8 +138,9 @@ class ObjectReader:
         threading.Thread(target=self._watch, daemon=True).start()
 
     def read(self, name: str):
-        """(type, content bytes) of the object `name` (a hex object id), or None when the
-        repository has no such object."""
+        """(type, size, content bytes) of the object `name` (a hex object id), the content None
+        when it is larger than `limit` (read through and dropped: the reader goes on); None
+        when the repository has no such object."""
         if not name or len(name) > 64 or not all(c in "0123456789abcdef" for c in name):
             raise ValueError(f"not an object id: {name!r}")
         if self._closed.is_set():
@@ -159,13 +160,19 @@ class ObjectReader:
                 return None
             if len(fields) != 3 or not fields[2].isdigit():
                 raise GitFailure(f"`git cat-file` answered `{header[:80].decode('utf-8', 'replace').strip()}`")
-            size = int(fields[2])
+            kind, size = fields[1].decode("ascii", "replace"), int(fields[2])
             if size > self.limit:
-                raise GitFailure(f"`git cat-file` object {name} is larger than {_size(self.limit)}; stopped")
+                left = size + 1
+                while left > 0:
+                    chunk = stdout.read(min(left, _CHUNK))
+                    if not chunk:
+                        raise OSError("short answer")
+                    left -= len(chunk)
+                return kind, size, None
             data = stdout.read(size + 1)
             if len(data) != size + 1:
                 raise OSError("short answer")
-            return fields[1].decode("ascii", "replace"), data[:size]
+            return kind, size, data[:size]
         except (OSError, ValueError) as exc:
             stopped = self._closed.is_set()
             self.close()

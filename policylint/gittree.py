@@ -1,11 +1,11 @@
 """One commit's files, read from git's objects: a Repo that never looks at the work tree.
 
 `policylint board --history` evaluates the packs at each commit of the first-parent line
-without checking anything out. `CommitTree.read(git, sha, prefix)` lists the commit's tree
-once (`git ls-tree -r -z -l --full-tree`); `GitTreeRepo` answers every question a loader
-asks (`exists`, `is_dir`, `read_bytes`, `read_text`, `open_binary`, `glob`, `listing`) from
-that listing, and reads blobs through one long-lived `git cat-file --batch`
-(gitrun.ObjectReader), each blob once however many commits hold it (`Blobs`).
+without checking anything out. `Objects` reads trees and blobs through one long-lived
+`git cat-file --batch` (gitrun.ObjectReader), each object once however many commits hold it;
+`Objects.commit_tree(sha, prefix)` is a commit's tree below the root, its folders read as they
+are asked (`CommitTree`); `GitTreeRepo` answers every question a loader asks (`exists`,
+`is_dir`, `read_bytes`, `read_text`, `open_binary`, `glob`, `listing`) from them.
 
 The rules are the work tree reader's (repo.py):
 - paths are confined to the root (`..` and absolute paths refused as there);
@@ -14,7 +14,7 @@ The rules are the work tree reader's (repo.py):
   descends into one; a glob does not match one that leads outside; a loop (a chain of more
   than 40 links) reads as the file system says it: too many levels of symbolic links;
 - a submodule (mode 160000) is a folder with nothing in it;
-- a file over MAX_FILE_BYTES is refused with the same message, before it is read;
+- a file over MAX_FILE_BYTES is refused with the same message (its content is not kept);
 - the root's `.git` never appears (a tree cannot hold one anyway).
 
 The git facts (`git.head`, `git.commits`, `git.changed_files`…) answer for the commit: every
@@ -41,85 +41,104 @@ _LOOP = "\0loop"  # ends the "real path" of a chain of links too long to follow
 
 
 class CommitTree:
-    """A commit's tree under the root: each path's (kind, object id, size) and each folder's names."""
+    """A commit's tree below the root, read as it is asked: a folder is its tree object's
+    entries, `{name: (kind, object id)}` (Objects.tree, parsed once per object id for every
+    commit that holds it), so a commit costs the folders a run looks at."""
 
-    def __init__(self, sha: str, entries: dict):
-        self.sha = sha
-        self.entries = entries  # path -> (kind, object id or None, size or None)
-        self.folders: dict = {".": {}}  # folder -> {name: kind}
-        for path, (kind, _, _) in entries.items():
-            if kind == _DIR:
-                self.folders.setdefault(path, {})
-            while True:  # the path in its folder, and each folder in the one above
-                parent, name = posixpath.split(path)
-                parent = parent or "."
-                self.folders.setdefault(parent, {})[name] = kind
-                if parent == ".":
-                    break
-                path, kind = parent, _DIR
+    def __init__(self, sha: str, root_oid: str | None, objects: Objects):
+        self.sha, self._root, self._objects = sha, root_oid, objects
+        self._folders: dict = {}  # path -> its entries, or None when it is no folder
         self.targets: dict = {}  # link path -> its target (read on first use)
 
-    @classmethod
-    def read(cls, run, sha: str, prefix: str = "") -> CommitTree:
-        """The tree of commit `sha` below `prefix` (the root's path in the repository, `a/b/`),
-        from one `git ls-tree`; `run(*args)` runs git and returns its stdout as bytes."""
-        out = run("ls-tree", "-r", "-z", "-l", "--full-tree", sha)
-        entries = {}
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            meta, _, raw_path = record.partition(b"\t")
-            fields = meta.split()
-            if len(fields) != 4:
-                raise gitrun.GitFailure(f"cannot read `git ls-tree` output near `{record[:60]!r}`")
-            mode, _kind, oid, size = (f.decode("ascii", "replace") for f in fields)
-            path = raw_path.decode("utf-8", "surrogateescape")
-            if prefix:
-                if not path.startswith(prefix):
-                    continue
-                path = path[len(prefix):]
-            if mode == "160000":
-                entries[path] = (_DIR, None, None)  # a submodule: a folder with nothing in it
-            elif mode == "120000":
-                entries[path] = (_LINK, oid, None)
-            else:
-                entries[path] = (_FILE, oid, int(size) if size.isdigit() else None)
-        return cls(sha, entries)
+    def folder(self, path: str):
+        """The entries of the folder at `path` (as written: a link is not followed), or None."""
+        try:
+            return self._folders[path]
+        except KeyError:
+            pass
+        if path == ".":
+            found = self._objects.tree(self._root) if self._root else {}
+        else:
+            parent, name = posixpath.split(path)
+            above = self.folder(parent or ".")
+            kind, oid = above.get(name, (None, None)) if above is not None else (None, None)
+            found = None if kind != _DIR else self._objects.tree(oid) if oid else {}  # a submodule: empty
+        self._folders[path] = found
+        return found
+
+    def entry(self, path: str):
+        """(kind, object id) of the path as written, or None."""
+        if path == ".":
+            return _DIR, self._root
+        parent, name = posixpath.split(path)
+        above = self.folder(parent or ".")
+        return above.get(name) if above is not None else None
 
     def kind(self, path: str):
         """_FILE, _LINK, _DIR or None, as written (a link not followed)."""
-        if path == ".":
-            return _DIR
-        found = self.entries.get(path)
-        if found is not None:
-            return found[0]
-        return _DIR if path in self.folders else None
+        found = self.entry(path)
+        return found[0] if found is not None else None
 
 
-class Blobs:
-    """Blob contents by object id, each read once through one `git cat-file --batch` (started on
-    first use); a blob many commits share costs one read."""
+_MODES = {b"40000": _DIR, b"040000": _DIR, b"160000": _DIR, b"120000": _LINK}
+
+
+class Objects:
+    """Trees and blobs by object id through one `git cat-file --batch` (started on first use),
+    each read once however many commits hold it (blobs up to 256 MB in all are kept)."""
 
     def __init__(self, start_reader):
         self._start = start_reader
         self._reader = None
-        self._known: dict = {}
+        self._blobs: dict = {}
+        self._trees: dict = {}
         self._kept = 0
 
-    def get(self, oid: str) -> bytes:
-        data = self._known.get(oid)
-        if data is None:
-            if self._reader is None:
-                self._reader = self._start()
-            found = self._reader.read(oid)
-            if found is None:
-                raise gitrun.GitFailure(f"git has no object {oid[:12]} for it (a partial clone? policylint "
-                                        "fetches nothing)")
-            data = found[1]
-            if self._kept + len(data) <= 256 * 1024 * 1024:  # past that, read again when asked
-                self._known[oid] = data
-                self._kept += len(data)
-        return data
+    def _read(self, oid: str, what: str):
+        if self._reader is None:
+            self._reader = self._start()
+        found = self._reader.read(oid)
+        if found is None:
+            raise gitrun.GitFailure(f"git has no object {oid[:12]} for it (a partial clone? policylint "
+                                    "fetches nothing)")
+        if found[0] != what:
+            raise gitrun.GitFailure(f"object {oid[:12]} is a {found[0]}, not a {what}")
+        return found
+
+    def blob(self, oid: str) -> tuple:
+        """(size, bytes) of a blob; the bytes None when it is larger than the reader keeps."""
+        hit = self._blobs.get(oid)
+        if hit is None:
+            _, size, data = self._read(oid, "blob")
+            hit = (size, data)
+            if data is not None and self._kept + size <= 256 * 1024 * 1024:  # past that, read again
+                self._blobs[oid] = hit
+                self._kept += size
+        return hit
+
+    def tree(self, oid: str) -> dict:
+        """A tree object's entries: name -> (kind, object id; None for a submodule)."""
+        hit = self._trees.get(oid)
+        if hit is None:
+            _, _, data = self._read(oid, "tree")
+            if data is None:
+                raise gitrun.GitFailure(f"tree {oid[:12]} is too large to read")
+            hit = self._trees[oid] = _parse_tree(data, len(oid) // 2)
+        return hit
+
+    def commit_tree(self, sha: str, prefix: str = "") -> CommitTree:
+        """The tree of commit `sha` below `prefix` (the root's path in the repository, `a/b/`)."""
+        _, _, data = self._read(sha, "commit")
+        first = data.split(b"\n", 1)[0].split() if data else []
+        if len(first) != 2 or first[0] != b"tree":
+            raise gitrun.GitFailure(f"cannot read commit {sha[:12]}")
+        oid = first[1].decode("ascii")
+        for part in [p for p in prefix.split("/") if p]:  # down to the root's folder, if the commit has it
+            kind, oid = self.tree(oid).get(part, (None, None))
+            if kind != _DIR or oid is None:
+                oid = None
+                break
+        return CommitTree(sha, oid, self)
 
     def close(self) -> None:
         if self._reader is not None:
@@ -127,15 +146,29 @@ class Blobs:
             self._reader = None
 
 
+def _parse_tree(data: bytes, oid_bytes: int) -> dict:
+    """`<mode> <name>\\0<oid bytes>` entries: name -> (kind, hex oid; None for a submodule)."""
+    out = {}
+    i, end = 0, len(data)
+    while i < end:
+        space = data.index(b" ", i)
+        nul = data.index(b"\0", space)
+        mode = data[i:space]
+        kind = _MODES.get(mode, _FILE)
+        oid = data[nul + 1:nul + 1 + oid_bytes].hex()
+        out[data[space + 1:nul].decode("utf-8", "surrogateescape")] = (kind, None if mode == b"160000" else oid)
+        i = nul + 1 + oid_bytes
+    return out
+
+
 class GitTreeRepo(Repo):
     """The Repo of one commit (see the module docstring): `root` is the work tree's root (where
-    git runs), `tree` the commit's CommitTree, `blobs` the shared Blobs, `git_facts` a function
+    git runs), `tree` the commit's CommitTree (Objects.commit_tree), `git_facts` a function
     of this repo that builds the `git` record for the commit (git_facts_at)."""
 
-    def __init__(self, root, base=None, *, tree: CommitTree | None = None, blobs: Blobs | None = None,
-                 git_facts=None):
+    def __init__(self, root, base=None, *, tree: CommitTree | None = None, git_facts=None):
         super().__init__(root, base)
-        self.tree, self.blobs, self._git_facts = tree, blobs, git_facts
+        self.tree, self._git_facts = tree, git_facts
         self._real: dict = {}  # path as written -> its real path in the tree, or an ArtifactError
 
     # -- paths ---------------------------------------------------------------------------
@@ -182,10 +215,11 @@ class GitTreeRepo(Repo):
         return "/".join(done) or "."
 
     def _target(self, link: str) -> str:
-        target = self.tree.targets.get(link)
+        tree = self.tree
+        target = tree.targets.get(link)
         if target is None:
-            target = self.tree.targets[link] = self.blobs.get(self.tree.entries[link][1]).decode(
-                "utf-8", "surrogateescape")
+            data = tree._objects.blob(tree.entry(link)[1])[1] or b""
+            target = tree.targets[link] = data.decode("utf-8", "surrogateescape")
         return target
 
     def _kind_of(self, relpath: str):
@@ -229,15 +263,12 @@ class GitTreeRepo(Repo):
             raise self._absent(real, norm)
         if kind == _DIR:
             raise IsADirectoryError(errno.EISDIR, "is a folder", norm)
-        _, oid, size = self.tree.entries[real]
-        if size is not None and size > MAX_FILE_BYTES:
-            raise _too_large(size, MAX_FILE_BYTES)
         try:
-            data = self.blobs.get(oid)
+            size, data = self.tree._objects.blob(self.tree.entry(real)[1])
         except gitrun.GitFailure as exc:
             raise ArtifactError(norm, exc.message) from None
-        if len(data) > MAX_FILE_BYTES:
-            raise _too_large(len(data), MAX_FILE_BYTES)
+        if data is None or size > MAX_FILE_BYTES:
+            raise _too_large(size, MAX_FILE_BYTES)
         return data
 
     def open_binary(self, relpath: str):
@@ -277,7 +308,7 @@ class GitTreeRepo(Repo):
         if kind != _DIR:
             raise NotADirectoryError(errno.ENOTDIR, "not a folder", relpath)
         out = {}
-        for name, kind in self.tree.folders.get(real, {}).items():
+        for name, (kind, _) in self.tree.folder(real).items():
             out[name] = _entry(name, kind == _LINK, kind == _DIR, kind == _FILE)
         return out
 
@@ -325,7 +356,7 @@ class _TreeGlob:
             real = self.repo.real(rel or ".")
         except ArtifactError:
             return {}
-        return self.tree.folders.get(real, {}) if self.tree.kind(real) == _DIR else {}
+        return self.tree.folder(real) or {}
 
     def _walk(self, rel: str, i: int):
         segment, last = self.segments[i], i == len(self.segments) - 1
@@ -353,7 +384,7 @@ class _TreeGlob:
                 yield from self._walk(child, i + 1)
 
     def _folders_below(self, rel: str):
-        for name, kind in self._names(rel).items():
+        for name, (kind, _) in self._names(rel).items():
             if kind == _DIR:  # as written: a link is never descended into by `**`
                 child = f"{rel}/{name}" if rel else name
                 yield child
@@ -406,7 +437,7 @@ def _at(arg: str, sha: str) -> str:
     return arg
 
 
-def tracking_tree_repo(root, tree: CommitTree, blobs: Blobs, git_facts=None):
+def tracking_tree_repo(root, tree: CommitTree, git_facts=None):
     """A GitTreeRepo that records what each evaluation reads (recording.TrackingRepo's frames
     and `inputs`), so history.py can tell which subjects' verdicts carry over to the next commit."""
     from .recording import TrackingRepo
@@ -419,7 +450,7 @@ def tracking_tree_repo(root, tree: CommitTree, blobs: Blobs, git_facts=None):
                 return GitTreeRepo._read_file(self, full, norm)
 
     repo = _TrackingTreeRepo(root, None)
-    repo.tree, repo.blobs, repo._git_facts = tree, blobs, git_facts
+    repo.tree, repo._git_facts = tree, git_facts
     return repo
 
 
@@ -435,8 +466,7 @@ def answer(repo: GitTreeRepo, what):
             real = repo.real(repo.normalize(what[1]))
         except ArtifactError as exc:
             return ("outside", exc.message)
-        found = repo.tree.entries.get(real)
-        return (real, repo.tree.kind(real), found[1] if found else None)
+        return (real, repo.tree.entry(real))
     if kind == "glob":
         return tuple(sorted(set(_TreeGlob(repo, list(what[1]), what[2]).matches())))
     if kind == "list":

@@ -81,16 +81,16 @@ def history(root, args, *, commits: int = 30, since: str | None = None, cache: b
 
 
 class Evaluator:
-    """Evaluates the packs at one commit after another: blobs read once for all of them (one
-    `git cat-file --batch`), packs compiled once, and a subject's verdicts carried from the
+    """Evaluates the packs at one commit after another: git's objects read once for all of them
+    (one `git cat-file --batch`), packs compiled once, and a subject's verdicts carried from the
     commit evaluated before when nothing it read differs (`_Carry`)."""
 
     def __init__(self, root, git, prefix: str, packs, config, configuration):
-        from .gittree import Blobs
+        from .gittree import Objects
 
         self.root, self.git, self.prefix = root, git, prefix
         self.packs, self.config, self.configuration = packs, config, configuration
-        self.blobs = Blobs(git.object_reader)
+        self.objects = Objects(git.object_reader)
         self.carry = _Carry()
         self.compiled = False
 
@@ -98,10 +98,9 @@ class Evaluator:
         """(earned, claimed) of every subject at commit `sha`, each `{lifecycle: {subject: stage}}`:
         the engine run on the commit's tree, waivers applied as `check` applies them."""
         from . import inline_waivers
-        from .gittree import CommitTree, git_facts_at, tracking_tree_repo
+        from .gittree import git_facts_at, tracking_tree_repo
 
-        tree = CommitTree.read(self.git.bytes_of, sha, self.prefix)
-        repo = tracking_tree_repo(self.root, tree, self.blobs, git_facts_at(sha))
+        repo = tracking_tree_repo(self.root, self.objects.commit_tree(sha, self.prefix), git_facts_at(sha))
         blocks, _ = inline_waivers.wire(repo, self.configuration())
         self.carry.start(repo)
         engine = _engine()(repo, params=self.config.params, budget=self.config.budget, blocks=blocks,
@@ -118,7 +117,7 @@ class Evaluator:
         return earned, claimed
 
     def close(self) -> None:
-        self.blobs.close()
+        self.objects.close()
 
 
 _ENGINE = None
@@ -263,9 +262,6 @@ class _Runner:
             raise UsageError(f"cannot read the history of `{self.root}`: {why}")
         return code, out, err
 
-    def bytes_of(self, *args: str) -> bytes:
-        return self.run(*args)[1]
-
     def prefix(self) -> str:
         """The root's path inside the repository (`` at the top, `sub/dir/` below it)."""
         out = self.run("rev-parse", "--show-prefix")[1].decode("utf-8", "surrogateescape").strip()
@@ -308,8 +304,10 @@ class _Runner:
 
     def object_reader(self):
         from . import gitrun
+        from .repo import MAX_FILE_BYTES
 
-        return gitrun.ObjectReader(self.executable, str(self.root), env=self.env, config=self.config)
+        return gitrun.ObjectReader(self.executable, str(self.root), env=self.env, config=self.config,
+                                   limit=MAX_FILE_BYTES)  # a larger file is refused, its content never kept
 
 
 

@@ -19,7 +19,7 @@ import pytest
 from historyrepo import make_history
 from policylint import gitrun, history as history_module
 from policylint.cli import UsageError, main
-from policylint.gittree import Blobs, CommitTree, GitTreeRepo, git_facts_at
+from policylint.gittree import GitTreeRepo, Objects, git_facts_at
 from policylint.history import Point, history
 from policylint.repo import Repo
 
@@ -294,9 +294,9 @@ def linked(tmp_path) -> tuple:
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "one")
     runner = history_module._Runner(root)
     sha = _git(root, "rev-parse", "HEAD").strip()
-    blobs = Blobs(runner.object_reader)
-    yield root, GitTreeRepo(root, tree=CommitTree.read(runner.bytes_of, sha), blobs=blobs, git_facts=git_facts_at(sha))
-    blobs.close()
+    objects = Objects(runner.object_reader)
+    yield root, GitTreeRepo(root, tree=objects.commit_tree(sha), git_facts=git_facts_at(sha))
+    objects.close()
 
 
 def _answers(repo) -> dict:
@@ -361,7 +361,7 @@ def test_a_submodule_is_an_empty_folder(tmp_path):
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "sub")
     runner = history_module._Runner(root)
     with_sub = _git(root, "rev-parse", "HEAD").strip()
-    repo = GitTreeRepo(root, tree=CommitTree.read(runner.bytes_of, with_sub), blobs=Blobs(runner.object_reader))
+    repo = GitTreeRepo(root, tree=Objects(runner.object_reader).commit_tree(with_sub))
     assert repo.is_dir("vendor/lib") and repo.exists("vendor/lib")
     assert repo.listing("vendor/lib") == {}
     assert repo.glob("vendor/*") == ["vendor/lib"]
@@ -374,8 +374,8 @@ def test_the_git_facts_answer_for_the_commit(repo):
 
     runner = history_module._Runner(repo)
     first = _git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
-    tree_repo = GitTreeRepo(repo, base=first, tree=CommitTree.read(runner.bytes_of, first),
-                            blobs=Blobs(runner.object_reader), git_facts=git_facts_at(first))
+    tree_repo = GitTreeRepo(repo, base=first, tree=Objects(runner.object_reader).commit_tree(first),
+                            git_facts=git_facts_at(first))
     facts = loaders.get("git")(tree_repo)
     assert str(facts.get("head")) == first
     assert str(facts.get("branch")) == "main"
@@ -389,19 +389,47 @@ def test_the_object_reader_reads_blobs_and_says_what_is_missing(linked):
     runner = history_module._Runner(root)
     blob = _git(root, "rev-parse", "HEAD:a.md").strip()
     with runner.object_reader() as reader:
-        assert reader.read(blob) == ("blob", b"# A\n")
+        assert reader.read(blob) == ("blob", 4, b"# A\n")
         assert reader.read("0" * 40) is None
         with pytest.raises(ValueError):
             reader.read("HEAD:a.md")  # names are object ids only: nothing else reaches git
-        assert reader.read(blob) == ("blob", b"# A\n")
+        assert reader.read(blob) == ("blob", 4, b"# A\n")
 
 
-def test_the_object_reader_stops_git_past_its_limit(linked):
+def test_the_object_reader_keeps_nothing_past_its_limit_and_goes_on(linked):
+    root, _ = linked
+    runner = history_module._Runner(root)
+    big, small = (_git(root, "rev-parse", f"HEAD:{path}").strip() for path in ("a.md", "docs/b.md"))
+    with gitrun.ObjectReader(runner.executable, str(root), env=runner.env, limit=3) as reader:
+        assert reader.read(big) == ("blob", 4, None)
+        assert reader.read(small) == ("blob", 2, b"b\n")
+
+
+def test_a_file_over_the_size_limit_is_refused_as_the_work_tree_reader_refuses_it(linked, monkeypatch):
+    from policylint import repo as repo_module
+    from policylint.errors import ArtifactError
+
+    root, tree_repo = linked
+    monkeypatch.setattr("policylint.gittree.MAX_FILE_BYTES", 3)
+    monkeypatch.setattr(repo_module, "MAX_FILE_BYTES", 3)
+    messages = []
+    for reader in (tree_repo, Repo(root)):
+        with pytest.raises(ArtifactError) as caught:
+            reader.read_bytes("a.md")
+        messages.append(caught.value.message)
+    assert messages[0] == messages[1] == "file is too large to read: 4 bytes, the limit is 3 bytes"
+
+
+def test_a_process_that_dies_is_an_error_and_the_reader_stays_closed(linked):
     root, _ = linked
     runner = history_module._Runner(root)
     blob = _git(root, "rev-parse", "HEAD:a.md").strip()
-    reader = gitrun.ObjectReader(runner.executable, str(root), env=runner.env, limit=3)
+    reader = runner.object_reader()
+    reader.process.kill()
+    reader.process.wait()
     with pytest.raises(gitrun.GitFailure) as caught:
         reader.read(blob)
-    assert caught.value.message == f"`git cat-file` object {blob} is larger than 3 bytes; stopped"
-    assert reader.process.poll() is not None
+    assert caught.value.message.startswith("`git cat-file` stopped: ")
+    with pytest.raises(gitrun.GitFailure) as caught:
+        reader.read(blob)
+    assert caught.value.message == "`git cat-file` was stopped"
