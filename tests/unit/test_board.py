@@ -294,3 +294,9 @@ def test_origin_remote_gives_the_links(tmp_path, capsys):
     assert doc["repo_url"] == "https://github.com/acme/demo"
     assert doc["subjects"][0]["url"] == f"https://github.com/acme/demo/tree/{doc['commit']}/specs/001-password-reset"
     assert "tok3n" not in json.dumps(doc)
+
+
+def test_an_output_that_cannot_be_written(tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "board.html"
+    assert board_cli("--root", str(DEMO), "--no-cache", "--no-history", "-o", str(target)) == 2
+    assert capsys.readouterr().err == f"policylint: error: cannot write `{target}`: No such file or directory\n"
