@@ -506,13 +506,19 @@ def test_malformed_messages_and_positions_are_answered_and_the_server_keeps_serv
 SEVERITY_CODES = {"error": 1, "warning": 2, "info": 3}
 
 
-def _checked_with_severity(repo: Path, path: Path) -> list:
-    done = subprocess.run([sys.executable, "-m", "policylint", "check", str(path), "-f", "json", "--no-cache"],
+def _checked_with_severity(repo: Path, *paths: Path) -> dict:
+    """relative path -> sorted (gate, severity, 0-based line, message) of what one `policylint check
+    FILE…` finds in each file."""
+    done = subprocess.run([sys.executable, "-m", "policylint", "check", *map(str, paths), "-f", "json", "--no-cache"],
                           cwd=repo, capture_output=True, text=True, timeout=WAIT)
-    rel = path.relative_to(repo).as_posix()
-    return sorted((r["gate"], SEVERITY_CODES[r["severity"]], e["line"] - 1 if e["line"] else 0, e["message"])
-                  for r in json.loads(done.stdout)["results"]
-                  if r["status"] in ("fail", "error") for e in r["evidence"] if e["path"] == rel)
+    results = json.loads(done.stdout)["results"]
+    found = {}
+    for path in paths:
+        rel = path.relative_to(repo).as_posix()
+        found[rel] = sorted((r["gate"], SEVERITY_CODES[r["severity"]], e["line"] - 1 if e["line"] else 0, e["message"])
+                            for r in results if r["status"] in ("fail", "error") for e in r["evidence"]
+                            if e["path"] == rel)
+    return found
 
 
 CONFIGURED = """packs: [speckit]
@@ -532,13 +538,14 @@ def test_results_equal_check_with_the_repository_configuration(tmp_path):
     repo = _repo(tmp_path, config=CONFIGURED)
     c = _started(repo, tmp_path / "server.log", repo)
     try:
+        files = ["specs/002-invoice-csv-export/tasks.md", "specs/004-activity-feed/spec.md",
+                 "specs/005-dark-mode/spec.md", "specs/001-password-reset/spec.md"]
+        checked = _checked_with_severity(repo, *(repo / rel for rel in files))
         shown = []
-        for rel in ("specs/002-invoice-csv-export/tasks.md", "specs/004-activity-feed/spec.md",
-                    "specs/005-dark-mode/spec.md", "specs/001-password-reset/spec.md"):
-            path = repo / rel
-            found = c.open(path, path.read_text(encoding="utf-8"), "markdown")
+        for rel in files:
+            found = c.open(repo / rel, (repo / rel).read_text(encoding="utf-8"), "markdown")
             published = sorted((d["code"], d["severity"], d["range"]["start"]["line"], d["message"]) for d in found)
-            assert published == _checked_with_severity(repo, path), rel
+            assert published == checked[rel], rel
             shown.append(published)
         assert {d[1] for d in shown[0]} == {2}  # warnings, as configured
         assert [d[0] for d in shown[1]] == ["speckit.draft.mandatory-sections"]  # its open question waived
@@ -550,7 +557,7 @@ def test_results_equal_check_with_the_repository_configuration(tmp_path):
         in_buffer = c.change(spec, edited, 2)
         assert in_buffer == []  # an inline waiver in the unsaved text
         spec.write_text(edited, encoding="utf-8")
-        assert _checked_with_severity(repo, spec) == []
+        assert _checked_with_severity(repo, spec) == {"specs/004-activity-feed/spec.md": []}
     finally:
         c.close()
 
