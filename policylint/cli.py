@@ -330,9 +330,9 @@ def _root(args):
 
 def _caching(args) -> bool:
     """Whether the run keeps its verdicts in the repository's results cache (results.py): a
-    whole `check` or `status`, unless --no-cache; not a run of some files or of a change
+    whole `check`, `status` or `board`, unless --no-cache; not a run of some files or of a change
     (`check FILE…`, `--base`), which is quick anyway, nor one that rewrites files (--fix)."""
-    return (getattr(args, "command", "") in ("check", "status") and not getattr(args, "no_cache", False)
+    return (getattr(args, "command", "") in ("check", "status", "board") and not getattr(args, "no_cache", False)
             and not getattr(args, "files", None) and not getattr(args, "base", None)
             and not getattr(args, "fix", False) and not getattr(args, "diff", False))
 
@@ -708,14 +708,9 @@ def cmd_status(args) -> int:
     if fmt == "json":
         import json
 
-        from .reporters.json import evidence
+        from .board import status_row
 
-        data = [{"id": s.id, "lifecycle": s.lifecycle, "claimed": s.claimed, "earned": s.earned,
-                 "next": s.next_stage,
-                 "lacks": [{"gate": r.gate, "status": r.status, "message": r.message,
-                            "evidence": [evidence(e) for e in r.evidence]} for r in s.lacks]}
-                for s in run.subjects]
-        json.dump({"subjects": data}, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump({"subjects": [status_row(s) for s in run.subjects]}, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_OK
     from .controls import visible  # a folder's name or a file's text never drives the terminal

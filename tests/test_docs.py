@@ -158,7 +158,7 @@ def _anchors(text: str) -> set:
     return out
 
 
-@pytest.mark.parametrize("page", ["language.md", "tutorial.md", "loaders.md"])
+@pytest.mark.parametrize("page", ["language.md", "tutorial.md", "loaders.md", "board.md"])
 def test_links_between_the_docs_resolve(page):
     docs = ROOT / "docs"
     text = (docs / page).read_text(encoding="utf-8")
