@@ -99,8 +99,7 @@ class Objects:
             self._reader = self._start()
         found = self._reader.read(oid)
         if found is None:
-            raise gitrun.GitFailure(f"git has no object {oid[:12]} for it (a partial clone? policylint "
-                                    "fetches nothing)")
+            raise gitrun.GitFailure(f"git has no object {oid[:12]} (a partial clone? policylint fetches nothing)")
         if found[0] != what:
             raise gitrun.GitFailure(f"object {oid[:12]} is a {found[0]}, not a {what}")
         return found
@@ -218,7 +217,10 @@ class GitTreeRepo(Repo):
         tree = self.tree
         target = tree.targets.get(link)
         if target is None:
-            data = tree._objects.blob(tree.entry(link)[1])[1] or b""
+            try:
+                data = tree._objects.blob(tree.entry(link)[1])[1] or b""
+            except gitrun.GitFailure as exc:
+                raise ArtifactError(link, exc.message) from None
             target = tree.targets[link] = data.decode("utf-8", "surrogateescape")
         return target
 

@@ -100,13 +100,19 @@ class Evaluator:
         from . import inline_waivers
         from .gittree import git_facts_at, tracking_tree_repo
 
-        repo = tracking_tree_repo(self.root, self.objects.commit_tree(sha, self.prefix), git_facts_at(sha))
-        blocks, _ = inline_waivers.wire(repo, self.configuration())
-        self.carry.start(repo)
-        engine = _engine()(repo, params=self.config.params, budget=self.config.budget, blocks=blocks,
-                           memory=self.carry, keep_loads=False)
-        engine.compiled = self.compiled
-        run = engine.run(self.packs)
+        from .cli import UsageError
+        from .gitrun import GitFailure
+
+        try:  # a file git cannot give is its gate's error; a folder or commit, the history's
+            repo = tracking_tree_repo(self.root, self.objects.commit_tree(sha, self.prefix), git_facts_at(sha))
+            blocks, _ = inline_waivers.wire(repo, self.configuration())
+            self.carry.start(repo)
+            engine = _engine()(repo, params=self.config.params, budget=self.config.budget, blocks=blocks,
+                               memory=self.carry, keep_loads=False)
+            engine.compiled = self.compiled
+            run = engine.run(self.packs)
+        except GitFailure as exc:
+            raise UsageError(f"cannot read commit {sha[:7]} of `{self.root}`: {exc.message}") from None
         self.compiled = True
         self.carry.end()
         earned: dict = {}

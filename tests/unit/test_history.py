@@ -253,6 +253,16 @@ def test_a_repository_without_commits_is_refused(tmp_path):
     assert str(caught.value) == f"`{root}` is in a git repository without commits: the history needs one at least"
 
 
+def test_a_folder_git_does_not_have_stops_the_history_with_a_clear_error(repo):
+    first = _git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+    tree = _git(repo, "rev-parse", f"{first}:specs").strip()
+    (repo / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+    with pytest.raises(UsageError) as caught:
+        history(repo, _args("speckit"))
+    assert str(caught.value) == (f"cannot read commit {first[:7]} of `{repo}`: git has no object {tree[:12]} "
+                                 "(a partial clone? policylint fetches nothing)")
+
+
 # -- the root in a folder of the repository ----------------------------------------------
 
 def test_a_root_below_the_top_reads_its_own_folder(built, tmp_path):
@@ -345,7 +355,7 @@ def test_a_blob_git_does_not_have_is_an_error_not_a_missing_file(linked):
         tree_repo.read_bytes("docs/b.md")
     assert not isinstance(caught.value, ArtifactMissing)
     assert (caught.value.path, caught.value.message) == (
-        "docs/b.md", f"git has no object {blob[:12]} for it (a partial clone? policylint fetches nothing)")
+        "docs/b.md", f"git has no object {blob[:12]} (a partial clone? policylint fetches nothing)")
     assert tree_repo.read_text("a.md") == "# A\n"  # the reader goes on
 
 
