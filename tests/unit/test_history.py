@@ -406,6 +406,15 @@ def test_the_object_reader_reads_blobs_and_says_what_is_missing(linked):
         assert reader.read(blob) == ("blob", 4, b"# A\n")
 
 
+def test_the_object_reader_runs_git_as_every_git_runs(linked):
+    root, _ = linked
+    with history_module._Runner(root).object_reader() as reader:
+        argv = reader.process.args
+    assert argv[1:5] == ["--no-pager", "--no-replace-objects", "-C", str(root)]
+    assert all(setting in argv for setting in gitrun.SAFE_CONFIG)
+    assert argv[-2:] == ["cat-file", "--batch"]
+
+
 def test_the_object_reader_keeps_nothing_past_its_limit_and_goes_on(linked):
     root, _ = linked
     runner = history_module._Runner(root)
