@@ -32,7 +32,7 @@ from .repo import Repo
 
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
-_PROBE = "zz__policylint_probe"  # a field no record has: the checker names the type left of the dot
+_PROBE = "zz__policylint_probe"  # a name nothing declares, put at the cursor to see what the checker sees there
 DEBOUNCE = 0.1  # seconds a change waits: a later change within it replaces it, so typing is evaluated once
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+")  # a gate id, `pack.def`
@@ -57,7 +57,8 @@ class _BufferLoader(PackLoader):
         from .syntax import ast
 
         try:
-            tree, _key = self._tree(self.text.encode("utf-8"), self.text, self.buffer_path.name, display(self.buffer_path))
+            shown = display(self.buffer_path)
+            tree, _key = self._tree(self.text.encode("utf-8"), self.text, self.buffer_path.name, shown)
         except PolicylintError:
             return None
         used = {False: [], True: []}
@@ -502,9 +503,9 @@ def build() -> LanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: LanguageServer, params: types.DidSaveTextDocumentParams):
-        uri = params.text_document.uri
-        if uri in current:
-            await publish(ls, uri, current[uri])
+        """What was saved may be a pack, the configuration or a file other subjects read: every open
+        document is evaluated again (one after another, in the worker)."""
+        await asyncio.gather(*(publish(ls, uri, version) for uri, version in list(current.items())))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams):

@@ -478,6 +478,15 @@ def test_a_long_evaluation_does_not_hold_up_the_editor(client):
     assert len(client.diagnostics(path.as_uri())) > 100
 
 
+def test_saving_the_configuration_evaluates_the_open_files_again(client):
+    path = client.repo / "specs" / "002-invoice-csv-export" / "tasks.md"
+    assert len(client.open(path, path.read_text(encoding="utf-8"), "markdown")) == 3
+    config = client.repo / ".policylint.yaml"
+    config.write_text("packs: [speckit]\nignore: [speckit.implementing.all-done]\n", encoding="utf-8")
+    client.notify("textDocument/didSave", {"textDocument": {"uri": config.as_uri()}})
+    assert client.diagnostics(path.as_uri()) == []
+
+
 def test_malformed_messages_and_positions_are_answered_and_the_server_keeps_serving(client):
     policy = client.repo / "mine.policy"
     client.open(policy, MISSPELT, "policy")
