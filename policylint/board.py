@@ -20,6 +20,7 @@ import sys
 SCHEMA = 1  # the document's version: a key is added without a change, never renamed or dropped
 DEFAULT_HTML = "policylint-board.html"
 DEFAULT_COMMITS = 30
+SINCE_LIMIT = 1000  # commits --since evaluates at most (each is a run of the packs)
 GENERATOR = "policylint board"  # the page's <meta name="generator">: how a page of ours is known again
 
 
@@ -39,7 +40,7 @@ def add_arguments(p) -> None:
     history = p.add_mutually_exclusive_group()
     history.add_argument("--history", type=int, metavar="N", default=None,
                          help=f"evaluate the last N commits of the first-parent line (default: {DEFAULT_COMMITS})")
-    history.add_argument("--since", metavar="DATE", help="evaluate the commits since DATE instead (e.g. 2026-01-01)")
+    history.add_argument("--since", metavar="DATE", help=f"evaluate the commits since DATE instead (e.g. 2026-01-01; the last {SINCE_LIMIT:,} at most)")
     history.add_argument("--no-history", action="store_true", help="only the board: evaluate no past commit")
     p.add_argument("--repo-url", metavar="URL",
                    help="the repository's web address for file links (default: the `origin` remote when it is on "
@@ -79,8 +80,8 @@ def run(args) -> int:
         else:
             from .history import history
 
-            points = history(root, args, commits=args.history or DEFAULT_COMMITS, since=args.since,
-                             cache=not args.no_cache)
+            commits = args.history or (SINCE_LIMIT if args.since else DEFAULT_COMMITS)
+            points = history(root, args, commits=commits, since=args.since, cache=not args.no_cache)
     base = args.repo_url.rstrip("/") if args.repo_url else (web_url(facts["origin"]) if facts else None)
     doc = build(result, points, root_as_given=args.root, repo_url=base,
                 commit=facts["head"] if facts else None, prefix=facts["prefix"] if facts else "")
