@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import partial
 
 from ...errors import ArtifactError
-from ...fastpath import gc_paused
+from ...fastpath import gc_paused, new_object
 from ...signature import loader
 from ...types import STR
-from ...values import Lazy, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
+from ...values import Lazy, LazyFields, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
 from .archive import merge_refusal
 from .discovery import stat_kind
 from .jstext import rx_for
@@ -70,30 +69,38 @@ class Document(SpecReading, BlockReading, TaskReading):
         return new_lstr(value, new_loc(self.path, None if index is None else index + 1))
 
     def _build(self) -> Record:
+        """The `OpenSpecDoc` record. Its fields are made when first read (values.LazyFields,
+        `makers` below): the readings of the text read no file, so the results cache has
+        nothing in them to trace. `target` and `archive_refusal` look at other files: they
+        are Lazy fields, which it traces."""
         path = self.path
-        capability, self.target = "", None
+        self.capability, self.target = "", None
         m = _DELTA_PATH.match(path)
         if m:
-            capability = m.group(3)
+            self.capability = m.group(3)
             root = m.group(1)
-            self.target = posixpath.join(root, "specs", capability, "spec.md") if root else \
-                posixpath.join("specs", capability, "spec.md")
+            self.target = posixpath.join(root, "specs", self.capability, "spec.md") if root else \
+                posixpath.join("specs", self.capability, "spec.md")
         else:
             m = _SPEC_PATH.match(path)
             if m:
-                capability = m.group(1)
-        fields = {
-            "path": PathValue(path, Loc(path)),
-            "capability": capability,
-            "target": Lazy(self.existing_target) if self.target is not None else None,
-            "archive_refusal": Lazy(self.archive_refusal) if self.target is not None else None,
-        }
-        for name in ("headings", "purpose", "purpose_prose", "purpose_length", "requirements_heading",
-                     "requirements", "requirement_blocks", "requirement_headers", "subheadings",
-                     "delta_sections", "added", "modified", "removed", "renamed", "renamed_from",
-                     "renamed_to", "rename_lines", "tasks", "first_list_item"):
-            fields[name] = Lazy(partial(self.field, name))
+                self.capability = m.group(1)
+        fields = new_object(LazyFields)
+        fields.source, fields.key, fields.kept = self, None, None
+        if self.target is not None:
+            fields.kept = {"target": Lazy(self.existing_target), "archive_refusal": Lazy(self.archive_refusal)}
         return new_record("OpenSpecDoc", new_loc(path, None), fields)
+
+    makers = {  # in the order the record has always shown them; `target` and `archive_refusal` are kept as Lazy when there is a target
+        "path": lambda doc, fields, _: fields.keep("path", PathValue(doc.path, Loc(doc.path))),
+        "capability": lambda doc, fields, _: doc.capability,
+        "target": lambda doc, fields, _: None,
+        "archive_refusal": lambda doc, fields, _: None,
+        **{name: (lambda doc, fields, _, name=name: fields.keep(name, doc.field(name))) for name in (
+            "headings", "purpose", "purpose_prose", "purpose_length", "requirements_heading", "requirements",
+            "requirement_blocks", "requirement_headers", "subheadings", "delta_sections", "added", "modified",
+            "removed", "renamed", "renamed_from", "renamed_to", "rename_lines", "tasks", "first_list_item")},
+    }
 
     def field(self, name: str):
         with gc_paused():  # parsing makes many objects and no cycles

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from ...values import Lazy, Record, new_loc, new_record
+from ...fastpath import new_object
+from ...values import Lazy, LazyFields, Record, new_loc, new_record
 from .jstext import JS_SPACE, Rx, js_length, js_trim
 
 # -- code fences (parsers/code-fence.js:10-48) ---------------------------------------------
@@ -198,24 +199,10 @@ class SpecReading:
             node[5] = js_trim("\n".join(self.lines[node[0] + 1:node[3]]))
         return node[5]
 
-    def heading_record(self, node, cache: dict) -> Record:
-        rec = cache.get(id(node))
-        if rec is None:
-            index, level, title, _, children, _ = node
-            line = index + 1
-            located = self.at(title, index)
-            rec = new_record("OpenSpecHeading", new_loc(self.path, line), {
-                "text": located, "title": located, "level": level, "line": line,
-                "content": Lazy(lambda: self.at(self.content(node), index)),
-                "length": Lazy(lambda: js_length(self.content(node))),
-                "children": Lazy(lambda: [self.heading_record(child, cache) for child in children])})
-            cache[id(node)] = rec
-        return rec
-
     def spec_reading(self) -> dict:
         rx = self.rx
         nodes, _ = self.tree()
-        cache: dict = {}
+        heading_record = _Headings(self).record
         purpose_node = next((n for n in nodes if n[2].lower() == "purpose"), None)
         requirements_node = next((n for n in nodes if n[2].lower() == "requirements"), None)
         if purpose_node is not None:
@@ -234,16 +221,15 @@ class SpecReading:
                 body_lines = self.content(child).split("\n")
                 statement = requirement_body(rx, body_lines, None if self.fenced else [False] * len(body_lines)) \
                     or js_trim(title)
-                scenarios = [self.heading_record(g, cache) for g in child[4] if self.content(g)]
+                scenarios = [heading_record(g) for g in child[4] if self.content(g)]
                 requirements.append(new_record("OpenSpecSpecRequirement", new_loc(self.path, index + 1), {
                     "text": self.at(title, index), "title": self.at(title, index),
                     "statement": self.at(statement, index), "statement_length": js_length(statement),
                     "line": index + 1, "scenarios": scenarios, "scenario_count": len(scenarios)}))
-        return {"headings": Lazy(lambda: [self.heading_record(node, cache) for node in nodes]),
+        return {"headings": Lazy(lambda: [heading_record(node) for node in nodes]),
                 "purpose": purpose, "purpose_prose": purpose_prose,
                 "purpose_length": js_length(str(purpose)),
-                "requirements_heading": self.heading_record(requirements_node, cache)
-                if requirements_node is not None else None,
+                "requirements_heading": heading_record(requirements_node) if requirements_node is not None else None,
                 "requirements": requirements}
 
     def _first_prose_line(self, node) -> int:
@@ -363,22 +349,13 @@ class BlockReading:
         return {"requirement_blocks": blocks, "requirement_headers": headers, "subheadings": subheadings}
 
     def requirement_record(self, block: Block, op: str, lineage) -> Record:
-        rx, index = self.rx, block.index
-        name = self.at(block.name, index)
-
-        def counts():
-            bodies = block.bodies
-            with_text = sum(1 for b in bodies if js_trim(b))
-            return with_text, len(bodies) - with_text
-
-        return new_record("OpenSpecRequirement", new_loc(self.path, index + 1), {
-            "text": name, "name": name, "op": op, "line": index + 1,
-            "folded": Lazy(lambda: fold_name(rx, block.name)),
-            "body": Lazy(lambda: self.at(block.body, index)),
-            "scenario_count": Lazy(lambda: counts()[0]),
-            "empty_scenario_count": Lazy(lambda: counts()[1]),
-            "scenario_names": Lazy(lambda: [self.at(n, index + k) for k, n in block.scenario_headers()]),
-            "lineage": [self.at(x, index) for x in lineage] if lineage else [name]})
+        """A `### Requirement:` block's record: its fields made when first read (`_Requirements`)."""
+        source = self._readings.get("requirements source")
+        if source is None:
+            source = self._readings["requirements source"] = _Requirements(self)
+        fields = new_object(LazyFields)
+        fields.source, fields.key, fields.kept = source, (block, op, lineage), None
+        return new_record("OpenSpecRequirement", new_loc(self.path, block.index + 1), fields)
 
     def name_record(self, name: str, index: int, op: str) -> Record:
         rx = self.rx
@@ -472,6 +449,76 @@ class BlockReading:
                 "missing": ("TO" if side == "FROM" else "FROM") if i in unpaired else "", "line": i + 1})
             for side, name, i in sorted(plan["rename_lines"], key=lambda x: x[2])]
         return records
+
+
+# -- records whose fields are made when first read (values.LazyFields) -----------------------------
+# A spec has hundreds of headings and requirement blocks, each with fields a gate may never
+# read; made from the text alone, they read no file, so the results cache has nothing in
+# them to trace (a dict of Lazy fields would be walked, each field wrapped, on every load).
+
+
+class _Headings:
+    """Where a heading's fields are made from: the Document; a record's key is its node
+    ([index, level, title, end, children, content], SpecReading.tree). A heading reached
+    twice (a scenario, and a child of its requirement) is the same record."""
+
+    __slots__ = ("doc", "made")
+
+    def __init__(self, doc):
+        self.doc, self.made = doc, {}
+
+    def record(self, node) -> Record:
+        rec = self.made.get(id(node))
+        if rec is None:
+            fields = new_object(LazyFields)
+            fields.source, fields.key, fields.kept = self, node, None
+            rec = self.made[id(node)] = new_record("OpenSpecHeading", new_loc(self.doc.path, node[0] + 1), fields)
+        return rec
+
+    makers = {  # in the order of records.HEADING
+        "text": lambda s, f, node: f.keep("text", s.doc.at(node[2], node[0])),
+        "title": lambda s, f, node: f.keep("title", f.get("text")),
+        "level": lambda s, f, node: node[1],
+        "line": lambda s, f, node: node[0] + 1,
+        "content": lambda s, f, node: f.keep("content", s.doc.at(s.doc.content(node), node[0])),
+        "length": lambda s, f, node: f.keep("length", js_length(s.doc.content(node))),
+        "children": lambda s, f, node: f.keep("children", [s.record(child) for child in node[4]]),
+    }
+
+
+def _scenario_counts(block: Block) -> tuple:
+    bodies = block.bodies
+    with_text = sum(1 for b in bodies if js_trim(b))
+    return with_text, len(bodies) - with_text
+
+
+def _lineage(s, f, key) -> list:
+    block, _, lineage = key
+    return f.keep("lineage", [s.doc.at(x, block.index) for x in lineage] if lineage else [f.get("text")])
+
+
+class _Requirements:
+    """Where a `### Requirement:` block's fields are made from: the Document; a record's key
+    is (block, op, lineage: the names it had, newest first, or None)."""
+
+    __slots__ = ("doc",)
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    makers = {  # in the order requirement records have always shown them
+        "text": lambda s, f, key: f.keep("text", s.doc.at(key[0].name, key[0].index)),
+        "name": lambda s, f, key: f.keep("name", f.get("text")),
+        "op": lambda s, f, key: key[1],
+        "line": lambda s, f, key: key[0].index + 1,
+        "folded": lambda s, f, key: f.keep("folded", fold_name(s.doc.rx, key[0].name)),
+        "body": lambda s, f, key: f.keep("body", s.doc.at(key[0].body, key[0].index)),
+        "scenario_count": lambda s, f, key: _scenario_counts(key[0])[0],
+        "empty_scenario_count": lambda s, f, key: _scenario_counts(key[0])[1],
+        "scenario_names": lambda s, f, key: f.keep("scenario_names", [s.doc.at(n, key[0].index + k)
+                                                                      for k, n in key[0].scenario_headers()]),
+        "lineage": _lineage,
+    }
 
 
 # -- the structure check on a main spec (parsers/spec-structure.js:7) --------------------------------

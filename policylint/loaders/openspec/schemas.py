@@ -90,13 +90,36 @@ class Project:
                 if stat_kind(self.repo, path) is None:
                     continue
                 try:
-                    raw = read_yaml(self.repo.read_text(path), path)
+                    text = self.repo.read_text(path)
+                    if _names_only_spec_driven(text):
+                        self._config = "spec-driven"
+                        break
+                    raw = read_yaml(text, path)
                 except (ArtifactError, YamlError):
                     break
                 if isinstance(raw, dict) and isinstance(raw.get("schema"), str) and raw["schema"]:
                     self._config = str(raw["schema"])
                 break
         return self._config
+
+
+_SCHEMA_SPEC_DRIVEN = re.compile(r"schema:[ \t]+spec-driven(?:[ \t]+#[^\n]*)?[ \t]*(?:\n|\Z)")
+
+
+def _names_only_spec_driven(text: str) -> bool:
+    """Whether a config can name no schema but `spec-driven`: "schema" appears in it only as
+    `schema: spec-driven` lines at the margin, and no escape could spell it otherwise. Valid
+    YAML then names spec-driven or nothing, invalid YAML nothing, and no schema named means
+    spec-driven (schema_for_change): the answer is the same without reading the YAML, which
+    costs most of a small run (its reader's import)."""
+    if "\\" in text:
+        return False
+    start = text.find("schema")
+    while start >= 0:
+        if (start and text[start - 1] != "\n") or not _SCHEMA_SPEC_DRIVEN.match(text, start):
+            return False
+        start = text.find("schema", start + 6)
+    return True
 
 
 def _relative_path_ok(value) -> bool:

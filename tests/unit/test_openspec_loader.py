@@ -1,0 +1,91 @@
+"""The openspec loader's own shortcuts give what the long way gives.
+
+Its verdicts are held by the pack's cases (rules/openspec/tests/) and by the agreement with
+`openspec validate` (tests/test_openspec_agreement.py); these tests hold the ways it saves work.
+"""
+from __future__ import annotations
+
+import pytest
+
+from policylint.loaders.openspec import YamlError, load_openspec, read_yaml
+from policylint.loaders.openspec.metadata import schema_for_change
+from policylint.loaders.openspec.records import DOC, HEADING, REQUIREMENT
+from policylint.loaders.openspec.schemas import Project, _names_only_spec_driven
+from policylint.recording import TrackingRepo
+from policylint.repo import Repo
+from policylint.values import Lazy, to_plain
+
+# openspec/config.yaml: (text, read without the YAML reader)
+CONFIGS = {
+    "spec-driven": ("schema: spec-driven\n", True),
+    "comment after": ("schema: spec-driven   # the default\ncontext: hello\n", True),
+    "block scalar": ("schema: spec-driven\ncontext: |\n  Tech: a: b\n  - x\nrules:\n  specs:\n    - y\n", True),
+    "invalid YAML": ("schema: spec-driven\ncontext: [unclosed\n", True),
+    "twice": ("schema: spec-driven\nschema: spec-driven\n", True),
+    "no schema": ("context: hello\n", True),
+    "other schema": ("schema: my-flow\n", False),
+    "longer name": ("schema: spec-driven-next\n", False),
+    "mentioned elsewhere": ("context: the schema is custom\nschema: spec-driven\n", False),
+    "quoted key": ('"schema": my-flow\n', False),
+    "indented": ("nested:\n  schema: spec-driven\n", False),
+    "escape": ('context: "\\x73chema"\nschema: spec-driven\n', False),
+}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_a_config_that_can_only_name_spec_driven_is_not_parsed(tmp_path, name):
+    """The change's schema is what reading the whole YAML gives, whichever way it is read."""
+    text, quick = CONFIGS[name]
+    (tmp_path / "openspec" / "changes" / "c").mkdir(parents=True)
+    (tmp_path / "openspec" / "config.yaml").write_text(text, encoding="utf-8")
+    assert _names_only_spec_driven(text) is quick
+    try:
+        data = read_yaml(text, "openspec/config.yaml")
+        named = data.get("schema") if isinstance(data, dict) else None
+    except YamlError:
+        named = None
+    repo = Repo(tmp_path)
+    project = Project(repo, "openspec")
+    assert schema_for_change(repo, project, "openspec/changes/c") == (str(named) if named else "spec-driven")
+
+
+MAIN = "# Auth\n\n## Purpose\nSign in.\n\n## Requirements\n### Requirement: Login\nThe system SHALL log in.\n\n" \
+       "#### Scenario: ok\n- WHEN a user signs in\n"
+DELTA = "## MODIFIED Requirements\n### Requirement: Login\nThe system SHALL log in fast.\n\n#### Scenario: ok\n- x\n"
+
+
+def _tree(tmp_path):
+    (tmp_path / "openspec" / "specs" / "auth").mkdir(parents=True)
+    (tmp_path / "openspec" / "specs" / "auth" / "spec.md").write_text(MAIN, encoding="utf-8")
+    (tmp_path / "openspec" / "changes" / "c" / "specs" / "auth").mkdir(parents=True)
+    (tmp_path / "openspec" / "changes" / "c" / "specs" / "auth" / "spec.md").write_text(DELTA, encoding="utf-8")
+    return TrackingRepo(tmp_path, None)
+
+
+def test_a_document_holds_nothing_to_trace_but_what_reads_other_files(tmp_path):
+    """The results cache traces the Lazy fields of what a load returns: a document's readings
+    of its own text are made when read instead (values.LazyFields), so only a delta's
+    `target` and `archive_refusal`, which look at the main spec, are Lazy; the fields show in
+    the order they always have."""
+    repo = _tree(tmp_path)
+    main = load_openspec(repo, "openspec/specs/auth/spec.md")
+    delta = load_openspec(repo, "openspec/changes/c/specs/auth/spec.md")
+    assert list(main.fields.values()) == []
+    assert [type(v) for v in delta.fields.values()] == [Lazy, Lazy]
+    assert list(main.fields) == list(delta.fields) == [
+        "path", "capability", "target", "archive_refusal", *[n for n in DOC.fields if n not in (
+            "path", "capability", "target", "archive_refusal")]]
+    heading = main["requirements_heading"]
+    assert list(heading.fields) == list(HEADING.fields) and list(heading.fields.values()) == []
+    block = main["requirement_blocks"][0]
+    assert set(block.fields) == set(REQUIREMENT.fields) and list(block.fields.values()) == []
+    assert list(block.fields)[:5] == ["text", "name", "op", "line", "folded"]  # as a block has always shown them
+    shown = to_plain(block)
+    assert (shown["text"], shown["op"], shown["body"], shown["scenario_count"], shown["lineage"]) == (
+        "Login", "REQUIREMENTS", "The system SHALL log in.", 1, ["Login"])
+    assert block["text"] is block["name"] is block["lineage"][0]
+    scenario = main["requirements"][0]["scenarios"][0]  # one heading, one record, however reached
+    assert heading["children"][0]["children"][0] is scenario is main["headings"][4]
+    assert delta["target"] == "openspec/specs/auth/spec.md" and delta["archive_refusal"] is None
+    assert [str(h["text"]) for h in main["headings"]] == ["Auth", "Purpose", "Requirements", "Requirement: Login",
+                                                          "Scenario: ok"]
