@@ -148,8 +148,19 @@ class Configuration:
             baselines.apply(run, known, shown, lambda r: _baseline_waiver(r, shown),
                             judged=lambda e: self._entry_judged(run, index, e))
         run.results = reported
+        run.configured_locally = baseline is None and self._local(index)
         self._report_waivers(run, index)
         run.notices = sorted(list(run.notices) + list(self._notes.values()), key=lambda n: n.sort_key())
+
+    def _local(self, index) -> bool:
+        """Whether this configuration does to each result what that result alone decides, and
+        notes nothing about the run: no waiver but inline ones (placed beside their findings),
+        no unwaivable gate it would deselect or grade (PL309). The results cache then keeps
+        each evaluation's report as it is (results.Piece)."""
+        if any(not getattr(w, "lines", None) for w in self.waivers):
+            return False
+        return not any(info.unwaivable and (not self.selection.wants(gid) or any(gate_match(gid, p) for p in self.severity))
+                       for gid, info in index.items())
 
     def _severity(self, result) -> tuple:
         """(severity, the override an unwaivable gate refused or None)."""

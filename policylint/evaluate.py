@@ -70,8 +70,11 @@ class Run:
     passed_over: list = field(default_factory=list)  # (lifecycle id, subject id) not evaluated
 
     fail_on: str = "error"
+    kept: object = field(default=None, repr=False)  # results.Kept: kept entries' report pieces, not among results
 
     def exit_code(self, fail_on: str | None = None) -> int:
+        if self.kept is not None and self.kept.fails(fail_on or self.fail_on):
+            return 1
         return 1 if any(self.fails(r, fail_on) for r in self.results) else 0
 
     def fails(self, result: Result, fail_on: str | None = None) -> bool:
@@ -90,6 +93,8 @@ class Run:
         out = {k: 0 for k in ("pass", "fail", "error", "waived", "skipped")}
         for r in self.results:
             out[r.status] += 1
+        if self.kept is not None:
+            self.kept.count(out)
         return out
 
 
@@ -149,10 +154,14 @@ class Engine:
             gc.unfreeze()  # a long-lived caller (the language server) collects it again later
         self.results.sort(key=Result.sort_key)
         self.subjects.sort(key=lambda s: (s.id, s.lifecycle))
+        kept = self.memory.arrange(self.results, self.subjects) if self.memory is not None else None
         notices = sorted(self.repo.notices.values(), key=lambda n: n.sort_key())
         _bound_messages(self.results, notices)
-        return Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs),
-                   scoped=self.scope is not None, passed_over=sorted(self.passed_over))
+        run = Run(str(self.repo.root), [p.name for p in packs], self.subjects, self.results, notices, list(packs),
+                  scoped=self.scope is not None, passed_over=sorted(self.passed_over), kept=kept)
+        if self.memory is not None:
+            self.memory.run = run  # its report's pieces are kept from it
+        return run
 
     # -- packs -----------------------------------------------------------------------------
     def _compile(self, pack) -> None:
@@ -432,6 +441,12 @@ class _Entry:
         engine = self.engine
         if engine.memory is None:
             return self
+        piece = engine.memory.shown(self.id)  # its report's piece, standing for its verdicts until Run.kept
+        if piece is not None:
+            if piece.subject is not None:
+                engine.subjects.append(piece.subject)
+            engine.results.append(piece.results)
+            return self._kept(piece.notices)
         kept = engine.memory.reused(self.id)
         if kept is not None:
             from .results import restore
@@ -444,15 +459,22 @@ class _Entry:
                 if subject is not None:
                     engine.subjects.append(subject)
                 engine.results.extend(results)
-                for path, line, code, message in notices:
-                    engine.repo.notices[(path, line, code)] = _notice(path, line, code, message)
-                read, marked = engine.memory.read_by(self.id)  # as if read: waivers are sought there
-                engine.repo.paths_read.update(read)
-                engine.repo.unmarked.update(p for p in read if p not in marked)
-                self.reused = True
-                return self
+                engine.memory.made[self.id] = (subject, results, notices)
+                return self._kept(notices)
         self.start, self.subjects = len(engine.results), len(engine.subjects)
         engine.repo.frames.append(set())
+        return self
+
+    def _kept(self, notices):
+        """An entry the cache gave: its loads' notices, and its files as if read (waiver comments
+        are sought there)."""
+        engine = self.engine
+        for path, line, code, message in notices:
+            engine.repo.notices[(path, line, code)] = _notice(path, line, code, message)
+        read, marked = engine.memory.read_by(self.id)
+        engine.repo.paths_read.update(read)
+        engine.repo.unmarked.update(p for p in read if p not in marked)
+        self.reused = True
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -465,9 +487,9 @@ class _Entry:
         from .results import notices_of, stored
 
         inputs = engine.repo.inputs(reads)
-        subjects = engine.subjects[self.subjects:]
-        engine.memory.record(self.id, inputs, stored(subjects[0] if subjects else None,
-                                                     engine.results[self.start:], notices_of(inputs)))
+        subject = engine.subjects[self.subjects] if len(engine.subjects) > self.subjects else None
+        results, notices = engine.results[self.start:], notices_of(inputs)
+        engine.memory.record(self.id, inputs, stored(subject, results, notices), (subject, results, notices))
 
 
 _UNMATCHED = object()

@@ -79,6 +79,16 @@ class ResultsCache:
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
         self.shared: set = set()  # observation keys every entry rests on (this run's)
         self.shared_notices: list = []
+        # the report's pieces (module doc): the command's key, the entries whose kept pieces this
+        # run used, their loaded buckets, what each entry gave this run (for its pieces), the
+        # formats it printed and the run
+        self.printed = None
+        self._showing = None
+        self.pieces: dict = {}  # entry id -> Piece used in place of its verdicts
+        self._shown: dict = {}  # bucket -> (header, body) as loaded
+        self.made: dict = {}  # entry id -> (Subject or None, [Result], notices) made or restored this run
+        self.formats: list = []  # what reporters.get rendered (the report's pieces are json's)
+        self.run = None
 
     # -- what is kept ------------------------------------------------------------------------
     def valid(self) -> bool:
@@ -117,8 +127,49 @@ class ResultsCache:
             self.fresh[entry_id] = (observed, payload)  # kept for the next run as it is
         return payload
 
+    def shown(self, entry_id: str):
+        """The kept Piece of an entry whose inputs are unchanged, when its report items for this
+        command are kept (module doc: the report's pieces), else None: its verdicts are then
+        restored or made. The entry's payload stays where it is, read only if its bucket is
+        written again."""
+        if self._showing is None:
+            kept = self.kept.get("shown") if self.kept is not None else None
+            self._showing = bool(self.printed is not None and isinstance(kept, list) and len(kept) == 2
+                                 and kept[0] == self.printed and isinstance(kept[1], dict) and self.valid())
+        if not self._showing:
+            return None
+        observed = self.kept["entries"].get(entry_id)
+        if observed is None or self._any_changed(observed):
+            return None
+        piece = self._piece(entry_id)
+        if piece is not None:
+            self.fresh[entry_id] = (observed, _LATER)
+            self.pieces[entry_id] = piece
+        return piece
+
+    def arrange(self, results: list, subjects: list):
+        """The run's sorted results and subjects without the kept pieces standing among them
+        (in place), and a Kept that has them in their places; None when no piece was used."""
+        if not self.pieces:
+            return None
+        kept = Kept(list(results), list(subjects), self.pieces.values())
+        results[:] = [r for r in results if type(r) is not KeptResults]
+        subjects[:] = [s for s in subjects if type(s) is not KeptSubject]
+        return kept
+
+    def _piece(self, entry_id: str):
+        bucket = _bucket(entry_id)
+        if bucket not in self._shown:
+            name = self.kept["shown"][1].get(bucket)
+            data = self.store.get_bytes("shown", name) if isinstance(name, str) else None
+            self._shown[bucket] = _pieces_of(data) if data is not None else ({}, "")
+        header, body = self._shown[bucket]
+        row = header.get(entry_id)
+        return Piece.from_row(row, body) if row is not None else None
+
     def output(self, options_key: str):
         """(its UTF-8 bytes, exit code) the same command printed, when nothing it read changed."""
+        self.printed = options_key
         if not self.unchanged():
             return None
         stored = self.kept["outputs"].get(options_key)
@@ -158,10 +209,12 @@ class ResultsCache:
         return not self._answers[key]
 
     # -- what this run records ---------------------------------------------------------------
-    def record(self, entry_id: str, inputs: set, payload) -> None:
+    def record(self, entry_id: str, inputs: set, payload, made=None) -> None:
         """An entry this run evaluated, with what it read (not kept when some of it cannot be
-        described as an input)."""
+        described as an input); `made`: its (Subject or None, [Result], notices), for its pieces."""
         self._evaluated.add(_bucket(entry_id))
+        if made is not None:
+            self.made[entry_id] = made
         keys = _keys(inputs)
         if keys is not None:  # kept as JSON text: a run's verdicts take a fifth of the memory so
             self.fresh[entry_id] = (sorted(keys), _json(payload))
@@ -216,6 +269,12 @@ class ResultsCache:
             if same:  # nothing in it was evaluated: the stored entry holds exactly these
                 names[bucket] = old
                 continue
+            for entry_id in [e for e, p in payloads.items() if p is _LATER]:  # read now, to be written again
+                payload = self._payload(entry_id)
+                if payload is None:
+                    del payloads[entry_id], entries[entry_id]
+                else:
+                    payloads[entry_id] = payload
             text = ("{" + ",".join(_json(entry_id) + ":" + (p if isinstance(p, str) else _json(p))
                                     for entry_id, p in sorted(payloads.items())) + "}").encode("utf-8")
             names[bucket] = hasher(text).hexdigest()
@@ -239,11 +298,49 @@ class ResultsCache:
             self.store.put_bytes("output", name, text)
             outputs[options_key] = [name, code]
             printed |= outside
+        shown = self._save_pieces(entries, output)
+        if shown is None and not self._evaluated and self.kept is not None:
+            shown = self.kept.get("shown")  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
-            "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
+            "shown": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
             "outputs": outputs, "marked": sorted(self._marked(entries)),
             "printed": sorted(printed)})
+
+    def _save_pieces(self, entries: dict, output):
+        """[the printed key, {bucket: name}] of the report's pieces of `entries` for the command
+        that printed `output`, stored; None when this run's report cannot be made from pieces:
+        not json alone, or a configuration that does more than grade each result by itself
+        (configure.Configuration.local)."""
+        run = self.run
+        if (output is None or run is None or self.formats != ["json"] or output[0] != self.printed
+                or not getattr(run, "configured_locally", False)):
+            return None
+        from .reporters.json import Items
+
+        items, reported = Items(), {id(r) for r in run.results}
+        unmarked = self.repo.unmarked if self.repo is not None else set()
+        old = self.kept.get("shown") if self.kept is not None else None
+        old_names = old[1] if isinstance(old, list) and len(old) == 2 and old[0] == self.printed else {}
+        by_bucket: dict = {}
+        for entry_id, keys in entries.items():
+            piece = self.pieces.get(entry_id)
+            if piece is None and entry_id in self.made:
+                piece = Piece.made(self.made[entry_id], keys, unmarked, reported, run, items)
+            if piece is not None:
+                by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
+        names = {}
+        for bucket, pieces in sorted(by_bucket.items()):
+            loaded = self._shown.get(bucket)
+            if (old_names.get(bucket) is not None and loaded is not None and sorted(loaded[0]) == sorted(pieces)
+                    and all(entry_id in self.pieces for entry_id in pieces)):
+                names[bucket] = old_names[bucket]  # the very pieces it holds
+                continue
+            data = _pieces_data(pieces)
+            names[bucket] = hasher(data).hexdigest()
+            if names[bucket] != old_names.get(bucket):
+                self.store.put_bytes("shown", names[bucket], data)
+        return [self.printed, names]
 
     def kept_shared_notices(self) -> list:
         payload = self._payload("")
@@ -271,6 +368,11 @@ def _manifest(value):
         return None
     if not all(isinstance(k, str) for k in value["shared"]):
         return None
+    shown = value.get("shown")
+    if shown is not None and not (isinstance(shown, list) and len(shown) == 2 and isinstance(shown[0], str)
+                                  and isinstance(shown[1], dict)
+                                  and all(isinstance(n, str) for n in shown[1].values())):
+        return None
     for optional in ("printed", "marked"):
         listed = value.get(optional, [])
         if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
@@ -279,6 +381,134 @@ def _manifest(value):
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             return None
     return value
+
+
+# -- the report's pieces: an entry's items in the json report, kept for the command ------------
+_LATER = object()  # the payload of an entry shown from its piece: read only when its bucket is written again
+_COUNTED = ("pass", "fail", "error", "waived", "skipped")
+
+
+class KeptResults:
+    """A kept entry's results in the run's order: its subject id (None: a repository-wide gate)
+    for Result.sort_key, and their report items' text."""
+
+    __slots__ = ("subject", "text")
+
+    def __init__(self, subject, text: str):
+        self.subject, self.text = subject, text
+
+
+class KeptSubject:
+    """A kept entry's subject in the run's order, and its report item's text."""
+
+    __slots__ = ("id", "lifecycle", "text")
+
+    def __init__(self, sid: str, lifecycle: str, text: str):
+        self.id, self.lifecycle, self.text = sid, lifecycle, text
+
+
+class Piece:
+    """What one entry adds to the json report of a command: its results' items (after the
+    configuration; in the json list's layout), its subject's item, what they count in the
+    summary, whether they fail the run (at fail_on error, warning) and its loads' notices."""
+
+    __slots__ = ("results", "subject", "counts", "blocking", "notices")
+
+    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list):
+        self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
+
+    @classmethod
+    def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items):
+        """The piece of an entry this run evaluated or restored, or None when a waiver comment
+        could reach it (a file it read holds one, or a result points at a file it did not
+        read, where one may be written): it is then judged with the whole run, as always."""
+        from .inline_waivers import syntax_of
+
+        subject, results, notices = made
+        reads = {key[2:] for key in keys if key[:2] == "r:"}
+        if not reads <= unmarked or any(e.path not in reads and syntax_of(e.path)
+                                         for r in results for e in r.evidence):
+            return None
+        shown = [r for r in results if id(r) in reported]
+        counts = [sum(1 for r in shown if r.status == status) for status in _COUNTED]
+        blocking = [any(run.fails(r, "error") for r in shown), any(run.fails(r, "warning") for r in shown)]
+        return cls(KeptResults(subject.id if subject is not None else None, items.results(shown)),
+                   KeptSubject(subject.id, subject.lifecycle, items.subject(subject)) if subject is not None else None,
+                   counts, blocking, list(notices))
+
+    @classmethod
+    def from_row(cls, row, body: str):
+        """From its stored row ([start, end, subject, counts, blocking, notices], offsets into
+        the bucket's text); None when its shape is wrong."""
+        if type(row) is not list or len(row) != 6:
+            return None
+        start, end, subject, counts, blocking, notices = row
+        if not (_span(start, end, body) and type(counts) is list and len(counts) == 5
+                and all(type(n) is int and n >= 0 for n in counts) and type(blocking) is list and len(blocking) == 2
+                and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))):
+            return None
+        kept_subject = None
+        if subject is not None:
+            if not (type(subject) is list and len(subject) == 4 and type(subject[0]) is str
+                    and type(subject[1]) is str and _span(subject[2], subject[3], body)):
+                return None
+            kept_subject = KeptSubject(subject[0], subject[1], body[subject[2]:subject[3]])
+        return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
+                   counts, blocking, notices)
+
+
+class Kept:
+    """The results cache's part of a run (Run.kept): its results and subjects in report order,
+    kept pieces (KeptResults, KeptSubject) among them, and the pieces' summary and failures."""
+
+    __slots__ = ("results", "subjects", "counts", "blocking")
+
+    def __init__(self, results: list, subjects: list, pieces):
+        self.results, self.subjects = results, subjects
+        self.counts, self.blocking = [0] * len(_COUNTED), [False, False]
+        for piece in pieces:
+            self.counts = [a + b for a, b in zip(self.counts, piece.counts)]
+            self.blocking = [a or b for a, b in zip(self.blocking, piece.blocking)]
+
+    def count(self, summary: dict) -> None:
+        for status, n in zip(_COUNTED, self.counts):
+            summary[status] += n
+
+    def fails(self, fail_on: str) -> bool:
+        return self.blocking[0 if fail_on == "error" else 1]
+
+
+def _span(start, end, body: str) -> bool:
+    return type(start) is int and type(end) is int and 0 <= start <= end <= len(body)
+
+
+def _pieces_data(pieces: dict) -> bytes:
+    """A bucket of pieces: one line of JSON (each entry's row, offsets into the text after it),
+    then the text, UTF-8."""
+    header, texts, at = {}, [], 0
+    for entry_id, piece in sorted(pieces.items()):
+        start = at
+        texts.append(piece.results.text)
+        at += len(piece.results.text)
+        subject = None
+        if piece.subject is not None:
+            subject = [piece.subject.id, piece.subject.lifecycle, at, at + len(piece.subject.text)]
+            texts.append(piece.subject.text)
+            at += len(piece.subject.text)
+        header[entry_id] = [start, start + len(piece.results.text), subject, piece.counts, piece.blocking,
+                            piece.notices]
+    return (_json(header) + "\n" + "".join(texts)).encode("utf-8")
+
+
+def _pieces_of(data: bytes) -> tuple:
+    """(rows by entry id, text) of a stored bucket of pieces; ({}, "") when it is not one."""
+    head, newline, body = data.partition(b"\n")
+    try:
+        header = json.loads(head.decode("utf-8")) if newline else None
+        text = body.decode("utf-8")
+    except (ValueError, RecursionError):
+        return {}, ""
+    return (header, text) if isinstance(header, dict) else ({}, "")
 
 
 # -- inputs: what an evaluation observed, as a key, and the answer the work tree gives --------
@@ -533,46 +763,99 @@ def _plain_folder(root: str, folder: str, folders: dict) -> bool:
 
 
 def _glob_answer(root: str, pattern: str, dirs_only: bool, repo=None) -> list:
-    """[its matches, the one folder it lists when only its last segment has wildcards (as
-    [path, mtime_ns, inode]: entries added, removed or renamed there change the mtime), else
-    None]."""
+    """[its matches, the folders whose listings decide them, as [path, mtime_ns, inode] (entries
+    added, removed or renamed in a folder change its mtime), or None]: the one folder it lists
+    when only its last segment has wildcards, or every folder below a plain folder it walks with
+    `**` (none of them holding a symlink, which `**` would not follow). The folders are looked
+    at before the glob runs: a change between the two shows in the next run."""
     from .errors import ArtifactError
     from .repo import Repo
 
+    segments = pattern.split("/")
+    if "**" in segments:
+        plain = segments[:segments.index("**")]
+        tree = not any(ch in "*?[" for part in plain for ch in part)
+    else:
+        plain, tree = segments[:-1], False
+        if any(ch in "*?[" for part in plain for ch in part):
+            plain = None
+    folders = _folders_of(root, "/".join(plain) or ".", tree) if plain is not None else None
     try:
         matches = (repo or Repo(root)).glob(pattern, dirs_only)
     except ArtifactError as exc:
         return [["error", exc.message], None]
-    *folder, last = pattern.split("/")
-    if any(ch in "*?[" for part in folder for ch in part) or "**" in last:
-        return [matches, None]
-    rel = "/".join(folder) or "."
-    while True:  # the folder, or for a missing one (no matches) the nearest folder above that exists
+    if matches and folders is not None and folders[0] != "/".join(plain):
+        folders = None  # the folder above a missing one vouches only for nothing being there
+    return [matches, folders[1] if folders is not None else None]
+
+
+def _folders_of(root: str, rel: str, tree: bool):
+    """(the folder looked at, its [path, mtime_ns, inode] — or for `tree` that of every folder
+    below it too, as a list) for a glob's plain folder, or the nearest folder above that
+    exists; None when that cannot be told (a symlink in the tree, a folder that cannot be
+    listed)."""
+    asked = rel
+    while True:
         try:
             info = os.lstat(os.path.join(root, rel))
         except FileNotFoundError:
-            if matches or rel == ".":
-                return [matches, None]
+            if rel == ".":
+                return None
             rel = os.path.dirname(rel) or "."
             continue
         except OSError:
-            return [matches, None]
-        return [matches, [rel, info.st_mtime_ns, info.st_ino] if stat.S_ISDIR(info.st_mode) else None]
+            return None
+        if not stat.S_ISDIR(info.st_mode):
+            return None
+        here = [rel, info.st_mtime_ns, info.st_ino]
+        if not tree or rel != asked:  # a missing folder: its nearest folder above shows it appear
+            return rel if rel != "." else "", here
+        found = [here]
+        try:
+            if not _tree(root, rel, found):
+                return None
+        except OSError:
+            return None
+        return rel if rel != "." else "", found
+
+
+def _tree(root: str, rel: str, found: list) -> bool:
+    """Every folder below `rel` (not the root's .git), each as [path, mtime_ns, inode], into
+    `found`; False at a symlink."""
+    with os.scandir(os.path.join(root, rel)) as entries:
+        below = []
+        for entry in entries:
+            if rel == "." and entry.name == ".git":
+                continue
+            if entry.is_symlink():
+                return False
+            if entry.is_dir(follow_symlinks=False):
+                child = entry.name if rel == "." else f"{rel}/{entry.name}"
+                info = entry.stat(follow_symlinks=False)
+                found.append([child, info.st_mtime_ns, info.st_ino])
+                below.append(child)
+    return all(_tree(root, child, found) for child in below)
 
 
 def _folder_unchanged(root: str, stored, written: int) -> bool:
-    """A glob over one folder whose mtime and inode are as stored, not within RACY_NS of the
-    store: the same entries are there."""
-    if not (isinstance(stored, list) and len(stored) == 2 and isinstance(stored[1], list) and len(stored[1]) == 3):
+    """A glob whose folders (module doc of _glob_answer) have the mtime and inode stored, not
+    within RACY_NS of the store: the same entries are there."""
+    if not (isinstance(stored, list) and len(stored) == 2 and isinstance(stored[1], list) and stored[1]):
         return False
-    rel, mtime, inode = stored[1]
-    if not isinstance(rel, str) or type(mtime) is not int or written - mtime <= RACY_NS:
-        return False
-    try:
-        info = os.lstat(os.path.join(root, rel))
-    except OSError:
-        return False
-    return stat.S_ISDIR(info.st_mode) and info.st_mtime_ns == mtime and info.st_ino == inode
+    folders = stored[1] if isinstance(stored[1][0], list) else [stored[1]]
+    for folder in folders:
+        if not (isinstance(folder, list) and len(folder) == 3):
+            return False
+        rel, mtime, inode = folder
+        if not isinstance(rel, str) or type(mtime) is not int or written - mtime <= RACY_NS:
+            return False
+        try:
+            info = os.lstat(os.path.join(root, rel))
+        except OSError:
+            return False
+        if not (stat.S_ISDIR(info.st_mode) and info.st_mtime_ns == mtime and info.st_ino == inode):
+            return False
+    return True
 
 
 def _listing(root: str, relpath: str):

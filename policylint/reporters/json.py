@@ -35,15 +35,19 @@ def result(r) -> dict:
             **({"waiver": waiver(r.waiver)} if r.waiver is not None else {})}
 
 
-def to_dict(run, root_as_given: str, results=None) -> dict:
-    """The report; `results` stands in for the list of result dicts (`render` passes a writer)."""
+def subject(s) -> dict:
+    return {"id": s.id, "lifecycle": s.lifecycle, "claimed": s.claimed, "earned": s.earned,
+            "claimed_at": s.claimed_at, "next": s.next_stage}
+
+
+def to_dict(run, root_as_given: str, results=None, subjects=None) -> dict:
+    """The report; `results` and `subjects` stand in for the lists of dicts (`render` passes writers)."""
     return {
         "policylint": __version__,
         "schema": JSON_SCHEMA_VERSION,
         "root": root_as_given,
         "packs": run.packs,
-        "subjects": [{"id": s.id, "lifecycle": s.lifecycle, "claimed": s.claimed, "earned": s.earned,
-                      "claimed_at": s.claimed_at, "next": s.next_stage} for s in run.subjects],
+        "subjects": [subject(s) for s in run.subjects] if subjects is None else subjects,
         "results": [result(r) for r in run.results] if results is None else results,
         "summary": run.summary(),
         "notices": [{"path": n.path, "line": n.line, "code": n.code, "message": n.message} for n in run.notices],
@@ -51,8 +55,78 @@ def to_dict(run, root_as_given: str, results=None) -> dict:
 
 
 def render(run, out, options) -> None:
-    write(to_dict(run, options.root_as_given, _Results(run.results)), out)
+    kept = getattr(run, "kept", None)
+    if kept is None:
+        write(to_dict(run, options.root_as_given, _Results(run.results)), out)
+    else:  # the results cache's kept pieces, in their places among what this run evaluated
+        reported = {id(r) for r in run.results}
+        items = Items()
+        results = _Pieces([r if hasattr(r, "text") else items.result(r) for r in kept.results if id(r) in reported
+                           or hasattr(r, "text")])
+        subjects = _Pieces([s if hasattr(s, "text") else items.subject(s) for s in kept.subjects])
+        write(to_dict(run, options.root_as_given, results, subjects), out)
     out.write("\n")
+
+
+class Items:
+    """Each result's and subject's text as an item of the report's `results` and `subjects` lists
+    (what `write` puts there, without the separator): the results cache keeps an evaluation's
+    items, and a later run writes them in their places without making their results again."""
+
+    LEVEL = 2  # the lists' items: the report's fields are at level 1
+
+    def __init__(self):
+        self.encoded = _Encoded()
+        field = _newline(self.LEVEL + 1)
+        self.field = field
+        self.tail = _Tail(self.encoded, field, _newline(self.LEVEL) + "}")
+
+    def result(self, r) -> str:
+        try:
+            if r.evidence or r.waiver is not None:
+                raise _NotText
+            encoded = self.encoded
+            return (f'{{{self.field}"gate": {encoded[r.gate]},{self.field}"subject": {encoded[r.subject]}'
+                    f'{self.tail[r.stage, r.status, r.severity, r.title, r.message]}')
+        except (_NotText, TypeError):  # TypeError: an unhashable field
+            parts: list = []
+            _dict(result(r), self.LEVEL, parts, None)
+            return "".join(parts)
+
+    def results(self, results) -> str:
+        """Several results' items, as `write` separates them (kept as one piece)."""
+        return ("," + _newline(self.LEVEL)).join(map(self.result, results))
+
+    def subject(self, s) -> str:
+        parts: list = []
+        _dict(subject(s), self.LEVEL, parts, None)
+        return "".join(parts)
+
+
+class _Pieces:
+    """A list written from its items' texts: each a str, or an object whose `text` holds
+    several items already separated (empty: none)."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces):
+        self.pieces = pieces
+
+    def write(self, level: int, parts: list, out) -> None:
+        texts = [p if type(p) is str else p.text for p in self.pieces]
+        texts = [t for t in texts if t]
+        if not texts:
+            parts.append("[]")
+            return
+        item = _newline(level + 1)
+        parts.append("[" + item)
+        for i, text in enumerate(texts):
+            if i:
+                parts.append("," + item)
+            parts.append(text)
+            if len(parts) > _FLUSH:
+                _flush(parts, out)
+        parts.append(_newline(level) + "]")
 
 
 class _NotText(Exception):
@@ -183,7 +257,7 @@ def _value(o, level: int, parts: list, out) -> None:
         _dict(o, level, parts, out)
     elif isinstance(o, (list, tuple)):
         _list(o, level, parts, out)
-    elif isinstance(o, _Results):
+    elif isinstance(o, (_Results, _Pieces)):
         o.write(level, parts, out)
     else:
         raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
