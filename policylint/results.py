@@ -133,7 +133,7 @@ class ResultsCache:
         restored or made. The entry's payload stays where it is, read only if its bucket is
         written again."""
         if self._showing is None:
-            kept = self.kept.get("shown") if self.kept is not None else None
+            kept = self.kept.get("pieces") if self.kept is not None else None
             self._showing = bool(self.printed is not None and isinstance(kept, list) and len(kept) == 2
                                  and kept[0] == self.printed and isinstance(kept[1], dict) and self.valid())
         if not self._showing:
@@ -160,9 +160,9 @@ class ResultsCache:
     def _piece(self, entry_id: str):
         bucket = _bucket(entry_id)
         if bucket not in self._shown:
-            name = self.kept["shown"][1].get(bucket)
-            data = self.store.get_bytes("shown", name) if isinstance(name, str) else None
-            self._shown[bucket] = _pieces_of(data) if data is not None else ({}, "")
+            name = self.kept["pieces"][1].get(bucket)
+            data = self.store.get_bytes("pieces", name) if isinstance(name, str) else None
+            self._shown[bucket] = _pieces_of(data) if data is not None else ({}, b"")
         header, body = self._shown[bucket]
         row = header.get(entry_id)
         return Piece.from_row(row, body) if row is not None else None
@@ -300,9 +300,9 @@ class ResultsCache:
             printed |= outside
         shown = self._save_pieces(entries, output)
         if shown is None and not self._evaluated and self.kept is not None:
-            shown = self.kept.get("shown")  # nothing was evaluated: the kept pieces are still the entries'
+            shown = self.kept.get("pieces")  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
-            "shown": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
+            "pieces": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
             "outputs": outputs, "marked": sorted(self._marked(entries)),
             "printed": sorted(printed)})
@@ -320,7 +320,7 @@ class ResultsCache:
 
         items, reported = Items(), {id(r) for r in run.results}
         unmarked = self.repo.unmarked if self.repo is not None else set()
-        old = self.kept.get("shown") if self.kept is not None else None
+        old = self.kept.get("pieces") if self.kept is not None else None
         old_names = old[1] if isinstance(old, list) and len(old) == 2 and old[0] == self.printed else {}
         by_bucket: dict = {}
         for entry_id, keys in entries.items():
@@ -339,7 +339,7 @@ class ResultsCache:
             data = _pieces_data(pieces)
             names[bucket] = hasher(data).hexdigest()
             if names[bucket] != old_names.get(bucket):
-                self.store.put_bytes("shown", names[bucket], data)
+                self.store.put_bytes("pieces", names[bucket], data)
         return [self.printed, names]
 
     def kept_shared_notices(self) -> list:
@@ -368,7 +368,7 @@ def _manifest(value):
         return None
     if not all(isinstance(k, str) for k in value["shared"]):
         return None
-    shown = value.get("shown")
+    shown = value.get("pieces")
     if shown is not None and not (isinstance(shown, list) and len(shown) == 2 and isinstance(shown[0], str)
                                   and isinstance(shown[1], dict)
                                   and all(isinstance(n, str) for n in shown[1].values())):
@@ -390,20 +390,20 @@ _COUNTED = ("pass", "fail", "error", "waived", "skipped")
 
 class KeptResults:
     """A kept entry's results in the run's order: its subject id (None: a repository-wide gate)
-    for Result.sort_key, and their report items' text."""
+    for Result.sort_key, and their report items' text (UTF-8, written as it is)."""
 
     __slots__ = ("subject", "text")
 
-    def __init__(self, subject, text: str):
+    def __init__(self, subject, text: bytes):
         self.subject, self.text = subject, text
 
 
 class KeptSubject:
-    """A kept entry's subject in the run's order, and its report item's text."""
+    """A kept entry's subject in the run's order, and its report item's text (UTF-8)."""
 
     __slots__ = ("id", "lifecycle", "text")
 
-    def __init__(self, sid: str, lifecycle: str, text: str):
+    def __init__(self, sid: str, lifecycle: str, text: bytes):
         self.id, self.lifecycle, self.text = sid, lifecycle, text
 
 
@@ -432,14 +432,14 @@ class Piece:
         shown = [r for r in results if id(r) in reported]
         counts = [sum(1 for r in shown if r.status == status) for status in _COUNTED]
         blocking = [any(run.fails(r, "error") for r in shown), any(run.fails(r, "warning") for r in shown)]
-        return cls(KeptResults(subject.id if subject is not None else None, items.results(shown)),
-                   KeptSubject(subject.id, subject.lifecycle, items.subject(subject)) if subject is not None else None,
-                   counts, blocking, list(notices))
+        return cls(KeptResults(subject.id if subject is not None else None, items.results(shown).encode()),
+                   KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
+                   if subject is not None else None, counts, blocking, list(notices))
 
     @classmethod
-    def from_row(cls, row, body: str):
+    def from_row(cls, row, body: bytes):
         """From its stored row ([start, end, subject, counts, blocking, notices], offsets into
-        the bucket's text); None when its shape is wrong."""
+        the bucket's text, which its signature vouches for); None when its shape is wrong."""
         if type(row) is not list or len(row) != 6:
             return None
         start, end, subject, counts, blocking, notices = row
@@ -478,13 +478,13 @@ class Kept:
         return self.blocking[0 if fail_on == "error" else 1]
 
 
-def _span(start, end, body: str) -> bool:
+def _span(start, end, body: bytes) -> bool:
     return type(start) is int and type(end) is int and 0 <= start <= end <= len(body)
 
 
 def _pieces_data(pieces: dict) -> bytes:
-    """A bucket of pieces: one line of JSON (each entry's row, offsets into the text after it),
-    then the text, UTF-8."""
+    """A bucket of pieces: one line of JSON (each entry's row, byte offsets into the text after
+    it), then the text, UTF-8."""
     header, texts, at = {}, [], 0
     for entry_id, piece in sorted(pieces.items()):
         start = at
@@ -497,18 +497,17 @@ def _pieces_data(pieces: dict) -> bytes:
             at += len(piece.subject.text)
         header[entry_id] = [start, start + len(piece.results.text), subject, piece.counts, piece.blocking,
                             piece.notices]
-    return (_json(header) + "\n" + "".join(texts)).encode("utf-8")
+    return b"".join([_json(header).encode(), b"\n", *texts])
 
 
 def _pieces_of(data: bytes) -> tuple:
-    """(rows by entry id, text) of a stored bucket of pieces; ({}, "") when it is not one."""
-    head, newline, body = data.partition(b"\n")
+    """(rows by entry id, text) of a stored bucket of pieces; ({}, b"") when it is not one."""
+    end = data.find(b"\n")
     try:
-        header = json.loads(head.decode("utf-8")) if newline else None
-        text = body.decode("utf-8")
+        header = json.loads(data[:end].decode("utf-8")) if end >= 0 else None
     except (ValueError, RecursionError):
-        return {}, ""
-    return (header, text) if isinstance(header, dict) else ({}, "")
+        return {}, b""
+    return (header, memoryview(data)[end + 1:]) if isinstance(header, dict) else ({}, b"")
 
 
 # -- inputs: what an evaluation observed, as a key, and the answer the work tree gives --------

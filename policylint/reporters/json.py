@@ -105,7 +105,8 @@ class Items:
 
 class _Pieces:
     """A list written from its items' texts: each a str, or an object whose `text` holds
-    several items already separated (empty: none)."""
+    several items already separated, as UTF-8 bytes (empty: none), which go to the stream's
+    bytes as they are."""
 
     __slots__ = ("pieces",)
 
@@ -114,19 +115,20 @@ class _Pieces:
 
     def write(self, level: int, parts: list, out) -> None:
         texts = [p if type(p) is str else p.text for p in self.pieces]
-        texts = [t for t in texts if t]
+        texts = [t for t in texts if len(t)]
         if not texts:
             parts.append("[]")
             return
         item = _newline(level + 1)
-        parts.append("[" + item)
-        for i, text in enumerate(texts):
-            if i:
-                parts.append("," + item)
-            parts.append(text)
-            if len(parts) > _FLUSH:
-                _flush(parts, out)
-        parts.append(_newline(level) + "]")
+        data = ("," + item).encode().join([t.encode() if type(t) is str else t for t in texts])
+        data = b"".join([("[" + item).encode(), data, (_newline(level) + "]").encode()])
+        buffer = getattr(out, "buffer", None)
+        if buffer is None:
+            parts.append(str(data, "utf-8"))
+            return
+        _flush(parts, out)
+        out.flush()
+        buffer.write(data)
 
 
 class _NotText(Exception):
