@@ -165,6 +165,16 @@ def new_record(type_name: str, loc: Loc | None, fields: dict) -> Record:
     return rec
 
 
+def new_lazy_record(type_name: str, loc: Loc | None, source, key, kept: dict | None = None) -> Record:
+    """A record whose fields `source.makers` make when first read (LazyFields), `kept` those
+    it holds from the start (a `Lazy` that reads files, which the results cache traces)."""
+    fields = new_object(LazyFields)
+    fields.source, fields.key, fields.kept = source, key, kept
+    rec = new_object(Record)
+    rec.type, rec.loc, rec.fields = type_name, loc, fields
+    return rec
+
+
 def location_of(value: Any) -> Loc | None:
     return getattr(value, "loc", None)
 

@@ -205,12 +205,7 @@ def _tasks_state(repo, project: Project, change: str) -> dict:
         tasks, numbered = [], []
         for doc in docs:
             tasks.extend(doc.record.get("tasks"))
-            doc_path = PathValue(doc.path, Loc(doc.path))
-            for i, ident, group in doc.numbered_tasks():
-                located = doc.at(ident, i)
-                numbered.append(new_record("OpenSpecNumberedTask", new_loc(doc.path, i + 1), {
-                    "text": located, "id": located, "group": doc.at(group, i),
-                    "id_group": doc.at(ident.split(".")[0], i), "path": doc_path, "line": i + 1}))
+            numbered.extend(doc.numbered_task_records())
         return {"schema": new_lstr(re.sub(r"\.ya?ml\Z", "", schema_name), new_loc(change, None)) if loaded is not None else None,
                 "task_files": [d.record for d in docs], "tasks_tracked": bool(tracked) and unreadable == 0,
                 "task_numbering": numbering, "tasks": tasks, "numbered_tasks": numbered}

@@ -7,10 +7,10 @@ import posixpath
 import re
 
 from ...errors import ArtifactError
-from ...fastpath import gc_paused, new_object
+from ...fastpath import gc_paused
 from ...signature import loader
 from ...types import STR
-from ...values import Lazy, LazyFields, Loc, LStr, PathValue, Record, new_loc, new_lstr, new_record
+from ...values import Lazy, Loc, LStr, PathValue, Record, new_lazy_record, new_loc, new_lstr
 from .archive import merge_refusal
 from .discovery import stat_kind
 from .jstext import rx_for
@@ -85,11 +85,10 @@ class Document(SpecReading, BlockReading, TaskReading):
             m = _SPEC_PATH.match(path)
             if m:
                 self.capability = m.group(1)
-        fields = new_object(LazyFields)
-        fields.source, fields.key, fields.kept = self, None, None
+        kept = None
         if self.target is not None:
-            fields.kept = {"target": Lazy(self.existing_target), "archive_refusal": Lazy(self.archive_refusal)}
-        return new_record("OpenSpecDoc", new_loc(path, None), fields)
+            kept = {"target": Lazy(self.existing_target), "archive_refusal": Lazy(self.archive_refusal)}
+        return new_lazy_record("OpenSpecDoc", new_loc(path, None), self, None, kept)
 
     makers = {  # in the order the record has always shown them; `target` and `archive_refusal` are kept as Lazy when there is a target
         "path": lambda doc, fields, _: fields.keep("path", PathValue(doc.path, Loc(doc.path))),

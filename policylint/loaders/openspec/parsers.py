@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from ...fastpath import new_object
-from ...values import Lazy, LazyFields, Record, new_loc, new_record
+from ...values import Lazy, Record, new_lazy_record, new_loc, new_record
 from .jstext import JS_SPACE, Rx, js_length, js_trim
 
 # -- code fences (parsers/code-fence.js:10-48) ---------------------------------------------
@@ -353,9 +352,7 @@ class BlockReading:
         source = self._readings.get("requirements source")
         if source is None:
             source = self._readings["requirements source"] = _Requirements(self)
-        fields = new_object(LazyFields)
-        fields.source, fields.key, fields.kept = source, (block, op, lineage), None
-        return new_record("OpenSpecRequirement", new_loc(self.path, block.index + 1), fields)
+        return new_lazy_record("OpenSpecRequirement", new_loc(self.path, block.index + 1), source, (block, op, lineage))
 
     def name_record(self, name: str, index: int, op: str) -> Record:
         rx = self.rx
@@ -470,9 +467,7 @@ class _Headings:
     def record(self, node) -> Record:
         rec = self.made.get(id(node))
         if rec is None:
-            fields = new_object(LazyFields)
-            fields.source, fields.key, fields.kept = self, node, None
-            rec = self.made[id(node)] = new_record("OpenSpecHeading", new_loc(self.doc.path, node[0] + 1), fields)
+            rec = self.made[id(node)] = new_lazy_record("OpenSpecHeading", new_loc(self.doc.path, node[0] + 1), self, node)
         return rec
 
     makers = {  # in the order of records.HEADING

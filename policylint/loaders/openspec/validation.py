@@ -4,7 +4,7 @@ them (`dist/core/validation/` task-checkboxes.js, task-numbering.js); document.p
 """
 from __future__ import annotations
 
-from ...values import Loc, PathValue, new_loc, new_record
+from ...values import Loc, PathValue, new_lazy_record, new_loc
 from .jstext import JS_SPACE, indent_columns, js_trim, js_trim_end
 
 
@@ -24,10 +24,10 @@ class TaskReading:
         return out
 
     def task_records(self) -> list:
-        path = PathValue(self.path, Loc(self.path))
-        return [new_record("OpenSpecTask", new_loc(self.path, i + 1), {
-            "text": self.at(description, i), "done": mark.lower() == "x", "mark": self.at(mark, i),
-            "line": i + 1, "path": path}) for i, mark, description in self.task_matches()]
+        """The task lines' records, their fields made when first read (`_Tasks`)."""
+        source, path = _Tasks(self), self.path
+        return [new_lazy_record("OpenSpecTask", new_loc(path, match[0] + 1), source, match)
+                for match in self.task_matches()]
 
     def first_list_item(self):
         rx = self.rx
@@ -62,6 +62,12 @@ class TaskReading:
                 return self.at(line, i)
         return None
 
+    def numbered_task_records(self) -> list:
+        """The numbered tasks' records, their fields made when first read (`_Numbered`)."""
+        source, path = _Numbered(self), self.path
+        return [new_lazy_record("OpenSpecNumberedTask", new_loc(path, found[0] + 1), source, found)
+                for found in self.numbered_tasks()]
+
     def numbered_tasks(self) -> list:
         """(index, id, group) of tasks inside numbered groups (findTaskNumberingIssues, validation/task-numbering.js:10)."""
         rx = self.rx
@@ -83,3 +89,38 @@ class TaskReading:
             if t:
                 out.append((i, t.group(1), group))
         return out
+
+
+class _Tasks:
+    """Where a task line's fields are made from (values.LazyFields): the Document; a record's
+    key is its (line index, mark, description). A change's tasks are many, and a gate reads
+    few of their fields: made from the text, they read no file, so the results cache has
+    nothing in them to trace."""
+
+    __slots__ = ("doc", "path")
+
+    def __init__(self, doc):
+        self.doc, self.path = doc, PathValue(doc.path, Loc(doc.path))
+
+    makers = {  # in the order of records.TASK
+        "text": lambda s, f, key: f.keep("text", s.doc.at(key[2], key[0])),
+        "done": lambda s, f, key: key[1].lower() == "x",
+        "mark": lambda s, f, key: f.keep("mark", s.doc.at(key[1], key[0])),
+        "line": lambda s, f, key: key[0] + 1,
+        "path": lambda s, f, key: s.path,
+    }
+
+
+class _Numbered(_Tasks):
+    """Where a numbered task's fields are made from; a record's key is its (line index, id, group)."""
+
+    __slots__ = ()
+
+    makers = {  # in the order of records.NUMBERED_TASK
+        "text": lambda s, f, key: f.keep("text", s.doc.at(key[1], key[0])),
+        "id": lambda s, f, key: f.keep("id", f.get("text")),
+        "group": lambda s, f, key: f.keep("group", s.doc.at(key[2], key[0])),
+        "id_group": lambda s, f, key: f.keep("id_group", s.doc.at(key[1].split(".")[0], key[0])),
+        "path": lambda s, f, key: s.path,
+        "line": lambda s, f, key: key[0] + 1,
+    }
