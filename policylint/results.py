@@ -109,11 +109,12 @@ class ResultsCache:
         marked = set(marked) if isinstance(marked, list) else None
         return paths, (set(paths) if marked is None else {p for p in paths if p in marked})
 
-    def _marked(self, entries: dict) -> set:
-        """The read files of the kept entries that hold a waiver mark (the others need no second look)."""
+    def _marked(self, entries: dict, absent: set) -> set:
+        """The read files of the kept entries that hold a waiver mark (the others, and those
+        missing, need no second look)."""
         unmarked = self.repo.unmarked if self.repo is not None else set()
         read = {key[2:] for keys in entries.values() for key in keys if key.startswith("r:")}
-        return {path for path in read if path not in unmarked}
+        return {path for path in read if path not in unmarked and path not in absent}
 
     def reused(self, entry_id: str):
         """The kept payload of an entry whose inputs are unchanged, or None."""
@@ -298,16 +299,17 @@ class ResultsCache:
             self.store.put_bytes("output", name, text)
             outputs[options_key] = [name, code]
             printed |= outside
-        shown = self._save_pieces(entries, output)
+        absent = {key[2:] for key, answer in observations.items() if key[:2] == "p:" and answer and answer[1] is None}
+        shown = self._save_pieces(entries, output, absent)
         if shown is None and not self._evaluated and self.kept is not None:
             shown = self.kept.get("pieces")  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
             "pieces": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
-            "outputs": outputs, "marked": sorted(self._marked(entries)),
+            "outputs": outputs, "marked": sorted(self._marked(entries, absent)),
             "printed": sorted(printed)})
 
-    def _save_pieces(self, entries: dict, output):
+    def _save_pieces(self, entries: dict, output, absent: set):
         """[the printed key, {bucket: name}] of the report's pieces of `entries` for the command
         that printed `output`, stored; None when this run's report cannot be made from pieces:
         not json alone, or a configuration that does more than grade each result by itself
@@ -319,14 +321,14 @@ class ResultsCache:
         from .reporters.json import Items
 
         items, reported = Items(), {id(r) for r in run.results}
-        unmarked = self.repo.unmarked if self.repo is not None else set()
+        clean = (self.repo.unmarked if self.repo is not None else set()) | absent
         old = self.kept.get("pieces") if self.kept is not None else None
         old_names = old[1] if isinstance(old, list) and len(old) == 2 and old[0] == self.printed else {}
         by_bucket: dict = {}
         for entry_id, keys in entries.items():
             piece = self.pieces.get(entry_id)
             if piece is None and entry_id in self.made:
-                piece = Piece.made(self.made[entry_id], keys, unmarked, reported, run, items)
+                piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
         names = {}
@@ -421,7 +423,8 @@ class Piece:
     def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items):
         """The piece of an entry this run evaluated or restored, or None when a waiver comment
         could reach it (a file it read holds one, or a result points at a file it did not
-        read, where one may be written): it is then judged with the whole run, as always."""
+        read, where one may be written): it is then judged with the whole run, as always.
+        `unmarked`: the files known to hold no waiver mark (or to be missing)."""
         from .inline_waivers import syntax_of
 
         subject, results, notices = made

@@ -214,3 +214,136 @@ def test_github_job_summary_is_written_on_every_run(capsys, repo, tmp_path, monk
     assert once
     _run(capsys, repo, "--pack", "speckit", "-f", "github")
     assert summary.read_text(encoding="utf-8") == once + once
+
+
+# -- the report's pieces: after an edit, the kept entries' json items are written as kept ------
+@pytest.fixture
+def pieces(monkeypatch) -> list:
+    """The entries whose kept report pieces a run used (results.ResultsCache.shown)."""
+    from policylint import results
+
+    used = []
+    real = results.ResultsCache.shown
+
+    def shown(self, entry_id):
+        piece = real(self, entry_id)
+        if piece is not None:
+            used.append(entry_id)
+        return piece
+
+    monkeypatch.setattr(results.ResultsCache, "shown", shown)
+    return used
+
+
+def _old(*paths: Path) -> None:
+    """Paths dated a minute back: their mtimes vouch for them (not within the racy window)."""
+    then = time.time_ns() - 60_000_000_000
+    for path in paths:
+        os.utime(path, ns=(then, then))
+
+
+def _config_waiver(root: Path) -> None:
+    (root / ".policylint.yaml").write_text(
+        "waivers:\n  - gate: speckit.implementing.all-done\n    subject: specs/002-invoice-csv-export\n"
+        "    reason: tracked elsewhere\n  - gate: speckit.draft.mandatory-sections\n    subject: specs/001-password-reset\n"
+        "    reason: stale, waives nothing\n", encoding="utf-8")
+
+
+def _inline_waiver(root: Path) -> None:
+    path = root / "specs/004-activity-feed/spec.md"
+    text = path.read_text(encoding="utf-8")
+    at = next(i for i, line in enumerate(text.split("\n")) if "[NEEDS CLARIFICATION" in line)
+    lines = text.split("\n")
+    lines.insert(at, "<!-- policylint: waive speckit.clarified.no-open-questions -- asked the team -->")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _baseline(root: Path) -> None:
+    assert main(["baseline", "--root", str(root), "--pack", "speckit"]) == 0
+
+
+def _severity(root: Path) -> None:
+    (root / ".policylint.yaml").write_text("severity:\n  speckit.draft.status-current: error\n", encoding="utf-8")
+
+
+def _unknown_stage(root: Path) -> None:
+    (root / "specs/005-dark-mode/.status").write_text("shipped-ish\n", encoding="utf-8")
+
+
+UNWAIVABLE = 'pack team "t"\ngate tests "The tests pass" unwaivable { require exists("reports/junit.xml") }\n'
+
+
+# (what is set up before the first run, extra arguments, whether the kept pieces may be used)
+SETUPS = {
+    "plain": (None, (), True),
+    "configured waivers": (_config_waiver, (), False),
+    "inline waiver": (_inline_waiver, (), True),
+    "baseline": (_baseline, (), False),
+    "severity": (_severity, ("--fail-on", "warning"), True),
+    "select": (None, ("--select", "speckit.draft", "--select", "speckit.implementing"), True),
+    "erroring subject": (_unknown_stage, (), True),
+}
+
+
+@pytest.mark.parametrize("setup", SETUPS)
+def test_after_an_edit_the_report_is_made_of_kept_pieces_as_an_uncached_run_makes_it(capsys, repo, pieces, setup):
+    prepare, extra, usable = SETUPS[setup]
+    if prepare is not None:
+        prepare(repo)
+    args = ("--pack", "speckit", *extra)
+    _warm(capsys, repo, *args)
+    _edit_task(repo)
+    pieces.clear()
+    cached = _run(capsys, repo, "-f", "json", *args)
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+    assert bool(pieces) == usable
+    if usable:  # every kept entry but the edited spec's (and one an inline waiver is beside)
+        assert "s\0speckit.spec\0specs/003-team-invitations" not in pieces
+        assert len(pieces) >= 3
+    for fmt in ("text", "sarif"):  # formats the pieces are not made for: made from the verdicts
+        assert _run(capsys, repo, "-f", fmt, *args) == _run(capsys, repo, "-f", fmt, "--no-cache", *args)
+
+
+def test_an_unwaivable_gate_left_out_is_still_noted_after_an_edit(capsys, repo, pieces):
+    pack = repo / "team.policy"
+    pack.write_text(UNWAIVABLE, encoding="utf-8")
+    args = ("--pack", "speckit", "--pack", str(pack), "--ignore", "team.tests")
+    _warm(capsys, repo, *args)
+    _edit_task(repo)
+    pieces.clear()
+    cached = _run(capsys, repo, "-f", "json", *args)
+    assert "PL309" in cached[1] and not pieces
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+
+
+def test_an_edit_that_makes_the_only_blocking_subject_pass_changes_the_summary_and_exit_code(capsys, repo, pieces):
+    (repo / ".policylint.yaml").write_text('severity:\n  "speckit.clarified.*": error\n  "speckit.*": warning\n',
+                                           encoding="utf-8")
+    assert _run(capsys, repo, "-f", "json", "--pack", "speckit")[0] == 1
+    spec = repo / "specs/004-activity-feed/spec.md"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("[NEEDS CLARIFICATION:", "(clarified:"), encoding="utf-8")
+    pieces.clear()
+    cached = _run(capsys, repo, "-f", "json", "--pack", "speckit")
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", "--pack", "speckit")
+    assert cached[0] == 0 and len(pieces) == 4 and "s\0speckit.spec\0specs/004-activity-feed" not in pieces
+
+
+def test_two_formats_printed_together_are_made_from_the_verdicts(capsys, repo, pieces):
+    args = ("--pack", "speckit", "-f", "json", "-f", "text")
+    _run(capsys, repo, *args)
+    _edit_task(repo)
+    assert _run(capsys, repo, *args) == _run(capsys, repo, *args, "--no-cache")
+    assert not pieces
+
+
+def test_a_file_added_deep_in_a_folder_a_double_star_glob_walks_is_seen(capsys, repo):
+    """`glob(spec / "**/*.md")` is vouched for by the mtimes of every folder below the spec: a
+    file added two folders down changes only its own folder's."""
+    spec = repo / "specs/001-password-reset"
+    (spec / "notes" / "old").mkdir(parents=True)
+    _old(spec / "notes" / "old", spec / "notes", spec)
+    _warm(capsys, repo, "--pack", "speckit")
+    (spec / "notes" / "old" / "merge.md").write_text("<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> main\n",
+                                                     encoding="utf-8")
+    assert "conflict marker" in _run(capsys, repo, "--pack", "speckit", "-f", "json")[1]
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
