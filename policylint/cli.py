@@ -356,13 +356,15 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     if config is not None and config.packs:
         root = repo.root if repo is not None else None
         return [loader.load(spec, root if looks_like_path(spec) else None) for spec in config.packs]
+    available = available_packs()
     if not detect:
-        return [loader.load(name) for name in available_packs()]
+        return [loader.load_found(path) for path in available.values()]
     detects = {}  # name -> its detect glob, read from the header (a pack loads only when chosen)
-    for name, path in available_packs().items():
+    for name, path in available.items():
         plain, glob = detect_glob(path)
-        detects[name] = glob if plain else loader.load(name).ast.detect
-    chosen = [loader.load(name) for name, glob in detects.items() if glob and repo is not None and repo.glob(glob)]
+        detects[name] = glob if plain else loader.load_found(path).ast.detect
+    chosen = [loader.load_found(available[name]) for name, glob in detects.items()
+              if glob and repo is not None and repo.glob(glob)]
     if not chosen:
         hints = ", ".join(f"{name} (needs {glob})" for name, glob in detects.items() if glob)
         raise NoPackApplies(f"no built-in pack applies to `{args.root}`: {hints or 'none is installed'}; "

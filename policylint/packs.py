@@ -29,9 +29,12 @@ def builtin_rules_dir() -> Path:
 
 def builtin_packs() -> dict:
     root = builtin_rules_dir()
-    if not root.is_dir():
+    try:
+        names = sorted(os.listdir(root))  # plain names and os.path: a run lists them on every start
+    except OSError:
         return {}
-    return {d.name: d / f"{d.name}.policy" for d in sorted(root.iterdir()) if (d / f"{d.name}.policy").is_file()}
+    return {name: root / name / f"{name}.policy" for name in names
+            if os.path.isfile(os.path.join(root, name, f"{name}.policy"))}
 
 
 def installed_packs() -> dict:
@@ -64,26 +67,29 @@ def _entry_points() -> list:
     the first distribution of a name winning, as importlib.metadata finds them; read from
     each `entry_points.txt` directly, since importing importlib.metadata alone costs a warm
     run about 50 ms and detection asks on every run."""
-    seen, out = set(), []
+    seen, out, group = set(), [], ENTRY_POINT_GROUP.encode()
     for entry in sys.path:
         try:
             names = sorted(os.listdir(entry or "."))
         except (OSError, TypeError):
             continue
         for folder in names:
-            stem, dot, kind = folder.rpartition(".")
-            if not dot or kind not in ("dist-info", "egg-info"):
+            if not folder.endswith((".dist-info", ".egg-info")):  # the standard library's hundreds of names
                 continue
-            dist = stem.split("-")[0].lower().replace("_", "-").replace(".", "-")
+            dist = folder.rpartition(".")[0].split("-")[0].lower().replace("_", "-").replace(".", "-")
             if dist in seen:
                 continue
             seen.add(dist)
             try:
-                with open(os.path.join(entry or ".", folder, "entry_points.txt"), encoding="utf-8") as fh:
-                    text = fh.read()
-            except (OSError, UnicodeDecodeError):
+                with open(os.path.join(entry or ".", folder, "entry_points.txt"), "rb") as fh:
+                    data = fh.read()
+            except OSError:
                 continue
-            out.extend(_group(text, ENTRY_POINT_GROUP))
+            if group in data:  # most distributions declare none: their files are neither decoded nor parsed
+                try:
+                    out.extend(_group(data.decode("utf-8"), ENTRY_POINT_GROUP))
+                except UnicodeDecodeError:
+                    continue
     return out
 
 
@@ -250,6 +256,10 @@ class PackLoader:
                                              f"but version {pinned.strip()} is pinned", span,
                                              f"the pack is {pack.display_path}"))
         return pack
+
+    def load_found(self, path: Path) -> LoadedPack:
+        """A pack `available_packs` listed, by the path it found (its name is not looked up again)."""
+        return self._load_path(Path(path).resolve(), None)
 
     def _load_path(self, path: Path, span: Span | None) -> LoadedPack:
         if path in self.loaded:
