@@ -29,6 +29,7 @@ import json
 import os
 import stat
 import time
+from zlib import crc32
 
 from .cache import hasher
 
@@ -191,12 +192,16 @@ class ResultsCache:
         return self._payloads[bucket].get(entry_id)
 
     def _any_changed(self, keys) -> bool:
-        observations = self.kept["observations"]
+        observations, answers = self.kept["observations"], self._answers
         for key in keys:
-            if key[:2] == "r:":  # "read" marks a path whose "p:" twin is asked
-                continue
-            stored = observations.get(key)
-            if stored is None or self._answer_changed(key, stored):
+            still = answers.get(key)
+            if still is None:
+                if key[:2] == "r:":  # "read" marks a path whose "p:" twin is asked
+                    continue
+                stored = observations.get(key)
+                if stored is None or self._answer_changed(key, stored):
+                    return True
+            elif not still:
                 return True
         return False
 
@@ -355,8 +360,6 @@ def _json(value) -> str:
 
 
 def _bucket(entry_id: str) -> str:
-    from zlib import crc32
-
     return str(crc32(entry_id.encode()) % BUCKETS)
 
 
@@ -691,10 +694,10 @@ def _path_unchanged(root: str, relpath: str, stored: list, written: int):
     """The common case without resolving the path: it had no symlink on the way (its real
     path was itself) and one `lstat` shows the same regular file, folder or absence. None
     when that cannot be told so (then the path is resolved and compared in full)."""
-    if stored[0] != os.path.normpath(relpath):
+    if stored[0] != relpath and stored[0] != os.path.normpath(relpath):
         return None
     try:
-        info = os.lstat(os.path.join(root, relpath))
+        info = os.lstat(f"{root}{os.sep}{relpath}")
     except FileNotFoundError:
         return True if stored[1] is None else None
     except NotADirectoryError:
