@@ -351,6 +351,10 @@ def load_packs(args, repo=None, *, detect: bool = True, config=None) -> list:
     from .packs import PackLoader, available_packs, detect_glob, looks_like_path
 
     loader = PackLoader(use_cache=not args.no_cache, root=repo.root if repo is not None else _root_path(args))
+    if loader.cache is not None:  # the loaders' regexes compiled once, not on every run
+        from .patterns import keep_compiled_in
+
+        keep_compiled_in(loader.cache)
     if args.pack:
         return [loader.load(spec) for spec in args.pack]
     if config is not None and config.packs:

@@ -174,11 +174,11 @@ def detect_glob(path) -> tuple:
     loading (unpickling) every one of them."""
     global _HEADER
     if _HEADER is None:
-        import re
+        from .patterns import compile_kept
 
         string = r'"((?:[^"\\\n]|\\.)*)"'
-        _HEADER = re.compile(r'(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*pack[ \t]+[A-Za-z_][\w-]*[ \t]+' + string
-                             + r'(?:\s+version[ \t]+' + string + r')?(?:\s+detect[ \t]+' + string + r')?[ \t]*(?:#[^\n]*)?\n')
+        _HEADER = compile_kept(r'(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*pack[ \t]+[A-Za-z_][\w-]*[ \t]+' + string
+                               + r'(?:\s+version[ \t]+' + string + r')?(?:\s+detect[ \t]+' + string + r')?[ \t]*(?:#[^\n]*)?\n')
     try:
         with open(path, encoding="utf-8") as fh:
             head = fh.read(8192)

@@ -104,7 +104,7 @@ _WHOLE_TEXT_ONLY = None
 
 
 def line_candidates(regex, texts: list) -> list | None:
-    """Indexes of the `texts` (lines without a newline) in which `regex` may match, in order:
+    r"""Indexes of the `texts` (lines without a newline) in which `regex` may match, in order:
     every one it matches is among them. One search over the lines joined by newlines, in
     multiline mode, instead of one search per line: a match in a line is a match in the
     joined text at the same place (`^`, `$` and `\b` see a newline where the line ends), so
@@ -119,9 +119,9 @@ def line_candidates(regex, texts: list) -> list | None:
     else:
         return None
     if _WHOLE_TEXT_ONLY is None:
-        import re
+        from .patterns import compile_kept
 
-        _WHOLE_TEXT_ONLY = re.compile(r"\\[Az]|\(\?[A-Za-z]*-")
+        _WHOLE_TEXT_ONLY = compile_kept(r"\\[Az]|\(\?[A-Za-z]*-")
     if _WHOLE_TEXT_ONLY.search(pattern):
         return None
     try:

@@ -11,7 +11,9 @@ import sys
 import pytest
 
 from conftest import ROOT
-from policylint import cli
+from policylint import cli, patterns
+from policylint.cache import Cache
+from policylint.loaders import markdown, tasks
 from policylint.patterns import lazy
 
 SPEC = "specs/001-password-reset/spec.md"
@@ -83,3 +85,41 @@ def _set(obj, slot: str) -> bool:
     except AttributeError:
         return False
     return True
+
+
+def _loader_patterns() -> list:
+    found = []
+    for module in (markdown, tasks):
+        for value in vars(module).values():
+            for item in value if isinstance(value, tuple) else (value,):
+                found.extend(p for p in (item if isinstance(item, tuple) else (item,)) if isinstance(p, lazy))
+    return [p._source for p in found]
+
+
+def test_kept_programs_build_the_patterns_re_compiles(tmp_path, monkeypatch):
+    """Every loader pattern, compiled once into the cache and then built from it, is the pattern
+    `re.compile` makes (a Pattern compares its flags, source and program); a damaged program
+    in the entry is compiled again."""
+    import re
+
+    sources = _loader_patterns()
+    assert len(sources) > 40
+    monkeypatch.setattr(patterns, "_store", None)
+    monkeypatch.setattr(patterns, "_added", True)  # no write at the test process's exit
+    patterns.keep_compiled_in(Cache.open(str(tmp_path / "cache")))
+    first = [patterns.compile_kept(p, f) for p, f in sources]
+    patterns._save()
+
+    def compiled_again(pattern, flags):
+        raise AssertionError(f"compiled again: {pattern}")
+
+    patterns.keep_compiled_in(Cache.open(str(tmp_path / "cache")))  # as the next run opens it
+    with monkeypatch.context() as m:
+        m.setattr(patterns, "_compile_program", compiled_again)
+        kept = [patterns.compile_kept(p, f) for p, f in sources]
+    assert first == kept == [re.compile(p, f) for p, f in sources]
+    assert kept[0].groupindex == re.compile(*sources[0]).groupindex
+
+    pattern, flags = sources[0]
+    patterns._programs[f"{flags}\0{pattern}"][1] = [99999, 1, 2]  # not a program
+    assert patterns.compile_kept(pattern, flags) == re.compile(pattern, flags)
