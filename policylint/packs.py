@@ -209,12 +209,23 @@ def policy_files(paths: list) -> tuple:
     return list(dict.fromkeys(files)), missing
 
 
+_DISPLAYED: dict = {}  # (path, current directory) -> as shown: a run asks again for every gate of a pack
+
+
 def display(path: Path) -> str:
     """A policy path as users see it: relative to the current directory when inside it."""
-    try:
-        return Path(os.path.relpath(path)).as_posix() if not str(os.path.relpath(path)).startswith("..") else path.as_posix()
-    except ValueError:
-        return path.as_posix()
+    key = (path, os.getcwd())
+    shown = _DISPLAYED.get(key)
+    if shown is None:
+        try:
+            relative = os.path.relpath(path)
+            shown = Path(relative).as_posix() if not relative.startswith("..") else Path(path).as_posix()
+        except ValueError:
+            shown = Path(path).as_posix()
+        if len(_DISPLAYED) >= 4096:
+            _DISPLAYED.clear()
+        _DISPLAYED[key] = shown
+    return shown
 
 
 @lru_cache(maxsize=None)
