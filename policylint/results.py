@@ -110,12 +110,14 @@ class ResultsCache:
         marked = set(marked) if isinstance(marked, list) else None
         return paths, (set(paths) if marked is None else {p for p in paths if p in marked})
 
-    def _marked(self, entries: dict, absent: set) -> set:
+    def _marked(self, entries: dict, observations: dict) -> set:
         """The read files of the kept entries that hold a waiver mark (the others, and those
-        missing, need no second look)."""
+        missing, need no second look; an entry shown from its piece read none)."""
         unmarked = self.repo.unmarked if self.repo is not None else set()
-        read = {key[2:] for keys in entries.values() for key in keys if key.startswith("r:")}
-        return {path for path in read if path not in unmarked and path not in absent}
+        pieces = self.pieces
+        read = {key[2:] for entry_id, keys in entries.items() if entry_id not in pieces
+                for key in keys if key[:2] == "r:"}
+        return {path for path in read if path not in unmarked and not _absent(observations, path)}
 
     def reused(self, entry_id: str):
         """The kept payload of an entry whose inputs are unchanged, or None."""
@@ -304,17 +306,16 @@ class ResultsCache:
             self.store.put_bytes("output", name, text)
             outputs[options_key] = [name, code]
             printed |= outside
-        absent = {key[2:] for key, answer in observations.items() if key[:2] == "p:" and answer and answer[1] is None}
-        shown = self._save_pieces(entries, output, absent)
+        shown = self._save_pieces(entries, output, observations)
         if shown is None and not self._evaluated and self.kept is not None:
             shown = self.kept.get("pieces")  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
             "pieces": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
-            "outputs": outputs, "marked": sorted(self._marked(entries, absent)),
+            "outputs": outputs, "marked": sorted(self._marked(entries, observations)),
             "printed": sorted(printed)})
 
-    def _save_pieces(self, entries: dict, output, absent: set):
+    def _save_pieces(self, entries: dict, output, observations: dict):
         """[the printed key, {bucket: name}] of the report's pieces of `entries` for the command
         that printed `output`, stored; None when this run's report cannot be made from pieces:
         not json alone, or a configuration that does more than grade each result by itself
@@ -326,7 +327,8 @@ class ResultsCache:
         from .reporters.json import Items
 
         items, reported = Items(), {id(r) for r in run.results}
-        clean = (self.repo.unmarked if self.repo is not None else set()) | absent
+        unmarked = self.repo.unmarked if self.repo is not None else set()
+        clean = _Clean(unmarked, observations)
         old = self.kept.get("pieces") if self.kept is not None else None
         old_names = old[1] if isinstance(old, list) and len(old) == 2 and old[0] == self.printed else {}
         by_bucket: dict = {}
@@ -359,8 +361,11 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _bucket(entry_id: str) -> str:
-    return str(crc32(entry_id.encode()) % BUCKETS)
+def _bucket(entry_id: str, known: dict = {}) -> str:  # noqa: B006 (the ids' buckets, computed once a process)
+    bucket = known.get(entry_id)
+    if bucket is None:
+        bucket = known[entry_id] = str(crc32(entry_id.encode()) % BUCKETS)
+    return bucket
 
 
 def _manifest(value):
@@ -432,7 +437,7 @@ class Piece:
 
         subject, results, notices = made
         reads = {key[2:] for key in keys if key[:2] == "r:"}
-        if not reads <= unmarked or any(e.path not in reads and syntax_of(e.path)
+        if not all(path in unmarked for path in reads) or any(e.path not in reads and syntax_of(e.path)
                                          for r in results for e in r.evidence):
             return None
         shown = [r for r in results if id(r) in reported]
@@ -482,6 +487,24 @@ class Kept:
 
     def fails(self, fail_on: str) -> bool:
         return self.blocking[0 if fail_on == "error" else 1]
+
+
+class _Clean:
+    """`path in clean`: a file read that holds no waiver mark, or is missing (its observation
+    says so)."""
+
+    __slots__ = ("unmarked", "observations")
+
+    def __init__(self, unmarked: set, observations: dict):
+        self.unmarked, self.observations = unmarked, observations
+
+    def __contains__(self, path) -> bool:
+        return path in self.unmarked or _absent(self.observations, path)
+
+
+def _absent(observations: dict, path: str) -> bool:
+    answer = observations.get("p:" + path)
+    return isinstance(answer, list) and len(answer) > 1 and answer[1] is None
 
 
 def _span(start, end, body: bytes) -> bool:

@@ -120,15 +120,18 @@ class _Pieces:
             parts.append("[]")
             return
         item = _newline(level + 1)
-        data = ("," + item).encode().join([t.encode() if type(t) is str else t for t in texts])
-        data = b"".join([("[" + item).encode(), data, (_newline(level) + "]").encode()])
+        separator = ("," + item).encode()
+        chunks = [("[" + item).encode()]
+        for text in texts:
+            chunks += (text.encode() if type(text) is str else text, separator)
+        chunks[-1] = (_newline(level) + "]").encode()
         buffer = getattr(out, "buffer", None)
         if buffer is None:
-            parts.append(str(data, "utf-8"))
+            parts.append(str(b"".join(chunks), "utf-8"))
             return
         _flush(parts, out)
         out.flush()
-        buffer.write(data)
+        buffer.writelines(chunks)
 
 
 class _NotText(Exception):
