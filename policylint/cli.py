@@ -1,5 +1,7 @@
 """The command line. argparse only; each subcommand imports what it needs when it runs,
-so `policylint --help` and a warm `check` stay fast.
+so `policylint --help` and a warm `check` stay fast. argparse itself is imported where a
+parser is built (the annotations that name it are never evaluated): `check FILE…` without
+options, as pre-commit runs it, is read without it (`_plain_check`).
 
 Exit codes: 0 nothing blocking, 1 a blocking gate failed or errored, 2 the tool could
 not do its job (bad flags, a policy that does not parse or check, an internal error).
