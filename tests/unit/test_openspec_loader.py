@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from policylint.loaders.openspec import YamlError, load_openspec, read_yaml
+from policylint.loaders.openspec.jstext import rx_for
 from policylint.loaders.openspec.metadata import schema_for_change
 from policylint.loaders.openspec.records import DOC, HEADING, REQUIREMENT
 from policylint.loaders.openspec.schemas import Project, _names_only_spec_driven
@@ -89,3 +90,34 @@ def test_a_document_holds_nothing_to_trace_but_what_reads_other_files(tmp_path):
     assert delta["target"] == "openspec/specs/auth/spec.md" and delta["archive_refusal"] is None
     assert [str(h["text"]) for h in main["headings"]] == ["Auth", "Purpose", "Requirements", "Requirement: Login",
                                                           "Scenario: ok"]
+
+
+@pytest.mark.parametrize("char", list("\x1c\x1d\x1e\x1f\x85\ufeff\u2028\u2029\u0130\u0131\u017f\u212a"))
+def test_a_text_with_a_character_python_reads_unlike_javascript_gets_the_exact_patterns(char):
+    plain = rx_for("")
+    assert rx_for(f"# Title\n{char}\n") is not plain
+    assert rx_for(f"# Tïtle — {char}\n") is not plain
+    assert rx_for("# Tïtle — ünïcode\n") is rx_for("# ascii\x1b\n") is plain
+
+
+def test_a_heading_ends_at_the_next_heading_line_of_its_level_or_above():
+    """A `## ` line with no title ends the content above it without being a heading; a deeper
+    heading does not end it; seven `#` are no heading at all."""
+    text = ("# A\na\n## B\nb\n### C\nc\n####### not a heading\n## \nafter an empty heading\n## D\nd\n"
+            "# E\ne\n")
+    repo = Repo(".")
+    doc = load_openspec_text(repo, text)
+    shown = [(h["text"], h["level"], str(h["content"]), [str(c["text"]) for c in h["children"]]) for h in doc["headings"]]
+    assert shown == [
+        ("A", 1, "a\n## B\nb\n### C\nc\n####### not a heading\n## \nafter an empty heading\n## D\nd", ["B", "D"]),
+        ("B", 2, "b\n### C\nc\n####### not a heading", ["C"]),
+        ("C", 3, "c\n####### not a heading", []),
+        ("D", 2, "d", []),
+        ("E", 1, "e", []),
+    ]
+
+
+def load_openspec_text(repo, text: str):
+    from policylint.loaders.openspec.document import Document
+
+    return Document(repo, "openspec/specs/x/spec.md", text).record

@@ -162,29 +162,22 @@ class SpecReading:
         rx = self.rx
         if self._tree is not None:
             return self._tree
-        lines = self.lines
-        stops = []  # (index, level) of every line that ends a heading's content
-        heads = []  # (index, level, title)
+        nodes, roots, stack = [], [], []
+        unended = []  # headings whose content goes on, levels rising: each line that stops
+        # one (HEADING_STOP; every heading line is one) ends those of its level or deeper
         for i, line in self.hash_lines:
             m = rx.HEADING_STOP.match(line)
             if m is None:
                 continue
-            stops.append((i, len(m.group(1))))
+            level = len(m.group(1))
+            while unended and unended[-1][1] >= level:
+                unended.pop()[3] = i
             h = rx.HEADING.match(line)
-            if h:
-                heads.append((i, len(h.group(1)), js_trim(h.group(2))))
-        nodes, roots, stack = [], [], []
-        k = 0
-        for index, level, title in heads:
-            while k < len(stops) and stops[k][0] <= index:
-                k += 1
-            end = len(lines)
-            for j in range(k, len(stops)):
-                if stops[j][1] <= level:
-                    end = stops[j][0]
-                    break
-            node = [index, level, title, end, [], None]
+            if h is None:
+                continue
+            node = [i, level, js_trim(h.group(2)), len(self.lines), [], None]  # the same `#` run: the same level
             nodes.append(node)
+            unended.append(node)
             while stack and stack[-1][1] >= level:
                 stack.pop()
             (stack[-1][4] if stack else roots).append(node)
