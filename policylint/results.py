@@ -10,7 +10,16 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   the fast path), every folder listed and glob expanded, and git's answers (HEAD, the refs,
   the CI's branch variables) when it asked git;
 - the inputs every evaluation shares: the lifecycles' subjects and the packs' global `let`s;
-- the report the last run printed, for the same command line and baseline.
+- the report the last run printed, for the same command line and baseline;
+- the report's pieces, for the last command that printed json alone: each entry's items in
+  the report's `results` and `subjects` lists (after the configuration, as bytes), what they
+  count in the summary, whether they fail the run, and its loads' notices (Piece). A run after
+  an edit takes an unchanged entry's piece instead of its verdicts (no results restored,
+  configured or rendered again) and writes it in its place among what it evaluated (Kept,
+  Run.kept, reporters/json.py). Only when the configuration judges each result by itself
+  (configure.Configuration._local: no configured waiver, no baseline, no unwaivable gate left
+  out or regraded) and no waiver comment can reach the entry (no file it read holds one, no
+  result points at a file it did not read); else its verdicts are restored, as always.
 
 A run checks each input once. What read nothing that changed is not evaluated again; when
 nothing changed at all, the stored report is printed as it was. Same bytes as an uncached run,
