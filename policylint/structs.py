@@ -44,7 +44,7 @@ def struct(cls=None, /, *, frozen: bool = False, eq: bool = True):
                 known[name] = Field(name, value)
         own = tuple(known.values())
         cls.__struct_fields__ = own
-        cls.__init__ = _make_init(cls, own, frozen)
+        cls.__init__ = _lazy_init(cls, own, frozen)
         if "__repr__" not in cls.__dict__:
             cls.__repr__ = _make_repr(own)
         if eq and "__eq__" not in cls.__dict__:
@@ -56,6 +56,21 @@ def struct(cls=None, /, *, frozen: bool = False, eq: bool = True):
         return cls
 
     return wrap if cls is None else wrap(cls)
+
+
+def _lazy_init(cls, own: tuple, frozen: bool):
+    """An `__init__` that writes the class's own (`_make_init`) when it is first called and
+    puts it in its place: a run imports ~50 struct classes and makes instances of some (the
+    pack cache builds AST nodes without `__init__`), and writing one costs a `compile`."""
+
+    def __init__(self, *args, **kwargs):
+        init = _make_init(cls, own, frozen)
+        if cls.__dict__.get("__init__") is __init__:
+            cls.__init__ = init
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _make_init(cls, own: tuple, frozen: bool):
