@@ -130,10 +130,8 @@ class ResultsCache:
 
     def reused(self, entry_id: str):
         """The kept payload of an entry whose inputs are unchanged, or None."""
-        if not self.valid():
-            return None
-        observed = self.kept["entries"].get(entry_id)
-        if observed is None or self._any_changed(observed):
+        observed = self._unchanged(entry_id) if self.valid() else None
+        if observed is None:
             return None
         payload = self._payload(entry_id)
         if payload is not None:
@@ -149,16 +147,19 @@ class ResultsCache:
             kept = self.kept.get("pieces") if self.kept is not None else None
             self._showing = bool(self.printed is not None and isinstance(kept, list) and len(kept) == 2
                                  and kept[0] == self.printed and isinstance(kept[1], dict) and self.valid())
-        if not self._showing:
-            return None
-        observed = self.kept["entries"].get(entry_id)
-        if observed is None or self._any_changed(observed):
+        observed = self._unchanged(entry_id) if self._showing else None
+        if observed is None:
             return None
         piece = self._piece(entry_id)
         if piece is not None:
             self.fresh[entry_id] = (observed, _LATER)
             self.pieces[entry_id] = piece
         return piece
+
+    def _unchanged(self, entry_id: str):
+        """The observation keys of a kept entry whose inputs are all unchanged, else None."""
+        observed = self.kept["entries"].get(entry_id)
+        return observed if observed is not None and not self._any_changed(observed) else None
 
     def arrange(self, results: list, subjects: list):
         """The run's sorted results and subjects without the kept pieces standing among them
