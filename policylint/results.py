@@ -98,6 +98,7 @@ class ResultsCache:
         self._shown: dict = {}  # bucket -> (header, body) as loaded
         self.made: dict = {}  # entry id -> (Subject or None, [Result], notices) made or restored this run
         self.formats: list = []  # what reporters.get rendered (the report's pieces are json's)
+        self.groups: dict = {}  # entry id -> its made results' Group in the report (arrange), or None
         self.run = None
 
     # -- what is kept ------------------------------------------------------------------------
@@ -163,10 +164,23 @@ class ResultsCache:
 
     def arrange(self, results: list, subjects: list):
         """The run's sorted results and subjects without the kept pieces standing among them
-        (in place), and a Kept that has them in their places; None when no piece was used."""
-        if not self.pieces:
+        (in place), and a Kept that has them in their places, each entry's results this run
+        made as a Group (the json report writes them as one piece, kept at save); None when no
+        piece was used and the run prints nothing."""
+        if not self.pieces and self.printed is None:
             return None
-        kept = Kept(list(results), list(subjects), self.pieces.values())
+        owner = {id(r): entry_id for entry_id, made in self.made.items() for r in made[1]}
+        layout, groups = [], self.groups
+        for result in results:
+            entry_id = owner.get(id(result))
+            if entry_id is None:  # a piece, or no entry's (a lifecycle's subjects could not be listed)
+                layout.append(result)
+            elif type(layout[-1] if layout else None) is Group and layout[-1].entry == entry_id:
+                layout[-1].results.append(result)
+            else:
+                groups[entry_id] = None if entry_id in groups else Group(entry_id, [result])  # None: in two places
+                layout.append(groups[entry_id] or Group(entry_id, [result]))
+        kept = Kept(layout, list(subjects), self.pieces.values())
         results[:] = [r for r in results if type(r) is not KeptResults]
         subjects[:] = [s for s in subjects if type(s) is not KeptSubject]
         return kept
@@ -345,7 +359,9 @@ class ResultsCache:
         for entry_id, keys in entries.items():
             piece = self.pieces.get(entry_id)
             if piece is None and entry_id in self.made:
-                piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items)
+                group = self.groups.get(entry_id)
+                written = group.text if group is not None else None  # as the report wrote them
+                piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items, written)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
         names = {}
@@ -418,6 +434,16 @@ class KeptResults:
         self.subject, self.text = subject, text
 
 
+class Group:
+    """The results one entry gave this run, in the report's order; `text`: their items as the
+    json report wrote them (UTF-8), which its piece keeps."""
+
+    __slots__ = ("entry", "results", "text")
+
+    def __init__(self, entry: str, results: list):
+        self.entry, self.results, self.text = entry, results, None
+
+
 class KeptSubject:
     """A kept entry's subject in the run's order, and its report item's text (UTF-8)."""
 
@@ -438,11 +464,12 @@ class Piece:
         self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
 
     @classmethod
-    def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items):
+    def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items, written=None):
         """The piece of an entry this run evaluated or restored, or None when a waiver comment
         could reach it (a file it read holds one, or a result points at a file it did not
         read, where one may be written): it is then judged with the whole run, as always.
-        `unmarked`: the files known to hold no waiver mark (or to be missing)."""
+        `unmarked`: the files known to hold no waiver mark (or to be missing); `written`: its
+        results' items as the report wrote them, if it did."""
         from .inline_waivers import syntax_of
 
         subject, results, notices = made
@@ -453,7 +480,8 @@ class Piece:
         shown = [r for r in results if id(r) in reported]
         counts = [sum(1 for r in shown if r.status == status) for status in _COUNTED]
         blocking = [any(run.fails(r, "error") for r in shown), any(run.fails(r, "warning") for r in shown)]
-        return cls(KeptResults(subject.id if subject is not None else None, items.results(shown).encode()),
+        text = written if written is not None else items.results(shown).encode()
+        return cls(KeptResults(subject.id if subject is not None else None, text),
                    KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
                    if subject is not None else None, counts, blocking, list(notices))
 

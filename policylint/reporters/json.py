@@ -61,8 +61,17 @@ def render(run, out, options) -> None:
     else:  # the results cache's kept pieces, in their places among what this run evaluated
         reported = {id(r) for r in run.results}
         items = Items()
-        results = _Pieces([r if hasattr(r, "text") else items.result(r) for r in kept.results if id(r) in reported
-                           or hasattr(r, "text")])
+        pieces = []
+        for r in kept.results:  # a Result, a kept piece (`text`), or one entry's `results` (a group)
+            group = getattr(r, "results", None)
+            if group is not None:  # written as one piece, which the cache keeps
+                r.text = items.results([one for one in group if id(one) in reported]).encode()
+                pieces.append(r)
+            elif hasattr(r, "text"):
+                pieces.append(r)
+            elif id(r) in reported:
+                pieces.append(items.result(r))
+        results = _Pieces(pieces)
         subjects = _Pieces([s if hasattr(s, "text") else items.subject(s) for s in kept.subjects])
         write(to_dict(run, options.root_as_given, results, subjects), out)
     out.write("\n")
