@@ -32,7 +32,7 @@ import types
 
 from .errors import ArtifactError
 from .repo import Repo, _glob_segments
-from .values import Lazy, Record
+from .values import Lazy, LStr, PathValue, Record
 
 EVERYTHING = ("everything",)
 STATEFUL = ("stateful",)  # in a closure: it depends on an entry that is more than data (see `finish`)
@@ -148,14 +148,37 @@ class RecordingRepo(Repo):
             dict.pop(self._memo, key, None)
 
     def _trace(self, value, key) -> None:
-        """Every unread lazy field in `value` traced to `key`. A file's lines are made by the
-        ten thousand and hold none (loaders/files.line_records): not walked into."""
-        for item in _walk(value, _lazy_holders):
-            if type(item) is Lazy:
-                if isinstance(item.compute, _Traced):
-                    item.compute.keys.add(key)
+        """Every unread lazy field in `value` traced to `key`. What `_walk` visits, in one loop
+        of its own (it runs on every load and every lazy field read): the common types
+        decided by their exact type first. A file's lines are made by the ten thousand and
+        hold none (loaders/files.line_records): not walked into; a record whose fields are
+        made when read (values.LazyFields) holds only what it has made."""
+        todo, seen = [value], set()
+        pop, extend, saw = todo.pop, todo.extend, seen.add
+        while todo:
+            item = pop()
+            kind = type(item)
+            if kind is Lazy:
+                compute = item.compute
+                if type(compute) is _Traced:
+                    compute.keys.add(key)
                 else:
-                    item.compute = _Traced(self, item.compute, key)
+                    item.compute = _Traced(self, compute, key)
+                continue
+            if kind in _SCALARS or item is None or id(item) in seen:
+                continue
+            saw(id(item))
+            if kind is Record:
+                if item.type != "Line":
+                    extend(item.fields.values())
+            elif kind is list or kind is dict:
+                extend(item if kind is list else item.values())
+            elif isinstance(item, (str, bytes, int, float)):
+                continue
+            elif isinstance(item, (list, tuple, set, frozenset)):
+                extend(item)
+            elif isinstance(item, dict):
+                extend(item.values())
 
     def _framed(self, call, relpath):
         """`call(relpath)` in a frame of its own: a memo entry it stores depends on the path."""
@@ -315,6 +338,7 @@ def _kind_of(real: str):
     return "file" if stat.S_ISREG(mode) else "dir" if stat.S_ISDIR(mode) else stat.S_IFMT(mode)
 
 
+_SCALARS = frozenset({str, LStr, PathValue, int, bool, float, bytes})
 _DATA = (str, bytes, int, float, type(None), datetime.date, datetime.time, datetime.timedelta, type,
          types.ModuleType, types.BuiltinFunctionType)
 
@@ -376,11 +400,6 @@ def _force(value) -> None:
     again, for it depends on nothing that changed — else its entry is not kept)."""
     for _ in _walk(value, _forced_fields):
         pass
-
-
-def _lazy_holders(record):
-    """What of a record may hold a lazy field: its fields' values, none of a Line's."""
-    return () if record.type == "Line" else record.fields.values()
 
 
 def _forced_fields(record):

@@ -52,7 +52,7 @@ from ..fastpath import gc_paused, new_object, new_tuple
 from ..patterns import lazy
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
-from ..values import LazyFields, Loc, PathValue, Record, new_loc, new_lstr, new_record
+from ..values import LazyFields, Loc, PathValue, Record, new_lazy_record, new_loc, new_lstr, new_record
 from .markdown import Blocks, load_blocks, parse_blocks
 
 TASK = record("Task", "A task of a Spec Kit task list.", {
@@ -375,12 +375,11 @@ class _TaskList:
     def record(self) -> Record:
         """The `Tasks` record: its fields too are made when first read (values.LazyFields), so
         the results cache, which traces the lazy fields of what a load returns, walks nothing."""
-        fields = new_object(LazyFields)
-        fields.source, fields.key, fields.kept = _Whole(self), None, None
-        return new_record("Tasks", new_loc(self.path, None), fields)
+        return new_lazy_record("Tasks", new_loc(self.path, None), _Whole(self), None)
 
     def items(self) -> list:
-        """Every task's record, holding nothing but where its fields are made from."""
+        """Every task's record, holding nothing but where its fields are made from (made as
+        values.new_lazy_record makes one, written out: there may be a hundred thousand)."""
         path = self.path
         items = []
         append = items.append
