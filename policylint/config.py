@@ -5,7 +5,6 @@ line) and what was expected, and stops the run (exit 2).
 """
 from __future__ import annotations
 
-import datetime
 import os
 import re
 from pathlib import Path
@@ -217,7 +216,7 @@ def _load(path: Path, is_yaml: bool) -> Config:
     config.budget = data.get("budget")
     config.baseline = data.get("baseline")
     for i, item in enumerate(data.get("waivers", [])):
-        expires = datetime.date.fromisoformat(item["expires"]) if item.get("expires") else None
+        expires = _date(item["expires"]) if item.get("expires") else None
         config.waivers.append(Waiver(item["gate"], item["reason"], item.get("subject"), item.get("approved_by"),
                                      expires, shown, config.line_of(f"/waivers/{i}")))
     return config
@@ -246,7 +245,7 @@ def _validate(data, config: Config) -> None:
     for i, item in enumerate(data.get("waivers", [])):
         if item.get("expires"):
             try:
-                datetime.date.fromisoformat(item["expires"])
+                _date(item["expires"])
             except ValueError:
                 raise _error(config, f"/waivers/{i}/expires", f"`waivers[{i}].expires`: `{item['expires']}` is not a date",
                              "write it as YYYY-MM-DD") from None
@@ -292,8 +291,17 @@ def _kind(value) -> str:
             dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
+def _date(text: str):
+    """A waiver's expiry as a date (datetime is imported only by a configuration that has one)."""
+    import datetime
+
+    return datetime.date.fromisoformat(text)
+
+
 def _plain_dates(value):
-    if isinstance(value, (datetime.date, datetime.datetime)):
+    from .ops import is_date
+
+    if is_date(value):
         return value.isoformat()[:10]
     if isinstance(value, dict):
         return {k: _plain_dates(v) for k, v in value.items()}

@@ -22,7 +22,8 @@ SPEC = "specs/001-password-reset/spec.md"
 # standard modules only other commands use.
 NOT_IMPORTED = ("lark", "rich", "jsonschema", "yaml", "pygls", "argparse", "gettext", "locale", "json",
                 "hashlib", "email", "tempfile", "shutil", "subprocess", "dataclasses", "inspect", "typing",
-                "importlib.metadata", "policylint.syntax.parse", "policylint.check", "policylint.results")
+                "importlib.metadata", "policylint.syntax.parse", "policylint.check", "policylint.results",
+                "datetime", "contextlib")
 
 
 @pytest.mark.parametrize("argv", [
