@@ -98,6 +98,7 @@ class ResultsCache:
         self._shown: dict = {}  # bucket -> (header, body) as loaded
         self.made: dict = {}  # entry id -> (Subject or None, [Result], notices) made or restored this run
         self.formats: list = []  # what reporters.get rendered (the report's pieces are json's)
+        self._kept_marked = False  # the kept files holding a waiver mark (read_by), once asked
         self.groups: dict = {}  # entry id -> its made results' Group in the report (arrange), or None
         self.run = None
 
@@ -115,9 +116,11 @@ class ResultsCache:
     def read_by(self, entry_id: str) -> tuple:
         """(the files a kept entry read, those of them that held a `policylint:` mark): what an
         uncached run would read again, and where it would look for waiver comments."""
-        paths = [key[2:] for key in self.kept["entries"].get(entry_id, ()) if key.startswith("r:")]
-        marked = self.kept.get("marked")
-        marked = set(marked) if isinstance(marked, list) else None
+        paths = [key[2:] for key in self.kept["entries"].get(entry_id, ()) if key[:2] == "r:"]
+        if self._kept_marked is False:  # the manifest's list, as a set once a run
+            marked = self.kept.get("marked")
+            self._kept_marked = set(marked) if isinstance(marked, list) else None
+        marked = self._kept_marked
         return paths, (set(paths) if marked is None else {p for p in paths if p in marked})
 
     def _marked(self, entries: dict, observations: dict) -> set:
