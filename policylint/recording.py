@@ -30,6 +30,7 @@ import posixpath
 import stat
 import types
 
+from .cache import hasher  # packs.py has imported it already
 from .errors import ArtifactError
 from .repo import Repo, _glob_segments
 from .values import Lazy, LStr, PathValue, Record
@@ -452,8 +453,6 @@ class TrackingRepo(RecordingRepo):
             before = None
         data = super()._read_file(full, norm)
         if before is not None and stat.S_ISREG(before.st_mode):
-            from .cache import hasher
-
             self.digests[norm] = (before.st_size, before.st_mtime_ns, hasher(data).hexdigest())
         return data
 
