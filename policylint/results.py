@@ -327,7 +327,11 @@ class ResultsCache:
         outside = _keys(run_inputs)
         if outside is not None:
             outside = {key for key in outside if key[:2] != "r:"}
-        if output is not None and outside is not None and all(answer(key) is not None for key in outside):
+        # a report made of kept pieces around what an edit changed is not stored whole: its
+        # pieces are (a copy of every report a run of edits printed would be tens of MB each);
+        # the next run that evaluates nothing stores it, for the runs after it
+        whole = not (self.pieces and self._evaluated)
+        if whole and output is not None and outside is not None and all(answer(key) is not None for key in outside):
             options_key, text, code = output
             name = hasher(f"{self.run_key} {options_key} {payload_key}".encode()).hexdigest()
             self.store.put_bytes("output", name, text)

@@ -347,3 +347,25 @@ def test_a_file_added_deep_in_a_folder_a_double_star_glob_walks_is_seen(capsys, 
                                                      encoding="utf-8")
     assert "conflict marker" in _run(capsys, repo, "--pack", "speckit", "-f", "json")[1]
     _same_as_uncached(capsys, repo, "--pack", "speckit")
+
+
+def test_a_report_made_of_pieces_after_an_edit_is_stored_whole_by_the_next_run_that_evaluates_nothing(
+        capsys, repo, monkeypatch):
+    from policylint import evaluate
+
+    def outputs() -> list:
+        return sorted(p.name for p in (repo / ".policylint_cache").iterdir() if p.name.startswith("output-"))
+
+    _run(capsys, repo, "--pack", "speckit", "-f", "json")
+    _edit_task(repo)
+    before = outputs()
+    edited = _run(capsys, repo, "--pack", "speckit", "-f", "json")
+    assert outputs() == before  # its pieces are kept, not a copy of the whole report
+    assert _run(capsys, repo, "--pack", "speckit", "-f", "json") == edited
+    assert len(outputs()) == len(before) + 1
+
+    def no_run(self, packs):
+        raise AssertionError("the engine ran although the report was stored")
+
+    monkeypatch.setattr(evaluate.Engine, "run", no_run)
+    assert _run(capsys, repo, "--pack", "speckit", "-f", "json") == edited
