@@ -218,7 +218,6 @@ def bench_big(work: Path, tmp: Path, env: dict, runs: int, cases: set) -> list:
     ours = [*policylint_command(), "check", "--root", str(big), "--pack", "speckit", "-f", "json"]
     floor = [sys.executable, str(tmp / "floor_read.py"), str(big)]
     out = tmp / "out"
-    out.mkdir(exist_ok=True)
     rows = []
     warm_pack("speckit", tmp, env)
     cold_outputs = []
@@ -402,6 +401,7 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         (tmp / "floor_read.py").write_text(FLOOR_READ, encoding="utf-8")
         (tmp / "floor_tasks.py").write_text(FLOOR_TASKS, encoding="utf-8")
+        (tmp / "out").mkdir(exist_ok=True)  # every measurement's outputs, whichever run
         env = {**os.environ, "POLICYLINT_CACHE_DIR": str(tmp / "pack-cache"), "NO_COLOR": "1"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from .pyc
         env.pop("POLICYLINT_NO_CACHE", None)

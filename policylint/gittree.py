@@ -21,10 +21,6 @@ The git facts (`git.head`, `git.commits`, `git.changed_files`…) answer for the
 `HEAD` the git loader passes to git becomes the commit's sha. The branch is the branch checked
 out now (the history is that branch's line); tags and branches are the repository's refs as
 they are now.
-
-One reader asks the file system itself: OpenSpec's discovery (loaders/openspec/discovery.py,
-`stat_kind`) tells a symlinked entry's kind with `os.path.isfile(repo.resolve(p))`, which for
-this repo looks at that path in the work tree; it should ask `repo.is_dir`/`repo.exists`.
 """
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ folder listings (`Repo.listing`, each folder listed once per run).
 """
 from __future__ import annotations
 
-import os
 import posixpath
 
 from ...errors import ArtifactError
@@ -26,15 +25,12 @@ def stat_kind(repo, relpath: str):
             return None
         if not entry.is_link:
             return "file" if entry.is_file else "dir" if entry.is_dir else None
-    try:
-        full = repo.resolve(relpath)
-    except ArtifactError:
+    try:  # asked of the repository, not the file system: a past commit's tree answers too (history.py)
+        if repo.is_dir(relpath):
+            return "dir"
+        return "file" if repo.exists(relpath) else None
+    except (ArtifactError, OSError):
         return None
-    if os.path.isfile(full):
-        return "file"
-    if os.path.isdir(full):
-        return "dir"
-    return None
 
 
 def join(*parts) -> str:
