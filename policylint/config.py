@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from .diagnostics import Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
@@ -15,7 +14,9 @@ from .structs import field, struct
 
 YAML_NAME = ".policylint.yaml"
 YAML_NAMES = (YAML_NAME, ".policylint.yml")  # read alike, as pre-commit reads either
-SCHEMA = Path(__file__).with_name("schemas") / "config.schema.json"
+SCHEMA = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
+# Paths here are strings joined by os.path (a root given as a Path works as well): pathlib would
+# bring urllib.parse and ipaddress into every run (~18M instructions of check FILE's start-up).
 
 
 @struct
@@ -57,7 +58,7 @@ class Config:
         return None
 
 
-def load_config(root: Path, explicit: str | None = None) -> Config:
+def load_config(root, explicit: str | None = None) -> Config:
     """The configuration that applies to `root` (an empty one when there is none).
 
     Nothing outside the root, configuration included: a configuration file found at the
@@ -70,21 +71,28 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
     return config
 
 
-def find_root(start) -> Path:
+def find_root(start):
     """The repository a run from `start` checks: the nearest folder, `start` or above, that holds
     `.policylint.yaml`/`.yml`, a pyproject.toml with `[tool.policylint]`, or a `.git` entry (the
     git top level, found without running git); `start` itself when none does. As ruff finds its
-    configuration: run from any subfolder, the answer is the same."""
-    start = Path(os.path.abspath(start))
-    for folder in (start, *start.parents):
-        if any(os.path.lexists(folder / name) for name in YAML_NAMES + (".git",)):
-            return folder
-        if _has_tool_section(folder / "pyproject.toml"):
-            return folder
-    return start
+    configuration: run from any subfolder, the answer is the same. An absolute path, of the
+    kind `start` is (a str for a str, a Path for a Path, as os.path answers)."""
+    top = os.path.abspath(start)
+    found = top
+    folder = top
+    while True:
+        if any(os.path.lexists(os.path.join(folder, name)) for name in YAML_NAMES + (".git",)) \
+                or _has_tool_section(os.path.join(folder, "pyproject.toml")):
+            found = folder
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return found if isinstance(start, str) else type(start)(found)
 
 
-def _has_tool_section(pyproject: Path) -> bool:
+def _has_tool_section(pyproject: str) -> bool:
     """A regular pyproject.toml (no symlink followed) that has a `[tool.policylint]` table."""
     import stat
 
@@ -98,17 +106,17 @@ def _has_tool_section(pyproject: Path) -> bool:
         return False
 
 
-def _find_config(root: Path, explicit: str | None) -> Config:
+def _find_config(root, explicit: str | None) -> Config:
     from .fsutil import inside
 
     if explicit:
-        path = Path(explicit)
+        path = explicit
         if inside(os.path.dirname(os.path.abspath(explicit)), root):
             _refuse_unless_inside(path, root)
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise PolicylintError(Diagnostic("PL300", f"config file `{explicit}` not found"))
-        return _load_quotable(path, path.name != "pyproject.toml")
-    yaml_paths, pyproject = [root / name for name in YAML_NAMES], root / "pyproject.toml"
+        return _load_quotable(path, os.path.basename(path) != "pyproject.toml")
+    yaml_paths, pyproject = [os.path.join(root, name) for name in YAML_NAMES], os.path.join(root, "pyproject.toml")
     for found in (*yaml_paths, pyproject):
         _refuse_unless_inside(found, root)
     # Present is enough: a FIFO or a folder named like the configuration is refused when read
@@ -125,7 +133,7 @@ def _find_config(root: Path, explicit: str | None) -> Config:
     return Config()
 
 
-def _load_quotable(path: Path, is_yaml: bool) -> Config:
+def _load_quotable(path: str, is_yaml: bool) -> Config:
     """`_load`, the file confined first: its diagnostics may quote it."""
     from .diagnostics import QUOTABLE
 
@@ -133,7 +141,7 @@ def _load_quotable(path: Path, is_yaml: bool) -> Config:
     return _load(path, is_yaml)
 
 
-def _refuse_unless_inside(path: Path, root: Path) -> None:
+def _refuse_unless_inside(path: str, root) -> None:
     """A configuration file that leads out of the root (a symlink) is refused, never opened."""
     from .fsutil import inside
 
@@ -143,7 +151,7 @@ def _refuse_unless_inside(path: Path, root: Path) -> None:
             None, "configuration in a repository must be a file inside it"))
 
 
-def _refuse_paths_outside(config: Config, root: Path) -> None:
+def _refuse_paths_outside(config: Config, root) -> None:
     """`packs` paths and `baseline` resolve inside the root (symlinks followed), or the run stops."""
     from .fsutil import inside
     from .packs import looks_like_path
@@ -163,15 +171,15 @@ def _refuse_paths_outside(config: Config, root: Path) -> None:
         raise PolicylintError(problems)
 
 
-def _pack_inside(spec: str, root: Path) -> bool:
+def _pack_inside(spec: str, root) -> bool:
     """The pack path, and the pack file it stands for (a folder's `<name>.policy`), lie inside."""
     from .fsutil import inside
-    from .packs import resolve
+    from .packs import resolve_file
 
     if not inside(os.path.join(root, spec), root):
         return False
     try:
-        return inside(resolve(spec, Path(root)), root)
+        return inside(resolve_file(spec, root), root)
     except PolicylintError:  # no pack there: loading it says so
         return True
 
@@ -181,13 +189,13 @@ def _outside(config: Config, pointer: str, what: str, help_text: str) -> Diagnos
                       Span(config.path, config.line_of(pointer) or 1, 1), help_text)
 
 
-def _show(path: Path) -> str:
+def _show(path: str) -> str:
     from .packs import display
 
     return display(path)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: str) -> str:
     """A configuration file's text: a regular file within the size limit, else PL300."""
     from .repo import read_regular
 
@@ -197,7 +205,7 @@ def _read_text(path: Path) -> str:
         raise PolicylintError(Diagnostic("PL300", f"cannot read `{_show(path)}`: {exc.strerror}")) from None
 
 
-def _load(path: Path, is_yaml: bool) -> Config:
+def _load(path: str, is_yaml: bool) -> Config:
     shown = _show(path)
     text = _read_text(path)
     if is_yaml:
@@ -234,7 +242,8 @@ def _validate(data, config: Config) -> None:
 
     if not isinstance(data, dict):
         raise _error(config, "", "the configuration must be a mapping of keys to values")
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    with open(SCHEMA, encoding="utf-8") as fh:
+        schema = json.load(fh)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     if errors:

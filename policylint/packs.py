@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
-from pathlib import Path
 
 from . import __version__
 from .cache import hasher, user_cache
@@ -18,28 +17,55 @@ from .errors import PolicylintError
 from .structs import field, struct
 
 ENTRY_POINT_GROUP = "policylint.packs"
+# The functions a run calls on its way (available_packs, PackLoader, display) work on str paths:
+# pathlib brings urllib.parse and ipaddress, ~18M instructions of check FILE's start-up. Those
+# that answer a Path to other commands (builtin_rules_dir, builtin_packs, resolve, LoadedPack.path)
+# import it when asked.
+
+
+@lru_cache(maxsize=None)
+def _rules_folder() -> str:
+    """`policylint/rules` in a wheel; the repository's `rules/` in a source checkout."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    inside = os.path.join(here, "rules")
+    return inside if os.path.isdir(inside) else os.path.join(os.path.dirname(here), "rules")
 
 
 def builtin_rules_dir() -> Path:
     """`policylint/rules` in a wheel; the repository's `rules/` in a source checkout."""
-    here = Path(__file__).resolve().parent
-    inside = here / "rules"
-    return inside if inside.is_dir() else here.parent / "rules"
+    from pathlib import Path
+
+    return Path(_rules_folder())
 
 
-def builtin_packs() -> dict:
-    root = builtin_rules_dir()
+def _builtin_files() -> dict:
+    """Built-in pack name -> its `.policy` file (a str path)."""
+    root = _rules_folder()
     try:
         names = sorted(os.listdir(root))  # plain names and os.path: a run lists them on every start
     except OSError:
         return {}
-    return {name: root / name / f"{name}.policy" for name in names
-            if os.path.isfile(os.path.join(root, name, f"{name}.policy"))}
+    files = {name: os.path.join(root, name, f"{name}.policy") for name in names}
+    return {name: path for name, path in files.items() if os.path.isfile(path)}
+
+
+def builtin_packs() -> dict:
+    """Built-in pack name -> its `.policy` file (a Path)."""
+    from pathlib import Path
+
+    return {name: Path(path) for name, path in _builtin_files().items()}
 
 
 def installed_packs() -> dict:
     """Packs of installed distributions: entry point `name = package`, whose folder holds
-    `<name>.policy`. The package is located, never imported: a pack is data, not code."""
+    `<name>.policy` (a Path). The package is located, never imported: a pack is data, not code."""
+    from pathlib import Path
+
+    return {name: Path(path) for name, path in _installed_files().items()}
+
+
+def _installed_files() -> dict:
+    """`installed_packs`, the files as str paths."""
     out = {}
     for name, value in _entry_points():
         from importlib.util import find_spec  # here: most runs find no entry point, and skip its import
@@ -50,16 +76,18 @@ def installed_packs() -> dict:
             spec = None
         locations = list(spec.submodule_search_locations or []) if spec is not None else []
         for folder in locations:
-            if (Path(folder) / f"{name}.policy").is_file():
-                out.setdefault(name, Path(folder) / f"{name}.policy")
+            path = os.path.join(folder, f"{name}.policy")
+            if os.path.isfile(path):
+                out.setdefault(name, path)
     return out
 
 
 def available_packs() -> dict:
     """Every pack a name can reach, as `resolve` reaches it: built-in first, then installed
-    (an installed pack named like a built-in one is shadowed, so it is not listed twice)."""
-    builtin = builtin_packs()
-    return {**builtin, **{name: path for name, path in installed_packs().items() if name not in builtin}}
+    (an installed pack named like a built-in one is shadowed, so it is not listed twice); the
+    files as str paths."""
+    builtin = _builtin_files()
+    return {**builtin, **{name: path for name, path in _installed_files().items() if name not in builtin}}
 
 
 def _entry_points() -> list:
@@ -113,35 +141,43 @@ def looks_like_path(spec: str) -> bool:
     return "/" in spec or "\\" in spec or spec.endswith(".policy") or spec.startswith(".")
 
 
-def resolve(spec: str, base: Path | None = None, span: Span | None = None, within: tuple = ()) -> Path:
-    """The `.policy` file a pack name or path stands for. With `within` (the folders a `use`
-    may reach), a path must lead into one of them, symlinks followed: one that leaves is
+def resolve(spec: str, base=None, span: Span | None = None, within: tuple = ()) -> Path:
+    """The `.policy` file a pack name or path stands for (a Path). With `within` (the folders a
+    `use` may reach), a path must lead into one of them, symlinks followed: one that leaves is
     refused before anything there is looked at, and so is a pack file that leaves."""
+    from pathlib import Path
+
+    return Path(resolve_file(spec, base, span, within))
+
+
+def resolve_file(spec: str, base=None, span: Span | None = None, within: tuple = ()) -> str:
+    """`resolve`, the file as a str path (the way a run loads its packs)."""
     if looks_like_path(spec):
-        path = (base / spec) if base is not None and not os.path.isabs(spec) else Path(spec)
+        path = os.path.join(base, spec) if base is not None and not os.path.isabs(spec) else os.fspath(spec)
         _confine(path, spec, within, span)
-        if path.is_dir():
-            named = path / f"{path.resolve().name}.policy"
-            if named.is_file():
+        if os.path.isdir(path):
+            folder_name = os.path.basename(os.path.realpath(path))
+            named = os.path.join(path, f"{folder_name}.policy")
+            if os.path.isfile(named):
                 return _confine(named, spec, within, span)
-            found = sorted(path.glob("*.policy"))
+            found = sorted(name for name in os.listdir(path) if name.endswith(".policy"))  # as Path.glob("*.policy")
             if len(found) == 1:
-                return _confine(found[0], spec, within, span)
-            raise PolicylintError(Diagnostic("PL208", f"no pack in `{spec}`: expected `{path.resolve().name}.policy` there", span))
-        if path.is_file():
+                return _confine(os.path.join(path, found[0]), spec, within, span)
+            raise PolicylintError(Diagnostic("PL208", f"no pack in `{spec}`: expected `{folder_name}.policy` there", span))
+        if os.path.isfile(path):
             return path
         raise PolicylintError(Diagnostic("PL208", f"pack `{spec}` not found", span, "no such file or folder"))
-    builtin = builtin_packs()
+    builtin = _builtin_files()
     if spec in builtin:
         return builtin[spec]
-    installed = installed_packs()
+    installed = _installed_files()
     if spec in installed:
         return installed[spec]
     known = sorted(set(builtin) | set(installed))
     raise PolicylintError(Diagnostic("PL208", f"unknown pack `{spec}`", span, did_you_mean(spec, known, "known packs")))
 
 
-def _confine(path: Path, spec: str, within: tuple, span: Span | None) -> Path:
+def _confine(path: str, spec: str, within: tuple, span: Span | None) -> str:
     from .fsutil import inside
 
     if within and not any(inside(path, folder) for folder in within):
@@ -154,15 +190,21 @@ def _confine(path: Path, spec: str, within: tuple, span: Span | None) -> Path:
 @struct
 class LoadedPack:
     name: str
-    path: Path
+    file: str  # the `.policy` file, as the loader found it (`path` is the same as a Path)
     ast: object
     uses: list = field(default_factory=list)  # `use "x"`: packs whose gates run with this one's
     key: str = ""
     helpers: list = field(default_factory=list)  # `use defs from "x"`: packs whose defs it calls
 
     @property
+    def path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.file)
+
+    @property
     def display_path(self) -> str:
-        return display(self.path)
+        return display(self.file)
 
 
 _HEADER = None
@@ -209,19 +251,30 @@ def policy_files(paths: list) -> tuple:
     return list(dict.fromkeys(files)), missing
 
 
+def _as_posix(path) -> str:
+    """`Path(path).as_posix()`, without pathlib for a POSIX path already in its normal form (a
+    relpath, a realpath), which pathlib would leave as it is."""
+    text = os.fspath(path)
+    if os.sep == "/" and text and os.path.normpath(text) == text and not text.startswith("//"):
+        return text
+    from pathlib import Path
+
+    return Path(path).as_posix()
+
+
 _DISPLAYED: dict = {}  # (path, current directory) -> as shown: a run asks again for every gate of a pack
 
 
-def display(path: Path) -> str:
+def display(path) -> str:
     """A policy path as users see it: relative to the current directory when inside it."""
     key = (path, os.getcwd())
     shown = _DISPLAYED.get(key)
     if shown is None:
         try:
             relative = os.path.relpath(path)
-            shown = Path(relative).as_posix() if not relative.startswith("..") else Path(path).as_posix()
+            shown = _as_posix(relative) if not relative.startswith("..") else _as_posix(path)
         except ValueError:
-            shown = Path(path).as_posix()
+            shown = _as_posix(path)
         if len(_DISPLAYED) >= 4096:
             _DISPLAYED.clear()
         _DISPLAYED[key] = shown
@@ -251,16 +304,16 @@ def checked_key(tree_key: str, uses: list, helpers: list = ()) -> str:
 class PackLoader:
     """Loads packs and everything they `use`, once each, parse -> check, through the cache."""
 
-    def __init__(self, use_cache: bool = True, root: Path | None = None):
+    def __init__(self, use_cache: bool = True, root=None):
         self.cache = user_cache(root) if use_cache else None  # None: parse and check every time
         self.loaded: dict = {}
         self._stack: list = []
-        self.root = Path(root) if root is not None else Path.cwd()  # a `use` path may lead here
+        self.root = os.fspath(root) if root is not None else os.getcwd()  # a `use` path may lead here
 
-    def load(self, spec: str, base: Path | None = None, span: Span | None = None, within: tuple = ()) -> LoadedPack:
+    def load(self, spec: str, base=None, span: Span | None = None, within: tuple = ()) -> LoadedPack:
         """A pack by name or path; `name==1.2.0` also checks the version the pack states."""
         spec, _, pinned = spec.partition("==")
-        pack = self._load_path(resolve(spec.strip(), base, span, within).resolve(), span)
+        pack = self._load_path(os.path.realpath(resolve_file(spec.strip(), base, span, within)), span)
         if pinned and (pack.ast.version or "") != pinned.strip():
             raise PolicylintError(Diagnostic("PL208",
                                              f"pack `{pack.name}` is version {pack.ast.version or '(none)'}, "
@@ -268,15 +321,16 @@ class PackLoader:
                                              f"the pack is {pack.display_path}"))
         return pack
 
-    def load_found(self, path: Path) -> LoadedPack:
+    def load_found(self, path) -> LoadedPack:
         """A pack `available_packs` listed, by the path it found (its name is not looked up again)."""
-        return self._load_path(Path(path).resolve(), None)
+        return self._load_path(os.path.realpath(path), None)
 
-    def _load_path(self, path: Path, span: Span | None) -> LoadedPack:
+    def _load_path(self, path: str, span: Span | None) -> LoadedPack:
+        """The pack in the file at `path`, a real path (a str: the key of `loaded`)."""
         if path in self.loaded:
             return self.loaded[path]
         if path in self._stack:
-            chain = " -> ".join(p.stem for p in self._stack + [path])
+            chain = " -> ".join(os.path.splitext(os.path.basename(p))[0] for p in self._stack + [path])
             raise PolicylintError(Diagnostic("PL214", f"packs use each other in a cycle: {chain}", span))
         self._stack.append(path)
         QUOTABLE.add(display(path))  # resolved and confined above: its diagnostics may quote it
@@ -287,18 +341,19 @@ class PackLoader:
         self.loaded[path] = pack
         return pack
 
-    def _use(self, use, naming: Path) -> LoadedPack:
+    def _use(self, use, naming) -> LoadedPack:
         """What a `use` names: by name a built-in or installed pack; by path a pack inside the
         root or inside the folder of the pack that names it (a built-in pack may use its siblings)."""
         if not use.is_path:
             return self.load(use.target, None, use.span)
         from .fsutil import inside
 
-        rules = builtin_rules_dir()
-        areas = (self.root, naming.parent) + ((rules,) if inside(naming, rules) else ())
-        return self.load(use.target, naming.parent, use.span, within=areas)
+        rules = _rules_folder()
+        folder = os.path.dirname(os.fspath(naming))
+        areas = (self.root, folder) + ((rules,) if inside(naming, rules) else ())
+        return self.load(use.target, folder, use.span, within=areas)
 
-    def _load(self, path: Path) -> LoadedPack:
+    def _load(self, path: str) -> LoadedPack:
         shown = display(path)
         from .repo import read_regular
 
@@ -307,7 +362,7 @@ class PackLoader:
         except OSError as exc:
             raise PolicylintError(Diagnostic("PL200", f"cannot read `{shown}`: {exc.strerror}")) from None
         source = source_bytes.decode("utf-8", errors="replace").replace("\r\n", "\n")
-        tree, tree_key = self._tree(source_bytes, source, path.name, shown)
+        tree, tree_key = self._tree(source_bytes, source, os.path.basename(path), shown)
         from .syntax import ast
 
         uses = [self._use(u, path) for u in tree.items if isinstance(u, ast.Use) and not u.defs_only]

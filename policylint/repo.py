@@ -11,8 +11,8 @@ import os
 import posixpath
 import re
 import stat
-from pathlib import Path
-# `Any`, `Callable` in annotations are never evaluated: no `typing` import at start-up
+# `Any`, `Callable`, `Path` in annotations are never evaluated: no `typing` import at start-up, and paths
+# are strings (pathlib brings urllib.parse and ipaddress: ~18M instructions of check FILE's start-up)
 
 from .decoding import decode
 from .errors import ArtifactError, ArtifactMissing
@@ -87,6 +87,24 @@ def read_regular(path, limit: int | None = None) -> bytes:
     return data
 
 
+# What pathlib's exists() and is_dir() take for "not there" (any other error is raised: a folder
+# on the way that cannot be searched is unknown, not absent); Windows' own codes beside them.
+_ABSENT_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+_ABSENT_WINERRORS = (21, 123, 1921)
+
+
+def _mode_or_none(path: str) -> int | None:
+    """`path`'s st_mode, symlinks followed; None when it is not there, as pathlib tells it."""
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno in _ABSENT_ERRNOS or getattr(exc, "winerror", None) in _ABSENT_WINERRORS:
+            return None
+        raise
+    except ValueError:  # a NUL in the name
+        return None
+
+
 def _reason(exc: OSError) -> str:
     if isinstance(exc, RefusedFile):
         return exc.strerror
@@ -125,7 +143,7 @@ class _GlobWalk:
     it. `**` descends into no symlink (as pathlib's glob); other segments follow a symlink to
     a folder only when it stays inside. The root's `.git` is never listed."""
 
-    def __init__(self, root: Path, segments: list, dirs_only: bool):
+    def __init__(self, root: str, segments: list, dirs_only: bool):
         import fnmatch
 
         self.root = str(root)
@@ -240,9 +258,9 @@ WAIVER_MARK = b"policylint:"  # what every inline waiver comment holds (inline_w
 
 class Repo:
     def __init__(self, root: str | os.PathLike, base: str | None = None):
-        self.root = Path(root)
+        self.root = os.fspath(root)  # a str, as every path here: no pathlib on the start-up path
         self.base = base  # --base REV: what a pull request merges into
-        self.real_root = Path(os.path.realpath(self.root))
+        self.real_root = os.path.realpath(self.root)
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}
         self._plain_folders: set = set()  # folders under the root known to be no symlink
@@ -262,7 +280,7 @@ class Repo:
             raise ArtifactError(rel, "path leaves the repository root")
         return norm
 
-    def resolve(self, relpath: str) -> Path:
+    def resolve(self, relpath: str) -> str:
         """Absolute path inside the root, following symlinks only while they stay inside."""
         norm = self.normalize(relpath)
         if norm == ".":
@@ -270,17 +288,17 @@ class Repo:
         plain = self._plain_path(norm)
         if plain is not None:
             return plain
-        real = Path(os.path.realpath(self.real_root / norm))
-        if real != self.real_root and self.real_root not in real.parents:
+        real = os.path.realpath(os.path.join(self.real_root, norm))
+        if real != self.real_root and not real.startswith(self.real_root.rstrip(os.sep) + os.sep):
             raise ArtifactError(norm, "path resolves outside the repository root (symlink)")
         return real
 
-    def _plain_path(self, norm: str) -> Path | None:
+    def _plain_path(self, norm: str) -> str | None:
         """The path itself when nothing on the way is a symlink (or the rest does not exist),
         each folder asked once a run; None when a symlink (or an unreadable folder) needs
         the full resolution."""
         folders = self._plain_folders
-        path = str(self.real_root)
+        path = self.real_root
         parts = norm.split("/")
         last = len(parts) - 1
         for i, part in enumerate(parts):
@@ -297,11 +315,11 @@ class Repo:
                 return None
             if i < last:
                 folders.add(path)
-        return Path(self.real_root, norm)
+        return os.path.join(self.real_root, *parts)
 
     def exists(self, relpath: str) -> bool:
         try:
-            return self.resolve(relpath).exists()
+            return _mode_or_none(self.resolve(relpath)) is not None
         except ArtifactError:
             return False
         except OSError as exc:  # a folder on the way cannot be searched: unknown is not absent
@@ -309,7 +327,7 @@ class Repo:
 
     def is_dir(self, relpath: str) -> bool:
         try:
-            return self.resolve(relpath).is_dir()
+            return stat.S_ISDIR(_mode_or_none(self.resolve(relpath)) or 0)
         except ArtifactError:
             return False
         except OSError as exc:
@@ -419,7 +437,7 @@ class Repo:
                 if entry.is_dir and not entry.is_link:
                     return os.path.join(self._memo[("listing", parent or ".")][2], name)
         try:
-            return str(self.resolve(relpath))
+            return self.resolve(relpath)
         except ArtifactError as exc:
             raise PermissionError(exc.message) from None
 
