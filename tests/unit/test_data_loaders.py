@@ -11,7 +11,6 @@ with libyaml or without.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -114,16 +113,14 @@ def test_json_errors_name_line_and_column(text, line, message):
     assert (caught.value.path, caught.value.line, caught.value.message) == ("x.json", line, message)
 
 
-def test_json_is_linear_and_fast():
-    """A 5 MB JSON file of 100,000 records reads in well under the YAML budget (measured: ~1.2 s)."""
+def test_a_five_megabyte_json_file():
+    """100,000 records, each at its line (a quadratic reader would not finish; how fast it is
+    is measured by benchmarks/, not here: a busy machine is no test failure)."""
     records = [{"id": i, "title": f"task {i}", "done": i % 3 == 0, "tags": ["a", "b"], "estimate": i / 7}
                for i in range(100_000)]
     text = json.dumps(records, indent=1)
-    started = time.perf_counter()
     value = parse_json(text, "big.json")
-    elapsed = time.perf_counter() - started
     assert len(value) == 100_000 and value[99_999]["title"].loc.line == text.count("\n", 0, text.rindex("task 99999")) + 1
-    assert elapsed < 10, elapsed
 
 
 # -- YAML ---------------------------------------------------------------------------------
@@ -240,14 +237,11 @@ def test_yaml_without_libyaml_reads_the_same(monkeypatch):
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml parses ~15x slower")
 def test_a_five_megabyte_yaml_file():
-    """Measured: ~3.5 s CPU with libyaml for 5.5 MB, against ~8-11 s for yaml.load with CSafeLoader."""
+    """5.5 MB, each record at its line (its speed is for benchmarks/, not a test)."""
     block = "".join(f"- id: T{i:05d}\n  title: task number {i}\n  done: {'true' if i % 2 else 'false'}\n"
                     f"  tags: [a, b]\n" for i in range(80_000))
-    started = time.perf_counter()
     value = parse_yaml(block, "big.yaml")
-    elapsed = time.perf_counter() - started
     assert len(value) == 80_000 and value[-1]["title"].loc.line == 80_000 * 4 - 2
-    assert elapsed < 20, elapsed
 
 
 # -- TOML ---------------------------------------------------------------------------------
