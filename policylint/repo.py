@@ -144,12 +144,10 @@ class _GlobWalk:
     a folder only when it stays inside. The root's `.git` is never listed."""
 
     def __init__(self, root: str, segments: list, dirs_only: bool):
-        import fnmatch
-
         self.root = str(root)
         self.segments = segments
         self.dirs_only = dirs_only
-        self.matchers = [re.compile(fnmatch.translate(s)).match if _is_magic(s) else None for s in segments]
+        self.matchers = [segment_matcher(s) if _is_magic(s) else None for s in segments]
 
     def matches(self):
         for rel in self._walk(self.root, "", 0):
@@ -227,6 +225,35 @@ def _lexists(full: str, rel_folder: str) -> bool:
 
 def _is_magic(segment: str) -> bool:
     return any(c in segment for c in "*?[")
+
+
+def segment_matcher(segment: str):
+    """A test of a name against one glob segment, truthy when it matches, as
+    `re.compile(fnmatch.translate(segment)).match` is. A segment whose only wildcard is `*`
+    (`*.md`, `CH-*`) is tested with str methods: compiling its regex costs more than a run's
+    matching (~0.4M instructions a segment, five in check FILE's pack detection)."""
+    if "?" in segment or "[" in segment:
+        import fnmatch
+
+        return re.compile(fnmatch.translate(segment)).match
+    head, *middle, tail = segment.split("*") if "*" in segment else (segment, "")
+    if not middle and "*" not in segment:
+        return segment.__eq__
+    least = len(head) + len(tail)
+    middle = [part for part in middle if part]
+
+    def match(name: str) -> bool:
+        if len(name) < least or not name.startswith(head) or not name.endswith(tail):
+            return False
+        at, end = len(head), len(name) - len(tail)
+        for part in middle:  # each the leftmost place after the one before: what `*` allows
+            at = name.find(part, at, end)
+            if at < 0:
+                return False
+            at += len(part)
+        return True
+
+    return match
 
 
 class Notice:

@@ -124,3 +124,24 @@ def test_kept_programs_build_the_patterns_re_compiles(tmp_path, monkeypatch):
     pattern, flags = sources[0]
     patterns._programs[f"{flags}\0{pattern}"][1] = [99999, 1, 2]  # not a program
     assert patterns.compile_kept(pattern, flags) == re.compile(pattern, flags)
+
+
+def test_glob_segments_match_as_fnmatch_translates_them():
+    """A glob segment whose only wildcard is `*` is matched without compiling a regex (pack
+    detection's globs, on every run); every segment, so matched or not, accepts the names
+    `re.compile(fnmatch.translate(segment)).match` accepts."""
+    import fnmatch
+    import itertools
+    import random
+    import re
+
+    from policylint.repo import segment_matcher
+
+    rng = random.Random(14)
+    segments = {"*", "*.md", "CH-*", "prd-*", "*.*", "a*b*a", "**", "*a*", "a**b", ".*", "*.", "*ab*ba*", "[ab]*", "a?"}
+    segments |= {"".join(rng.choice("ab.-*") for _ in range(rng.randint(1, 6))) for _ in range(1500)}
+    names = ["".join(p) for n in range(6) for p in itertools.product("ab.-", repeat=n)] + ["a\nb", "ä.md"]
+    for segment in sorted(segments):
+        expected = re.compile(fnmatch.translate(segment)).match
+        matches = segment_matcher(segment)
+        assert [n for n in names if matches(n)] == [n for n in names if expected(n)], segment
