@@ -1,6 +1,7 @@
 """Shared helpers: run a policy on a throwaway repository built from a dict of files."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,19 @@ g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
 h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
 i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
+
+
+UPDATE_GOLDENS = "POLICYLINT_UPDATE_GOLDENS"
+
+
+def assert_golden(path: Path, got: bytes, name: str) -> None:
+    """`got` is the golden file's bytes; with POLICYLINT_UPDATE_GOLDENS=1 it is written there
+    instead (the test then skips, so nobody mistakes a rewrite for a pass)."""
+    if os.environ.get(UPDATE_GOLDENS) == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_bytes() != got:
+            path.write_bytes(got)
+            pytest.skip(f"rewrote {path.relative_to(ROOT)}: review the diff, then run without {UPDATE_GOLDENS}")
+        return
+    assert path.exists(), f"no golden {path.relative_to(ROOT)}; write it with {UPDATE_GOLDENS}=1 and review it"
+    assert got == path.read_bytes(), f"{name} differs from {path.relative_to(ROOT)} (rewrite with {UPDATE_GOLDENS}=1)"

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, assert_golden
 from boardcli import board_cli, hostile_doc
 from historyrepo import make_history
 from policylint import board
@@ -18,21 +18,12 @@ from policylint.explain import Evidence
 from policylint.history import Point
 
 GOLDEN = ROOT / "tests" / "cases" / "board"
-UPDATE = "POLICYLINT_UPDATE_GOLDENS"
 DEMO = ROOT / "fixtures" / "speckit-demo"
 STAGES = ["draft", "clarified", "planned", "tasked"]
 
 
 def _golden(name: str, got: bytes) -> None:
-    path = GOLDEN / name
-    if os.environ.get(UPDATE) == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_bytes() != got:
-            path.write_bytes(got)
-            pytest.skip(f"rewrote {path.relative_to(ROOT)}: review the diff, then run without {UPDATE}")
-        return
-    assert path.exists(), f"no golden {path.relative_to(ROOT)}; write it with {UPDATE}=1 and review it"
-    assert got == path.read_bytes(), f"{name} differs from {path.relative_to(ROOT)} (rewrite with {UPDATE}=1)"
+    assert_golden(GOLDEN / name, got, name)
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 import reporters_fixture as fixture
-from conftest import ROOT
+from conftest import ROOT, assert_golden
 from policylint.reporters import FORMATS, get
 
 CASES = ROOT / "tests" / "cases" / "reporters"
 GOLDEN = CASES / "golden"
 SARIF_SCHEMA = CASES / "schemas" / "sarif-schema-2.1.0.json"
 EXTENSION = {"sarif": "sarif", "junit": "xml", "github": "txt", "gitlab": "json", "markdown": "md"}
-UPDATE = "POLICYLINT_UPDATE_GOLDENS"
 
 
 @pytest.fixture(autouse=True)
@@ -37,15 +36,7 @@ def render(fmt: str, run=None, **options) -> str:
 @pytest.mark.parametrize("fmt", sorted(EXTENSION))
 def test_golden(fmt):
     path = GOLDEN / f"{fmt}.{EXTENSION[fmt]}"
-    got = render(fmt).encode("utf-8")
-    if os.environ.get(UPDATE) == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_bytes() != got:
-            path.write_bytes(got)
-            pytest.skip(f"rewrote {path.relative_to(ROOT)}: review the diff, then run without {UPDATE}")
-        return
-    assert path.exists(), f"no golden {path.relative_to(ROOT)}; write it with {UPDATE}=1 and review it"
-    assert got == path.read_bytes(), f"{fmt} differs from {path.relative_to(ROOT)} (rewrite with {UPDATE}=1)"
+    assert_golden(path, render(fmt).encode("utf-8"), fmt)
 
 
 def test_every_new_format_is_registered():
@@ -506,13 +497,7 @@ def test_every_format_on_the_sample_repository_matches_its_golden(fmt, monkeypat
     code = main(["check", "--root", "fixtures/speckit-demo", "-f", fmt])
     out = capsys.readouterr().out
     assert code == 1  # every format exits as text does
-    golden = DEMO_GOLDENS / f"{fmt}.{DEMO_EXTENSIONS[fmt]}"
-    if os.environ.get("POLICYLINT_UPDATE_GOLDENS"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(out, encoding="utf-8")
-        pytest.skip(f"rewrote {golden}: review the diff")
-    assert golden.is_file(), f"missing golden {golden}: run with POLICYLINT_UPDATE_GOLDENS=1"
-    assert out == golden.read_text(encoding="utf-8")
+    assert_golden(DEMO_GOLDENS / f"{fmt}.{DEMO_EXTENSIONS[fmt]}", out.encode("utf-8"), fmt)
 
 
 # -- several packs -----------------------------------------------------------------------------
