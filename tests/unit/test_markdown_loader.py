@@ -88,7 +88,7 @@ def read_corpus(path: Path) -> str:
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not here")
-@pytest.mark.parametrize("path", corpus_files(), ids=corpus_id)
+@pytest.mark.parametrize("path", corpus_files(), ids=[corpus_id(p) for p in corpus_files()])
 def test_corpus_file_reads_as_markdown_it_reads_it(path):
     pytest.importorskip("markdown_it", minversion="4.3")  # task-list items since 4.3
     text = read_corpus(path)
