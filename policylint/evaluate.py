@@ -16,7 +16,7 @@ from .explain import Evidence, Explainer
 from .gates import CLAIMS_TITLE, gate_docs, plan
 from .structs import field, replace, struct
 from .syntax import ast
-from .values import location_of
+from .values import PathValue, location_of
 
 PASSING = ("pass", "skipped", "waived")
 
@@ -115,7 +115,7 @@ class Engine:
         # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
         # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
         self.memory = memory
-        self._shared: set = set()  # what the subjects' shared values read (domains, global lets)
+        self._shared: set = set()  # the lifecycles' subject lists (their memo entries' marks)
         self.runtime = Runtime(repo, budget)  # steps per gate and subject (compile.DEFAULT_BUDGET)
         self.params = params or {}  # pack name -> {param: value}
         self.scope = scope  # repository paths a change touched; None: every subject
@@ -172,6 +172,8 @@ class Engine:
     def _global_env(self, pack) -> None:
         """The pack's global scope: its params (as configured) and lets, where its defs run."""
         env = Env(None, self.runtime)
+        if self.memory is not None:
+            env.vars = _GlobalValues(self.repo.frames)
         bind_value_loaders(env, self.repo)
         overrides = self.params.get(pack.name, {})
         for item in pack.ast.items:
@@ -182,8 +184,9 @@ class Engine:
                     env.lazy[item.name] = item.default.fn
             elif isinstance(item, ast.Let):
                 env.lazy[item.name] = item.value.fn
-        if self.memory is not None:  # what a global value reads, every subject that uses it rests on
-            env.lazy = {name: self._shared_value(fn) for name, fn in env.lazy.items()}
+        if self.memory is not None:  # what a global value reads, each evaluation that reads it rests on
+            env.lazy = {name: self._shared_value(fn, env.vars, ("global", pack.key, name))
+                        for name, fn in env.lazy.items()}
         self.globals[pack.key] = env
         self.runtime.homes[home_key(pack.key)] = env
 
@@ -194,21 +197,26 @@ class Engine:
         reads is recorded and kept for the next run. Without a cache, a no-op."""
         return _Entry(self, entry_id)
 
-    def _shared_value(self, fn):
-        """`fn` (a global let or param, a lifecycle's subjects), its reads kept as every
-        evaluation's inputs rather than the one that happened to compute it first."""
+    def _shared_value(self, fn, values, key: tuple):
+        """`fn` (a global let, a param's default, a value loader), computed once a run as the
+        repository's memo entry `key`: what it read is an input of each evaluation that reads
+        its value (the first through the memo, the others through `values`, the pack's
+        _GlobalValues), and of none that does not."""
+        repo = self.repo
+        values.marks[key[-1]] = ("key", key)
+        return lambda env: repo.memo(key, lambda: fn(env))
+
+    def _subjects_of(self, node: ast.Lifecycle, genv, listed: tuple):
+        """The lifecycle's subjects, listed every run: a new one is evaluated, a deleted one's
+        kept entry is not asked for. What the listing read is the run's (the printed report
+        rests on it: `repo.frames[0]`), not each subject's: a subject the list names by its
+        path alone (_named_by_id) is the same subject whatever else the list holds; one it
+        gives more of (a record, a located line) rests on the listing (_lifecycle): `listed`,
+        the mark of its memo entry."""
         if self.memory is None:
-            return fn
-        repo, shared = self.repo, self._shared
-
-        def run(env):
-            repo.frames.append(set())
-            try:
-                return fn(env)
-            finally:
-                shared.update(repo.frames.pop())
-
-        return run
+            return node.domain.fn(genv)
+        self._shared.add(listed)
+        return self.repo.memo(listed[1], lambda: node.domain.fn(genv))
 
     def _explainer(self, pack) -> Explainer:
         found = self._explainers.get(pack.key)
@@ -223,8 +231,9 @@ class Engine:
         genv = self.globals[pack.key]
         parts = self.plan.parts[lifecycle_id]
         self.runtime.budget.reset()
+        listed = ("key", ("subjects", lifecycle_id, id(node)))
         try:
-            found = ops.items_of(self._shared_value(node.domain.fn)(genv))
+            found = ops.items_of(self._subjects_of(node, genv, listed))
         except _STOPS as exc:
             self.results.append(Result(f"{lifecycle_id}.subjects", None, None, "error", "error",
                                        f"The subjects of lifecycle `{node.name}` can be listed", _error_text(exc),
@@ -235,8 +244,12 @@ class Engine:
             if not self._in_scope(sid):
                 self.passed_over.append((lifecycle_id, sid))
                 continue
-            with self._entry(f"s\0{lifecycle_id}\0{sid}") as entry:
+            named = _named_by_id(subject_value, sid)  # else its entry is told by its value's kind too
+            entry_id = f"s\0{lifecycle_id}\0{sid}" + ("" if named else f"\0{type(subject_value).__name__}")
+            with self._entry(entry_id) as entry:
                 if not entry.reused:
+                    if not named and self.memory is not None:  # more than its id: what the list gave
+                        self.repo.frames[-1].add(listed)
                     self._subject(node, parts, subject_value, sid, lifecycle_id, names)
             if not self.keep_loads:
                 self.repo.forget_under(sid)
@@ -490,6 +503,30 @@ class _Entry:
         subject = engine.subjects[self.subjects] if len(engine.subjects) > self.subjects else None
         results, notices = engine.results[self.start:], notices_of(inputs)
         engine.memory.record(self.id, inputs, stored(subject, results, notices), (subject, results, notices))
+
+
+class _GlobalValues(dict):
+    """A pack's global values under the results cache: reading one computed from the repository
+    (Engine._shared_value) uses its memo entry, as reading a load does, so the evaluation that
+    reads it rests on what it read. `marks`: name -> that entry's mark."""
+
+    __slots__ = ("frames", "marks")
+
+    def __init__(self, frames: list):
+        super().__init__()
+        self.frames, self.marks = frames, {}
+
+    def __getitem__(self, name):
+        mark = self.marks.get(name)
+        if mark is not None:
+            self.frames[-1].add(mark)
+        return dict.__getitem__(self, name)
+
+
+def _named_by_id(value, sid: str) -> bool:
+    """Whether a subject's value is its id and nothing more: a path located at itself (`dirs`,
+    `glob`, `parents`), as opposed to a record or a line located in a file."""
+    return type(value) is PathValue and value.loc == (sid, None, None)
 
 
 _UNMATCHED = object()

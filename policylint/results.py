@@ -8,8 +8,8 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   made) and each repository-wide gate's, with **the exact inputs its evaluation read**
   (recording.TrackingRepo): every file read or looked at (its content hash; size and mtime
   the fast path), every folder listed and glob expanded, and git's answers (HEAD, the refs,
-  the CI's branch variables) when it asked git;
-- the inputs every evaluation shares: the lifecycles' subjects and the packs' global `let`s;
+  the CI's branch variables) when it asked git; a global `let` or param it read (computed once a
+  run, evaluate.Engine._shared_value) counts with what that read, and one it did not, not at all;
 - the report the last run printed, for the same command line and baseline;
 - the report's pieces, for the last command that printed json alone: each entry's items in
   the report's `results` and `subjects` lists (after the configuration, as bytes), what they
@@ -22,7 +22,11 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   result points at a file it did not read); else its verdicts are restored, as always.
 
 A run checks each input once. What read nothing that changed is not evaluated again; when
-nothing changed at all, the stored report is printed as it was. Same bytes as an uncached run,
+nothing changed at all, the stored report is printed as it was. The lifecycles' subjects are
+listed every run (a glob, typically), and that listing is the printed report's input, no
+entry's: a new subject is evaluated, a deleted one's entry is not asked for, and the others are
+kept (evaluate.Engine._subjects_of); only an evaluation that lists them itself (a gate comparing
+every spec's number, a global `let` of them) rests on that listing. Same bytes as an uncached run,
 always: an input whose mtime is within `RACY_NS` of the time it was stored is hashed again
 (a file rewritten within the same mtime tick), an evaluation that read something no input
 describes is never kept, and the output is rebuilt from the verdicts like any other run.
@@ -43,6 +47,7 @@ from zlib import crc32
 from .cache import hasher
 
 FOLDER = ".policylint_cache"
+FORMAT = "2"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared inputs)
 BUCKETS = 64  # payloads are kept in this many entries: one edit rewrites one of them
 RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
 _CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
@@ -87,8 +92,6 @@ class ResultsCache:
         self._repo = None  # the walker globs are asked again with
         self.repo = None  # the run's TrackingRepo (what it read, which files held a waiver mark)
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
-        self.shared: set = set()  # observation keys every entry rests on (this run's)
-        self.shared_notices: list = []
         # the report's pieces (module doc): the command's key, the entries whose kept pieces this
         # run used, their loaded buckets, what each entry gave this run (for its pieces), the
         # formats it printed and the run
@@ -104,10 +107,8 @@ class ResultsCache:
 
     # -- what is kept ------------------------------------------------------------------------
     def valid(self) -> bool:
-        """The kept entries' shared inputs are unchanged (else nothing kept can be used)."""
-        if self.kept is None:
-            return False
-        return not self._any_changed(self.kept["shared"])
+        """Entries are kept for this run's key (no input is shared by them all: module doc)."""
+        return self.kept is not None
 
     def unchanged(self) -> bool:
         """Every input of every kept entry is unchanged: the stored report holds as it is."""
@@ -255,16 +256,8 @@ class ResultsCache:
             self.fresh[entry_id] = (sorted(keys), _json(payload))
 
     def remember_shared(self, inputs: set) -> None:
-        """What every entry rests on: this run's shared reads, and the kept ones when kept
-        entries were used (they rest on them, unchanged)."""
-        keys, notices = _keys(inputs), notices_of(inputs)
-        if keys is None:  # a shared value read what no input describes: keep nothing
-            self.fresh.clear()
-            return
-        if self.valid():
-            keys |= set(self.kept["shared"])
-            notices = _unique(self.kept_shared_notices() + notices)
-        self.shared, self.shared_notices = keys, notices
+        """The subjects' listings (the engine's interface, which history's _Carry keeps): here
+        no entry rests on them, and the printed report does as the run's input (save)."""
 
     def save(self, output=None, run_inputs: set = frozenset()) -> None:
         """Store this run's entries for the next run, and with `output` = (printed key, text,
@@ -285,21 +278,18 @@ class ResultsCache:
                     observations[key] = _answer(self.root, key, folders, digests)
             return observations[key]
 
-        if any(answer(key) is None for key in self.shared if key[:2] != "r:"):
-            return
         entries, buckets = {}, {}
         for entry_id, (keys, payload) in self.fresh.items():
             if all(answer(key) is not None for key in keys if key[:2] != "r:"):
                 entries[entry_id] = list(keys)
                 buckets.setdefault(_bucket(entry_id), {})[entry_id] = payload
-        buckets.setdefault(_bucket(""), {})[""] = {"notices": self.shared_notices}
         kept_by_bucket: dict = {}
         for entry_id in (self.kept["entries"] if self.kept is not None else ()):
             kept_by_bucket.setdefault(_bucket(entry_id), []).append(entry_id)
         names = {}
         for bucket, payloads in sorted(buckets.items()):
             old = self.kept["payloads"].get(bucket) if self.kept is not None else None
-            same = (old is not None and bucket not in self._evaluated and bucket != _bucket("")
+            same = (old is not None and bucket not in self._evaluated
                     and sorted(payloads) == sorted(kept_by_bucket.get(bucket, ())))
             if same:  # nothing in it was evaluated: the stored entry holds exactly these
                 names[bucket] = old
@@ -342,7 +332,7 @@ class ResultsCache:
             shown = self.kept.get("pieces")  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
             "pieces": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
-            "shared": sorted(self.shared), "entries": entries, "payloads": names, "payload_key": payload_key,
+            "entries": entries, "payloads": names, "payload_key": payload_key,
             "outputs": outputs, "marked": sorted(self._marked(entries, observations)),
             "printed": sorted(printed)})
 
@@ -385,9 +375,9 @@ class ResultsCache:
         return [self.printed, names]
 
     def kept_shared_notices(self) -> list:
-        payload = self._payload("")
-        notices = payload.get("notices", []) if isinstance(payload, dict) else []
-        return [n for n in notices if _is_notice(n)] if isinstance(notices, list) else []
+        """None: a global value's notices are its readers' (kept with their entries), and the
+        subjects' listing makes its own again every run."""
+        return []
 
 
 def _json(value) -> str:
@@ -406,10 +396,8 @@ def _manifest(value):
     if not isinstance(value, dict):
         return None
     if (type(value.get("written")) is not int or not isinstance(value.get("observations"), dict)
-            or not isinstance(value.get("shared"), list) or not isinstance(value.get("entries"), dict)
+            or not isinstance(value.get("entries"), dict)
             or not isinstance(value.get("payloads"), dict) or not isinstance(value.get("outputs"), dict)):
-        return None
-    if not all(isinstance(k, str) for k in value["shared"]):
         return None
     shown = value.get("pieces")
     if shown is not None and not (isinstance(shown, list) and len(shown) == 2 and isinstance(shown[0], str)
@@ -962,7 +950,7 @@ def run_key(packs, config, base, budget, params) -> str:
     from . import __version__
     from .functions.dates import today
 
-    parts = [__version__, str(today()), repr(base), repr(budget), json.dumps(params, sort_keys=True, default=str),
+    parts = [__version__, FORMAT, str(today()), repr(base), repr(budget), json.dumps(params, sort_keys=True, default=str),
              getattr(config, "digest", None) or "", *sorted(p.key for p in _all_packs(packs))]
     return hasher("\0".join(parts).encode()).hexdigest()
 

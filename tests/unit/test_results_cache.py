@@ -369,3 +369,120 @@ def test_a_report_made_of_pieces_after_an_edit_is_stored_whole_by_the_next_run_t
 
     monkeypatch.setattr(evaluate.Engine, "run", no_run)
     assert _run(capsys, repo, "--pack", "speckit", "-f", "json") == edited
+
+
+# -- subjects added, deleted, renamed: what changed is evaluated, and what read the list --------
+# A pack whose readers of the subject list are known: a repository-wide gate and 001's gate
+# read a global let of the spec folders, 002's gate lists them itself (a def); the other
+# subjects read no list.
+LISTING_PACK = """pack team "t"
+let specs = dirs("specs/*")
+def folders() = dirs("specs/*")
+gate total "Fewer than six specs" { require count(specs) < 6 else "{count(specs)} specs" }
+lifecycle spec in dirs("specs/*") {
+  stage draft {
+    gate spec-md "spec.md exists" { require exists(spec / "spec.md") }
+    gate by-let "001 sees fewer than six specs" when spec.name matches /^001-/ {
+      require count(specs) < 6 else "{count(specs)} specs"
+    }
+    gate by-def "002 sees fewer than six specs" when spec.name matches /^002-/ {
+      require count(folders()) < 6 else "{count(folders())} specs"
+    }
+  }
+}
+"""
+# Subjects that are lines of a file: each is more than its id (its line, which a failure points
+# at), so each rests on the listing.
+LINES_PACK = """pack items "i"
+lifecycle item in lines("ITEMS") where it.text != "" {
+  stage listed {
+    gate placed "Each item is unlisted" { require item == "nothing" else "{item} is listed" }
+  }
+}
+"""
+LISTING_READERS = ["g:team.total", "specs/001-password-reset", "specs/002-invoice-csv-export"]
+
+
+def _delete_spec(root: Path) -> None:
+    shutil.rmtree(root / "specs/004-activity-feed")
+
+
+def _new_item(root: Path) -> None:
+    (root / "ITEMS").write_text("zero\n" + (root / "ITEMS").read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _pack(root: Path, text: str) -> tuple:
+    (root / "team.policy").write_text(text, encoding="utf-8")
+    (root / "ITEMS").write_text("one\ntwo\n", encoding="utf-8")
+    return ("--pack", str(root / "team.policy"))
+
+
+# (the pack's arguments, the change, what the cached run after it evaluates, whether kept pieces stand
+# for the others in its json report)
+LISTINGS = {
+    "speckit, a spec added": (lambda root: ("--pack", "speckit"), _new_spec, ["specs/007-dark-mode-again"], True),
+    "speckit, a spec deleted": (lambda root: ("--pack", "speckit"), _delete_spec, [], True),
+    "speckit, a spec renamed": (lambda root: ("--pack", "speckit"), _rename_spec, ["specs/006-activity-feed"], True),
+    "readers of the list, a spec added": (lambda root: _pack(root, LISTING_PACK), _new_spec,
+                                          sorted(LISTING_READERS + ["specs/007-dark-mode-again"]), True),
+    "readers of the list, a spec deleted": (lambda root: _pack(root, LISTING_PACK), _delete_spec, LISTING_READERS,
+                                            True),
+    "subjects that are lines, one added": (lambda root: _pack(root, LINES_PACK), _new_item, ["one", "two", "zero"],
+                                           False),
+}
+
+
+@pytest.fixture
+def evaluations(monkeypatch) -> list:
+    """The subjects (by id) and repository-wide gates ("g:" and the gate's id) the engine
+    evaluates, whatever the cache gave."""
+    from policylint import evaluate
+
+    done = []
+    real_subject, real_gate = evaluate.Engine._subject, evaluate.Engine._gate
+
+    def subject(self, node, parts, value, sid, *rest):
+        done.append(sid)
+        return real_subject(self, node, parts, value, sid, *rest)
+
+    def gate(self, gate_node, gate_id, env, title_env, explainer, subject_id, stage):
+        if subject_id is None:
+            done.append(f"g:{gate_id}")
+        return real_gate(self, gate_node, gate_id, env, title_env, explainer, subject_id, stage)
+
+    monkeypatch.setattr(evaluate.Engine, "_subject", subject)
+    monkeypatch.setattr(evaluate.Engine, "_gate", gate)
+    return done
+
+
+@pytest.mark.parametrize("case", LISTINGS)
+def test_a_subject_added_deleted_or_renamed_costs_itself_and_what_read_the_list(capsys, repo, evaluations, pieces,
+                                                                                case):
+    pack, change, expected, from_pieces = LISTINGS[case]
+    args = pack(repo)
+    _warm(capsys, repo, *args)
+    change(repo)
+    evaluations.clear()
+    pieces.clear()
+    cached = _run(capsys, repo, "-f", "json", *args)
+    assert sorted(evaluations) == expected
+    assert bool(pieces) == from_pieces
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+    _same_as_uncached(capsys, repo, *args)
+
+
+def test_a_global_value_is_an_input_of_its_readers_only(capsys, repo, evaluations):
+    """A global let read by one subject's gate: an edit of the file it reads evaluates that
+    subject again, and no other."""
+    pack = repo / "team.policy"
+    pack.write_text('pack team "t"\nlet readme = lines("README.md")\nlifecycle spec in dirs("specs/*") {\n'
+                    '  stage draft {\n    gate readme "003 has a README" when spec.name matches /^003-/ '
+                    '{ require count(readme) > 100 else "{count(readme)} lines" }\n  }\n}\n', encoding="utf-8")
+    args = ("--pack", str(pack))
+    _warm(capsys, repo, *args)
+    with open(repo / "README.md", "a", encoding="utf-8") as fh:
+        fh.write("one more line\n")
+    evaluations.clear()
+    cached = _run(capsys, repo, "-f", "json", *args)
+    assert evaluations == ["specs/003-team-invitations"]
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
