@@ -1,6 +1,6 @@
 """policylint at scale, as CPU ratios to floors measured in the same run (issue 14).
 
-Run:  python benchmarks/bench_scale.py [--runs 3] [--startup-runs 15] [--only a,b,c,d,e,f]
+Run:  python benchmarks/bench_scale.py [--runs 3] [--startup-runs 15] [--only a,b,c,d,e,f,g]
                                         [--openspec-tree DIR] [--openspec PATH] [--keep DIR]
                                         [--copies 400] [--tasks 100000]
       python benchmarks/bench_scale.py --build-only DIR     (the repositories alone, in DIR)
@@ -27,11 +27,13 @@ pack cache of its own, filled first). "Cold" deletes the results cache,
   d  100,000 tasks, one gate, cold                         vs the plain loop             <= 5x, <= 120 MiB
   e  OpenSpec's own repository, `--pack openspec`, cold    `openspec validate --all` takes >= 10x ours
   f  the pre-commit path, `check FILE` of one staged file  vs `python -c pass`           <= 4x
+  g  2,000 specs, one spec folder added before each run  vs the floor                  <= 1.2x
+     (a middle spec copied to specs/000-added-…; each run starts from a cache of the tree without it)
 
 "output" says whether what policylint printed is right: every cold run the same (a, d); a warm
 run's output byte-identical to the cold one (b); after each edit, identical to a cold run of
 the edited repository (c); the same items invalid as `openspec validate --all --json` (e);
-identical to a `--no-cache` run (f).
+identical to a `--no-cache` run (f); identical to a cold run of the tree with the spec added (g).
 
 (e) wants OpenSpec's repository: `--openspec-tree DIR` (a checkout of github.com/Fission-AI/OpenSpec),
 else the shared corpus tree (../shared/corpus/openspec/modulus), else the lifecycle pack's copy of
@@ -263,7 +265,34 @@ def bench_big(work: Path, tmp: Path, env: dict, runs: int, cases: set) -> list:
         finally:
             tasks_md.write_text(original, encoding="utf-8")
         rows.append(Row(f"{specs:,} specs, {tasks_md.parent.name}/tasks.md edited", ours_c, floor_c, 1.2, None, matched))
+    if "g" in cases:
+        rows.append(_bench_added(big, ours, floor, env, runs, out))
     return rows
+
+
+def _bench_added(big: Path, ours: list, floor: list, env: dict, runs: int, out: Path) -> Row:
+    """(g) one spec folder added: before each run, the results cache is that of the tree without
+    it (an unmeasured run), then the folder is copied in; the right answer is a cold run of the
+    tree with it."""
+    source = _editable_tasks(big).parent
+    added = big / "specs" / f"000-added-{source.name.split('-', 1)[1]}"
+    floor_g, ours_g, paths = [], [], []
+    try:
+        for n in range(runs):
+            shutil.rmtree(added, ignore_errors=True)
+            measure(ours, env)  # the cache as a run of the tree without it leaves it
+            floor_g.append(measure(floor, env))
+            shutil.copytree(source, added)
+            paths.append(out / f"added-{n}.json")
+            ours_g.append(measure(ours, env, output=paths[-1]))
+        _cold(big)
+        reference = out / "added-cold.json"
+        measure(ours, env, output=reference)
+        matched = _same([reference] + paths)
+    finally:
+        shutil.rmtree(added, ignore_errors=True)
+    specs = sum(1 for p in (big / "specs").iterdir() if p.is_dir())
+    return Row(f"{specs:,} specs, {added.name}/ added", ours_g, floor_g, 1.2, None, matched)
 
 
 def _editable_tasks(big: Path) -> Path:
@@ -377,7 +406,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per measurement (default 3)")
     parser.add_argument("--startup-runs", type=int, default=15, help="runs of the pre-commit path (default 15)")
-    parser.add_argument("--only", default="abcdef", help="which of a..f to measure (default all)")
+    parser.add_argument("--only", default="abcdefg", help="which of a..g to measure (default all)")
     parser.add_argument("--openspec-tree", type=Path, help="a checkout of OpenSpec's repository for (e)")
     parser.add_argument("--openspec", help="path of the `openspec` executable (default: installed as bench_openspec.py does)")
     parser.add_argument("--copies", type=int, default=COPIES, help=f"copies of the five specs (default {COPIES})")
@@ -408,7 +437,7 @@ def main() -> None:
         env.pop("GITHUB_STEP_SUMMARY", None)
 
         rows = []
-        if cases & set("abc"):
+        if cases & set("abcg"):
             if not (work / "big").is_dir():
                 build_big(work / "big", args.copies)
             rows += bench_big(work, tmp, env, args.runs, cases)
