@@ -252,8 +252,8 @@ class ResultsCache:
         if made is not None:
             self.made[entry_id] = made
         keys = _keys(inputs)
-        if keys is not None:  # kept as JSON text: a run's verdicts take a fifth of the memory so
-            self.fresh[entry_id] = (sorted(keys), _json(payload))
+        if keys is not None:  # UTF-8 JSON: a fifth of the verdicts' memory, and half of a str's (one "…"
+            self.fresh[entry_id] = (sorted(keys), _json(payload).encode())  # makes a str 2 bytes a character)
 
     def remember_shared(self, inputs: set) -> None:
         """The subjects' listings (the engine's interface, which history's _Carry keeps): here
@@ -300,8 +300,8 @@ class ResultsCache:
                     del payloads[entry_id], entries[entry_id]
                 else:
                     payloads[entry_id] = payload
-            text = ("{" + ",".join(_json(entry_id) + ":" + (p if isinstance(p, str) else _json(p))
-                                    for entry_id, p in sorted(payloads.items())) + "}").encode("utf-8")
+            text = b"{" + b",".join(_json(entry_id).encode() + b":" + (p if type(p) is bytes else _json(p).encode())
+                                    for entry_id, p in sorted(payloads.items())) + b"}"
             names[bucket] = hasher(text).hexdigest()
             if names[bucket] != old:
                 self.store.put_bytes("payloads", names[bucket], text)
@@ -356,8 +356,8 @@ class ResultsCache:
         for entry_id, keys in entries.items():
             piece = self.pieces.get(entry_id)
             if piece is None and entry_id in self.made:
-                group = self.groups.get(entry_id)
-                written = group.text if group is not None else None  # as the report wrote them
+                span = getattr(self.groups.get(entry_id), "span", None)
+                written = output[1][span[0]:span[1]] if span is not None else None  # as the report wrote them
                 piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items, written)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
@@ -430,13 +430,13 @@ class KeptResults:
 
 
 class Group:
-    """The results one entry gave this run, in the report's order; `text`: their items as the
-    json report wrote them (UTF-8), which its piece keeps."""
+    """The results one entry gave this run, in the report's order; `span`: where the json report
+    wrote their items in the printed bytes (start, end), which its piece keeps, or None."""
 
-    __slots__ = ("entry", "results", "text")
+    __slots__ = ("entry", "results", "span")
 
     def __init__(self, entry: str, results: list):
-        self.entry, self.results, self.text = entry, results, None
+        self.entry, self.results, self.span = entry, results, None
 
 
 class KeptSubject:

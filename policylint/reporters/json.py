@@ -63,16 +63,12 @@ def render(run, out, options) -> None:
         items = Items()
         pieces = []
         for r in kept.results:  # a Result, a kept piece (`text`), or one entry's `results` (a group)
-            group = getattr(r, "results", None)
-            if group is not None:  # written as one piece, which the cache keeps
-                r.text = items.results([one for one in group if id(one) in reported]).encode()
-                pieces.append(r)
-            elif hasattr(r, "text"):
+            if hasattr(r, "text") or hasattr(r, "results"):  # a group: written as one piece, which the cache keeps
                 pieces.append(r)
             elif id(r) in reported:
                 pieces.append(items.result(r))
-        results = _Pieces(pieces)
-        subjects = _Pieces([s if hasattr(s, "text") else items.subject(s) for s in kept.subjects])
+        results = _Pieces(pieces, items, reported)
+        subjects = _Pieces([s if hasattr(s, "text") else items.subject(s) for s in kept.subjects], items, reported)
         write(to_dict(run, options.root_as_given, results, subjects), out)
     out.write("\n")
 
@@ -113,34 +109,57 @@ class Items:
 
 
 class _Pieces:
-    """A list written from its items' texts: each a str, or an object whose `text` holds
-    several items already separated, as UTF-8 bytes (empty: none), which go to the stream's
-    bytes as they are."""
+    """A list written from its items' texts: each a str, an object whose `text` holds several
+    items already separated as UTF-8 bytes (empty: none), which go to the stream's bytes as they
+    are, or one entry's results (results.Group), made into such a text as it is written, one
+    at a time (a 2,000-spec report is never held twice); where it lands in the stream, when the
+    stream can tell, is the group's `span`: the results cache keeps those bytes as its piece."""
 
-    __slots__ = ("pieces",)
+    __slots__ = ("pieces", "items", "reported")
 
-    def __init__(self, pieces):
-        self.pieces = pieces
+    def __init__(self, pieces, items, reported: set):
+        self.pieces, self.items, self.reported = pieces, items, reported
+
+    def _text(self, piece):
+        if type(piece) is str:
+            return piece
+        group = getattr(piece, "results", None)
+        if group is None:
+            return piece.text
+        reported = self.reported
+        return self.items.results([one for one in group if id(one) in reported])
 
     def write(self, level: int, parts: list, out) -> None:
-        texts = [p if type(p) is str else p.text for p in self.pieces]
-        texts = [t for t in texts if len(t)]
-        if not texts:
-            parts.append("[]")
-            return
         item = _newline(level + 1)
-        separator = ("," + item).encode()
-        chunks = [("[" + item).encode()]
-        for text in texts:
-            chunks += (text.encode() if type(text) is str else text, separator)
-        chunks[-1] = (_newline(level) + "]").encode()
         buffer = getattr(out, "buffer", None)
         if buffer is None:
-            parts.append(str(b"".join(chunks), "utf-8"))
+            texts = [t if type(t) is str else str(t, "utf-8") for t in map(self._text, self.pieces)]
+            texts = [t for t in texts if t]
+            parts.append("[" + item + ("," + item).join(texts) + _newline(level) + "]" if texts else "[]")
             return
         _flush(parts, out)
         out.flush()
-        buffer.writelines(chunks)
+        try:
+            at = buffer.tell()
+        except (OSError, AttributeError, ValueError):  # a pipe: no group's span is known
+            at = None
+        lead, separator = ("[" + item).encode(), ("," + item).encode()
+        for piece in self.pieces:
+            text = self._text(piece)
+            if type(text) is str:
+                text = text.encode()
+            if len(text):
+                buffer.write(lead)
+                at = at + len(lead) if at is not None else None
+                lead = separator
+            if hasattr(piece, "span"):
+                piece.span = (at, at + len(text)) if at is not None else None
+            buffer.write(text)
+            at = at + len(text) if at is not None else None
+        if lead is separator:
+            buffer.write((_newline(level) + "]").encode())
+        else:
+            parts.append("[]")
 
 
 class _NotText(Exception):
