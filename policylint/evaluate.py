@@ -150,6 +150,9 @@ class Engine:
                     self._lifecycle(pack, item)
         if self.memory is not None:
             self.memory.remember_shared(self.repo.inputs(self._shared))
+            store = getattr(self.memory, "store_entries", None)  # the results cache's (a history keeps its own)
+            if store is not None:  # stored now, not held until the report is made
+                store(self.repo)
         if not self.keep_loads:
             gc.unfreeze()  # a long-lived caller (the language server) collects it again later
         self.results.sort(key=Result.sort_key)
@@ -501,8 +504,9 @@ class _Entry:
 
         inputs = engine.repo.inputs(reads)
         subject = engine.subjects[self.subjects] if len(engine.subjects) > self.subjects else None
-        results, notices = engine.results[self.start:], notices_of(inputs)
-        engine.memory.record(self.id, inputs, stored(subject, results, notices), (subject, results, notices))
+        made = (subject, engine.results[self.start:], notices_of(inputs))
+        payload = None if getattr(engine.memory, "payload_later", False) else stored(*made)  # results.ResultsCache's
+        engine.memory.record(self.id, inputs, payload, made)
 
 
 class _GlobalValues(dict):

@@ -92,6 +92,7 @@ class ResultsCache:
         self._repo = None  # the walker globs are asked again with
         self.repo = None  # the run's TrackingRepo (what it read, which files held a waiver mark)
         self.fresh: dict = {}  # entry id -> (observation keys, payload) recorded by this run
+        self._entries = self._names = None  # what store_entries kept: entry id -> keys, bucket -> name
         # the report's pieces (module doc): the command's key, the entries whose kept pieces this
         # run used, their loaded buckets, what each entry gave this run (for its pieces), the
         # formats it printed and the run
@@ -245,49 +246,47 @@ class ResultsCache:
         return not self._answers[key]
 
     # -- what this run records ---------------------------------------------------------------
+    # The engine passes no payload (None) with `made`: it is made from the verdicts when it is
+    # stored (store_entries, at the end of the evaluations: nothing has changed them yet), not
+    # held as JSON beside them all the run long (a 2,000-spec run's are 16 MiB).
+    payload_later = True
+
     def record(self, entry_id: str, inputs: set, payload, made=None) -> None:
         """An entry this run evaluated, with what it read (not kept when some of it cannot be
-        described as an input); `made`: its (Subject or None, [Result], notices), for its pieces."""
+        described as an input); `made`: its (Subject or None, [Result], notices), for its pieces
+        and, when `payload` is None, its payload."""
         self._evaluated.add(_bucket(entry_id))
         if made is not None:
             self.made[entry_id] = made
         keys = _keys(inputs)
-        if keys is not None:  # UTF-8 JSON: a fifth of the verdicts' memory, and half of a str's (one "…"
-            self.fresh[entry_id] = (sorted(keys), _json(payload).encode())  # makes a str 2 bytes a character)
+        if keys is not None:
+            self.fresh[entry_id] = (sorted(keys), _MADE if payload is None else payload)
 
     def remember_shared(self, inputs: set) -> None:
         """The subjects' listings (the engine's interface, which history's _Carry keeps): here
         no entry rests on them, and the printed report does as the run's input (save)."""
 
-    def save(self, output=None, run_inputs: set = frozenset()) -> None:
-        """Store this run's entries for the next run, and with `output` = (printed key, text,
-        exit code) what it printed; `run_inputs` is what the run read outside any evaluation
-        (which packs apply, inline waivers), which the printed text rests on too. Answers are
-        taken now; one that cannot be taken drops what rests on it."""
-        written = time.time_ns()
-        observations: dict = {}
-        kept = self.kept["observations"] if self.kept is not None else {}
-        folders: dict = {}  # folder -> whether it is no symlink (shared by every path below it)
-        digests = getattr(self.repo, "digests", {})
-
-        def answer(key):
-            if key not in observations:
-                if self._answers.get(key) and key in kept:  # asked this run, and still as stored
-                    observations[key] = kept[key]
-                else:
-                    observations[key] = _answer(self.root, key, folders, digests)
-            return observations[key]
-
+    def store_entries(self, repo) -> None:
+        """Store the entries this run keeps (their payloads, a bucket at a time) as soon as the
+        evaluations are done, before the report is made: the two are never held together (a
+        2,000-spec run's payloads are 16 MiB). `repo`: the run's TrackingRepo. Answers are taken
+        now; an entry resting on one that cannot be taken is not kept. `save` lists them."""
+        self.repo = repo
+        self._written = time.time_ns()
+        self._observations: dict = {}
+        self._folders: dict = {}  # folder -> whether it is no symlink (shared by every path below it)
         entries, buckets = {}, {}
         for entry_id, (keys, payload) in self.fresh.items():
-            if all(answer(key) is not None for key in keys if key[:2] != "r:"):
+            if all(self._answer_now(key) is not None for key in keys if key[:2] != "r:"):
                 entries[entry_id] = list(keys)
                 buckets.setdefault(_bucket(entry_id), {})[entry_id] = payload
+        self.fresh = {}  # the payloads: only what a bucket written holds (they are stored now)
         kept_by_bucket: dict = {}
         for entry_id in (self.kept["entries"] if self.kept is not None else ()):
             kept_by_bucket.setdefault(_bucket(entry_id), []).append(entry_id)
         names = {}
-        for bucket, payloads in sorted(buckets.items()):
+        for bucket in sorted(buckets):
+            payloads = buckets.pop(bucket)
             old = self.kept["payloads"].get(bucket) if self.kept is not None else None
             same = (old is not None and bucket not in self._evaluated
                     and sorted(payloads) == sorted(kept_by_bucket.get(bucket, ())))
@@ -300,11 +299,35 @@ class ResultsCache:
                     del payloads[entry_id], entries[entry_id]
                 else:
                     payloads[entry_id] = payload
-            text = b"{" + b",".join(_json(entry_id).encode() + b":" + (p if type(p) is bytes else _json(p).encode())
-                                    for entry_id, p in sorted(payloads.items())) + b"}"
+            made = self.made
+            text = ("{" + ",".join(_json(entry_id) + ":" + _json(stored(*made[entry_id]) if p is _MADE else p)
+                                   for entry_id, p in sorted(payloads.items())) + "}").encode("utf-8")
             names[bucket] = hasher(text).hexdigest()
             if names[bucket] != old:
                 self.store.put_bytes("payloads", names[bucket], text)
+        self._entries, self._names = entries, names
+
+    def _answer_now(self, key):
+        """What the work tree answers to an observation key now (once a run; `store_entries`)."""
+        observations = self._observations
+        if key not in observations:
+            kept = self.kept["observations"] if self.kept is not None else {}
+            if self._answers.get(key) and key in kept:  # asked this run, and still as stored
+                observations[key] = kept[key]
+            else:
+                observations[key] = _answer(self.root, key, self._folders, getattr(self.repo, "digests", {}))
+        return observations[key]
+
+    def save(self, output=None, run_inputs: set = frozenset()) -> None:
+        """Store the manifest of this run's entries (`store_entries`, which the engine calls) for
+        the next run, and with `output` = (printed key, text, exit code) what it printed;
+        `run_inputs` is what the run read outside any evaluation (which packs apply, inline
+        waivers), which the printed text rests on too. Answers are taken now; one that cannot be
+        taken drops what rests on it."""
+        if self._entries is None:  # no engine ran (it stores them as it ends): nothing was made
+            self.store_entries(self.repo)
+        answer, observations, written = self._answer_now, self._observations, self._written
+        entries, names = self._entries, self._names
         payload_key = hasher(" ".join(f"{b}:{n}" for b, n in sorted(names.items())).encode()).hexdigest()
         outputs = {}
         printed_kept = self.kept.get("printed", ()) if self.kept is not None else ()
@@ -416,6 +439,7 @@ def _manifest(value):
 
 # -- the report's pieces: an entry's items in the json report, kept for the command ------------
 _LATER = object()  # the payload of an entry shown from its piece: read only when its bucket is written again
+_MADE = object()  # the payload of an entry evaluated or restored: made from its verdicts when it is stored
 _COUNTED = ("pass", "fail", "error", "waived", "skipped")
 
 

@@ -166,12 +166,19 @@ class _NotText(Exception):
     """A result field that is not a string or None: that result is written the general way."""
 
 
+_CACHED = 4096  # texts a cache below holds before it starts again: what repeats (a gate's id, a passing
+# result's tail) is made once a few thousand results, and a message naming its subject, made for
+# each, is not held to the end (a 2,000-spec report's would be 12 MiB)
+
+
 class _Encoded(dict):
-    """A string (or None) -> its JSON text, each distinct one encoded once."""
+    """A string (or None) -> its JSON text, each distinct one encoded once (of the last _CACHED)."""
 
     def __missing__(self, key):
         if key is not None and not isinstance(key, str):
             raise _NotText
+        if len(self) >= _CACHED:
+            self.clear()
         text = self[key] = "null" if key is None else _string(key)
         return text
 
@@ -186,6 +193,8 @@ class _Tail(dict):
     def __missing__(self, key):
         e, nl = self.encoded, self.newline
         stage, status, severity, title, message = (e[part] for part in key)
+        if len(self) >= _CACHED:
+            self.clear()
         text = self[key] = (f',{nl}"stage": {stage},{nl}"status": {status},{nl}"severity": {severity},'
                             f'{nl}"title": {title},{nl}"message": {message},{nl}"evidence": []{self.close}')
         return text
