@@ -66,9 +66,13 @@ def _runs():
              Result("g.u", "s", None, "fail", "error", "T", "m", [Evidence("a.md", 3, "why")])]
     run.results = extra + run.results + copy.deepcopy(extra) * 3000
     yield run
+    run = fixture.build_run()  # more distinct texts than the template's caches hold, among repeated ones
+    run.results = [Result("g.x", f"s{i}", "st", *(("skipped", "error", "T", f"not yet: s{i}") if i % 3 else
+                                                  ("pass", "error", "T", ""))) for i in range(3 * report._CACHED)]
+    yield run
 
 
-@pytest.mark.parametrize("run", list(_runs()), ids=["fixture", "no results", "odd results"])
+@pytest.mark.parametrize("run", list(_runs()), ids=["fixture", "no results", "odd results", "many texts"])
 def test_the_report_is_what_json_dump_wrote(run):
     options = fixture.options()
     out = io.StringIO()
