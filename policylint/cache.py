@@ -183,17 +183,23 @@ class Cache:
     # -- the interface -------------------------------------------------------------------
     def get(self, kind: str, key: str):
         """The value stored under (kind, key), or None when there is none that verifies."""
-        payload = self.get_bytes(kind, key)
+        payload = self._verified(kind, key)
         if payload is None:
             return None
         try:
-            return _loads(payload.decode("utf-8"))
+            return _loads(str(payload, "utf-8"))
         except (ValueError, RecursionError):
             return None
 
     def get_bytes(self, kind: str, key: str) -> bytes | None:
         """The bytes stored under (kind, key) (by `put` or `put_bytes`), or None when there are
         none that verify."""
+        payload = self._verified(kind, key)
+        return bytes(payload) if payload is not None else None
+
+    def _verified(self, kind: str, key: str) -> memoryview | None:
+        """The payload of the entry (kind, key), a view of the file's bytes (not copied to be
+        hashed or decoded), when its MAC verifies; else None."""
         name = _entry_name(kind, key)
         data = self._read(name, MAX_ENTRY_BYTES)
         if data is None:
@@ -202,8 +208,10 @@ class Cache:
         mac_end = len(header) + 64
         if data[:len(header)] != header or data[mac_end:mac_end + 1] != b"\n":
             return None
-        payload = data[mac_end + 1:]
-        mac = hasher(header + payload, key=self._secret).hexdigest().encode()
+        payload = memoryview(data)[mac_end + 1:]
+        digest = hasher(header, key=self._secret)
+        digest.update(payload)
+        mac = digest.hexdigest().encode()
         try:
             from _operator import _compare_digest  # `hmac` would load OpenSSL
         except ImportError:  # not CPython
