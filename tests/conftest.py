@@ -77,3 +77,23 @@ def assert_golden(path: Path, got: bytes, name: str) -> None:
         return
     assert path.exists(), f"no golden {path.relative_to(ROOT)}; write it with {UPDATE_GOLDENS}=1 and review it"
     assert got == path.read_bytes(), f"{name} differs from {path.relative_to(ROOT)} (rewrite with {UPDATE_GOLDENS}=1)"
+
+
+def assert_no_reference_cycle(make) -> None:
+    """What `make()` returns, every field read, leaves no cycle behind: `check` runs with the
+    cyclic collector paused, so a value holding one would stay in memory to the end of the run."""
+    import gc
+
+    from policylint.values import to_plain
+
+    gc.collect()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        value = make()
+        to_plain(value)  # every field read
+        del value
+        assert gc.collect() == 0
+    finally:
+        if collecting:
+            gc.enable()

@@ -5,19 +5,18 @@ format tests/caserunner.py describes.
 """
 from __future__ import annotations
 
-import gc
 import random
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, assert_no_reference_cycle
 from policylint.errors import ArtifactError, ArtifactMissing
 from policylint.loaders.markdown import MARKDOWN, load_markdown, parse_markdown
 from policylint.repo import Repo
 from policylint.types import ListType, RecordType
-from policylint.values import Lazy, LStr, to_plain
+from policylint.values import Lazy, LStr
 
 CASES = Path(__file__).parents[1] / "cases" / "loaders" / "markdown"
 
@@ -163,20 +162,8 @@ def test_fields_are_made_when_read_and_shared():
 
 
 def test_a_document_holds_no_reference_cycle():
-    """`check` runs with the cyclic collector paused: a value holding a cycle would stay in
-    memory to the end of the run, every subject's."""
-    gc.collect()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        doc = parse_markdown("---\na: 1\n---\n# A\n\n- [ ] b\n\n| h |\n|---|\n| c |\n\n## B\n[l](t.md)\n**K**: v\n"
-                             "```py\nx\n```\n", "x.md")
-        to_plain(doc)  # every field read
-        del doc
-        assert gc.collect() == 0
-    finally:
-        if collecting:
-            gc.enable()
+    assert_no_reference_cycle(lambda: parse_markdown(
+        "---\na: 1\n---\n# A\n\n- [ ] b\n\n| h |\n|---|\n| c |\n\n## B\n[l](t.md)\n**K**: v\n```py\nx\n```\n", "x.md"))
 
 
 def test_front_matter_is_only_at_the_top_and_must_be_closed():

@@ -6,12 +6,11 @@ figures below were counted with grep, e.g.
 """
 from __future__ import annotations
 
-import gc
 import re
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, assert_no_reference_cycle
 from policylint.errors import ArtifactMissing
 from policylint.loaders.tasks import TASKS, load_tasks, parse_tasks, task_dependencies, task_paths
 from policylint.repo import Repo
@@ -166,19 +165,8 @@ def test_a_task_makes_a_field_when_it_is_read():
 
 
 def test_a_task_list_holds_no_reference_cycle():
-    """`check` runs with the cyclic collector paused: a value holding a cycle would stay in
-    memory to the end of the run, every subject's."""
-    gc.collect()
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        tasks = parse_tasks("## Phase 1\n- [x] T001 [P] One\n- [-] T002 Two\n### T003: Three\n- [x] done\n", "t.md")
-        to_plain(tasks)  # every field read
-        del tasks
-        assert gc.collect() == 0
-    finally:
-        if collecting:
-            gc.enable()
+    assert_no_reference_cycle(lambda: parse_tasks(
+        "## Phase 1\n- [x] T001 [P] One\n- [-] T002 Two\n### T003: Three\n- [x] done\n", "t.md"))
 
 
 # -- paths and dependencies, one line each ---------------------------------------------------
