@@ -462,6 +462,12 @@ def build() -> LanguageServer:
             return None
         return document
 
+    def policy_document(ls: LanguageServer, uri: str):
+        """(document, path) of a `.policy` file that can be read; None for any other file."""
+        path = path_of(uri)
+        document = readable(ls, uri) if path.suffix == ".policy" else None
+        return None if document is None else (document, path)
+
     async def publish(ls: LanguageServer, uri: str, version) -> None:
         text, path = ls.workspace.get_text_document(uri).source, path_of(uri)
 
@@ -517,10 +523,10 @@ def build() -> LanguageServer:
     def formatting(ls: LanguageServer, params: types.DocumentFormattingParams):
         from .fmt import format_source
 
-        document = readable(ls, params.text_document.uri)
-        path = path_of(params.text_document.uri)
-        if path.suffix != ".policy" or document is None:
+        found = policy_document(ls, params.text_document.uri)
+        if found is None:
             return None
+        document, path = found
         try:
             result = format_source(document.source, display(path))
         except PolicylintError:  # what does not parse is not formatted; its diagnostics say why
@@ -579,14 +585,15 @@ def build() -> LanguageServer:
         from .syntax import ast
 
         uri = params.text_document.uri
-        document = readable(ls, uri)
-        if document is None:
+        found = policy_document(ls, uri)
+        if found is None:
             return None
-        path, text = path_of(uri), document.source
+        document, path = found
+        text = document.source
         position = _server_position(document, params.position)
         line, character = position.line, position.character
         m = _word_at(text, line, character)
-        if path.suffix != ".policy" or m is None:
+        if m is None:
             return None
         finder = _BufferLoader(path, text).scope_at(line, character)
         if finder is None:
@@ -625,10 +632,10 @@ def build() -> LanguageServer:
         from .check.types import signatures
         from .syntax import ast
 
-        document = readable(ls, params.text_document.uri)
-        path = path_of(params.text_document.uri)
-        if path.suffix != ".policy" or document is None:
+        found = policy_document(ls, params.text_document.uri)
+        if found is None:
             return None
+        document, path = found
         text = document.source
         position = _server_position(document, params.position)
         line, character = position.line, position.character
@@ -672,10 +679,10 @@ def build() -> LanguageServer:
     def document_symbol(ls: LanguageServer, params: types.DocumentSymbolParams):
         from .syntax.parse import parse_policy
 
-        document = readable(ls, params.text_document.uri)
-        path = path_of(params.text_document.uri)
-        if path.suffix != ".policy" or document is None:
+        found = policy_document(ls, params.text_document.uri)
+        if found is None:
             return None
+        document, path = found
         try:
             tree = parse_policy(document.source.replace("\r\n", "\n"), display(path))
         except PolicylintError:
