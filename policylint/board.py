@@ -49,7 +49,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     """Write the board; 0 unless the command could not do its job (failing gates are what it shows)."""
-    from .cli import UsageError, _root_path, _run
+    from .cli import UsageError, _root_path, _run_kept
 
     if getattr(args, "path", None) is not None:
         args.root = args.path
@@ -59,12 +59,7 @@ def run(args) -> int:
     if args.repo_url is not None and not re.match(r"https?://[^/\s]+", args.repo_url):
         raise UsageError(f"--repo-url `{args.repo_url}` is not a web address; expected e.g. https://github.com/owner/repo")
     target = _target(args)
-    result = _run(args)
-    memory = getattr(result, "memory", None)
-    if memory is not None:  # when the CLI lets `board` use the results cache, as `status` does
-        from .cli import _repo_inputs
-
-        memory.save(run_inputs=_repo_inputs(result))
+    result = _run_kept(args)
     facts = git_facts(root)
     points = None
     asked = args.history is not None or args.since is not None

@@ -713,11 +713,19 @@ def cmd_baseline(args) -> int:
     return EXIT_OK
 
 
+def _run_kept(args):
+    """`_run` for a command whose output the results cache does not keep (status, board): the
+    run's verdicts are kept for the next run all the same."""
+    run = _run(args)
+    memory = getattr(run, "memory", None)
+    if memory is not None:
+        memory.save(run_inputs=_repo_inputs(run))
+    return run
+
+
 def cmd_status(args) -> int:
     fmt = _format(args.format, ["json", "text"])
-    run = _run(args)
-    if getattr(run, "memory", None) is not None:
-        run.memory.save(run_inputs=_repo_inputs(run))
+    run = _run_kept(args)
     if fmt == "json":
         import json
 
@@ -1090,7 +1098,6 @@ def _inline_errors(plain, where="") -> list:
     return []
 
 
-# command -> (its one-line help, what adds its arguments, what runs it), in the order `--help` lists them
 def _args_board(p) -> None:
     from . import board
 
@@ -1103,6 +1110,7 @@ def cmd_board(args) -> int:
     return board.run(args)
 
 
+# command -> (its one-line help, what adds its arguments, what runs it), in the order `--help` lists them
 COMMANDS = {
     "check": ("evaluate every gate and report failures (exit 1 when one blocks)", _args_check, cmd_check),
     "baseline": ("record today's failures so `check` blocks only on new ones", _args_baseline, cmd_baseline),
