@@ -14,6 +14,7 @@ from . import __version__
 from .cache import hasher, user_cache
 from .diagnostics import QUOTABLE, Diagnostic, Span, did_you_mean
 from .errors import PolicylintError
+from .patterns import lazy
 from .structs import field, struct
 
 ENTRY_POINT_GROUP = "policylint.packs"
@@ -207,20 +208,15 @@ class LoadedPack:
         return display(self.file)
 
 
-_HEADER = None
+_STRING = r'"((?:[^"\\\n]|\\.)*)"'
+_HEADER = lazy(r'(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*pack[ \t]+[A-Za-z_][\w-]*[ \t]+' + _STRING
+               + r'(?:\s+version[ \t]+' + _STRING + r')?(?:\s+detect[ \t]+' + _STRING + r')?[ \t]*(?:#[^\n]*)?\n')
 
 
 def detect_glob(path) -> tuple:
     """(True, glob or None) read from the `pack` header's text, or (False, None) when the header
     is not written plainly; lets a run pick the built-in packs a repository has without
     loading (unpickling) every one of them."""
-    global _HEADER
-    if _HEADER is None:
-        from .patterns import compile_kept
-
-        string = r'"((?:[^"\\\n]|\\.)*)"'
-        _HEADER = compile_kept(r'(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*pack[ \t]+[A-Za-z_][\w-]*[ \t]+' + string
-                               + r'(?:\s+version[ \t]+' + string + r')?(?:\s+detect[ \t]+' + string + r')?[ \t]*(?:#[^\n]*)?\n')
     try:
         with open(path, encoding="utf-8") as fh:
             head = fh.read(8192)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from .patterns import lazy
+
 FLAG_PREFIX = {"i": "i", "m": "m", "s": "s", "U": "U"}
 
 
@@ -100,7 +102,7 @@ def _string_tester(pattern: str):
 # What a pattern cannot mean the same in a whole text as in one line: the text's own start
 # and end (`\A`, `\z`) and a flag turned off (`(?-m)`); matched on the pattern's source,
 # so a `\\A` (a backslash, then A) is refused too, which only costs the shortcut.
-_WHOLE_TEXT_ONLY = None
+_WHOLE_TEXT_ONLY = lazy(r"\\[Az]|\(\?[A-Za-z]*-")
 
 
 def line_candidates(regex, texts: list) -> list | None:
@@ -111,17 +113,12 @@ def line_candidates(regex, texts: list) -> list | None:
     a line left out cannot match; one listed may not (a match may run across lines). None
     when the regex's form does not allow this (`\A`, `\z`, a flag turned off) or a text
     holds a newline."""
-    global _WHOLE_TEXT_ONLY
     if type(regex) is RegexValue:
         pattern, flags = regex.pattern, regex.flags
     elif isinstance(regex, str):
         pattern, flags = str(regex), ""
     else:
         return None
-    if _WHOLE_TEXT_ONLY is None:
-        from .patterns import compile_kept
-
-        _WHOLE_TEXT_ONLY = compile_kept(r"\\[Az]|\(\?[A-Za-z]*-")
     if _WHOLE_TEXT_ONLY.search(pattern):
         return None
     try:
