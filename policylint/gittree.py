@@ -28,7 +28,7 @@ import errno
 import io
 import posixpath
 import re
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from . import gitrun
@@ -405,27 +405,22 @@ def git_facts_at(sha: str):
     return build
 
 
-_RUNNER_AT = None
-
-
+@cache
 def _runner_at():
     """The git loader's runner, told a commit: every HEAD it would pass names that commit."""
-    global _RUNNER_AT
-    if _RUNNER_AT is None:
-        from .loaders.git import _Git
+    from .loaders.git import _Git
 
-        class RunnerAt(_Git):
-            def __init__(self, root, sha: str):
-                super().__init__(root)
-                self.sha = sha
+    class RunnerAt(_Git):
+        def __init__(self, root, sha: str):
+            super().__init__(root)
+            self.sha = sha
 
-            def run(self, *args: str, ok=(0,)) -> tuple:
-                if args and args[0] != "symbolic-ref":
-                    args = tuple(_at(arg, self.sha) for arg in args)
-                return super().run(*args, ok=ok)
+        def run(self, *args: str, ok=(0,)) -> tuple:
+            if args and args[0] != "symbolic-ref":
+                args = tuple(_at(arg, self.sha) for arg in args)
+            return super().run(*args, ok=ok)
 
-        _RUNNER_AT = RunnerAt
-    return _RUNNER_AT
+    return RunnerAt
 
 
 def _at(arg: str, sha: str) -> str:
@@ -442,21 +437,21 @@ def _at(arg: str, sha: str) -> str:
 def tracking_tree_repo(root, tree: CommitTree, git_facts=None):
     """A GitTreeRepo that records what each evaluation reads (recording.TrackingRepo's frames
     and `inputs`), so history.py can tell which subjects' verdicts carry over to the next commit."""
-    from .recording import TrackingRepo
-
-    global _TrackingTreeRepo
-    if _TrackingTreeRepo is None:
-        class _TrackingTreeRepo(TrackingRepo, GitTreeRepo):
-            def _read_file(self, full, norm: str) -> bytes:
-                self.frames[-1].add(("read", norm))  # TrackingRepo's would stat the work tree
-                return GitTreeRepo._read_file(self, full, norm)
-
-    repo = _TrackingTreeRepo(root, None)
+    repo = _tracking_tree_repo_class()(root, None)
     repo.tree, repo._git_facts = tree, git_facts
     return repo
 
 
-_TrackingTreeRepo = None
+@cache
+def _tracking_tree_repo_class():
+    from .recording import TrackingRepo
+
+    class TrackingTreeRepo(TrackingRepo, GitTreeRepo):
+        def _read_file(self, full, norm: str) -> bytes:
+            self.frames[-1].add(("read", norm))  # TrackingRepo's would stat the work tree
+            return GitTreeRepo._read_file(self, full, norm)
+
+    return TrackingTreeRepo
 
 
 def answer(repo: GitTreeRepo, what):

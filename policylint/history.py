@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from functools import cache
 
 from .structs import struct
 
@@ -126,25 +127,20 @@ class Evaluator:
         self.objects.close()
 
 
-_ENGINE = None
-
-
+@cache
 def _engine():
     """evaluate.Engine that compiles the packs only on its first commit (the closures are the
     trees', whichever run calls them); made on first use, so importing this module imports no engine."""
-    global _ENGINE
-    if _ENGINE is None:
-        from .evaluate import Engine
+    from .evaluate import Engine
 
-        class HistoryEngine(Engine):
-            compiled = False
+    class HistoryEngine(Engine):
+        compiled = False
 
-            def _compile(self, pack) -> None:
-                if not self.compiled:
-                    super()._compile(pack)
+        def _compile(self, pack) -> None:
+            if not self.compiled:
+                super()._compile(pack)
 
-        _ENGINE = HistoryEngine
-    return _ENGINE
+    return HistoryEngine
 
 
 # -- what is evaluated ------------------------------------------------------------------------
