@@ -286,18 +286,8 @@ class GitTreeRepo(Repo):
         self._memo[key] = out
         return out
 
-    def listing(self, relpath: str) -> dict:
-        key = ("listing", relpath)
-        hit = self._memo.get(key)
-        if hit is None:
-            try:
-                hit = ("ok", self._entries(relpath), relpath)
-            except OSError as exc:
-                hit = ("err", exc)
-            self._memo[key] = hit
-        if hit[0] == "err":
-            raise hit[1]
-        return hit[1]
+    def _list_folder(self, relpath: str) -> tuple:
+        return self._entries(relpath), relpath
 
     def _entries(self, relpath: str) -> dict:
         try:

@@ -438,15 +438,19 @@ class Repo:
         hit = memo.get(key)
         if hit is None:
             try:
-                full = self._listed_folder(relpath)
-                with os.scandir(full) as it:
-                    hit = ("ok", {e.name: Entry(e) for e in it}, full)
+                hit = ("ok", *self._list_folder(relpath))
             except OSError as exc:
                 hit = ("err", exc)
             memo[key] = hit
         if hit[0] == "err":
             raise hit[1]
         return hit[1]
+
+    def _list_folder(self, relpath: str) -> tuple:
+        """(its entries by name, the folder listed): what `listing` keeps, read from the file system."""
+        full = self._listed_folder(relpath)
+        with os.scandir(full) as it:
+            return {e.name: Entry(e) for e in it}, full
 
     def _listed_folder(self, relpath: str) -> str:
         """The folder's real path: its parent's (when listed) joined with its name if it is no
