@@ -27,13 +27,12 @@ from __future__ import annotations
 import errno
 import io
 import posixpath
-import re
 from functools import cache, partial
 from pathlib import Path
 
 from . import gitrun
 from .errors import ArtifactError
-from .repo import MAX_FILE_BYTES, Entry, Repo, _glob_segments, _is_magic, _too_large
+from .repo import MAX_FILE_BYTES, Entry, Repo, _glob_segments, _is_magic, _too_large, segment_matcher
 
 _LINK_HOPS = 40  # as the kernel's limit: a longer chain (or a loop) is "too many levels of symbolic links"
 _FILE, _LINK, _DIR = "file", "link", "dir"
@@ -323,10 +322,8 @@ class _TreeGlob:
     segments follow a symlink to a folder inside the root; a match leading outside is left out."""
 
     def __init__(self, repo: GitTreeRepo, segments: list, dirs_only: bool):
-        import fnmatch
-
         self.repo, self.tree, self.segments, self.dirs_only = repo, repo.tree, segments, dirs_only
-        self.matchers = [re.compile(fnmatch.translate(s)).match if _is_magic(s) else None for s in segments]
+        self.matchers = [segment_matcher(s) if _is_magic(s) else None for s in segments]
 
     def _kind(self, rel: str):
         """What the path leads to (links followed), None when missing or outside."""
