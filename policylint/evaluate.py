@@ -115,7 +115,6 @@ class Engine:
         # results.ResultsCache: verdicts kept from an earlier run whose inputs are unchanged are
         # taken from it, and what is evaluated is recorded for the next (repo: a TrackingRepo)
         self.memory = memory
-        self._shared: set = set()  # the lifecycles' subject lists (their memo entries' marks)
         self.runtime = Runtime(repo, budget)  # steps per gate and subject (compile.DEFAULT_BUDGET)
         self.params = params or {}  # pack name -> {param: value}
         self.scope = scope  # repository paths a change touched; None: every subject
@@ -131,9 +130,6 @@ class Engine:
         self.plan = plan(packs)
         if not self.keep_loads:  # what is already made stays: the young-object walks below skip it
             gc.freeze()
-        if self.memory is not None and self.memory.valid():  # what the shared values' loads noticed
-            for path, line, code, message in self.memory.kept_shared_notices():
-                self.repo.notices[(path, line, code)] = _notice(path, line, code, message)
         for pack in _with_helpers(self.plan.running):
             self._compile(pack)
             self._global_env(pack)
@@ -149,7 +145,6 @@ class Engine:
                 if isinstance(item, ast.Lifecycle):
                     self._lifecycle(pack, item)
         if self.memory is not None:
-            self.memory.remember_shared(self.repo.inputs(self._shared))
             store = getattr(self.memory, "store_entries", None)  # the results cache's (a history keeps its own)
             if store is not None:  # stored now, not held until the report is made
                 store(self.repo)
@@ -218,7 +213,6 @@ class Engine:
         the mark of its memo entry."""
         if self.memory is None:
             return node.domain.fn(genv)
-        self._shared.add(listed)
         return self.repo.memo(listed[1], lambda: node.domain.fn(genv))
 
     def _explainer(self, pack) -> Explainer:

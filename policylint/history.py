@@ -321,19 +321,16 @@ class _Carry:
 
     def __init__(self):
         self.kept: dict = {}  # entry id -> ({observation: answer}, payload), as of the last commit
-        self.shared = None  # {observation: answer} the kept entries rest on, or None
-        self.shared_notices: list = []
 
     def start(self, repo) -> None:
         """Begin a commit, whose files `repo` (a tracking GitTreeRepo) reads."""
-        self.repo, self.fresh, self._valid = repo, {}, None
-        self.repo_shared, self.notices_now = None, []
+        self.repo, self.fresh = repo, {}
         self.made: dict = {}  # what the engine restored or evaluated, by entry (it notes it here)
         self.run = None  # the engine leaves its Run here
 
     def end(self) -> None:
         """The commit is evaluated: what it recorded is what the next one may carry."""
-        self.kept, self.shared, self.shared_notices = self.fresh, self.repo_shared, self.notices_now
+        self.kept = self.fresh
 
     def _same(self, observed: dict) -> bool:
         from .gittree import answer
@@ -341,17 +338,9 @@ class _Carry:
         return all(answer(self.repo, what) == was for what, was in observed.items())
 
     # -- results.ResultsCache's interface, as evaluate.Engine uses it
-    def valid(self) -> bool:
-        if self._valid is None:
-            self._valid = self.shared is not None and self._same(self.shared)
-        return self._valid
-
-    def kept_shared_notices(self) -> list:
-        return self.shared_notices
-
     def reused(self, entry_id: str):
         kept = self.kept.get(entry_id)
-        if kept is None or not self.valid() or not self._same(kept[0]):
+        if kept is None or not self._same(kept[0]):
             return None
         self.fresh[entry_id] = kept
         return kept[1]
@@ -372,13 +361,6 @@ class _Carry:
         observed = self._observed(inputs)
         if observed is not None:
             self.fresh[entry_id] = (observed, payload)
-
-    def remember_shared(self, inputs: set) -> None:
-        from .results import notices_of
-
-        self.repo_shared, self.notices_now = self._observed(inputs), notices_of(inputs)
-        if self.repo_shared is None:
-            self.fresh = {}
 
     def _observed(self, inputs: set):
         """{observation: this tree's answer}, notices aside; None when one has no answer."""

@@ -262,10 +262,6 @@ class ResultsCache:
         if keys is not None:
             self.fresh[entry_id] = (sorted(keys), _MADE if payload is None else payload)
 
-    def remember_shared(self, inputs: set) -> None:
-        """The subjects' listings (the engine's interface, which history's _Carry keeps): here
-        no entry rests on them, and the printed report does as the run's input (save)."""
-
     def store_entries(self, repo) -> None:
         """Store the entries this run keeps (their payloads, a bucket at a time) as soon as the
         evaluations are done, before the report is made: the two are never held together (a
@@ -396,11 +392,6 @@ class ResultsCache:
             if names[bucket] != old_names.get(bucket):
                 self.store.put_bytes("pieces", names[bucket], data)
         return [self.printed, names]
-
-    def kept_shared_notices(self) -> list:
-        """None: a global value's notices are its readers' (kept with their entries), and the
-        subjects' listing makes its own again every run."""
-        return []
 
 
 def _json(value) -> str:
