@@ -502,14 +502,14 @@ class Piece:
         if type(row) is not list or len(row) != 6:
             return None
         start, end, subject, counts, blocking, notices = row
-        if not (_span(start, end, body) and type(counts) is list and len(counts) == 5
+        if not (_within(start, end, body) and type(counts) is list and len(counts) == 5
                 and all(type(n) is int and n >= 0 for n in counts) and type(blocking) is list and len(blocking) == 2
                 and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))):
             return None
         kept_subject = None
         if subject is not None:
             if not (type(subject) is list and len(subject) == 4 and type(subject[0]) is str
-                    and type(subject[1]) is str and _span(subject[2], subject[3], body)):
+                    and type(subject[1]) is str and _within(subject[2], subject[3], body)):
                 return None
             kept_subject = KeptSubject(subject[0], subject[1], body[subject[2]:subject[3]])
         return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
@@ -555,7 +555,8 @@ def _absent(observations: dict, path: str) -> bool:
     return isinstance(answer, list) and len(answer) > 1 and answer[1] is None
 
 
-def _span(start, end, body: bytes) -> bool:
+def _within(start, end, body: bytes) -> bool:
+    """Whether a stored piece's (start, end) is a span of `body`: read from disk, it is checked."""
     return type(start) is int and type(end) is int and 0 <= start <= end <= len(body)
 
 
