@@ -398,9 +398,9 @@ class Compiler:
 
     def compile_Call(self, node: ast.Call):
         target = self.resolve(node.func)
-        args = [self.expr(a) for a in node.args]  # the explainer re-walks them
+        args = [self.expr(a) for a in node.args]
         if target is None and node.func == "first" and len(node.args) == 1 and isinstance(node.args[0], ast.Where):
-            return _locating(self.compile_Where(node.args[0], only_first=True), node.span)
+            return _locating(node.args[0].first, node.span)  # the filter stops at its first element
         if target is not None:
             node.calls_def = target[0]  # for _loops: whether a def's body walks anything
             return self._call_def(node, args, *target)
@@ -719,15 +719,15 @@ class Compiler:
         cond, then, other = self.expr(node.cond), self.expr(node.then), self.expr(node.other)
         return lambda env: then(env) if truthy(cond(env)) else other(env)
 
-    def compile_Where(self, node: ast.Where, only_first: bool = False):
-        """`xs where p`; with `only_first` (`first(xs where p)`), the first element that
-        satisfies `p` or null, the elements after it not looked at."""
+    def compile_Where(self, node: ast.Where):
+        """`xs where p`; `node.first` is `first(xs where p)`: the first element that satisfies
+        `p` or null, the elements after it not looked at (compile_Call takes it)."""
         domain, var = self.expr(node.domain), node.var
         pred, hoisted = self._walking({var}, lambda: self.expr(node.pred))
         decided_by = _text_regex(node.pred, var, [var])
         items_of = ops.items_of
 
-        def run(env):
+        def walk(env, only_first: bool):
             items = items_of(domain(env))
             budget = env.runtime.budget
             budget.left -= len(items) if hasattr(items, "__len__") else 1
@@ -747,7 +747,8 @@ class Compiler:
                     out.append(x)
             return None if only_first else out
 
-        return run
+        node.first = lambda env: walk(env, True)
+        return lambda env: walk(env, False)
 
 
 def render_value(value) -> str:
