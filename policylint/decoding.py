@@ -15,9 +15,8 @@ Two ways to meet a byte the encoding cannot decode:
 """
 from __future__ import annotations
 
-import re
-
 from .errors import ArtifactError
+from .patterns import lazy
 
 # (mark, codec, the encoding's name in messages); UTF-32 before UTF-16, see above
 BYTE_ORDER_MARKS = (
@@ -28,7 +27,7 @@ BYTE_ORDER_MARKS = (
     (b"\xfe\xff", "utf-16-be", "UTF-16"),
 )
 # A well-formed UTF-8 multi-byte sequence: its presence means "UTF-8 with damage", not cp1252.
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_MULTIBYTE = lazy(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def byte_order_mark(data: bytes):

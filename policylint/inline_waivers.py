@@ -23,6 +23,7 @@ import re
 
 from .configure import gate_index, gate_match
 from .errors import ArtifactError
+from .patterns import lazy
 from .structs import field, struct
 
 MARKDOWN = (".md", ".markdown")
@@ -31,8 +32,8 @@ HASH_COMMENTS = (".yaml", ".yml", ".toml")
 # policylint: waive` is no quadratic scan), compiled on first use.
 _MARKDOWN_WAIVER = r"<!--\s*policylint:\s*waive\b(?P<body>.*?)-->"
 _HASH_WAIVER = r"#\s*policylint:\s*waive\b(?P<body>.*)$"
-_REASON = re.compile(r"\s--(?:\s|$)")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_REASON = lazy(r"\s--(?:\s|$)")
+_FENCE = lazy(r"^\s{0,3}(```|~~~)")
 EXAMPLE = {"markdown": "<!-- policylint: waive GATE-ID -- reason -->", "hash": "# policylint: waive GATE-ID -- reason"}
 
 
