@@ -14,7 +14,9 @@ every run, for the same result. So:
   `re` writes it, is read from there and handed to `_sre.compile`, which validates it; one
   compiled afresh is added to the entry, written when the process exits. The entry is signed
   like every cache entry, keyed by the Python build (its `re` programs are its own), and
-  anything in it that does not build a pattern is compiled again as `re` would.
+  anything in it that does not build a pattern is compiled again as `re` would. A program is
+  kept as the hex of its code units (native order, `_sre.CODESIZE` bytes each), one JSON string
+  rather than thousands of JSON numbers, which cost that run ~1M instructions to parse.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ class lazy:  # noqa: N801 - used where `re.compile` was, and reads like it
 
 
 _store = None  # the user's cache, once the command has opened it
-_programs: dict | None = None  # "flags\0pattern" -> [flags, code, groups, groupindex, indexgroup]
+_programs: dict | None = None  # "flags\0pattern" -> [flags, code as hex, groups, groupindex, indexgroup]
+_UNIT = {2: "H", 4: "I", 8: "Q"}  # a code unit's size -> its memoryview format
 _added = False
 
 
@@ -70,6 +73,7 @@ def compile_kept(pattern: str, flags: int = 0) -> re.Pattern:
             import _sre
 
             flags_out, code, groups, groupindex, indexgroup = kept
+            code = memoryview(bytes.fromhex(code)).cast(_UNIT[_sre.CODESIZE]).tolist()
             return _sre.compile(pattern, flags_out, code, groups, groupindex, tuple(indexgroup))
         except Exception:  # damaged, or not a program of this build: compiled again below
             pass
@@ -98,7 +102,11 @@ def _compile_program(pattern: str, flags: int) -> tuple:
     for name, index in groupindex.items():
         indexgroup[index] = name
     program = [flags | parsed.state.flags, code, parsed.state.groups - 1, groupindex, indexgroup]
-    return _sre.compile(pattern, program[0], code, program[2], groupindex, tuple(indexgroup)), program
+    compiled = _sre.compile(pattern, program[0], code, program[2], groupindex, tuple(indexgroup))
+    from array import array  # here: a warm run only reads programs
+
+    program[1] = array(_UNIT[_sre.CODESIZE], code).tobytes().hex()
+    return compiled, program
 
 
 def _save() -> None:
@@ -113,4 +121,4 @@ def _entry_key() -> str:
 
     from .cache import hasher
 
-    return hasher(f"re programs {sys.version} {getattr(_sre, 'MAGIC', '')}".encode()).hexdigest()
+    return hasher(f"re programs, code as hex {sys.version} {sys.byteorder} {getattr(_sre, 'MAGIC', '')}".encode()).hexdigest()

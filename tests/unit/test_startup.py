@@ -122,7 +122,7 @@ def test_kept_programs_build_the_patterns_re_compiles(tmp_path, monkeypatch):
     assert kept[0].groupindex == re.compile(*sources[0]).groupindex
 
     pattern, flags = sources[0]
-    patterns._programs[f"{flags}\0{pattern}"][1] = [99999, 1, 2]  # not a program
+    patterns._programs[f"{flags}\0{pattern}"][1] = "9f860100" "01000000" "02000000"  # not a program
     assert patterns.compile_kept(pattern, flags) == re.compile(pattern, flags)
 
 
