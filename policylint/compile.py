@@ -942,16 +942,39 @@ def _candidates(regex_node, items, env):
         return None
     try:
         regex = regex_node.fn(env)
-        if set(map(type, items)) != _RECORD:
+        kept = _TEXTS.get(id(items))
+        if kept is not None and kept[0] is items:
+            texts = kept[1]
+        else:
+            texts = _texts_of(items)
+            if len(_TEXTS) >= MAX_TEXTS_KEPT:
+                _TEXTS.clear()
+            _TEXTS[id(items)] = (items, texts)
+        if texts is None:
             return None
-        texts = list(map(_text_field, map(_fields, items)))
-        if not set(map(type, texts)) <= _TEXT:
-            texts = [item.get("text") for item in items]  # computed on first read (values.Lazy)
-            if not all(isinstance(text, str) for text in texts):
-                return None
     except Exception:  # noqa: BLE001 — a record without a text: walking the elements fails where it belongs
         return None
     return line_candidates(regex, texts)
+
+
+# A document's lines are searched by several gates in a row (spec.md's by six): their texts
+# are gathered once per list, found again by the list's identity (kept alive here, so no
+# other list takes its id; lists of lines are not changed once loaded); at most this many
+# kept, forgotten all at once.
+_TEXTS: dict = {}
+MAX_TEXTS_KEPT = 16
+
+
+def _texts_of(items: list):
+    """The `text` of each record, or None when one is no record or its text no string."""
+    if set(map(type, items)) != _RECORD:
+        return None
+    texts = list(map(_text_field, map(_fields, items)))
+    if not set(map(type, texts)) <= _TEXT:
+        texts = [item.get("text") for item in items]  # computed on first read (values.Lazy)
+        if not all(isinstance(text, str) for text in texts):
+            return None
+    return texts
 
 
 _RECORD = {Record}
