@@ -223,7 +223,7 @@ def test_another_packs_tree_stored_under_a_packs_key_is_ignored(tmp_path, cache_
     trees = {}
     for name in entries(cache_dir, "ast"):
         plain = json.loads((cache_dir / name).read_bytes().split(b"\n", 2)[2])
-        trees[plain[1][5]] = name  # the Pack node's name field
+        trees[plain[1][1][1]] = name  # the Pack node's name field (serial.dump: [table, [positions, tree]])
     assert set(trees) == {"speckit", "openspec"}
     shutil.copy(cache_dir / trees["openspec"], cache_dir / trees["speckit"])  # as it was found on disk
     assert PackLoader().load("speckit").ast.name == "speckit"
