@@ -114,25 +114,17 @@ def line_candidates(regex, texts: list) -> list | None:
     when the regex's form does not allow this (`\A`, `\z`, a flag turned off) or a text
     holds a newline."""
     if type(regex) is RegexValue:
-        pattern, flags = regex.pattern, regex.flags
+        engine = _multiline(regex.pattern, regex.flags)
     elif isinstance(regex, str):
-        pattern, flags = str(regex), ""
+        engine = _multiline(str(regex), "")
     else:
         return None
-    if _WHOLE_TEXT_ONLY.search(pattern):
+    if engine is None:
         return None
-    try:
-        compiled = _compile(pattern, flags if "m" in flags else flags + "m")
-    except RegexError:
+    data = _joined(texts)
+    if data is None:
         return None
-    engine = getattr(compiled, "_regexp", None)
-    anchor = _unanchored()
-    if engine is None or anchor is None:
-        return None
-    data = "\n".join(texts).encode("utf-8", "surrogatepass")
-    if data.count(b"\n") != len(texts) - 1:
-        return None
-    match, size, count, find = engine.Match, len(data), data.count, data.find
+    match, size, count, find, anchor = engine.Match, len(data), data.count, data.find, _unanchored()
     out = []
     line = start = 0  # the line searched from, and where it starts
     try:
@@ -148,6 +140,47 @@ def line_candidates(regex, texts: list) -> list | None:
             line, start = line + 1, end + 1
     except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
         return None
+
+
+@lru_cache(maxsize=512)
+def _multiline(pattern: str, flags: str):
+    """The RE2 engine that searches lines joined by newlines for `pattern` (compiled in multiline
+    mode), or None when the pattern's form or the binding does not allow it (line_candidates)."""
+    if _WHOLE_TEXT_ONLY.search(pattern):
+        return None
+    try:
+        compiled = _compile(pattern, flags if "m" in flags else flags + "m")
+    except RegexError:
+        return None
+    if _unanchored() is None:
+        return None
+    return getattr(compiled, "_regexp", None)
+
+
+# The lines of a document are searched by several gates' regexes in a row (spec.md's by six):
+# each list of texts is joined and encoded once. Found again by its length and first and last
+# texts (kept alive here, so no other object takes their ids), then compared whole: equal texts
+# join the same; at most this many kept, forgotten all at once.
+_JOINED: dict = {}
+MAX_JOINED_KEPT = 16
+
+
+def _joined(texts: list) -> bytes | None:
+    """The texts joined by newlines, as UTF-8; None when one holds a newline (or is no text)."""
+    key = (len(texts), id(texts[0]), id(texts[-1])) if texts else None
+    kept = _JOINED.get(key)
+    if kept is not None and kept[0] == texts:
+        return kept[1]
+    try:
+        data = "\n".join(texts).encode("utf-8", "surrogatepass")
+    except TypeError:
+        return None
+    if data.count(b"\n") != len(texts) - 1:
+        data = None
+    if len(_JOINED) >= MAX_JOINED_KEPT:
+        _JOINED.clear()
+    _JOINED[key] = (list(texts), data)
+    return data
 
 
 @lru_cache(maxsize=None)

@@ -46,7 +46,20 @@ class PathValue(LStr):
         return posixpath.basename(self)
 
     def join(self, other: str) -> "PathValue":
-        return PathValue(posixpath.normpath(posixpath.join(self, str(other))), Loc(posixpath.join(self, str(other))))
+        other = str(other)
+        if _plain_join(self, other):  # `spec / "spec.md"`, made for every file of every subject
+            joined = new_str(PathValue, f"{self}/{other}")
+            joined.loc = new_tuple(Loc, (str(joined), None, None))
+            return joined
+        return PathValue(posixpath.normpath(posixpath.join(self, other)), Loc(posixpath.join(self, other)))
+
+
+def _plain_join(path: str, name: str) -> bool:
+    """Whether `path/name` is already what normpath(join(path, name)) gives: `path` normal
+    (no empty, `.` or `..` segment, which the tests reject along with some normal paths: `a/.b`)
+    and `name` one segment, neither `.` nor `..`."""
+    return bool(path) and path[0] != "." and path[-1] != "/" and "//" not in path and "/." not in path \
+        and "/" not in name and name != "" and name != "." and name != ".."
 
 
 class Lazy:

@@ -38,10 +38,11 @@ and an unclosed fence runs to the end of the file. Known simplifications: conten
 """
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_left, bisect_right
 from functools import partial
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import add
 
 from .files import LINE, line_records
@@ -745,11 +746,9 @@ MAX_PLAIN_KEY = 200
 
 def plain_text(text: str) -> str:
     """Inline Markdown as the reader sees it: emphasis, code marks, escapes, links and HTML removed."""
-    if _INLINE_CHARS.isdisjoint(text):
-        return text.strip()
-    plain = _PLAIN.get(text)
+    plain = _PLAIN.get(text)  # (looked up first: finding no markup takes longer)
     if plain is None:
-        plain = _INLINE.sub(_inline_piece, text).strip()
+        plain = text.strip() if _INLINE_CHARS.isdisjoint(text) else _INLINE.sub(_inline_piece, text).strip()
         if len(text) <= MAX_PLAIN_KEY:
             if len(_PLAIN) >= MAX_PLAIN_KEPT:
                 _PLAIN.clear()
@@ -770,7 +769,10 @@ _LINK = lazy(
 _LINK_MARKS = (lazy(r"\]\("), lazy(r"\]\["), lazy(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:"))
 _DEFINITION_MARK = lazy(r"\]:")
 _LINK_DEFINITION = lazy(r" {0,3}\[([^\]]+)\]:[ \t]*<?([^\s>]+)>?")
-_META_LINE = lazy(r"^ {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)", re.M)
+# A `**Key**: value` line, matched at the text's start, and after each newline: a search for a
+# newline runs at C speed, where a `^` of multiline mode is tried at every character.
+_META_LINE = lazy(r" {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)")
+_META_NEXT_LINE = lazy(r"\n {0,3}\*\*([^*\n]+?)(?:\*\*[ \t]*:|:\*\*)[ \t]*(.*)")
 
 # Whole-text searches for a literal find the few lines worth a closer look far faster
 # than a Python loop over every line.
@@ -822,15 +824,19 @@ def _links(lines, text, starts, hidden, path) -> list:
 
 
 
-def _meta(text, starts, hidden, path) -> dict:
+def _meta(text, hidden, path) -> dict:
     """`**Key**: value` lines: the label opens the line (up to 3 spaces in), outside code."""
     meta = {}
-    for m in _META_LINE.finditer(text):
-        i = bisect_right(starts, m.start()) - 1
+    first = _META_LINE.match(text)
+    i = start = 0  # the line of the last match, and where it starts
+    for m in chain((first,) if first else (), _META_NEXT_LINE.finditer(text)):
+        if m is not first:
+            i += text.count("\n", start, m.start() + 1)
+            start = m.start() + 1
         if not hidden[i]:
             key = m.group(1).strip()
             if key not in meta:
-                meta[key] = new_lstr(m.group(2).strip(), new_loc(path, i + 1, m.start(2) - starts[i] + 1))
+                meta[key] = new_lstr(m.group(2).strip(), new_loc(path, i + 1, m.start(2) - start + 1))
     return meta
 
 
@@ -912,8 +918,13 @@ class Blocks:
     def _once(self, name: str):
         made = self._made.get(name, _UNMADE)
         if made is _UNMADE:
-            with gc_paused():
-                made = self._made[name] = getattr(self, "_make_" + name)()
+            make = getattr(self, "_make_" + name)
+            if gc.isenabled():
+                with gc_paused():
+                    made = make()
+            else:  # (as during a run: the command pauses collection)
+                made = make()
+            self._made[name] = made
         return made
 
     def starts(self) -> list:
@@ -1012,7 +1023,7 @@ class Blocks:
         return _links(self.lines, self.text, self.starts(), self.scan.hidden, self.path)
 
     def _make_meta(self) -> dict:
-        return _meta(self.text, self.starts(), self.scan.hidden, self.path)
+        return _meta(self.text, self.scan.hidden, self.path)
 
     def heading_records(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read

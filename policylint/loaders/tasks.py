@@ -171,8 +171,11 @@ _CANCELLED_NOTE = lazy(r"[(\[]\s*(?i:cancell?ed)\b|\bCANCELL?ED\b")
 
 def _title(text: str, head: _Head) -> str:
     """The title after the head, bold marks removed; trailing `[P]`/`[US1]` are read into `head`."""
-    title = _BOLD_OUTSIDE_CODE.sub(lambda m: m.group(1) or "", text[head.title_start:]).strip()
-    while True:
+    title = text[head.title_start:]
+    if "**" in title:
+        title = _BOLD_OUTSIDE_CODE.sub(_code_span_or_nothing, title)
+    title = title.strip()
+    while title.endswith("]"):  # (what _TRAILING_MARKER needs: the title is stripped)
         m = _TRAILING_MARKER.search(title)
         if m is None:
             break
@@ -180,8 +183,18 @@ def _title(text: str, head: _Head) -> str:
             head.parallel = True
         elif head.story is None:
             head.story = m.group(2)
-        title = title[:m.start()]
+        title = title[:m.start()]  # (ends in no white space: the marker's `\s*` took it)
     return title.rstrip(":").strip()
+
+
+def _code_span_or_nothing(m) -> str:
+    return m.group(1) or ""
+
+
+def _cancelled_note(title: str) -> bool:
+    """Whether the title says the task is cancelled (`(cancelled)`, `CANCELLED`, …). Its letters
+    have no other case than ASCII's, so a title whose lowercase lacks `cancel` cannot match."""
+    return "cancel" in title.lower() and _CANCELLED_NOTE.search(title) is not None
 
 
 # -- paths a task names ------------------------------------------------------------------
@@ -193,7 +206,10 @@ _EXTENSIONS = frozenset("""
     graphql gql proto tf hcl gradle properties plist xcconfig storyboard xib csproj sln sqlite db env
     dockerfile mod sum
 """.split())
-_SPAN_OR_WORD = lazy(r"`([^`]+)`|[^\s`]+")
+# A backticked span, or a word (a run of neither white space nor backticks) that holds a `/` or
+# a `.`, as a scan of spans and words finds them: a word starts after white space, a backtick
+# or the text's start (the look-behind skips the rest of a word in one step each).
+_SPAN_OR_PATH_WORD = lazy(r"`([^`]+)`|(?<![^\s`])[^\s`./]*[./][^\s`]*")
 _INLINE_LINK = lazy(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
 _WORD_CHARACTER = lazy(r"\w")
 _NOT_IN_PATHS = lazy(r"[,{}=<>()|\\]")
@@ -228,12 +244,14 @@ def _is_path(token: str, backticked: bool) -> bool:
 def task_paths(text: str) -> list:
     """The file paths named in a task's text, in order, once each."""
     found = []
-    for m in _SPAN_OR_WORD.finditer(_INLINE_LINK.sub(r" \1 ", text)):
+    if "](" in text:
+        text = _INLINE_LINK.sub(r" \1 ", text)
+    for m in _SPAN_OR_PATH_WORD.finditer(text):
         if m.group(1) is not None:
             span = m.group(1).strip()
             if " " not in span and _is_path(span, backticked=True):
                 found.append(span)
-        elif "/" in m.group() or "." in m.group():
+        else:
             word = m.group() if _ROUTE_GROUP.match(m.group()) else m.group().lstrip(_LEADING_PUNCTUATION)
             word = word.rstrip(_TRAILING_PUNCTUATION)
             if _is_path(word, backticked=False):
@@ -243,6 +261,11 @@ def task_paths(text: str) -> list:
 
 def task_dependencies(text: str, own_id: str) -> list:
     """Ids after "depends on", "after", … with ranges expanded, in order, once each."""
+    if text.isascii():  # one of these words is in every match (in ASCII, their letters have no other case)
+        lowered = text.lower()
+        if "depend" not in lowered and "after" not in lowered and "requir" not in lowered \
+                and "blocked" not in lowered and "need" not in lowered:
+            return []
     ids = []
     for m in _DEPENDENCY.finditer(text):
         for r in _ID_RANGE.finditer(m.group(1)):
@@ -433,7 +456,7 @@ class _TaskList:
         title_column = column + body.index(title) if column is not None and title in body else None
         made = self.heads[k] = {
             "id": new_lstr(head.id, loc), "number": head.number,
-            "cancelled": struck or mark in CANCELLED_MARKS or _CANCELLED_NOTE.search(title) is not None,
+            "cancelled": struck or mark in CANCELLED_MARKS or _cancelled_note(title),
             "parallel": head.parallel, "story": new_lstr(head.story, loc) if head.story else None,
             "title": new_lstr(title, new_loc(self.path, i + 1, title_column))}
         return made

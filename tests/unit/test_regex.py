@@ -32,3 +32,40 @@ def test_a_regex_literal_takes_the_direct_path(monkeypatch):
     value = RegexValue(r"\d+")
     monkeypatch.setattr(type(value.compiled), "search", lambda *a, **k: pytest.fail("took the slow path"))
     assert found(value, "T001") and not found(value, "none")
+
+
+LINES = ["# Title", "", "- [NEEDS CLARIFICATION: which?]", "spec-001-login", "café", "T001 write it", "## Section",
+         "naïve 🙂", "x" * 300, "needs clarification"]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS + [r"^", r"$", r"\b", r"(?i)^SPEC"])
+def test_line_candidates_hold_every_matching_line(pattern):
+    from policylint.regex import line_candidates
+
+    candidates = line_candidates(RegexValue(pattern), LINES)
+    if candidates is None:
+        return  # the pattern's form does not allow the joined search: every line is tested
+    assert candidates == sorted(set(candidates))
+    assert {i for i, text in enumerate(LINES) if found(pattern, text)} <= set(candidates), pattern
+
+
+def test_line_candidates_of_equal_texts_in_a_new_list_and_of_changed_texts():
+    """The joined text of a list is kept for the next regex: a list of the same texts finds it,
+    a list with one text changed (same length, same first and last) does not."""
+    from policylint.regex import line_candidates
+
+    lines = list(LINES)
+    assert line_candidates(r"^T\d+", lines) == [5]
+    assert line_candidates(r"^T\d+", list(lines)) == [5]
+    changed = list(lines)
+    changed[5] = "nothing here"
+    changed[6] = "T002 and more"
+    assert line_candidates(r"^T\d+", changed) == [6]
+
+
+def test_no_line_candidates_for_a_whole_text_pattern_or_a_text_with_a_newline():
+    from policylint.regex import line_candidates
+
+    assert line_candidates(r"\Aspec", LINES) is None
+    assert line_candidates(r"x", ["a\nb", "c"]) is None
+    assert line_candidates(r"x", []) is None
