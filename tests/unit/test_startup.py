@@ -23,6 +23,7 @@ SPEC = "specs/001-password-reset/spec.md"
 NOT_IMPORTED = ("lark", "rich", "jsonschema", "yaml", "pygls", "argparse", "gettext", "locale", "json",
                 "hashlib", "email", "tempfile", "shutil", "subprocess", "dataclasses", "inspect", "typing",
                 "importlib.metadata", "policylint.syntax.parse", "policylint.check", "policylint.results",
+                "policylint.commands",
                 "datetime", "contextlib", "pathlib", "urllib.parse", "ipaddress")
 
 
