@@ -46,10 +46,10 @@ def struct(cls=None, /, *, frozen: bool = False, eq: bool = True):
         cls.__struct_fields__ = own
         cls.__init__ = _lazy_init(cls, own, frozen)
         if "__repr__" not in cls.__dict__:
-            cls.__repr__ = _make_repr(own)
+            cls.__repr__ = _struct_repr
         if eq and "__eq__" not in cls.__dict__:
-            cls.__eq__ = _make_eq(own)
-            cls.__hash__ = _make_hash(own) if frozen else None
+            cls.__eq__ = _struct_eq
+            cls.__hash__ = _struct_hash if frozen else None
         if frozen:
             cls.__setattr__ = _frozen_setattr
             cls.__delattr__ = _frozen_delattr
@@ -67,19 +67,20 @@ def _lazy_init(cls, own: tuple, frozen: bool):
     costs a `compile` (~250 µs): a run imports ~50 struct classes and makes instances of ~20,
     most of them a handful of times, where binding by hand costs ~2 µs more an instance; a
     class made thousands of times (a big repository's results) soon gets its own."""
-    plan = tuple((f.name, f.default, f.default_factory) for f in own)
-    index = {f.name: i for i, f in enumerate(own)}
     put = object.__setattr__ if frozen else setattr
-    made = 0
+    made, plan, index = 0, (), {}
 
     def __init__(self, *args, **kwargs):
-        nonlocal made
+        nonlocal made, plan, index
         made += 1
         if made > _COMPILE_AFTER:
             init = _make_init(cls, own, frozen)
             if cls.__dict__.get("__init__") is __init__:
                 cls.__init__ = init
             return init(self, *args, **kwargs)
+        if made == 1:  # here, not when the class is made: most classes a run imports make no instance
+            plan = tuple((f.name, f.default, f.default_factory) for f in own)
+            index = {f.name: i for i, f in enumerate(own)}
         given = len(args)
         if given > len(plan) or kwargs:
             _check_arguments(cls, plan, index, given, kwargs)
@@ -145,34 +146,21 @@ def _make_init(cls, own: tuple, frozen: bool):
     return init
 
 
-def _make_repr(own: tuple):
-    shown = tuple(f.name for f in own if f.repr)
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
-        return f"{type(self).__qualname__}({inner})"
-
-    return __repr__
+# A struct's repr, == and hash, one function each for every class, reading the fields of the
+# instance's class: made per class, they cost each of the ~50 classes a run imports closures.
+def _struct_repr(self) -> str:
+    inner = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in type(self).__struct_fields__ if f.repr)
+    return f"{type(self).__qualname__}({inner})"
 
 
-def _make_eq(own: tuple):
-    names = tuple(f.name for f in own)
-
-    def __eq__(self, other):
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in names)
-
-    return __eq__
+def _struct_eq(self, other):
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return all(getattr(self, f.name) == getattr(other, f.name) for f in type(self).__struct_fields__)
 
 
-def _make_hash(own: tuple):
-    names = tuple(f.name for f in own)
-
-    def __hash__(self):
-        return hash(tuple(getattr(self, n) for n in names))
-
-    return __hash__
+def _struct_hash(self):
+    return hash(tuple(getattr(self, f.name) for f in type(self).__struct_fields__))
 
 
 class FrozenInstanceError(AttributeError):

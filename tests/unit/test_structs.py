@@ -83,3 +83,20 @@ def test_frozen_stays_frozen():
     with pytest.raises(structs.FrozenInstanceError):
         obj.a = 2
     assert hash(obj) == hash(_classes()["Frozen"](1))
+
+
+def test_repr_eq_and_hash_read_the_instance_class_fields():
+    @struct
+    class Base:
+        a: int
+        hidden: int = field(default=0, repr=False)
+
+    @struct(frozen=True)
+    class Child(Base):
+        b: int = 2
+
+    assert repr(Base(1, 5)) == "test_repr_eq_and_hash_read_the_instance_class_fields.<locals>.Base(a=1)"
+    assert repr(Child(1)).endswith("Child(a=1, b=2)")
+    assert Base(1) == Base(1) and Base(1) != Base(1, 5) and Base(1) != Child(1)
+    assert Child(1) == Child(1) and Child(1) != Child(1, 0, 3) and hash(Child(1)) == hash(Child(1))
+    assert Base.__hash__ is None
