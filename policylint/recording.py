@@ -439,21 +439,40 @@ class TrackingRepo(RecordingRepo):
     recorder: no entry is kept for a later run in memory, so nothing is forced or judged
     volatile; what an entry's lazy fields read later still counts for it (traced)."""
 
+    keep_stats = True  # the results cache answers each path from what the run saw of it
+
     def __init__(self, root, base):
         super().__init__(root, base)
         self.digests: dict = {}  # path -> (size, mtime_ns, content digest) as the run read it
+        self.globbed: dict = {}  # ("glob", segments, dirs_only) -> its answer as results.py keeps it
+
+    def glob(self, pattern, dirs_only: bool = False):
+        """The glob's matches, and (the first time a run) its answer as the results cache keeps
+        it: the folders deciding it looked at before the walk, then what the walk found."""
+        what = ("glob", tuple(_glob_segments(self, str(pattern))), dirs_only)
+        if what in self.globbed or not self.recording:
+            return super().glob(pattern, dirs_only)
+        from .results import glob_answer, glob_folders
+
+        folders = glob_folders(self.real_root, what[1])
+        if folders is not None and folders[1] is not None:  # their listings made after that look, not before
+            vouching = folders[1][1]
+            for rel, _mtime, _inode in vouching if isinstance(vouching[0], list) else [vouching]:
+                self._listings.pop("" if rel == "." else rel, None)
+        try:
+            matches = super().glob(pattern, dirs_only)
+        except ArtifactError as exc:
+            self.globbed[what] = [["error", exc.message], None]
+            raise
+        self.globbed[what] = glob_answer(what[1], folders, matches)
+        return matches
 
     def _read_file(self, full, norm: str) -> bytes:
         """The bytes, and their digest with the size and mtime from before the read: what a
         verdict rests on is what was read, even if the file changes while the run goes on."""
         self.frames[-1].add(("read", norm))  # read, not only looked at: inline waivers are sought in it
-        try:
-            before = os.stat(full)
-        except OSError:
-            before = None
-        data = super()._read_file(full, norm)
-        if before is not None and stat.S_ISREG(before.st_mode):
-            self.digests[norm] = (before.st_size, before.st_mtime_ns, hasher(data).hexdigest())
+        data, before = self._read_checked(full)  # its size and mtime as the open file said before the read
+        self.digests[norm] = (before.st_size, before.st_mtime_ns, hasher(data).hexdigest())
         return data
 
     def _stored(self, key, value) -> None:

@@ -34,11 +34,11 @@ class RefusedFile(OSError):
     one over the size limit; `strerror` is the whole reason."""
 
 
-def _refuse_unless_regular(st, path) -> None:
-    if stat.S_ISREG(st.st_mode):
+def _refuse_unless_regular(mode: int, path) -> None:
+    if stat.S_ISREG(mode):
         return
     for test, why in _NOT_REGULAR:
-        if test(st.st_mode):
+        if test(mode):
             raise RefusedFile(errno.EINVAL, why, str(path))
     raise RefusedFile(errno.EINVAL, "is not a regular file", str(path))
 
@@ -61,36 +61,67 @@ def open_regular(path, limit: int | None = None):
     writer) and without following a symlink in the last component."""
     limit = MAX_FILE_BYTES if limit is None else limit
     st = os.stat(path)
-    _refuse_unless_regular(st, path)
-    if st.st_size > limit:
-        raise _too_large(st.st_size, limit)
+    fd, _st = _open_checked(path, st.st_mode, st.st_size, limit)
+    return os.fdopen(fd, "rb")
+
+
+def _open_checked(path, mode: int, size: int, limit: int) -> tuple:
+    """(descriptor, its fstat) of `path`, `mode` and `size` being what stat said of it before
+    (checked, so a device is never opened), checked again on the open descriptor."""
+    _refuse_unless_regular(mode, path)
+    if size > limit:
+        raise _too_large(size, limit)
     fd = os.open(path, READ_NOFOLLOW)
     try:
         st = os.fstat(fd)
-        _refuse_unless_regular(st, path)
+        _refuse_unless_regular(st.st_mode, path)
         if st.st_size > limit:
             raise _too_large(st.st_size, limit)
-        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+    return fd, st
 
 
 def read_regular(path, limit: int | None = None) -> bytes:
     """The bytes of a regular file, never more than `limit` (a file growing while it is read
     is refused, not read to its end); OSError with the reason otherwise."""
+    return read_checked(path, None, limit)[0]
+
+
+def read_checked(path, known=None, limit: int | None = None) -> tuple:
+    """(the bytes of a regular file, its fstat before they were read), as `read_regular`;
+    `known`: (mode, size, …) as stat said before, when known (a Repo keeps each path's once a
+    run). Read with os.read, no file object: its buffered read of `limit` bytes allocates
+    them, every file."""
     limit = MAX_FILE_BYTES if limit is None else limit
-    with open_regular(path, limit) as fh:
-        data = fh.read(limit + 1)
+    if known is None:
+        st = os.stat(path)
+        known = (st.st_mode, st.st_size)
+    fd, st = _open_checked(path, known[0], known[1], limit)
+    try:
+        data = os.read(fd, min(st.st_size, limit) + 1)  # all of it, as the size says: one call
+        if len(data) != st.st_size:  # it grew (or says 0, as /proc's files), or a short read: on to the end
+            parts, total = [data], len(data)
+            while total <= limit:
+                chunk = os.read(fd, min(1 << 16, limit + 1 - total))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                total += len(chunk)
+            data = b"".join(parts)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise _too_large(None, limit)
-    return data
+    return data, st
 
 
 # What pathlib's exists() and is_dir() take for "not there" (any other error is raised: a folder
 # on the way that cannot be searched is unknown, not absent); Windows' own codes beside them.
 _ABSENT_ERRNOS = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 _ABSENT_WINERRORS = (21, 123, 1921)
+_UNASKED = object()
 
 
 def _mode_or_none(path: str) -> int | None:
@@ -141,20 +172,25 @@ def _glob_segments(repo, pattern: str) -> list:
 class _GlobWalk:
     """Matches of glob segments under a root, listing only folders whose real path is inside
     it. `**` descends into no symlink (as pathlib's glob); other segments follow a symlink to
-    a folder only when it stays inside. The root's `.git` is never listed."""
+    a folder only when it stays inside. The root's `.git` is never listed. What a listing says
+    of each entry (a folder, a file, a symlink) is taken as it is: only a symlink is asked more
+    (where it leads), so a tree without one is walked with one listing per folder."""
 
-    def __init__(self, root: str, segments: list, dirs_only: bool):
+    def __init__(self, root: str, segments: list, dirs_only: bool, listings: dict | None = None):
         self.root = str(root)
         self.segments = segments
         self.dirs_only = dirs_only
         self.matchers = [segment_matcher(s) if _is_magic(s) else None for s in segments]
+        self.listings = {} if listings is None else listings  # rel -> [(name, kind)]: one run's
 
     def matches(self):
-        for rel in self._walk(self.root, "", 0):
-            full = os.path.join(self.root, rel)
-            if os.path.islink(full) and not self._inside(full):
-                continue
-            if self.dirs_only and not os.path.isdir(full):
+        for rel, full, kind in self._walk(self.root, "", 0):
+            if kind is _ASK:  # a symlink (or an entry the listing could not tell): where it leads
+                if os.path.islink(full) and not self._inside(full):
+                    continue
+                if self.dirs_only and not os.path.isdir(full):
+                    continue
+            elif self.dirs_only and kind is not _DIR:
                 continue
             yield rel
 
@@ -168,59 +204,86 @@ class _GlobWalk:
             for sub_folder, sub_rel in [(folder, rel)] + list(self._folders_below(folder, rel)):
                 if last:
                     if sub_rel:
-                        yield sub_rel
+                        yield sub_rel, sub_folder, _DIR
                 else:
                     yield from self._walk(sub_folder, sub_rel, i + 1)
             return
         match = self.matchers[i]
         if match is None:  # a plain name: no listing needed
-            names = [segment] if _lexists(os.path.join(folder, segment), rel) else []
-            names = [n for n in names if not (not rel and n == ".git")]
+            found = [] if not rel and segment == ".git" else [(segment, _lkind(os.path.join(folder, segment), rel))]
         else:
-            names = [entry.name for entry in self._entries(folder, rel) if match(entry.name)]
-        for name in names:
+            found = [(name, kind) for name, kind in self._entries(folder, rel) if match(name)]
+        for name, kind in found:
+            if kind is None:
+                continue
             full, child = os.path.join(folder, name), f"{rel}/{name}" if rel else name
-            if last:
-                if os.path.exists(full):
-                    yield child
-            elif os.path.isdir(full) and self._inside(full):
+            if kind is _ASK:
+                if last:
+                    if os.path.exists(full):
+                        yield child, full, kind
+                elif os.path.isdir(full) and self._inside(full):
+                    yield from self._walk(full, child, i + 1)
+            elif last:
+                yield child, full, kind
+            elif kind is _DIR:  # no symlink, in a folder inside: inside
                 yield from self._walk(full, child, i + 1)
 
     def _folders_below(self, folder: str, rel: str):
-        for entry in self._entries(folder, rel):
-            try:
-                is_folder = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_folder:
-                child = f"{rel}/{entry.name}" if rel else entry.name
-                yield entry.path, child
-                yield from self._folders_below(entry.path, child)
+        for name, kind in self._entries(folder, rel):
+            if kind is _DIR:
+                child = f"{rel}/{name}" if rel else name
+                path = os.path.join(folder, name)
+                yield path, child
+                yield from self._folders_below(path, child)
 
     def _entries(self, folder: str, rel: str) -> list:
-        try:
-            with os.scandir(folder) as listing:
-                return [e for e in listing if rel or e.name != ".git"]
-        except (FileNotFoundError, NotADirectoryError):  # gone since it was matched
-            return []
-        except OSError as exc:  # unreadable: an error, never a listing that silently lacks its files
-            raise _unlistable(rel, exc) from None
+        """[(name, kind)] of the folder's entries (not the root's .git), listed once a run."""
+        found = self.listings.get(rel)
+        if found is None:
+            try:
+                with os.scandir(folder) as listing:
+                    found = [(e.name, _entry_kind(e)) for e in listing if rel or e.name != ".git"]
+            except (FileNotFoundError, NotADirectoryError):  # gone since it was matched
+                found = []
+            except OSError as exc:  # unreadable: an error, never a listing that silently lacks its files
+                raise _unlistable(rel, exc) from None
+            self.listings[rel] = found
+        return found
+
+
+_DIR, _FILE, _OTHER, _ASK = "dir", "file", "other", "ask"  # what a glob walk knows of an entry
+
+
+def _entry_kind(entry) -> str:
+    """What a listed entry is, as the listing tells it (no system call where it holds the type);
+    _ASK for a symlink, or when that cannot be told."""
+    try:
+        if entry.is_symlink():
+            return _ASK
+        if entry.is_dir(follow_symlinks=False):
+            return _DIR
+        return _FILE if entry.is_file(follow_symlinks=False) else _OTHER
+    except OSError:
+        return _ASK
+
+
+def _lkind(full: str, rel_folder: str):
+    """What `full` is, a symlink not followed (_ASK), None when it is not there; a folder that
+    cannot be searched is an error, not absence."""
+    try:
+        mode = os.lstat(full).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _unlistable(rel_folder, exc) from None
+    if stat.S_ISLNK(mode):
+        return _ASK
+    return _DIR if stat.S_ISDIR(mode) else _FILE if stat.S_ISREG(mode) else _OTHER
 
 
 def _unlistable(rel: str, exc: OSError) -> ArtifactError:
     """The error for a folder that cannot be listed or searched (mode 000): it names the folder."""
     return ArtifactError(rel or ".", f"cannot list the folder: {exc.strerror or exc}")
-
-
-def _lexists(full: str, rel_folder: str) -> bool:
-    """`os.path.lexists`, except that a folder that cannot be searched is an error, not absence."""
-    try:
-        os.lstat(full)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError as exc:
-        raise _unlistable(rel_folder, exc) from None
-    return True
 
 
 def _is_magic(segment: str) -> bool:
@@ -284,13 +347,22 @@ WAIVER_MARK = b"policylint:"  # what every inline waiver comment holds (inline_w
 
 
 class Repo:
+    keep_stats = False  # True: what each path's lstat said stays the whole run (forget_under keeps it)
+
     def __init__(self, root: str | os.PathLike, base: str | None = None):
         self.root = os.fspath(root)  # a str, as every path here: no pathlib on the start-up path
         self.base = base  # --base REV: what a pull request merges into
         self.real_root = os.path.realpath(self.root)
         self._memo: dict[tuple, Any] = {}
         self.notices: dict[tuple, Notice] = {}
-        self._plain_folders: set = set()  # folders under the root known to be no symlink
+        # paths asked this run: normalized path -> its absolute path when nothing on the way is a
+        # symlink (False when something is), and that absolute path -> its lstat (None: absent),
+        # each path lstat'ed once a run (exists() then read() asks the file system once)
+        self._plain: dict = {}
+        self.stats: dict = {}  # (st_mode, st_size, st_mtime_ns), not os.stat_result: ~6 times smaller
+        self._norms: dict = {}  # path as written -> normalized (a loader normalizes, the Repo again)
+        self._listings: dict = {}  # folder (relative) -> its entries as a glob walk listed them
+        self._prefix = self.real_root if self.real_root.endswith(os.sep) else self.real_root + os.sep
         self.paths_read: set = set()  # every file read this run (its loads may be let go, not this)
         # the files read that hold no `policylint:` (no waiver comment): the inline-waiver pass
         # need not read them again once their loads are let go
@@ -299,6 +371,16 @@ class Repo:
     # -- paths ---------------------------------------------------------------------------
     def normalize(self, relpath: str) -> str:
         """Repository-relative POSIX path; raises when it would leave the root."""
+        try:
+            return self._norms[relpath]
+        except KeyError:
+            norm = self._normalize(relpath)
+        except TypeError:  # not text: said as _normalize says it
+            return self._normalize(relpath)
+        self._norms[str(relpath)] = norm
+        return norm
+
+    def _normalize(self, relpath: str) -> str:
         rel = str(relpath).replace("\\", "/")
         if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
             raise ArtifactError(rel, "absolute paths are not allowed; use a path relative to the repository root")
@@ -322,31 +404,56 @@ class Repo:
 
     def _plain_path(self, norm: str) -> str | None:
         """The path itself when nothing on the way is a symlink (or the rest does not exist),
-        each folder asked once a run; None when a symlink (or an unreadable folder) needs
-        the full resolution."""
-        folders = self._plain_folders
-        path = self.real_root
-        parts = norm.split("/")
-        last = len(parts) - 1
-        for i, part in enumerate(parts):
-            path = os.path.join(path, part)
-            if i < last and path in folders:
-                continue
-            try:
-                mode = os.lstat(path).st_mode
-            except FileNotFoundError:
-                break  # nothing below a missing part: the path as written does not exist
-            except OSError:
+        each part lstat'ed once a run (kept in `stats`); None when a symlink (or a part that
+        cannot be asked) needs the full resolution."""
+        full = self._plain.get(norm)
+        if full is not None:
+            return full or None
+        parent, _, name = norm.rpartition("/")
+        if parent:
+            up = self._plain_path(parent)
+            if up is None:
                 return None
-            if stat.S_ISLNK(mode):
+            above = self.stats[up]
+            if above is None:  # nothing below a missing part: the path as written does not exist
+                full = self._plain[norm] = up + os.sep + name
+                self.stats[full] = None
+                return full
+            if not stat.S_ISDIR(above[0]):  # a file on the way: the system's own answer, each time
                 return None
-            if i < last:
-                folders.add(path)
-        return os.path.join(self.real_root, *parts)
+            full = up + os.sep + name
+        else:
+            full = self._prefix + name
+        try:
+            info = os.lstat(full)
+        except FileNotFoundError:
+            info = None
+        except OSError:
+            return None
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            self._plain[norm] = False
+            return None
+        self._plain[norm] = full
+        self.stats[full] = (info.st_mode, info.st_size, info.st_mtime_ns) if info is not None else None
+        return full
+
+    def looked(self, norm: str):
+        """What this run's lstat said of a normalized path, (st_mode, st_size, st_mtime_ns), None
+        when it was absent; False when it was not asked so (not asked, or a symlink on the way)."""
+        full = self._plain.get(norm)
+        return self.stats.get(full, False) if full else False
+
+    def _mode(self, full: str) -> int | None:
+        """`full`'s st_mode, symlinks followed (kept from `_plain_path` when it was asked there);
+        None when it is not there."""
+        info = self.stats.get(full, _UNASKED)
+        if info is _UNASKED:
+            return _mode_or_none(full)
+        return info[0] if info is not None else None
 
     def exists(self, relpath: str) -> bool:
         try:
-            return _mode_or_none(self.resolve(relpath)) is not None
+            return self._mode(self.resolve(relpath)) is not None
         except ArtifactError:
             return False
         except OSError as exc:  # a folder on the way cannot be searched: unknown is not absent
@@ -354,7 +461,7 @@ class Repo:
 
     def is_dir(self, relpath: str) -> bool:
         try:
-            return stat.S_ISDIR(_mode_or_none(self.resolve(relpath)) or 0)
+            return stat.S_ISDIR(self._mode(self.resolve(relpath)) or 0)
         except ArtifactError:
             return False
         except OSError as exc:
@@ -381,7 +488,12 @@ class Repo:
 
     def _read_file(self, full, norm: str) -> bytes:
         """A regular file's bytes (a subclass may note what it read)."""
-        return read_regular(full)
+        return self._read_checked(full)[0]
+
+    def _read_checked(self, full) -> tuple:
+        """(a regular file's bytes, its fstat before they were read), stat'ed once a run."""
+        info = self.stats.get(full)
+        return read_checked(full, info if info is not None and stat.S_ISREG(info[0]) else None)
 
     def open_binary(self, relpath: str):
         """A regular file inside the root opened for reading (a stream for loaders that read
@@ -425,7 +537,7 @@ class Repo:
         key = ("glob", "/".join(segments), dirs_only)
         if key in self._memo:
             return self._memo[key]
-        out = sorted(set(_GlobWalk(self.real_root, segments, dirs_only).matches()))
+        out = sorted(set(_GlobWalk(self.real_root, segments, dirs_only, self._listings).matches()))
         self._memo[key] = out
         return out
 
@@ -483,6 +595,18 @@ class Repo:
         memo = self._memo
         for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(prefix)]:
             dict.pop(memo, key, None)
+        own = prefix[:-1]
+        listings = self._listings
+        for key in [k for k in listings if k.startswith(prefix) or k == own]:
+            del listings[key]
+        norms = self._norms
+        for key in [k for k, norm in norms.items() if norm.startswith(prefix) or norm == own]:
+            del norms[key]
+        if self.keep_stats:
+            return
+        plain, stats = self._plain, self.stats
+        for key in [k for k in plain if k.startswith(prefix) or k == own]:
+            stats.pop(plain.pop(key), None)
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """Run `compute` once per key for this run; errors are memoized too."""

@@ -271,6 +271,7 @@ class ResultsCache:
         self._written = time.time_ns()
         self._observations: dict = {}
         self._folders: dict = {}  # folder -> whether it is no symlink (shared by every path below it)
+        self._globbed = {_glob_key(what): answer for what, answer in getattr(repo, "globbed", {}).items()}
         entries, buckets = {}, {}
         for entry_id, (keys, payload) in self.fresh.items():
             if all(self._answer_now(key) is not None for key in keys if key[:2] != "r:"):
@@ -296,23 +297,50 @@ class ResultsCache:
                 else:
                     payloads[entry_id] = payload
             made = self.made
-            text = ("{" + ",".join(_json(entry_id) + ":" + _json(stored(*made[entry_id]) if p is _MADE else p)
-                                   for entry_id, p in sorted(payloads.items())) + "}").encode("utf-8")
+            text = _json({entry_id: stored(*made[entry_id]) if p is _MADE else p  # one encoding a bucket
+                          for entry_id, p in payloads.items()}).encode("utf-8")
             names[bucket] = hasher(text).hexdigest()
             if names[bucket] != old:
                 self.store.put_bytes("payloads", names[bucket], text)
         self._entries, self._names = entries, names
 
     def _answer_now(self, key):
-        """What the work tree answers to an observation key now (once a run; `store_entries`)."""
+        """What the work tree answers to an observation key (once a run; `store_entries`): as the
+        run saw it (a path's lstat, a file's content as read, a glob's matches and the folders
+        looked at before it), else asked now."""
         observations = self._observations
-        if key not in observations:
+        answer = observations.get(key, _UNSET)
+        if answer is _UNSET:
             kept = self.kept["observations"] if self.kept is not None else {}
             if self._answers.get(key) and key in kept:  # asked this run, and still as stored
-                observations[key] = kept[key]
+                answer = kept[key]
             else:
-                observations[key] = _answer(self.root, key, self._folders, getattr(self.repo, "digests", {}))
-        return observations[key]
+                answer = self._seen(key)
+                if answer is _UNSET:
+                    answer = _answer(self.root, key, self._folders, getattr(self.repo, "digests", {}))
+            observations[key] = answer
+        return answer
+
+    def _seen(self, key: str):
+        """The answer to an observation as the run's repository saw it, or _UNSET when it did not
+        (a symlink on the way, a file looked at but not read: asked now)."""
+        if key[:2] == "g:":
+            return self._globbed.get(key, _UNSET)
+        looked = getattr(self.repo, "looked", None)
+        if key[:2] != "p:" or looked is None:
+            return _UNSET
+        norm = key[2:]
+        info = looked(norm)
+        if info is False:
+            return _UNSET
+        if info is None:
+            return [norm, None, None, None, None]
+        if stat.S_ISDIR(info[0]):
+            return [norm, "dir", None, None, None]
+        if not stat.S_ISREG(info[0]):
+            return [norm, "other", None, None, None]
+        read = self.repo.digests.get(norm)
+        return [norm, "file", *read] if read is not None else _UNSET
 
     def save(self, output=None, run_inputs: set = frozenset()) -> None:
         """Store the manifest of this run's entries (`store_entries`, which the engine calls) for
@@ -392,6 +420,9 @@ class ResultsCache:
             if names[bucket] != old_names.get(bucket):
                 self.store.put_bytes("pieces", names[bucket], data)
         return [self.printed, names]
+
+
+_UNSET = object()
 
 
 def _json(value) -> str:
@@ -600,7 +631,7 @@ def _keys(inputs: set):
         elif kind == "read":
             out.add("r:" + what[1])
         elif kind == "glob":
-            out.add("g:" + json.dumps([list(what[1]), bool(what[2])]))
+            out.add(_glob_key(what))
         elif kind == "list":
             out.add("l:" + what[1])
         elif kind == "git":
@@ -610,6 +641,14 @@ def _keys(inputs: set):
         else:
             return None
     return out
+
+
+def _glob_key(what: tuple, known: dict = {}) -> str:  # noqa: B006 (each glob's key, made once a process)
+    """The observation key of ("glob", segments, dirs_only)."""
+    key = known.get(what)
+    if key is None:
+        key = known[what] = "g:" + json.dumps([list(what[1]), bool(what[2])])
+    return key
 
 
 def notices_of(inputs: set) -> list:
@@ -849,21 +888,36 @@ def _glob_answer(root: str, pattern: str, dirs_only: bool, repo=None) -> list:
     from .repo import Repo
 
     segments = pattern.split("/")
+    folders = glob_folders(root, segments)
+    try:
+        matches = (repo or Repo(root)).glob(pattern, dirs_only)
+    except ArtifactError as exc:
+        return [["error", exc.message], None]
+    return glob_answer(segments, folders, matches)
+
+
+def glob_folders(root: str, segments) -> tuple | None:
+    """What `_glob_answer` looks at before the glob runs: (the glob's plain folder, what
+    `_folders_of` says of it), or None (a wildcard before its last segment, without `**`)."""
     if "**" in segments:
         plain = segments[:segments.index("**")]
         tree = not any(ch in "*?[" for part in plain for ch in part)
     else:
         plain, tree = segments[:-1], False
         if any(ch in "*?[" for part in plain for ch in part):
-            plain = None
-    folders = _folders_of(root, "/".join(plain) or ".", tree) if plain is not None else None
-    try:
-        matches = (repo or Repo(root)).glob(pattern, dirs_only)
-    except ArtifactError as exc:
-        return [["error", exc.message], None]
-    if matches and folders is not None and folders[0] != "/".join(plain):
-        folders = None  # the folder above a missing one vouches only for nothing being there
-    return [matches, folders[1] if folders is not None else None]
+            return None
+    rel = "/".join(plain)
+    return rel, _folders_of(root, rel or ".", tree)
+
+
+def glob_answer(segments, folders, matches: list) -> list:
+    """A glob's answer (`_glob_answer`) from its matches and `glob_folders` taken before them."""
+    if folders is None or folders[1] is None:
+        return [matches, None]
+    plain, found = folders
+    if matches and found[0] != plain:
+        return [matches, None]  # the folder above a missing one vouches only for nothing being there
+    return [matches, found[1]]
 
 
 def _folders_of(root: str, rel: str, tree: bool):
