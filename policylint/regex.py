@@ -1,7 +1,7 @@
 """Regexes run through RE2: linear time, so a hostile pattern or input cannot hang a run."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .patterns import lazy
 
@@ -91,7 +91,63 @@ def _tester(compiled):
         except (TypeError, AttributeError, IndexError):  # a binding whose extension differs
             return search(text) is not None
 
+    literal = _literal_tester(getattr(compiled, "pattern", None), test)
+    return test if literal is None else literal
+
+
+_METACHARACTERS = frozenset("\\.+*?()|[]{}^$")
+
+
+def _literal_tester(pattern, slow):
+    """For a pattern that is a text to find as written (escaped punctuation allowed), after a
+    `^` or not, with `(?i)` or not (ASCII letters only), the test of `str` methods that gives
+    RE2's answers without encoding the text (most of what a test costs); else None. `slow` is
+    RE2's, for a text with other letters than ASCII's when case is ignored."""
+    if type(pattern) is not str:
+        return None
+    ignore_case = pattern.startswith("(?i)")
+    if ignore_case:
+        pattern = pattern[4:]
+    anchored = pattern.startswith("^")
+    if anchored:
+        pattern = pattern[1:]
+    chars = []
+    escaped = False
+    for c in pattern:
+        if escaped:
+            if not c.isascii() or c.isalnum() or not c.isprintable():
+                return None  # `\d`, `\b`, `\n`, …: no literal
+            chars.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif c in _METACHARACTERS or "\ud800" <= c <= "\udfff":
+            return None
+        else:
+            chars.append(c)
+    if escaped:
+        return None
+    literal = "".join(chars)
+    if not ignore_case:
+        return partial(_starts_with, literal) if anchored else partial(_contains, literal)
+    if not literal.isascii():
+        return None  # RE2 folds other letters too (`ſ` is an `s`): only ASCII is folded here
+    lowered = literal.lower()
+
+    def test(text: str) -> bool:
+        if not text.isascii():
+            return slow(text)
+        return text.lower().startswith(lowered) if anchored else lowered in text.lower()
+
     return test
+
+
+def _starts_with(literal: str, text: str) -> bool:
+    return text.startswith(literal)
+
+
+def _contains(literal: str, text: str) -> bool:
+    return literal in text
 
 
 @lru_cache(maxsize=512)

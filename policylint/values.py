@@ -47,19 +47,16 @@ class PathValue(LStr):
 
     def join(self, other: str) -> "PathValue":
         other = str(other)
-        if _plain_join(self, other):  # `spec / "spec.md"`, made for every file of every subject
-            joined = new_str(PathValue, f"{self}/{other}")
-            joined.loc = new_tuple(Loc, (str(joined), None, None))
+        # `spec / "spec.md"`, made for every file of every subject: when the path is normal (no
+        # empty, `.` or `..` segment; `a/.b` is refused too) and the name one segment, neither
+        # `.` nor `..`, joining them is what normpath(join()) would give.
+        if self and "/" not in other and other and other != "." and other != ".." and self[0] != "." \
+                and self[-1] != "/" and "//" not in self and "/." not in self:
+            full = f"{self}/{other}"
+            joined = new_str(PathValue, full)
+            joined.loc = new_tuple(Loc, (full, None, None))
             return joined
         return PathValue(posixpath.normpath(posixpath.join(self, other)), Loc(posixpath.join(self, other)))
-
-
-def _plain_join(path: str, name: str) -> bool:
-    """Whether `path/name` is already what normpath(join(path, name)) gives: `path` normal
-    (no empty, `.` or `..` segment, which the tests reject along with some normal paths: `a/.b`)
-    and `name` one segment, neither `.` nor `..`."""
-    return bool(path) and path[0] != "." and path[-1] != "/" and "//" not in path and "/." not in path \
-        and "/" not in name and name != "" and name != "." and name != ".."
 
 
 class Lazy:

@@ -1028,8 +1028,9 @@ class Blocks:
     def heading_records(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read
         (an empty one is made at once); and the roots of the section tree. Made anew on each call."""
-        path, text, found, titles, ends = self.path, self.text, self.scan.headings, self.titles(), self.section_ends()
-        starts, box_lines, table_lines = self.starts(), self._once("box_lines"), self._once("table_lines")
+        path, lines, found, titles, ends = self.path, self.lines, self.scan.headings, self.titles(), self.section_ends()
+        box_lines = self._once("box_lines") if self.scan.checkboxes else []
+        table_lines = self._once("table_lines") if self.scan.tables else []
         records = []
         sections = []
         parents = []  # (level, record) from the root down to the latest heading
@@ -1040,8 +1041,7 @@ class Blocks:
             first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
             rec = new_record("Heading", new_loc(path, index + 1), {
                 "text": title, "title": title, "level": level, "line": index + 1,
-                "body": Lazy(partial(_located_slice, text, starts[start], max(starts[start], starts[end] - 1),
-                                     path, index + 1)),
+                "body": Lazy(partial(_joined_lines, lines, start, end, path, index + 1)),
                 "lines": Lazy(partial(self._slice, "line_records", start, end)) if start < end else [],
                 "children": [],
                 "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box))
@@ -1066,8 +1066,9 @@ class Blocks:
         return [table[0] + 1 for table in self.scan.tables]
 
 
-def _located_slice(text: str, start: int, end: int, path: str, line: int) -> LStr:
-    return new_lstr(text[start:end], new_loc(path, line))
+def _joined_lines(lines: list, start: int, end: int, path: str, line: int) -> LStr:
+    """Lines `start` to `end` as the text holds them (newlines between them), located at `line`."""
+    return new_lstr("\n".join(lines[start:end]), new_loc(path, line))
 
 
 _UNMADE = object()

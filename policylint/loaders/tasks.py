@@ -136,9 +136,19 @@ class _Head:
         self.title_start = 0
 
 
+# The commonest head, `T001 [P] [US1]`, read at once: these tokens as _HEAD_TOKEN reads them,
+# in this order; when another token follows, the head is read token by token instead.
+_PLAIN_HEAD = lazy(r"(T(\d{1,18})[a-z]?)(?![\w-])(?:[ \t]*\[(P)\])?(?:[ \t]*\[(US\d+)\])?")
+
+
 def _read_head(text: str):
     """The `_Head` of `text`, or None when no task id opens it."""
     head = _Head()
+    m = _PLAIN_HEAD.match(text)
+    if m is not None and _HEAD_TOKEN.match(text, m.end()) is None:
+        head.id, head.number, head.parallel, head.story = m.group(1), int(m.group(2)), m.group(3) is not None, m.group(4)
+        head.title_start = m.end()
+        return head
     pos = 0
     while True:
         m = _HEAD_TOKEN.match(text, pos)

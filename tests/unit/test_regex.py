@@ -69,3 +69,20 @@ def test_no_line_candidates_for_a_whole_text_pattern_or_a_text_with_a_newline():
     assert line_candidates(r"\Aspec", LINES) is None
     assert line_candidates(r"x", ["a\nb", "c"]) is None
     assert line_candidates(r"x", []) is None
+
+
+LITERAL_PATTERNS = [r"\[NEEDS CLARIFICATION:", r"^Primary User Story", r"(?i)user story", r"(?i)^dependencies",
+                    r"TODO", r"", r"^", r"\.\*\[x\]", r"a b", r"(?i)ſtop", r"é", r"(?i)straße"]
+LITERAL_TEXTS = TEXTS + ["User Story 1", "USER STORY", "ſtop here", "STOP", "Dependencies & Order", "x DEPENDENCIES",
+                         "Primary User Story", " Primary User Story", ".*[x]", "a b", "a  b", "STRASSE", "straße",
+                         "Kelvin K user ſtory"]
+
+
+@pytest.mark.parametrize("pattern", LITERAL_PATTERNS)
+def test_a_literal_pattern_is_tested_as_re2_tests_it(pattern):
+    """A pattern that is a text to find (after `^`, with `(?i)`) is tested with str methods."""
+    compiled = compile_regex(pattern)
+    for text in LITERAL_TEXTS:
+        expected = compiled.search(text) is not None
+        assert found(pattern, text) == expected, (pattern, text)
+        assert found(RegexValue(pattern), text) == expected, (pattern, text)

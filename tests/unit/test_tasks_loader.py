@@ -215,9 +215,31 @@ def test_task_paths(text, paths):
     ("Depends on T010 and T011", "T010", ["T011"]),  # never on itself
     ("Run after tests pass", "T001", []),
     ("depends on T001-T99999", "T100000", ["T001", "T99999"]),  # too wide to expand
+    # outside ASCII the words are matched as the regex matches them: `ſ` is an `s`, `\u212a` a `k`
+    ("Dependſ on T003", "T004", ["T003"]),
+    ("Bloc\u212aed by T002", "T004", ["T002"]),
+    ("Naïve AFTER T001", "T004", ["T001"]),
+    ("Naïve rewrite, no order", "T004", []),
 ])
 def test_task_dependencies(text, own, deps):
     assert task_dependencies(text, own) == deps
+
+
+@pytest.mark.parametrize("line, head", [
+    # (id, parallel, story, cancelled, title): the markers read at once or token by token alike
+    ("- [ ] T001 [P] [US1] Create src/a.py", ("T001", True, "US1", False, "Create src/a.py")),
+    ("- [ ] T001 [US1] [P] Create src/a.py", ("T001", True, "US1", False, "Create src/a.py")),
+    ("- [ ] T001 [P] **T002** [US2] title", ("T001", True, None, False, "T002 [US2] title")),
+    ("- [ ] T001 [P]: Title [US3]", ("T001", True, "US3", False, "Title")),
+    ("- [ ] T001 ~~Title~~ (moved)", ("T001", False, None, True, "Title (moved)")),
+    ("- [ ] T001 Title **bold** `**code**` [P] [US4]", ("T001", True, "US4", False, "Title bold `**code**`")),
+    ("- [ ] T001a-b Title", None),
+    ("- [ ] T001 Title (Cancelled)", ("T001", False, None, True, "Title (Cancelled)")),
+    ("- [ ] T001 Title, cancel later", ("T001", False, None, False, "Title, cancel later")),
+])
+def test_task_heads(line, head):
+    items = parse_tasks(line + "\n", "t.md")["items"]
+    assert [(t["id"], t["parallel"], t["story"], t["cancelled"], t["title"]) for t in items] == ([head] if head else [])
 
 
 # -- hostile input -----------------------------------------------------------------------------
