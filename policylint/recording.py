@@ -159,6 +159,14 @@ class RecordingRepo(Repo):
         while todo:
             item = pop()
             kind = type(item)
+            if kind is Record:  # the most common, a line the commonest of them: asked first
+                if item.type == "Line" or id(item) in seen:
+                    continue
+                saw(id(item))
+                extend(item.fields.values())
+                continue
+            if kind in _SCALARS or item is None:
+                continue
             if kind is Lazy:
                 compute = item.compute
                 if type(compute) is _Traced:
@@ -166,13 +174,10 @@ class RecordingRepo(Repo):
                 else:
                     item.compute = _Traced(self, compute, key)
                 continue
-            if kind in _SCALARS or item is None or id(item) in seen:
+            if id(item) in seen:
                 continue
             saw(id(item))
-            if kind is Record:
-                if item.type != "Line":
-                    extend(item.fields.values())
-            elif kind is list or kind is dict:
+            if kind is list or kind is dict:
                 extend(item if kind is list else item.values())
             elif isinstance(item, (str, bytes, int, float)):
                 continue

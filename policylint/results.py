@@ -463,6 +463,7 @@ def _manifest(value):
 _LATER = object()  # the payload of an entry shown from its piece: read only when its bucket is written again
 _MADE = object()  # the payload of an entry evaluated or restored: made from its verdicts when it is stored
 _COUNTED = ("pass", "fail", "error", "waived", "skipped")
+_COUNT_AT = {status: at for at, status in enumerate(_COUNTED)}
 
 
 class KeptResults:
@@ -519,8 +520,11 @@ class Piece:
                                          for r in results for e in r.evidence):
             return None
         shown = [r for r in results if id(r) in reported]
-        counts = [sum(1 for r in shown if r.status == status) for status in _COUNTED]
-        blocking = [any(run.fails(r, "error") for r in shown), any(run.fails(r, "warning") for r in shown)]
+        counts = [0] * len(_COUNTED)
+        for r in shown:
+            counts[_COUNT_AT[r.status]] += 1
+        failing = [r for r in shown if r.status in ("fail", "error")]  # no other result fails a run
+        blocking = [any(run.fails(r, "error") for r in failing), any(run.fails(r, "warning") for r in failing)]
         text = written if written is not None else items.results(shown).encode()
         return cls(KeptResults(subject.id if subject is not None else None, text),
                    KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
