@@ -485,13 +485,43 @@ class TrackingRepo(RecordingRepo):
         if kind not in _MEMO_KINDS:
             self._trace(value, key)
 
+    # What a run asks again (a load another gate made, a file read already) costs one mark in
+    # the reading frame, as the recorder's frame around it would have given it, not a frame.
+    def _see(self, what) -> None:
+        self.frames[-1].add(what)  # no `observed`: nothing here asks the observations again
+
     def memo(self, key, compute):
+        if self.recording and dict.__contains__(self._memo, key):
+            hit = dict.__getitem__(self._memo, key)
+            frame = self.frames[-1]
+            frame.add(("key", key))
+            if isinstance(key, tuple) and key and key[0] == "git":  # answered by git's objects and refs
+                self.depends.setdefault(key, set()).add(("git",))
+                frame.add(("git",))
+            if hit[0] == "err":
+                raise hit[1]
+            return hit[1]
         try:
             return super().memo(key, compute)
         finally:
-            if isinstance(key, tuple) and key and key[0] == "git":  # answered by git's objects and refs
+            if isinstance(key, tuple) and key and key[0] == "git":
                 self.depends.setdefault(key, set()).add(("git",))
                 self.frames[-1].add(("git",))
+
+    def read_text(self, relpath):
+        return self._read_kept(("text", relpath)) or super().read_text(relpath)
+
+    def read_bytes(self, relpath):
+        return self._read_kept(("bytes", relpath)) or super().read_bytes(relpath)
+
+    def _read_kept(self, key):
+        """A file's bytes or text read already this run (None when not): marked as read."""
+        if not self.recording or not dict.__contains__(self._memo, key):
+            return None
+        frame = self.frames[-1]
+        frame.add(("path", self.normalize(key[1])))
+        frame.add(("key", key))
+        return dict.__getitem__(self._memo, key)
 
     def notice(self, path, line, code, message) -> None:
         super().notice(path, line, code, message)
