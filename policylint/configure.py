@@ -304,10 +304,16 @@ def _subject_match(pattern: str | None, subject: str) -> bool:
     return pattern is None or fnmatch.fnmatchcase(subject, pattern) or subject == pattern.rstrip("/")
 
 
-def _expired(waiver) -> bool:
-    from .functions.dates import today
+def expired_waivers(config) -> list:
+    """The indexes of the configured waivers that have expired today: what the day changes of
+    the stages subjects earn (the engine asks `blocks`)."""
+    return [i for i, waiver in enumerate(getattr(config, "waivers", ())) if _expired(waiver)]
 
-    return waiver.expires is not None and waiver.expires < today()
+
+def _expired(waiver) -> bool:
+    from .functions.dates import current_date
+
+    return waiver.expires is not None and waiver.expires < current_date()
 
 
 def _evaluated_path(run, path: str) -> bool:

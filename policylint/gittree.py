@@ -461,4 +461,8 @@ def answer(repo: GitTreeRepo, what):
         return tuple(sorted((e.name, e.is_link, e.is_dir, e.is_file) for e in entries.values()))
     if kind == "git":
         return ("git", repo.tree.sha)  # git's facts are the commit's own
+    if kind == "today":  # every commit is judged as of today
+        from .functions.dates import current_date
+
+        return ("today", str(current_date()))
     return None

@@ -14,7 +14,7 @@ as in `check` (an expired one, expired as of today); inline waiver comments are 
 each commit's own files. `--base` plays no part (each commit is judged alone).
 
 Each commit's Point (claimed and earned stage per subject) is immutable for a given run key
-(results.run_key: policylint's version, the packs, the configuration, params, budget, today)
+(results.run_key: policylint's version, the packs, the configuration, params, budget; and today)
 and the branch and tags the git facts see, so it is kept in the repository's results cache
 (`.policylint_cache/`, cache.py's signed JSON entries) under (that key, the commit's sha): a
 re-run evaluates only the commits it has not seen. An entry that is damaged, foreign or of
@@ -176,8 +176,10 @@ def _store(root, packs, config, git) -> tuple:
     if store is None:
         return None, None
     results._ignore_folder(str(root.resolve() / results.FOLDER))
-    run = results.run_key(packs, config, None, config.budget, config.params)
-    return store, hasher("\0".join((run, *git.facts_key())).encode()).hexdigest()
+    from .functions.dates import current_date
+
+    run = results.run_key(packs, config, None, config.budget, config.params)  # and the day: commits are judged as of today
+    return store, hasher("\0".join((run, str(current_date()), *git.facts_key())).encode()).hexdigest()
 
 
 def _entry_key(key: str, sha: str) -> str:

@@ -14,7 +14,7 @@ What a run can observe of the work tree, each asked again after a deletion:
   ("list", p)   a folder's entries (Repo.listing, kept in the memo)
   EVERYTHING    a memo entry made some other way: any deletion may change it
 Git facts come from git's objects, never the work tree (the git loader reads no file of it),
-so no deletion changes them.
+and today's date from the clock, so no deletion changes them.
 
 Lazy fields of loaded records are traced to the entries that hold them and forced by
 `finish`, so that no entry kept for a later run computes anything then. The mutation sweeps
@@ -38,6 +38,7 @@ from .values import Lazy, LStr, PathValue, Record
 EVERYTHING = ("everything",)
 STATEFUL = ("stateful",)  # in a closure: it depends on an entry that is more than data (see `finish`)
 _MEMO_KINDS = ("bytes", "text", "glob", "listing")  # the keys Repo itself stores: data by construction
+_FACTS = ("git", "today")  # memo entries no file read shows: an input of their own
 
 
 class _Memo(dict):
@@ -439,7 +440,8 @@ def _walk(value, fields_of):
 class TrackingRepo(RecordingRepo):
     """The recording repository `check` uses for its results cache (policylint/results.py):
     what each subject's evaluation read, through the loads it used, with the git facts
-    (`("git",)`, which no file read shows) and the notices its loads made
+    (`("git",)`, which no file read shows), today's date when it asked for it (`("today",)`),
+    and the notices its loads made
     (`("notice", path, line, code, message)`) among them. Lighter than the mutation sweeps'
     recorder: no entry is kept for a later run in memory, so nothing is forced or judged
     volatile; what an entry's lazy fields read later still counts for it (traced)."""
@@ -495,18 +497,18 @@ class TrackingRepo(RecordingRepo):
             hit = dict.__getitem__(self._memo, key)
             frame = self.frames[-1]
             frame.add(("key", key))
-            if isinstance(key, tuple) and key and key[0] == "git":  # answered by git's objects and refs
-                self.depends.setdefault(key, set()).add(("git",))
-                frame.add(("git",))
+            if isinstance(key, tuple) and key and key[0] in _FACTS:  # git's objects and refs; the clock
+                self.depends.setdefault(key, set()).add((key[0],))
+                frame.add((key[0],))
             if hit[0] == "err":
                 raise hit[1]
             return hit[1]
         try:
             return super().memo(key, compute)
         finally:
-            if isinstance(key, tuple) and key and key[0] == "git":
-                self.depends.setdefault(key, set()).add(("git",))
-                self.frames[-1].add(("git",))
+            if isinstance(key, tuple) and key and key[0] in _FACTS:  # git's objects and refs; the clock
+                self.depends.setdefault(key, set()).add((key[0],))
+                self.frames[-1].add((key[0],))
 
     def read_text(self, relpath):
         return self._read_kept(("text", relpath)) or super().read_text(relpath)

@@ -1,16 +1,18 @@
 """The results cache: what a repository's evaluations gave, kept from one run to the next.
 
 `.policylint_cache/` at the root (its `.gitignore` holds `*`, so nobody commits it) keeps, for
-one *run key* — policylint's version, the packs' checked keys, the params, the configuration,
-`--base`, the budget and today's date —
+one *run key* — policylint's version, the packs' checked keys, the params, the configuration
+(and which of its waivers have expired), `--base` and the budget —
 
 - each subject's verdicts (its results, its claimed and earned stage, the notices its loads
   made) and each repository-wide gate's, with **the exact inputs its evaluation read**
   (recording.TrackingRepo): every file read or looked at (its content hash; size and mtime
-  the fast path), every folder listed and glob expanded, and git's answers (HEAD, the refs,
-  the CI's branch variables) when it asked git; a global `let` or param it read (computed once a
+  the fast path), every folder listed and glob expanded, git's answers (HEAD, the refs,
+  the CI's branch variables) when it asked git, and today's date when it called `today()` (a
+  new day evaluates only what asked for the date); a global `let` or param it read (computed once a
   run, evaluate.Engine._shared_value) counts with what that read, and one it did not, not at all;
-- the report the last run printed, for the same command line and baseline;
+- the report the last run printed, for the same command line and baseline, and the same day
+  (an expiring waiver's verdict is the date's);
 - the report's pieces, for the last command that printed json alone: each entry's items in
   the report's `results` and `subjects` lists (after the configuration, as bytes), what they
   count in the summary, whether they fail the run, and its loads' notices (Piece). A run after
@@ -47,7 +49,8 @@ from zlib import crc32
 from .cache import hasher
 
 FOLDER = ".policylint_cache"
-FORMAT = "2"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared inputs)
+FORMAT = "3"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared
+# inputs; 3: today's date is an input of what asked for it, not a part of the run key)
 BUCKETS = 64  # payloads are kept in this many entries: one edit rewrites one of them
 RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
 _CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
@@ -326,6 +329,9 @@ class ResultsCache:
         (a symlink on the way, a file looked at but not read: asked now)."""
         if key[:2] == "g:":
             return self._globbed.get(key, _UNSET)
+        if key == "today":  # the date the gates were given, though the clock may have passed midnight since
+            hit = dict.get(getattr(self.repo, "_memo", None) or {}, ("today",))
+            return str(hit[1]) if isinstance(hit, tuple) and hit[0] == "ok" else _UNSET
         looked = getattr(self.repo, "looked", None)
         if key[:2] != "p:" or looked is None:
             return _UNSET
@@ -362,8 +368,8 @@ class ResultsCache:
                                  if k not in observations and k in self.kept["observations"]})
         printed = set(self.kept.get("printed", ())) if outputs else set()
         outside = _keys(run_inputs)
-        if outside is not None:
-            outside = {key for key in outside if key[:2] != "r:"}
+        if outside is not None:  # the printed report is the day's too: a waiver may expire overnight
+            outside = {key for key in outside if key[:2] != "r:"} | {"today"}
         # a report made of kept pieces around what an edit changed is not stored whole: its
         # pieces are (a copy of every report a run of edits printed would be tens of MB each);
         # the next run that evaluates nothing stores it, for the runs after it
@@ -638,8 +644,8 @@ def _keys(inputs: set):
             out.add(_glob_key(what))
         elif kind == "list":
             out.add("l:" + what[1])
-        elif kind == "git":
-            out.add("git")
+        elif kind == "git" or kind == "today":
+            out.add(kind)
         elif kind == "notice":
             continue
         else:
@@ -772,6 +778,10 @@ def _answer(root: str, key: str, folders: dict | None = None, digests: dict | No
             return _listing(root, key[2:])
         if key == "git":
             return _git_state(root)
+        if key == "today":
+            from .functions.dates import current_date
+
+            return str(current_date())
     except (OSError, ValueError):
         return None
     return None
@@ -1020,11 +1030,15 @@ def _git_state(root: str):
 
 def run_key(packs, config, base, budget, params) -> str:
     """What every verdict of a run rests on besides the repository's files: policylint itself,
-    the packs (their checked keys), the configuration, the params, --base, the budget, today."""
+    the packs (their checked keys), the configuration, the params, --base, the budget, and which
+    configured waivers have expired (they decide the stages subjects earn). Today's date is an
+    input of the evaluations that ask for it, and of the printed report, not of every verdict."""
     from . import __version__
-    from .functions.dates import today
+    from .configure import expired_waivers
+    from .functions.dates import current_date
 
-    parts = [__version__, FORMAT, str(today()), repr(base), repr(budget), json.dumps(params, sort_keys=True, default=str),
+    current_date()  # a malformed SOURCE_DATE_EPOCH stops the run before it starts, not once it has printed
+    parts = [__version__, FORMAT, repr(base), repr(expired_waivers(config)), repr(budget), json.dumps(params, sort_keys=True, default=str),
              getattr(config, "digest", None) or "", *sorted(p.key for p in _all_packs(packs))]
     return hasher("\0".join(parts).encode()).hexdigest()
 

@@ -8,8 +8,15 @@ from ..signature import builtin
 from ..types import ANY, DATE, NUMBER
 
 
-@builtin("today", {}, DATE, "Today's date (UTC), or the date of SOURCE_DATE_EPOCH when it is set.")
-def today():
+@builtin("today", {}, DATE, "Today's date (UTC), or the date of SOURCE_DATE_EPOCH when it is set.", repo=True)
+def today(repo):
+    """Asked of the repository, as a git fact is: the results cache keeps the date as an input
+    of the evaluations that asked for it, not of every verdict (a new day evaluates only them)."""
+    return repo.memo(("today",), current_date)
+
+
+def current_date() -> datetime.date:
+    """Today's date in UTC, or SOURCE_DATE_EPOCH's (a malformed one stops the run: exit 2)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if not epoch:
         return datetime.datetime.now(datetime.timezone.utc).date()

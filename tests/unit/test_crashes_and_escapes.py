@@ -374,9 +374,23 @@ def test_a_chain_of_defs_through_many_used_packs_is_an_error_naming_the_gate(tmp
 
 
 @pytest.mark.parametrize("epoch", ["²", "12a", "9" * 40])
+def test_a_source_date_epoch_that_is_no_date_is_refused_before_the_cached_run_prints(epoch, tmp_path, monkeypatch,
+                                                                                     capsys):
+    """No waiver and no gate asks for the date, but the results cache keeps the printed report
+    for the day: refused before anything is printed, as with a waiver's expiry."""
+    make_repo(tmp_path / "r", {"README.md": "# r\n"})
+    (tmp_path / "t.policy").write_text('pack t "t"\ngate g "G" { require false }\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    code, out, err = cli(capsys, "check", "--root", "r", "--pack", "./t.policy")
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error[PL300] the environment's SOURCE_DATE_EPOCH `{epoch[:40]}` is not a whole number")
+
+
+@pytest.mark.parametrize("epoch", ["²", "12a", "9" * 40])
 def test_a_source_date_epoch_that_is_no_date_is_refused_with_exit_2(epoch, tmp_path, monkeypatch, capsys):
-    root = make_repo(tmp_path / "r", {".policylint.yaml": "waivers:\n  - gate: t.g\n    reason: r\n"
-                                                           "    expires: 2026-12-31\n"})
+    make_repo(tmp_path / "r", {".policylint.yaml": "waivers:\n  - gate: t.g\n    reason: r\n"
+                                                      "    expires: 2026-12-31\n"})
     (tmp_path / "t.policy").write_text('pack t "t"\ngate g "G" { require false }\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)

@@ -486,3 +486,59 @@ def test_a_global_value_is_an_input_of_its_readers_only(capsys, repo, evaluation
     cached = _run(capsys, repo, "-f", "json", *args)
     assert evaluations == ["specs/003-team-invitations"]
     assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+
+
+# -- the date: an input of what asks for it, not of every verdict --------------------------------
+DATED_PACK = ('pack dated "d"\nlifecycle spec in dirs("specs/*") {\n  stage draft {\n'
+              '    gate fresh "003 is reviewed within 400 days of 2026-01-01" when spec.name matches /^003-/ '
+              '{ require days_between(2026-01-01, today()) < 400 else "{days_between(2026-01-01, today())} days" }\n'
+              '    gate named "a folder name" { require spec.name != "" }\n  }\n}\n')
+DAY_ONE, DAY_TWO = "1796083200", "1803859200"  # 2026-12-01 (334 days), 2027-03-01 (424 days)
+
+
+def test_a_new_day_evaluates_only_what_asked_for_the_date(capsys, repo, evaluations, monkeypatch):
+    pack = repo / "dated.policy"
+    pack.write_text(DATED_PACK, encoding="utf-8")
+    args = ("--pack", str(pack))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_ONE)
+    _warm(capsys, repo, *args)
+    assert _run(capsys, repo, "-f", "json", *args)[0] == 0
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_TWO)
+    evaluations.clear()
+    cached = _run(capsys, repo, "-f", "json", *args)
+    assert evaluations == ["specs/003-team-invitations"]
+    assert cached[0] == 1 and "424 days" in cached[1]
+    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+    _same_as_uncached(capsys, repo, *args)
+
+
+def _waiver_expiring(root: Path, day: str) -> None:
+    (root / ".policylint.yaml").write_text(
+        "waivers:\n  - gate: speckit.clarified.no-open-questions\n    subject: specs/004-activity-feed\n"
+        f"    reason: asked the team\n    expires: {day}\n", encoding="utf-8")
+
+
+def test_a_waiver_that_expires_overnight_is_not_printed_from_yesterday(capsys, repo, monkeypatch):
+    """Which configured waivers have expired decides the stages subjects earn: the day one
+    expires, every verdict is made again (results.run_key)."""
+    _waiver_expiring(repo, "2027-01-01")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_ONE)
+    _warm(capsys, repo, "--pack", "speckit")
+    yesterday = _run(capsys, repo, "--pack", "speckit")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_TWO)
+    today = _run(capsys, repo, "--pack", "speckit")
+    assert today != yesterday and "expired on 2027-01-01" in today[1]
+    assert today == _run(capsys, repo, "--pack", "speckit", "--no-cache")
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
+
+
+def test_a_new_day_keeps_every_verdict_no_gate_and_no_waiver_dates(capsys, repo, evaluations, monkeypatch):
+    _waiver_expiring(repo, "2028-01-01")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_ONE)
+    _warm(capsys, repo, "--pack", "speckit")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", DAY_TWO)
+    evaluations.clear()
+    today = _run(capsys, repo, "--pack", "speckit")
+    assert evaluations == []
+    assert today == _run(capsys, repo, "--pack", "speckit", "--no-cache")
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
