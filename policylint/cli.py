@@ -25,7 +25,7 @@ class NoPackApplies(UsageError):
     """No pack was asked for and none detects its layout here: `check` says so and passes."""
 
 
-def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
+def _common(p, packs: bool = True) -> None:  # p: an argparse parser, or _Defaults
     p.add_argument("--root", default=None, metavar="DIR",
                    help="repository root (default: the nearest folder, here or above, with .policylint.yaml/.yml, "
                         "a pyproject.toml with [tool.policylint], or .git)")
@@ -38,7 +38,7 @@ def _common(p: argparse.ArgumentParser, packs: bool = True) -> None:
         p.add_argument("--no-cache", action="store_true", help="use no cache: packs parsed and checked afresh, every gate evaluated, nothing kept")
 
 
-def _outputs(p: argparse.ArgumentParser) -> None:
+def _outputs(p) -> None:
     p.add_argument("--format", "-f", action="format", dest="outputs", metavar="FORMAT",
                    help="output format (repeatable; default text): %(formats)s")
     p.add_argument("--output", "-o", action="format", dest="outputs", metavar="FILE",
@@ -50,14 +50,14 @@ def _outputs(p: argparse.ArgumentParser) -> None:
                    help=f"known failures to tolerate (default: {'.policylint-baseline.json'} at the root when it exists)")
 
 
-def _selection(p: argparse.ArgumentParser) -> None:
+def _selection(p) -> None:
     p.add_argument("--select", action="append", default=[], metavar="GATE-GLOB",
                    help="only gates whose id matches (e.g. `speckit.implementing.*`; repeatable)")
     p.add_argument("--ignore", action="append", default=[], metavar="GATE-GLOB",
                    help="skip gates whose id matches (repeatable)")
 
 
-def _args_check(p: argparse.ArgumentParser) -> None:
+def _args_check(p) -> None:
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="only subjects that hold these files, plus repository-wide gates (as pre-commit passes them)")
     _common(p)
@@ -107,15 +107,15 @@ def _plain_check(argv: list):
 
 def main(argv: list | None = None) -> int:
     """The command; `argv` None means the process's own arguments, and that the process ends
-    when this returns."""
+    here (fastpath.exit_now)."""
     from .fastpath import gc_paused
 
     with gc_paused():  # a short run that keeps what it builds: collecting would only re-walk it
         code = _main(argv)
-    if argv is None:
-        from .fastpath import frozen_for_exit
+    if argv is None:  # the process's own command: it ends here
+        from .fastpath import exit_now
 
-        frozen_for_exit()
+        exit_now(code)
     return code
 
 

@@ -54,20 +54,20 @@ def test_precommit_path_imports_only_what_it_uses(tmp_path):
     shutil.copytree(ROOT / "fixtures" / "speckit-demo", repo, ignore=shutil.ignore_patterns(".policylint_cache"))
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     env = {**os.environ, "POLICYLINT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
-    code = ("import sys\n"
+    code = ("import atexit, sys\n"
             f"sys.argv = ['policylint', 'check', {SPEC!r}]\n"
+            "atexit.register(lambda: print('imported:', ' '.join(sorted(sys.modules))))\n"
             "from policylint.cli import main\n"
-            "code = main()\n"
-            "print('imported:', ' '.join(sorted(sys.modules)))\n"
-            "print('exit:', code)\n")
-    runs = [subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, check=True)
+            "main()\n"
+            "print('main returned')\n")
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True)
             for _ in range(2)]  # the first compiles the pack into the cache
-    cold, warm = (dict(line.split(": ", 1) for line in run.stdout.splitlines() if line.startswith(("imported:", "exit:")))
+    assert [run.returncode for run in runs] == [0, 0] and "main returned" not in runs[1].stdout  # it ends the process
+    cold, warm = (dict(line.split(": ", 1) for line in run.stdout.splitlines() if line.startswith("imported:"))
                   for run in runs)
     assert "lark" in cold["imported"].split()  # the test is worth its salt: the cold run did parse
     imported = set(warm["imported"].split())
     assert sorted(m for m in NOT_IMPORTED if m in imported) == []
-    assert warm["exit"] == cold["exit"]
     assert runs[1].stdout.split("imported:")[0] == runs[0].stdout.split("imported:")[0]  # the same report
 
 
@@ -161,3 +161,23 @@ def test_a_pack_header_is_read_from_its_first_bytes(tmp_path):
     broken = tmp_path / "broken.policy"
     broken.write_bytes(b"# \xff\n" + header.encode())
     assert detect_glob(broken) == (False, None)
+
+
+def test_the_process_ends_with_its_report_whole_and_its_exit_code(tmp_path, capsys):
+    """The command ends the process itself (fastpath.exit_now, no interpreter shutdown): what it
+    printed reaches the reader whole, the exit code is the run's, and a reader that stops early
+    (`| head`) gets no traceback."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "speckit-demo", repo, ignore=shutil.ignore_patterns(".policylint_cache"))
+    env = {**os.environ, "POLICYLINT_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "policylint", "check", "--root", str(repo), "-f", "json", "--no-cache"]
+    whole = subprocess.run(command, env=env, capture_output=True)
+    expected_code = cli.main(["check", "--root", str(repo), "-f", "json", "--no-cache"])
+    assert (whole.returncode, whole.stdout.decode()) == (expected_code, capsys.readouterr().out) and expected_code == 1
+    assert whole.stderr == b""
+    reader = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.read(10)
+    reader.stdout.close()
+    # the run's code, or 0 when the report did not fit the pipe and its reader was gone (cli._main)
+    assert reader.wait(timeout=120) in (expected_code, 0)
+    assert reader.stderr.read() == b""
