@@ -44,6 +44,7 @@ import json
 import os
 import stat
 import time
+import functools
 from zlib import crc32
 
 from .cache import hasher
@@ -718,12 +719,20 @@ def _text(value, optional: bool = True):
     raise ValueError("not text")
 
 
+@functools.cache
+def _made_of():
+    """(Result, Evidence, Subject): imported once, not by each of the tens of thousands of
+    results a run may restore (a relative import in a function asks importlib every call)."""
+    from .evaluate import Result, Subject
+    from .explain import Evidence
+
+    return Result, Evidence, Subject
+
+
 def _result(data):
     """A Result from its stored list, every value's type checked (kept lean: a run may restore
     tens of thousands)."""
-    from .evaluate import Result
-    from .explain import Evidence
-
+    Result, Evidence, _ = _made_of()
     if type(data) is not list or len(data) != 12:
         raise ValueError("not a result")
     gate, subject, stage, status, severity, title, message, evidence, require, lifecycle, unwaivable, fix = data
@@ -753,8 +762,7 @@ def _result(data):
 
 
 def _subject(data):
-    from .evaluate import Subject
-
+    Subject = _made_of()[2]
     if not isinstance(data, list) or len(data) != 8:
         raise ValueError("not a subject")
     sid, lifecycle, stages, claimed, claimed_at, earned, next_stage, lacks = data
