@@ -34,6 +34,11 @@ import time
 
 from .fsutil import CLOEXEC, CREATE_EXCLUSIVE, NOFOLLOW, READ_NOFOLLOW, inside
 
+try:  # BLAKE2b from its own module when it can be: `hashlib` loads OpenSSL (3 ms a run)
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # not CPython
+    from hashlib import blake2b as _blake2b
+
 FORMAT = 1
 MAX_ENTRIES = 256
 MAX_AGE = 30 * 24 * 3600
@@ -50,24 +55,9 @@ class Refused(Exception):
     """The folder cannot safely hold a cache; the message says why."""
 
 
-_blake2b = None
-
-
 def hasher(data: bytes = b"", key: bytes = b""):
-    """BLAKE2b, from its own module when it can be: `hashlib` loads OpenSSL (3 ms a run). Found
-    once (an import statement on each call costs as much as hashing a 2 kB file)."""
-    if _blake2b is None:
-        _find_blake2b()
+    """BLAKE2b with a 32-byte digest (every run hashes: the pack cache's key and MAC)."""
     return _blake2b(data, digest_size=32, key=key)
-
-
-def _find_blake2b() -> None:
-    global _blake2b
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # not CPython
-        from hashlib import blake2b
-    _blake2b = blake2b
 
 
 def user_cache_dir() -> str | None:

@@ -145,9 +145,7 @@ class Engine:
                 if isinstance(item, ast.Lifecycle):
                     self._lifecycle(pack, item)
         if self.memory is not None:
-            store = getattr(self.memory, "store_entries", None)  # the results cache's (a history keeps its own)
-            if store is not None:  # stored now, not held until the report is made
-                store(self.repo)
+            self.memory.store_entries(self.repo)  # stored now, not held until the report is made
         if not self.keep_loads:
             gc.unfreeze()  # a long-lived caller (the language server) collects it again later
         self.results.sort(key=Result.sort_key)
@@ -499,7 +497,7 @@ class _Entry:
         inputs = engine.repo.inputs(reads)
         subject = engine.subjects[self.subjects] if len(engine.subjects) > self.subjects else None
         made = (subject, engine.results[self.start:], notices_of(inputs))
-        payload = None if getattr(engine.memory, "payload_later", False) else stored(*made)  # results.ResultsCache's
+        payload = None if engine.memory.payload_later else stored(*made)
         engine.memory.record(self.id, inputs, payload, made)
 
 

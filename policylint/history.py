@@ -340,6 +340,10 @@ class _Carry:
         return all(answer(self.repo, what) == was for what, was in observed.items())
 
     # -- results.ResultsCache's interface, as evaluate.Engine uses it
+    payload_later = False  # each entry's payload made as it is recorded: carried as it is
+
+    def store_entries(self, repo) -> None:
+        """Nothing to store as the evaluations end: a commit's point is kept by the history."""
     def reused(self, entry_id: str):
         kept = self.kept.get(entry_id)
         if kept is None or not self._same(kept[0]):

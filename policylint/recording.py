@@ -495,26 +495,29 @@ class TrackingRepo(RecordingRepo):
     def memo(self, key, compute):
         if self.recording and dict.__contains__(self._memo, key):
             hit = dict.__getitem__(self._memo, key)
-            frame = self.frames[-1]
-            frame.add(("key", key))
-            if isinstance(key, tuple) and key and key[0] in _FACTS:  # git's objects and refs; the clock
-                self.depends.setdefault(key, set()).add((key[0],))
-                frame.add((key[0],))
+            self.frames[-1].add(("key", key))
+            self._fact(key)
             if hit[0] == "err":
                 raise hit[1]
             return hit[1]
         try:
             return super().memo(key, compute)
         finally:
-            if isinstance(key, tuple) and key and key[0] in _FACTS:  # git's objects and refs; the clock
-                self.depends.setdefault(key, set()).add((key[0],))
-                self.frames[-1].add((key[0],))
+            self._fact(key)
+
+    def _fact(self, key) -> None:
+        """A memo entry no file read shows (git's objects and refs, the clock): an input of its own."""
+        if isinstance(key, tuple) and key and key[0] in _FACTS:
+            self.depends.setdefault(key, set()).add((key[0],))
+            self.frames[-1].add((key[0],))
 
     def read_text(self, relpath):
-        return self._read_kept(("text", relpath)) or super().read_text(relpath)
+        kept = self._read_kept(("text", relpath))
+        return super().read_text(relpath) if kept is None else kept
 
     def read_bytes(self, relpath):
-        return self._read_kept(("bytes", relpath)) or super().read_bytes(relpath)
+        kept = self._read_kept(("bytes", relpath))
+        return super().read_bytes(relpath) if kept is None else kept
 
     def _read_kept(self, key):
         """A file's bytes or text read already this run (None when not): marked as read."""

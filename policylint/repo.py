@@ -596,17 +596,17 @@ class Repo:
         for key in [k for k in memo if len(k) > 1 and isinstance(k[1], str) and k[1].startswith(prefix)]:
             dict.pop(memo, key, None)
         own = prefix[:-1]
-        listings = self._listings
-        for key in [k for k in listings if k.startswith(prefix) or k == own]:
-            del listings[key]
-        norms = self._norms
-        for key in [k for k, norm in norms.items() if norm.startswith(prefix) or norm == own]:
-            del norms[key]
-        if self.keep_stats:
-            return
-        plain, stats = self._plain, self.stats
-        for key in [k for k in plain if k.startswith(prefix) or k == own]:
-            stats.pop(plain.pop(key), None)
+
+        def within(path: str) -> bool:  # the folder itself, or something in it
+            return path == own or path.startswith(prefix)
+
+        for key in list(filter(within, self._listings)):
+            del self._listings[key]
+        for key in [k for k, norm in self._norms.items() if within(norm)]:
+            del self._norms[key]
+        if not self.keep_stats:
+            for key in list(filter(within, self._plain)):
+                self.stats.pop(self._plain.pop(key), None)
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """Run `compute` once per key for this run; errors are memoized too."""

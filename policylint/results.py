@@ -40,11 +40,11 @@ stale or hostile is a miss, rebuilt.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 import time
-import functools
 from zlib import crc32
 
 from .cache import hasher
@@ -654,12 +654,10 @@ def _keys(inputs: set):
     return out
 
 
-def _glob_key(what: tuple, known: dict = {}) -> str:  # noqa: B006 (each glob's key, made once a process)
-    """The observation key of ("glob", segments, dirs_only)."""
-    key = known.get(what)
-    if key is None:
-        key = known[what] = "g:" + json.dumps([list(what[1]), bool(what[2])])
-    return key
+@functools.lru_cache(maxsize=4096)
+def _glob_key(what: tuple) -> str:
+    """The observation key of ("glob", segments, dirs_only) (each made once, asked per entry)."""
+    return "g:" + json.dumps([list(what[1]), bool(what[2])])
 
 
 def notices_of(inputs: set) -> list:
