@@ -38,7 +38,6 @@ and an unclosed fence runs to the end of the file. Known simplifications: conten
 """
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_left, bisect_right
 from functools import partial
@@ -46,7 +45,7 @@ from itertools import accumulate, chain
 from operator import add
 
 from .files import LINE, line_records
-from ..fastpath import gc_paused
+from ..fastpath import made_paused
 from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
@@ -870,8 +869,7 @@ def parse_blocks(text: str, relpath: str) -> Blocks:
     """The lines and block structure of `text`, as if read from `relpath` (pure; no file access)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    with gc_paused():
-        return Blocks(text, relpath)
+    return made_paused(partial(Blocks, text, relpath))
 
 
 def load_blocks(repo, relpath: str) -> Blocks:
@@ -918,13 +916,7 @@ class Blocks:
     def _once(self, name: str):
         made = self._made.get(name, _UNMADE)
         if made is _UNMADE:
-            make = getattr(self, "_make_" + name)
-            if gc.isenabled():
-                with gc_paused():
-                    made = make()
-            else:  # (as during a run: the command pauses collection)
-                made = make()
-            self._made[name] = made
+            made = self._made[name] = made_paused(getattr(self, "_make_" + name))
         return made
 
     def starts(self) -> list:
@@ -1091,8 +1083,7 @@ class _HeadingTree:
 
     def _made(self):
         if self.made is None:
-            with gc_paused():
-                self.made = self.blocks.heading_records()
+            self.made = made_paused(self.blocks.heading_records)
         return self.made
 
 

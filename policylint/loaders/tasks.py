@@ -118,6 +118,7 @@ _ID_OR_RANGE = r"T\d+[a-z]?(?:\s*(?:[-–]|to|through)\s*T\d+)?"
 _DEPENDENCY = lazy(
     r"\b(?:depends?\s+(?:up)?on|dependent\s+on|after|requires?|blocked\s+by|needs?)\s*:?\s*"
     rf"({_ID_OR_RANGE}(?:\s*(?:,|and|&|/|\+)\s*{_ID_OR_RANGE})*)", re.I)
+_DEPENDENCY_WORDS = ("depend", "after", "requir", "blocked", "need")  # one is in each of its words
 _ID_RANGE = lazy(r"T(\d{1,18})(?!\d)([a-z]?)(?:\s*(?:[-–]|to|through)\s*T(\d{1,18})(?![a-z\d]))?", re.I)
 MAX_RANGE = 500  # `T001-T999` in prose should not become a thousand dependencies
 
@@ -273,8 +274,7 @@ def task_dependencies(text: str, own_id: str) -> list:
     """Ids after "depends on", "after", … with ranges expanded, in order, once each."""
     if text.isascii():  # one of these words is in every match (in ASCII, their letters have no other case)
         lowered = text.lower()
-        if "depend" not in lowered and "after" not in lowered and "requir" not in lowered \
-                and "blocked" not in lowered and "need" not in lowered:
+        if not any(word in lowered for word in _DEPENDENCY_WORDS):
             return []
     ids = []
     for m in _DEPENDENCY.finditer(text):
