@@ -104,12 +104,6 @@ class Runtime:
         self.budget = Budget(budget or DEFAULT_BUDGET)
 
 
-def bind_lets(env: Env, items) -> None:
-    for item in items:
-        if isinstance(item, ast.Let):
-            env.lazy[item.name] = item.value.fn
-
-
 def home_key(pack_key: str, block=None) -> str:
     """The key of the scope a def's body runs in: its pack's, or its lifecycle's (extension's)."""
     if block is None:

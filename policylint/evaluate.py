@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 
 from . import ops
-from .compile import BudgetExceeded, Compiler, Env, Runtime, bind_lets, home_key, render_value
+from .compile import BudgetExceeded, Compiler, Env, Runtime, home_key, render_value
 from .errors import ArtifactError, ArtifactMissing, EvaluationError
 from .explain import Evidence, Explainer
 from .gates import CLAIMS_TITLE, gate_docs, plan
@@ -124,6 +124,7 @@ class Engine:
         self.passed_over: list = []  # (lifecycle id, subject id) outside the scope
         self.globals: dict = {}  # pack key -> its global Env
         self._explainers: dict = {}
+        self._blocks: dict = {}  # id(a block's body), or (id(part), stage) -> _Block: worked out once a run
         self.plan = None
 
     def run(self, packs) -> Run:
@@ -256,7 +257,7 @@ class Engine:
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
         for part in parts:
             env = Env(self.globals[part.pack.key], self.runtime, {node.name: subject_value})
-            bind_lets(env, part.node.body)
+            env.lazy = self._block(part.node.body).lets
             self.runtime.homes[home_key(part.pack.key, part.node)] = env
             envs[id(part)] = env
         self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
@@ -330,16 +331,17 @@ class Engine:
                 gate = planned.gate
                 if gate.severity == "off":
                     continue
-                if id(part) not in stage_envs:
-                    senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime)
-                    bind_lets(senv, part.stage(stage.name).body)
                 if i > required and blocked:
                     result = Result(planned.id, subject.id, stage.name, "skipped", gate.severity, "",
                                     _not_required(subject, stage.name), lifecycle=subject.lifecycle,
                                     unwaivable=gate.unwaivable)
                     result.title = self._title(gate, envs[id(part)])
                 else:
-                    result = self._gate(gate, planned.id, stage_envs[id(part)], envs[id(part)],
+                    senv = stage_envs.get(id(part))
+                    if senv is None:
+                        senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime)
+                        senv.lazy = self._stage_lets(part, stage.name)
+                    result = self._gate(gate, planned.id, senv, envs[id(part)],
                                         self._explainer(part.pack), subject.id, stage.name)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
@@ -380,9 +382,25 @@ class Engine:
 
             result.fix = edit_for(fixing, env, gate_id)
 
+    def _stage_lets(self, part, stage: str) -> dict:
+        key = (id(part), stage)
+        found = self._blocks.get(key)
+        if found is None:
+            found = self._blocks[key] = self._block(part.stage(stage).body)
+        return found.lets
+
+    def _block(self, body: list) -> "_Block":
+        found = self._blocks.get(id(body))
+        if found is None:
+            found = self._blocks[id(body)] = _Block(body)
+        return found
+
     def _title(self, gate: ast.Gate, env: Env) -> str:
         if gate.title is None:
             return gate.name
+        parts = gate.title.parts
+        if all(type(p) is str for p in parts):  # written without `{…}`: nothing to evaluate
+            return "".join(parts)
         self.runtime.budget.reset()
         try:
             return gate.title.fn(env)
@@ -392,8 +410,12 @@ class Engine:
     def _gate(self, gate: ast.Gate, gate_id, env: Env, title_env: Env, explainer, subject, stage) -> Result:
         result = Result(gate_id, subject, stage, "pass", gate.severity, self._title(gate, title_env),
                         unwaivable=gate.unwaivable)
-        genv = Env(env, self.runtime)
-        bind_lets(genv, gate.body)
+        block = self._block(gate.body)
+        if block.lets:
+            genv = Env(env, self.runtime)
+            genv.lazy = block.lets
+        else:  # nothing of its own to keep: it runs in its stage's scope
+            genv = env
         budget = self.runtime.budget
         budget.reset()
         try:
@@ -402,9 +424,7 @@ class Engine:
                 result.message = f"does not apply: `{explainer.src(gate.when)}` is false"
                 return result
             failed = []  # (require, why): every require that fails, each on its own
-            for req in gate.body:
-                if not isinstance(req, ast.Require):
-                    continue
+            for req in block.requires:
                 try:
                     if ops.truthy(req.expr.fn(genv)):
                         continue
@@ -435,6 +455,17 @@ class Engine:
             result.message = f"{_error_text(exc, gate_id)} (policy {gate.span.path}:{gate.span.line})"
             result.evidence = []
         return result
+
+
+class _Block:
+    """A block's `let`s (name -> closure: each scope made for the block takes this dict as its
+    `lazy`, read only) and its requires, found once a run instead of once per subject."""
+
+    __slots__ = ("lets", "requires")
+
+    def __init__(self, body: list):
+        self.lets = {item.name: item.value.fn for item in body if isinstance(item, ast.Let)}
+        self.requires = [item for item in body if isinstance(item, ast.Require)]
 
 
 class _Entry:
