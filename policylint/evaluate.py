@@ -124,6 +124,7 @@ class Engine:
         self.passed_over: list = []  # (lifecycle id, subject id) outside the scope
         self.globals: dict = {}  # pack key -> its global Env
         self._explainers: dict = {}
+        self._plain_titles: dict = {}  # id(gate) -> its title's text, False when it interpolates
         self._blocks: dict = {}  # id(a block's body), or (id(part), stage) -> _Block: worked out once a run
         self.plan = None
 
@@ -226,6 +227,14 @@ class Engine:
         names = [s.name for s in node.stages]
         genv = self.globals[pack.key]
         parts = self.plan.parts[lifecycle_id]
+        # worked out once for all its subjects: each part's scope (its global scope, the home
+        # its defs run in, its lets), and each stage's gates (those not turned off)
+        homes = [(part, self.globals[part.pack.key], home_key(part.pack.key, part.node), self._block(part.node.body).lets)
+                 for part in parts]
+        schedule = [(stage.name, [(part, planned, self._explainer(part.pack))
+                                  for part, planned in self.plan.stage_gates(lifecycle_id, stage.name)
+                                  if planned.gate.severity != "off"])
+                    for stage in node.stages]
         self.runtime.budget.reset()
         listed = ("key", ("subjects", lifecycle_id, id(node)))
         try:
@@ -246,25 +255,28 @@ class Engine:
                 if not entry.reused:
                     if not named and self.memory is not None:  # more than its id: what the list gave
                         self.repo.frames[-1].add(listed)
-                    self._subject(node, parts, subject_value, sid, lifecycle_id, names)
+                    self._subject(node, (homes, schedule), subject_value, sid, lifecycle_id, names)
             if not self.keep_loads:
                 self.repo.forget_under(sid)
                 self._let_go += 1
                 if self._let_go % 64 == 0:  # the let-go loads' cycles (records, lazy fields, scopes):
                     gc.collect(0)  # the run pauses the collector; only what is young is walked
 
-    def _subject(self, node, parts, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
+    def _subject(self, node, prepared: tuple, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
+        homes, schedule = prepared  # _lifecycle's, for all its subjects
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
-        for part in parts:
-            env = Env(self.globals[part.pack.key], self.runtime, {node.name: subject_value})
-            env.lazy = self._block(part.node.body).lets
-            self.runtime.homes[home_key(part.pack.key, part.node)] = env
+        first = None
+        for part, global_env, home, lets in homes:
+            env = Env(global_env, self.runtime, {node.name: subject_value})
+            env.lazy = lets
+            self.runtime.homes[home] = env
             envs[id(part)] = env
+            first = first or env
         self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
         subject = Subject(sid, lifecycle_id, names)
         self.subjects.append(subject)
-        required = self._claims(node, envs[id(parts[0])], subject, names, lifecycle_id)
-        self._stages(node, parts, envs, subject, required)
+        required = self._claims(node, first, subject, names, lifecycle_id)
+        self._stages(node, schedule, envs, subject, required)
 
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
         """Index of the last required stage; reads the claim from the first source that has one.
@@ -322,40 +334,40 @@ class Engine:
             return False
         return stage, loc
 
-    def _stages(self, node, parts, envs: dict, subject: Subject, required: int) -> None:
+    def _stages(self, node, schedule: list, envs: dict, subject: Subject, required: int) -> None:
         earned, blocked = -1, False
-        for i, stage in enumerate(node.stages):
+        for i, (stage, gates) in enumerate(schedule):
             stage_envs = {}  # each part's scope for this stage: its stage block's lets
             stage_results = []
-            for part, planned in self.plan.stage_gates(subject.lifecycle, stage.name):
+            skipped = i > required and blocked
+            if skipped:
+                not_required = _not_required(subject, stage)
+            for part, planned, explainer in gates:
                 gate = planned.gate
-                if gate.severity == "off":
-                    continue
-                if i > required and blocked:
-                    result = Result(planned.id, subject.id, stage.name, "skipped", gate.severity, "",
-                                    _not_required(subject, stage.name), lifecycle=subject.lifecycle,
-                                    unwaivable=gate.unwaivable)
+                if skipped:
+                    result = Result(planned.id, subject.id, stage, "skipped", gate.severity, "",
+                                    not_required, lifecycle=subject.lifecycle, unwaivable=gate.unwaivable)
                     result.title = self._title(gate, envs[id(part)])
                 else:
                     senv = stage_envs.get(id(part))
                     if senv is None:
                         senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime)
-                        senv.lazy = self._stage_lets(part, stage.name)
-                    result = self._gate(gate, planned.id, senv, envs[id(part)],
-                                        self._explainer(part.pack), subject.id, stage.name)
+                        senv.lazy = self._stage_lets(part, stage)
+                    result = self._gate(gate, planned.id, senv, envs[id(part)], explainer, subject.id, stage)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
             stage_ok = not any(self.blocks(r) for r in stage_results)
             if not blocked and not stage_ok:
                 subject.lacks = [replace(r) for r in stage_results if self.blocks(r)]
             if not blocked and i > required:
+                not_required = _not_required(subject, stage)
                 for r in stage_results:  # evaluated only to find the earned stage
-                    r.status, r.message, r.evidence, r.require = "skipped", _not_required(subject, stage.name), [], ""
+                    r.status, r.message, r.evidence, r.require = "skipped", not_required, [], ""
             if not blocked and stage_ok:
                 earned = i
             elif not blocked:
                 blocked = True
-                subject.next_stage = stage.name
+                subject.next_stage = stage
             self.results.extend(stage_results)
         subject.earned = node.stages[earned].name if earned >= 0 else None
 
@@ -398,9 +410,12 @@ class Engine:
     def _title(self, gate: ast.Gate, env: Env) -> str:
         if gate.title is None:
             return gate.name
-        parts = gate.title.parts
-        if all(type(p) is str for p in parts):  # written without `{…}`: nothing to evaluate
-            return "".join(parts)
+        plain = self._plain_titles.get(id(gate))
+        if plain is None:  # a title written without `{…}` is its text: nothing to evaluate
+            parts = gate.title.parts
+            plain = self._plain_titles[id(gate)] = "".join(parts) if all(type(p) is str for p in parts) else False
+        if plain is not False:
+            return plain
         self.runtime.budget.reset()
         try:
             return gate.title.fn(env)
