@@ -987,6 +987,37 @@ def _builtin(name):
     raise EvaluationError(f"unknown function `{name}`")
 
 
+def explained_elements(node: ast.Quantified, env, holding_only: bool) -> tuple:
+    """(the elements quantifier_elements gives, how many pass `where`) for the explainer; with
+    `holding_only`, elements whose body cannot hold may be left out. A single binding over
+    lines walks only those a text search does not rule out (the evaluator's pushdown:
+    _text_regex), when they fail `where` or, with `holding_only`, the body; what it leaves out
+    is decided by the regex before anything else is evaluated, so nothing it would have said
+    or failed is lost. Each element is charged to the budget, as before."""
+    if len(node.bindings) == 1:
+        var, domain = node.bindings[0]
+        if node.where is not None:
+            regex = _text_regex(node.where, var, [var])
+        else:
+            regex = _text_regex(node.body, var, [var]) if holding_only and node.body is not None else None
+        if regex is not None:
+            items = ops.items_of(domain.fn(env))
+            lines = _candidates(regex, items, env)
+            if lines is not None:
+                budget = env.runtime.budget
+                budget.left -= len(items)
+                if budget.left < 0:
+                    budget.exceeded()
+                elements = []
+                for i in lines:
+                    inner = env.child({var: items[i]})
+                    if node.where is None or ops.truthy(node.where.fn(inner)):
+                        elements.append((items[i], inner))
+                return elements, (len(elements) if node.where is not None else len(items))
+    elements = list(quantifier_elements(node, env))
+    return elements, len(elements)
+
+
 def quantifier_elements(node: ast.Quantified, env):
     """(innermost element, its env) for every combination of the bindings that passes `where`."""
 

@@ -7,7 +7,7 @@ values of the operands; for a quantifier it lists every offending element at its
 from __future__ import annotations
 
 from . import ops
-from .compile import quantifier_elements, render_value
+from .compile import explained_elements, render_value
 from .errors import ArtifactError, EvaluationError
 from .structs import field, struct
 from .syntax import ast
@@ -187,11 +187,10 @@ class Explainer:
         kind = node.kind
         if not want:
             kind = {"every": "not-every", "some": "no", "no": "some"}[kind]
-        elements = list(quantifier_elements(node, env))
+        elements, total = explained_elements(node, env, holding_only=kind == "no")
         body = node.body
         body_src = self.src(body) if body is not None else None
         domain_src = self.src(node.bindings[-1][1])
-        total = len(elements)
         noun = "element" if total == 1 else "elements"
         if kind == "some":
             text = (f"none of {total} {noun} of `{self.src(node.domain)}` satisfies `{body_src}`" if body is not None
