@@ -31,10 +31,10 @@ class Env:
 
     __slots__ = ("vars", "lazy", "parent", "runtime")
 
-    def __init__(self, parent: "Env | None", runtime=None, values: dict | None = None):
+    def __init__(self, parent: "Env | None", runtime=None, values: dict | None = None, lazy: dict | None = None):
         self.parent = parent
         self.vars = values if values is not None else {}
-        self.lazy: dict = {}
+        self.lazy: dict = lazy if lazy is not None else {}  # read only when given: see evaluate._Block
         self.runtime = runtime if runtime is not None else parent.runtime
 
     def get(self, name: str):

@@ -267,8 +267,7 @@ class Engine:
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
         first = None
         for part, global_env, home, lets in homes:
-            env = Env(global_env, self.runtime, {node.name: subject_value})
-            env.lazy = lets
+            env = Env(global_env, self.runtime, {node.name: subject_value}, lets)
             self.runtime.homes[home] = env
             envs[id(part)] = env
             first = first or env
@@ -351,8 +350,8 @@ class Engine:
                 else:
                     senv = stage_envs.get(id(part))
                     if senv is None:
-                        senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime)
-                        senv.lazy = self._stage_lets(part, stage)
+                        senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime, None,
+                                                          self._stage_lets(part, stage))
                     result = self._gate(gate, planned.id, senv, envs[id(part)], explainer, subject.id, stage)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
@@ -403,7 +402,7 @@ class Engine:
 
     def _block(self, body: list) -> "_Block":
         found = self._blocks.get(id(body))
-        if found is None:
+        if found is None or found.body is not body:
             found = self._blocks[id(body)] = _Block(body)
         return found
 
@@ -426,9 +425,8 @@ class Engine:
         result = Result(gate_id, subject, stage, "pass", gate.severity, self._title(gate, title_env),
                         unwaivable=gate.unwaivable)
         block = self._block(gate.body)
-        if block.lets:
-            genv = Env(env, self.runtime)
-            genv.lazy = block.lets
+        if block.let_nodes:  # their closures read afresh: `test --mutate` recompiles a gate in place
+            genv = Env(env, self.runtime, None, {let.name: let.value.fn for let in block.let_nodes})
         else:  # nothing of its own to keep: it runs in its stage's scope
             genv = env
         budget = self.runtime.budget
@@ -473,13 +471,16 @@ class Engine:
 
 
 class _Block:
-    """A block's `let`s (name -> closure: each scope made for the block takes this dict as its
-    `lazy`, read only) and its requires, found once a run instead of once per subject."""
+    """A block's `let`s (name -> closure: each scope made for a lifecycle's or a stage's block
+    takes this dict as its `lazy`, read only) and its requires, found once a run instead of
+    once per subject."""
 
-    __slots__ = ("lets", "requires")
+    __slots__ = ("body", "let_nodes", "lets", "requires")
 
     def __init__(self, body: list):
-        self.lets = {item.name: item.value.fn for item in body if isinstance(item, ast.Let)}
+        self.body = body
+        self.let_nodes = [item for item in body if isinstance(item, ast.Let)]
+        self.lets = {item.name: item.value.fn for item in self.let_nodes}
         self.requires = [item for item in body if isinstance(item, ast.Require)]
 
 

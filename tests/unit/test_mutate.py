@@ -375,3 +375,20 @@ def test_what_holds_the_work_tree_is_no_plain_data(tmp_path):
     assert not _plain([partial(print, repo)], repo.real_root)
     assert not _plain({"doc": Doc()}, repo.real_root)
     assert not _plain(Lazy(lambda: repo.read_text("x")), repo.real_root)
+
+
+LETTING = """\
+    pack letting "Letting"
+    gate notes "notes.md holds at most one TODO" {
+      let todos = count(lines("notes.md") where it.text contains "TODO")
+      require todos <= 1
+    }
+"""
+LETTING_CASE = {"one-todo": ({"notes.md": "TODO: one\nsomething else\n"}, "results: {'.': {letting.notes: pass}}\n")}
+
+
+def test_a_mutant_inside_a_gates_let_is_run(tmp_path):
+    """The engine reads a gate's `let`s afresh each evaluation: a mutant recompiled in place is
+    what runs, not the closure of the gate as first compiled."""
+    folder = _pack(tmp_path, "letting", LETTING, LETTING_CASE)
+    assert _report(folder)[0] == "letting: 3 of 3 mutants killed (100.0%); 1 deletions, 0 silent passes"
