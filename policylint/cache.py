@@ -7,10 +7,11 @@ cache kept in a repository holds whatever a pull request committed. So:
   runs whatever the file names);
 - an entry is used only when its header names the format, kind and full key asked for and its
   MAC matches: BLAKE2b keyed with 32 random bytes kept in the user's cache folder (`secret`,
-  mode 0600). A planted, copied, truncated, damaged or stale entry is a miss, which the caller
-  rebuilds; so is a forged one, since whoever can write a folder but not read the secret cannot
-  sign an entry (this is what protects a cache inside a repository, where the user owns every
-  file checked out);
+  mode 0600), of the header and the payload's BLAKE2b digest (`content_key`: an entry named by
+  its content has its bytes hashed once, not twice). A planted, copied, truncated, damaged or
+  stale entry is a miss, which the caller rebuilds; so is a forged one, since whoever can write
+  a folder but not read the secret cannot sign an entry (this is what protects a cache inside a
+  repository, where the user owns every file checked out);
 - a cache folder that is a symlink or not owned by the user is refused (one the user owns but
   group or others may write, as an older policylint made it under umask 002, loses those write
   bits first); an entry that is a symlink, not a regular file, not the user's, writable by
@@ -39,7 +40,7 @@ try:  # BLAKE2b from its own module when it can be: `hashlib` loads OpenSSL (3 m
 except ImportError:  # not CPython
     from hashlib import blake2b as _blake2b
 
-FORMAT = 1
+FORMAT = 2  # 2: the MAC signs the header and the payload's digest, not the payload itself
 MAX_ENTRIES = 256
 MAX_AGE = 30 * 24 * 3600
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
@@ -58,6 +59,12 @@ class Refused(Exception):
 def hasher(data: bytes = b"", key: bytes = b""):
     """BLAKE2b with a 32-byte digest (every run hashes: the pack cache's key and MAC)."""
     return _blake2b(data, digest_size=32, key=key)
+
+
+def content_key(payload) -> str:
+    """The key of an entry named by its content: its digest, which `put_bytes(..., digest=)` signs
+    as it is (the bytes are not hashed a second time for the MAC)."""
+    return hasher(payload).hexdigest()
 
 
 def user_cache_dir() -> str | None:
@@ -210,9 +217,7 @@ class Cache:
         if data[:len(header)] != header or data[mac_end:mac_end + 1] != b"\n":
             return None
         payload = memoryview(data)[mac_end + 1:]
-        digest = hasher(header, key=self._secret)
-        digest.update(payload)
-        mac = digest.hexdigest().encode()
+        mac = self._mac(header, hasher(payload).digest())
         try:
             from _operator import _compare_digest  # `hmac` would load OpenSSL
         except ImportError:  # not CPython
@@ -232,13 +237,12 @@ class Cache:
             return
         self.put_bytes(kind, key, payload)
 
-    def put_bytes(self, kind: str, key: str, payload: bytes) -> None:
-        """Store bytes as they are (a report, which JSON would only escape) under (kind, key)."""
+    def put_bytes(self, kind: str, key: str, payload: bytes, digest: str | None = None) -> None:
+        """Store bytes as they are (a report, which JSON would only escape) under (kind, key);
+        `digest`: `content_key(payload)` when the caller has it (an entry named by its content)."""
         name = _entry_name(kind, key)
         header = _header(kind, key)
-        digest = hasher(header, key=self._secret)
-        digest.update(payload)
-        mac = digest.hexdigest().encode()
+        mac = self._mac(header, bytes.fromhex(digest) if digest is not None else hasher(payload).digest())
         try:
             self._write(name, header + mac + b"\n", payload)  # the payload not copied: it may be a whole report
         except OSError:
@@ -246,6 +250,10 @@ class Cache:
         if not self._evicted:
             self._evicted = True
             self.evict()
+
+    def _mac(self, header: bytes, digest: bytes) -> bytes:
+        """The entry's MAC (hex, ASCII): the secret's BLAKE2b of its header and its payload's digest."""
+        return hasher(header + digest, key=self._secret).hexdigest().encode()
 
     def evict(self) -> None:
         """Remove entries unused for `max_age`, those beyond the newest `max_entries`, what an

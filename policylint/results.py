@@ -47,7 +47,7 @@ import stat
 import time
 from zlib import crc32
 
-from .cache import hasher
+from .cache import content_key, hasher
 
 FOLDER = ".policylint_cache"
 FORMAT = "3"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared
@@ -303,9 +303,9 @@ class ResultsCache:
             made = self.made
             text = _json({entry_id: stored(*made[entry_id]) if p is _MADE else p  # one encoding a bucket
                           for entry_id, p in payloads.items()}).encode("utf-8")
-            names[bucket] = hasher(text).hexdigest()
+            names[bucket] = content_key(text)
             if names[bucket] != old:
-                self.store.put_bytes("payloads", names[bucket], text)
+                self.store.put_bytes("payloads", names[bucket], text, digest=names[bucket])
         self._entries, self._names = entries, names
 
     def _answer_now(self, key):
@@ -423,9 +423,9 @@ class ResultsCache:
                 names[bucket] = old_names[bucket]  # the very pieces it holds
                 continue
             data = _pieces_data(pieces)
-            names[bucket] = hasher(data).hexdigest()
+            names[bucket] = content_key(data)
             if names[bucket] != old_names.get(bucket):
-                self.store.put_bytes("pieces", names[bucket], data)
+                self.store.put_bytes("pieces", names[bucket], data, digest=names[bucket])
         return [self.printed, names]
 
 

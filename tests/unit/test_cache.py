@@ -22,7 +22,7 @@ import pytest
 
 from conftest import ROOT
 from policylint import cache as cache_module
-from policylint.cache import Cache, Refused, repository_cache
+from policylint.cache import Cache, Refused, content_key, repository_cache
 from policylint.cli import main
 from policylint.packs import PackLoader, builtin_packs, checked_key
 from policylint.syntax import serial
@@ -75,7 +75,7 @@ def test_a_planted_pickle_never_runs(tmp_path, cache_dir):
     assert loaded.name == "team" and loaded.ast.items[0].name == "g"
     assert not (cache_dir / names[-1]).exists()  # a pickle an older version left is evicted
     for name in names[:-1]:  # and the planted entries were rebuilt
-        assert (cache_dir / name).read_bytes().startswith(b"policylint-cache 1 ")
+        assert (cache_dir / name).read_bytes().startswith(b"policylint-cache 2 ")
 
 
 def test_a_pickle_committed_in_a_relative_cache_folder_is_refused(tmp_path, monkeypatch, capsys):
@@ -268,9 +268,20 @@ def test_an_entry_under_another_secret_a_damaged_one_and_a_stale_format_are_miss
     second = Cache.open(str(tmp_path / "c"))
     second.put("results", "0" * 64, [1])
     data = entry.read_bytes()
-    for damaged in (data[:-1], data.replace(b"[1]", b"[2]"), data.replace(b"cache 1 ", b"cache 2 "), data + b" "):
+    for damaged in (data[:-1], data.replace(b"[1]", b"[2]"), data.replace(b"cache 2 ", b"cache 1 "), data + b" "):
         entry.write_bytes(damaged)
         assert second.get("results", "0" * 64) is None
+
+
+def test_an_entry_named_by_its_content_is_signed_with_its_digest(tmp_path):
+    cache = Cache.open(str(tmp_path / "c"))
+    payload = b"a report \xe2\x80\xa6"
+    name = content_key(payload)
+    cache.put_bytes("pieces", name, payload, digest=name)
+    assert cache.get_bytes("pieces", name) == payload
+    wrong = content_key(b"something else")  # a digest that is not the payload's signs nothing it holds
+    cache.put_bytes("pieces", wrong, payload, digest=wrong)
+    assert cache.get_bytes("pieces", wrong) is None
 
 
 def test_a_value_json_cannot_hold_is_not_cached(tmp_path):
