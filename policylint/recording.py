@@ -169,6 +169,8 @@ class RecordingRepo(Repo):
             if kind in _SCALARS or item is None:
                 continue
             if kind is Lazy:
+                if item.pure:  # reads nothing more: nothing to record when it is computed
+                    continue
                 compute = item.compute
                 if type(compute) is _Traced:
                     compute.keys.add(key)

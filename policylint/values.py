@@ -60,12 +60,14 @@ class PathValue(LStr):
 
 
 class Lazy:
-    """A field computed on first read (front matter needs YAML; most runs never ask for it)."""
+    """A field computed on first read (front matter needs YAML; most runs never ask for it).
+    `pure`: it computes from what its loader has read already and reads nothing more (no file,
+    no git fact), nor holds a lazy field that does: recording.py has nothing to trace in it."""
 
-    __slots__ = ("compute",)
+    __slots__ = ("compute", "pure")
 
-    def __init__(self, compute):
-        self.compute = compute
+    def __init__(self, compute, pure: bool = False):
+        self.compute, self.pure = compute, pure
 
 
 class LazyFields:

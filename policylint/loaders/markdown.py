@@ -885,15 +885,15 @@ def markdown_record(blocks: Blocks) -> Record:
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
         "text": new_lstr(blocks.text, file_loc),
-        "lines": Lazy(blocks.line_records),
-        "headings": Lazy(tree.headings),
-        "sections": Lazy(tree.sections),
-        "checkboxes": Lazy(blocks.checkboxes),
-        "tables": Lazy(blocks.tables),
-        "links": Lazy(blocks.links),
-        "code_blocks": Lazy(blocks.code_blocks),
+        "lines": Lazy(blocks.line_records, pure=True),
+        "headings": Lazy(tree.headings, pure=True),
+        "sections": Lazy(tree.sections, pure=True),
+        "checkboxes": Lazy(blocks.checkboxes, pure=True),
+        "tables": Lazy(blocks.tables, pure=True),
+        "links": Lazy(blocks.links, pure=True),
+        "code_blocks": Lazy(blocks.code_blocks, pure=True),
         "front_matter": Lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
-        "meta": Lazy(blocks.meta),
+        "meta": Lazy(blocks.meta, pure=True),
     })
 
 
@@ -1033,12 +1033,12 @@ class Blocks:
             first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
             rec = new_record("Heading", new_loc(path, index + 1), {
                 "text": title, "title": title, "level": level, "line": index + 1,
-                "body": Lazy(partial(_joined_lines, lines, start, end, path, index + 1)),
-                "lines": Lazy(partial(self._slice, "line_records", start, end)) if start < end else [],
+                "body": Lazy(partial(_joined_lines, lines, start, end, path, index + 1), pure=True),
+                "lines": Lazy(partial(self._slice, "line_records", start, end), pure=True) if start < end else [],
                 "children": [],
-                "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box))
+                "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box), pure=True)
                 if first_box < last_box else [],
-                "tables": Lazy(partial(self._slice, "tables", first_table, last_table))
+                "tables": Lazy(partial(self._slice, "tables", first_table, last_table), pure=True)
                 if first_table < last_table else []})
             records.append(rec)
             while parents and parents[-1][0] >= level:

@@ -542,3 +542,26 @@ def test_a_new_day_keeps_every_verdict_no_gate_and_no_waiver_dates(capsys, repo,
     assert evaluations == []
     assert today == _run(capsys, repo, "--pack", "speckit", "--no-cache")
     _same_as_uncached(capsys, repo, "--pack", "speckit")
+
+
+def test_a_lazy_field_that_may_read_is_traced_and_a_pure_one_is_not(tmp_path):
+    """What a lazy field reads when it is computed is an input of the entry that holds it (the
+    next run must see a change to it); one that reads nothing more (`Lazy(…, pure=True)`, as
+    Markdown's are) has nothing to record and is left as it is."""
+    from policylint.recording import RecordingRepo, _Traced
+    from policylint.values import Lazy, Record
+
+    (tmp_path / "spec.md").write_text("# Spec\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("notes\n", encoding="utf-8")
+    repo = RecordingRepo(tmp_path, None)
+    key = ("markdown", "spec.md")
+    record = repo.memo(key, lambda: Record("Doc", None, text=repo.read_text("spec.md"),
+                                          notes=Lazy(lambda: repo.read_text("notes.md")),
+                                          title=Lazy(lambda: "Spec", pure=True)))
+    assert type(record.fields["notes"].compute) is _Traced
+    assert record.fields["title"].compute() == "Spec" and type(record.fields["title"].compute) is not _Traced
+    assert ("path", "notes.md") not in repo.depends[key]
+    repo.frames.append(set())
+    assert record.get("notes") == "notes\n"
+    assert ("path", "notes.md") in repo.frames.pop()
+    assert ("path", "notes.md") in repo.depends[key]
