@@ -41,8 +41,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from functools import partial
-from itertools import accumulate, chain
-from operator import add
+from itertools import accumulate, chain, compress, count
+from operator import add, or_
 
 from .files import LINE, line_records
 from ..fastpath import made_paused
@@ -901,7 +901,11 @@ class Blocks:
     """A Markdown file's lines and block structure (`scan`), and the records made of them:
     each made once, when first asked (by `_make_<name>`), and shared: a heading's checkboxes
     are the file's. Nothing kept here holds the Blocks (the heading records do: `_HeadingTree`
-    keeps them): a cycle would outlive the run, which pauses the cyclic collector."""
+    keeps them): a cycle would outlive the run, which pauses the cyclic collector.
+
+    The `lines` loader reads a file through its Blocks too (`plain_lines`), so a file read both
+    ways is split and made into Line records once; it never asks for `scan`, which is made
+    when first read."""
 
     __slots__ = ("path", "text", "lines", "scan", "_made")
 
@@ -910,8 +914,14 @@ class Blocks:
         if lines[-1] == "":
             lines.pop()
         self.path, self.text, self.lines = path, text, lines
-        self.scan = scan_blocks(lines)
         self._made = {}
+
+    def __getattr__(self, name: str):
+        """`scan` on first read (an unset slot comes here; once set, reading it costs nothing)."""
+        if name != "scan":
+            raise AttributeError(name)
+        scan = self.scan = made_paused(partial(scan_blocks, self.lines))
+        return scan
 
     def _once(self, name: str):
         made = self._made.get(name, _UNMADE)
@@ -933,6 +943,10 @@ class Blocks:
 
     def line_records(self) -> list:
         return self._once("line_records")
+
+    def plain_lines(self) -> list:
+        """The `lines` loader's records: every line, neither in code nor in a comment."""
+        return self._once("plain_lines")
 
     def checkboxes(self) -> list:
         return self._once("checkboxes")
@@ -982,8 +996,25 @@ class Blocks:
             open_sections.append(k)
         return ends
 
+    def _make_plain_lines(self) -> list:
+        return line_records(self.path, self.lines)
+
     def _make_line_records(self) -> list:
-        return line_records(self.path, self.lines, self.scan.in_code, self.scan.in_comment)
+        """The plain lines (the same list when no line is in code or a comment), the others
+        made again with their flags, their located text shared."""
+        in_code, in_comment = self.scan.in_code, self.scan.in_comment
+        flagged = list(compress(count(), map(or_, in_code, in_comment)))
+        if not flagged:
+            return self.plain_lines()
+        if len(flagged) * 2 > len(self.lines) and "plain_lines" not in self._made:
+            return line_records(self.path, self.lines, in_code, in_comment)
+        records = self.plain_lines().copy()
+        for i in flagged:
+            plain = records[i]
+            fields = plain.fields.copy()
+            fields["in_code"], fields["in_comment"] = in_code[i], in_comment[i]
+            records[i] = new_record("Line", plain.loc, fields)
+        return records
 
     def _make_checkboxes(self) -> list:
         path, lines = self.path, self.lines
