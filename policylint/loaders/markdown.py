@@ -45,11 +45,11 @@ from itertools import accumulate, chain, compress, count
 from operator import add, or_
 
 from .files import LINE, line_records
-from ..fastpath import made_paused
+from ..fastpath import made_paused, new_object, new_str, new_tuple
 from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Lazy, LStr, PathValue, Record, new_loc, new_lstr, new_record
+from ..values import Lazy, Loc, LStr, PathValue, Record, new_lazy, new_loc, new_lstr, new_record
 
 # -- record types ------------------------------------------------------------------------
 
@@ -885,15 +885,15 @@ def markdown_record(blocks: Blocks) -> Record:
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
         "text": new_lstr(blocks.text, file_loc),
-        "lines": Lazy(blocks.line_records),
-        "headings": Lazy(tree.headings),
-        "sections": Lazy(tree.sections),
-        "checkboxes": Lazy(blocks.checkboxes),
-        "tables": Lazy(blocks.tables),
-        "links": Lazy(blocks.links),
-        "code_blocks": Lazy(blocks.code_blocks),
-        "front_matter": Lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
-        "meta": Lazy(blocks.meta),
+        "lines": new_lazy(blocks.line_records),
+        "headings": new_lazy(tree.headings),
+        "sections": new_lazy(tree.sections),
+        "checkboxes": new_lazy(blocks.checkboxes),
+        "tables": new_lazy(blocks.tables),
+        "links": new_lazy(blocks.links),
+        "code_blocks": new_lazy(blocks.code_blocks),
+        "front_matter": new_lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
+        "meta": new_lazy(blocks.meta),
     })
 
 
@@ -981,7 +981,12 @@ class Blocks:
 
     def _make_titles(self) -> list:
         path = self.path
-        return [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1)) for h in self.scan.headings]
+        titles = []
+        for h in self.scan.headings:
+            title = new_str(LStr, plain_text(h[2]))
+            title.loc = new_tuple(Loc, (path, h[0] + 1, None))
+            titles.append(title)
+        return titles
 
     def _make_heading_lines(self) -> list:
         return [h[0] for h in self.scan.headings]
@@ -997,23 +1002,34 @@ class Blocks:
         return ends
 
     def _make_plain_lines(self) -> list:
+        if "line_records" in self._made:  # Markdown's, those in code or a comment made again without
+            return self._reflagged(self._made["line_records"], False)
         return line_records(self.path, self.lines)
 
     def _make_line_records(self) -> list:
-        """The plain lines (the same list when no line is in code or a comment), the others
-        made again with their flags, their located text shared."""
+        """The plain lines when made already (the same list when no line is in code or a
+        comment), those in code or a comment made again with their flags; else made here."""
+        made = self._made.get("plain_lines")
+        if made is not None:
+            return self._reflagged(made, True)
+        scan = self.scan
+        if any(scan.in_code) or any(scan.in_comment):
+            return line_records(self.path, self.lines, scan.in_code, scan.in_comment)
+        return self.plain_lines()  # what the lines loader reads too
+
+    def _reflagged(self, records: list, flags: bool) -> list:
+        """`records`, those of the lines in code or a comment made again with their flags (with
+        False when not `flags`), their located text shared; the same list when there are none."""
         in_code, in_comment = self.scan.in_code, self.scan.in_comment
         flagged = list(compress(count(), map(or_, in_code, in_comment)))
         if not flagged:
-            return self.plain_lines()
-        if len(flagged) * 2 > len(self.lines) and "plain_lines" not in self._made:
-            return line_records(self.path, self.lines, in_code, in_comment)
-        records = self.plain_lines().copy()
+            return records
+        records = records.copy()
         for i in flagged:
-            plain = records[i]
-            fields = plain.fields.copy()
-            fields["in_code"], fields["in_comment"] = in_code[i], in_comment[i]
-            records[i] = new_record("Line", plain.loc, fields)
+            line = records[i]
+            fields = line.fields.copy()
+            fields["in_code"], fields["in_comment"] = (in_code[i], in_comment[i]) if flags else (False, False)
+            records[i] = new_record("Line", line.loc, fields)
         return records
 
     def _make_checkboxes(self) -> list:
@@ -1050,27 +1066,42 @@ class Blocks:
 
     def heading_records(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read
-        (an empty one is made at once); and the roots of the section tree. Made anew on each call."""
+        (an empty one is made at once); and the roots of the section tree. Made anew on each call.
+        Made the fast way (policylint/fastpath.py), their lazy fields' too: a spec's headings
+        are made for each of the three files a gate reads them from."""
         path, lines, found, titles, ends = self.path, self.lines, self.scan.headings, self.titles(), self.section_ends()
         box_lines = self._once("box_lines") if self.scan.checkboxes else []
         table_lines = self._once("table_lines") if self.scan.tables else []
+        _slice = Blocks._slice
         records = []
         sections = []
         parents = []  # (level, record) from the root down to the latest heading
         for k, (index, level, _, last) in enumerate(found):
             title = titles[k]
             start, end = last + 1, ends[k]
-            first_box, last_box = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
-            first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
-            rec = new_record("Heading", new_loc(path, index + 1), {
-                "text": title, "title": title, "level": level, "line": index + 1,
-                "body": Lazy(partial(_joined_lines, lines, start, end, path, index + 1)),
-                "lines": Lazy(partial(self._slice, "line_records", start, end)) if start < end else [],
-                "children": [],
-                "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box))
-                if first_box < last_box else [],
-                "tables": Lazy(partial(self._slice, "tables", first_table, last_table))
-                if first_table < last_table else []})
+            number = index + 1
+            body = new_object(Lazy)
+            body.compute = partial(_joined_lines, lines, start, end, path, number)
+            if start < end:
+                body_lines = new_object(Lazy)
+                body_lines.compute = partial(_slice, self, "line_records", start, end)
+            else:
+                body_lines = []
+            boxes = tables = None
+            if box_lines:
+                first, after = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
+                if first < after:
+                    boxes = new_object(Lazy)
+                    boxes.compute = partial(_slice, self, "checkboxes", first, after)
+            if table_lines:
+                first, after = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
+                if first < after:
+                    tables = new_object(Lazy)
+                    tables.compute = partial(_slice, self, "tables", first, after)
+            rec = new_object(Record)
+            rec.type, rec.loc = "Heading", new_tuple(Loc, (path, number, None))
+            rec.fields = {"text": title, "title": title, "level": level, "line": number, "body": body,
+                          "lines": body_lines, "children": [], "checkboxes": boxes or [], "tables": tables or []}
             records.append(rec)
             while parents and parents[-1][0] >= level:
                 parents.pop()
