@@ -86,5 +86,4 @@ def line_records(path: str, texts: list, in_code=None, in_comment=None) -> list:
 def lines(repo, path):
     from .markdown import load_blocks  # split as Markdown's lines are: a file read both ways is split once
 
-    blocks = load_blocks(repo, repo.normalize(path))
-    return [] if blocks.text == "\n" else blocks.plain_lines()  # (a lone newline ends no line here)
+    return load_blocks(repo, repo.normalize(path)).file_lines()

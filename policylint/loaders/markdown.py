@@ -903,7 +903,7 @@ class Blocks:
     are the file's. Nothing kept here holds the Blocks (the heading records do: `_HeadingTree`
     keeps them): a cycle would outlive the run, which pauses the cyclic collector.
 
-    The `lines` loader reads a file through its Blocks too (`plain_lines`), so a file read both
+    The `lines` loader reads a file through its Blocks too (`file_lines`), so a file read both
     ways is split and made into Line records once; it never asks for `scan`, which is made
     when first read."""
 
@@ -945,8 +945,16 @@ class Blocks:
         return self._once("line_records")
 
     def plain_lines(self) -> list:
-        """The `lines` loader's records: every line, neither in code nor in a comment."""
+        """Every line, neither in code nor in a comment: the `lines` loader's records."""
         return self._once("plain_lines")
+
+    def file_lines(self) -> list:
+        """What the `lines` loader gives: the plain lines, none for a lone newline (which ends
+        no line there, where Markdown reads an empty one)."""
+        return self._once("file_lines")
+
+    def _make_file_lines(self) -> list:
+        return [] if self.text == "\n" else self.plain_lines()
 
     def checkboxes(self) -> list:
         return self._once("checkboxes")
