@@ -171,6 +171,12 @@ def new_lstr(value: str, loc: Loc | None) -> LStr:
     return located
 
 
+def new_lazy(compute, pure: bool = False) -> Lazy:
+    lazy = new_object(Lazy)
+    lazy.compute, lazy.pure = compute, pure
+    return lazy
+
+
 def new_record(type_name: str, loc: Loc | None, fields: dict) -> Record:
     rec = new_object(Record)
     rec.type, rec.loc, rec.fields = type_name, loc, fields

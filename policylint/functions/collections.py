@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..signature import builtin
-from ..types import ANY, BOOL, NUMBER, List
+from ..types import ANY, BOOL, NUMBER, RECORDS, List
 from ..values import Record
 
 
@@ -11,8 +11,6 @@ def items_of(value):
     if type(value) is list:  # most often, and once per walk
         return value
     if isinstance(value, Record):
-        from ..types import RECORDS
-
         rtype = RECORDS.get(value.type)
         if rtype is not None and rtype.iterates:
             return value.get(rtype.iterates)  # a Lazy field is computed here

@@ -20,13 +20,28 @@ def _keep_loc(result: str, source) -> str:
     return LStr(result, loc) if loc is not None else result
 
 
+# `lower(it.text)` of a document's headings comes back for every section a pack looks for (the
+# speckit pack's `section()`, a dozen a spec): a located text's lower case is made once, found
+# again by the text's identity (kept alive here, so no other object takes its id); at most this
+# many kept, forgotten all at once.
+_LOWERED: dict = {}
+MAX_LOWERED_KEPT = 4096
+
+
 @builtin("lower", {"text": STR}, STR, "The text in lower case.")
 def lower(text):
     if type(text) is str:
         return text.lower()
     if type(text) is LStr:
+        kept = _LOWERED.get(id(text))
+        if kept is not None and kept[0] is text:
+            return kept[1]
         loc = text.loc
-        return new_lstr(str.lower(text), loc) if loc is not None else str.lower(text)
+        lowered = new_lstr(str.lower(text), loc) if loc is not None else str.lower(text)
+        if len(_LOWERED) >= MAX_LOWERED_KEPT:
+            _LOWERED.clear()
+        _LOWERED[id(text)] = (text, lowered)
+        return lowered
     return _keep_loc(_text(text).lower(), text)
 
 

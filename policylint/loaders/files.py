@@ -64,15 +64,6 @@ def text(repo, path):
     return LStr(repo.read_text(norm), Loc(norm, 1))
 
 
-def split_lines(content: str, relpath: str) -> list:
-    """One Line per line; a final newline ends the last line rather than starting another."""
-    if content.endswith("\n"):
-        content = content[:-1]
-    if not content:
-        return []
-    return line_records(relpath, content.split("\n"))
-
-
 def line_records(path: str, texts: list, in_code=None, in_comment=None) -> list:
     """A Line record for each text, numbered from 1 (`in_code`/`in_comment`: a flag per line,
     Markdown's; False without). Built field by field (fastpath): a file's lines are made by
@@ -93,5 +84,6 @@ def line_records(path: str, texts: list, in_code=None, in_comment=None) -> list:
 
 @loader("lines", {"path": STR}, List(LINE), "Each line of the file with its number.")
 def lines(repo, path):
-    norm = repo.normalize(path)
-    return repo.memo(("lines", norm), lambda: split_lines(repo.read_text(norm), norm))
+    from .markdown import load_blocks  # split as Markdown's lines are: a file read both ways is split once
+
+    return load_blocks(repo, repo.normalize(path)).file_lines()

@@ -41,15 +41,15 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from functools import partial
-from itertools import accumulate, chain
-from operator import add
+from itertools import accumulate, chain, compress, count
+from operator import add, or_
 
 from .files import LINE, line_records
-from ..fastpath import made_paused
+from ..fastpath import made_paused, new_object, new_str, new_tuple
 from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, BOOL, NUMBER, PATH, STR, List, record
-from ..values import Lazy, LStr, PathValue, Record, new_loc, new_lstr, new_record
+from ..values import Loc, LStr, PathValue, Record, new_lazy, new_loc, new_lstr, new_record
 
 # -- record types ------------------------------------------------------------------------
 
@@ -885,15 +885,15 @@ def markdown_record(blocks: Blocks) -> Record:
     return new_record("Markdown", file_loc, {
         "path": PathValue(path, file_loc),
         "text": new_lstr(blocks.text, file_loc),
-        "lines": Lazy(blocks.line_records, pure=True),
-        "headings": Lazy(tree.headings, pure=True),
-        "sections": Lazy(tree.sections, pure=True),
-        "checkboxes": Lazy(blocks.checkboxes, pure=True),
-        "tables": Lazy(blocks.tables, pure=True),
-        "links": Lazy(blocks.links, pure=True),
-        "code_blocks": Lazy(blocks.code_blocks, pure=True),
-        "front_matter": Lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
-        "meta": Lazy(blocks.meta, pure=True),
+        "lines": new_lazy(blocks.line_records, pure=True),
+        "headings": new_lazy(tree.headings, pure=True),
+        "sections": new_lazy(tree.sections, pure=True),
+        "checkboxes": new_lazy(blocks.checkboxes, pure=True),
+        "tables": new_lazy(blocks.tables, pure=True),
+        "links": new_lazy(blocks.links, pure=True),
+        "code_blocks": new_lazy(blocks.code_blocks, pure=True),
+        "front_matter": new_lazy(blocks.front_matter) if blocks.scan.front_matter_end >= 0 else None,
+        "meta": new_lazy(blocks.meta, pure=True),
     })
 
 
@@ -901,7 +901,11 @@ class Blocks:
     """A Markdown file's lines and block structure (`scan`), and the records made of them:
     each made once, when first asked (by `_make_<name>`), and shared: a heading's checkboxes
     are the file's. Nothing kept here holds the Blocks (the heading records do: `_HeadingTree`
-    keeps them): a cycle would outlive the run, which pauses the cyclic collector."""
+    keeps them): a cycle would outlive the run, which pauses the cyclic collector.
+
+    The `lines` loader reads a file through its Blocks too (`file_lines`), so a file read both
+    ways is split and made into Line records once; it never asks for `scan`, which is made
+    when first read."""
 
     __slots__ = ("path", "text", "lines", "scan", "_made")
 
@@ -910,8 +914,14 @@ class Blocks:
         if lines[-1] == "":
             lines.pop()
         self.path, self.text, self.lines = path, text, lines
-        self.scan = scan_blocks(lines)
         self._made = {}
+
+    def __getattr__(self, name: str):
+        """`scan` on first read (an unset slot comes here; once set, reading it costs nothing)."""
+        if name != "scan":
+            raise AttributeError(name)
+        scan = self.scan = made_paused(partial(scan_blocks, self.lines))
+        return scan
 
     def _once(self, name: str):
         made = self._made.get(name, _UNMADE)
@@ -933,6 +943,18 @@ class Blocks:
 
     def line_records(self) -> list:
         return self._once("line_records")
+
+    def plain_lines(self) -> list:
+        """Every line, neither in code nor in a comment: the `lines` loader's records."""
+        return self._once("plain_lines")
+
+    def file_lines(self) -> list:
+        """What the `lines` loader gives: the plain lines, none for a lone newline (which ends
+        no line there, where Markdown reads an empty one)."""
+        return self._once("file_lines")
+
+    def _make_file_lines(self) -> list:
+        return [] if self.text == "\n" else self.plain_lines()
 
     def checkboxes(self) -> list:
         return self._once("checkboxes")
@@ -967,7 +989,12 @@ class Blocks:
 
     def _make_titles(self) -> list:
         path = self.path
-        return [new_lstr(plain_text(h[2]), new_loc(path, h[0] + 1)) for h in self.scan.headings]
+        titles = []
+        for h in self.scan.headings:
+            title = new_str(LStr, plain_text(h[2]))
+            title.loc = new_tuple(Loc, (path, h[0] + 1, None))
+            titles.append(title)
+        return titles
 
     def _make_heading_lines(self) -> list:
         return [h[0] for h in self.scan.headings]
@@ -982,8 +1009,36 @@ class Blocks:
             open_sections.append(k)
         return ends
 
+    def _make_plain_lines(self) -> list:
+        if "line_records" in self._made:  # Markdown's, those in code or a comment made again without
+            return self._reflagged(self._made["line_records"], False)
+        return line_records(self.path, self.lines)
+
     def _make_line_records(self) -> list:
-        return line_records(self.path, self.lines, self.scan.in_code, self.scan.in_comment)
+        """The plain lines when made already (the same list when no line is in code or a
+        comment), those in code or a comment made again with their flags; else made here."""
+        made = self._made.get("plain_lines")
+        if made is not None:
+            return self._reflagged(made, True)
+        scan = self.scan
+        if any(scan.in_code) or any(scan.in_comment):
+            return line_records(self.path, self.lines, scan.in_code, scan.in_comment)
+        return self.plain_lines()  # what the lines loader reads too
+
+    def _reflagged(self, records: list, flags: bool) -> list:
+        """`records`, those of the lines in code or a comment made again with their flags (with
+        False when not `flags`), their located text shared; the same list when there are none."""
+        in_code, in_comment = self.scan.in_code, self.scan.in_comment
+        flagged = list(compress(count(), map(or_, in_code, in_comment)))
+        if not flagged:
+            return records
+        records = records.copy()
+        for i in flagged:
+            line = records[i]
+            fields = line.fields.copy()
+            fields["in_code"], fields["in_comment"] = (in_code[i], in_comment[i]) if flags else (False, False)
+            records[i] = new_record("Line", line.loc, fields)
+        return records
 
     def _make_checkboxes(self) -> list:
         path, lines = self.path, self.lines
@@ -1019,27 +1074,38 @@ class Blocks:
 
     def heading_records(self):
         """Heading records, their bodies, lines, checkboxes and tables made when first read
-        (an empty one is made at once); and the roots of the section tree. Made anew on each call."""
+        (an empty one is made at once); and the roots of the section tree. Made anew on each call.
+        Made the fast way (policylint/fastpath.py), their lazy fields' too: a spec's headings
+        are made for each of the three files a gate reads them from."""
         path, lines, found, titles, ends = self.path, self.lines, self.scan.headings, self.titles(), self.section_ends()
         box_lines = self._once("box_lines") if self.scan.checkboxes else []
         table_lines = self._once("table_lines") if self.scan.tables else []
+        _slice = Blocks._slice
         records = []
         sections = []
         parents = []  # (level, record) from the root down to the latest heading
         for k, (index, level, _, last) in enumerate(found):
             title = titles[k]
             start, end = last + 1, ends[k]
-            first_box, last_box = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
-            first_table, last_table = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
-            rec = new_record("Heading", new_loc(path, index + 1), {
-                "text": title, "title": title, "level": level, "line": index + 1,
-                "body": Lazy(partial(_joined_lines, lines, start, end, path, index + 1), pure=True),
-                "lines": Lazy(partial(self._slice, "line_records", start, end), pure=True) if start < end else [],
-                "children": [],
-                "checkboxes": Lazy(partial(self._slice, "checkboxes", first_box, last_box), pure=True)
-                if first_box < last_box else [],
-                "tables": Lazy(partial(self._slice, "tables", first_table, last_table), pure=True)
-                if first_table < last_table else []})
+            number = index + 1
+            body = new_lazy(partial(_joined_lines, lines, start, end, path, number), pure=True)
+            if start < end:
+                body_lines = new_lazy(partial(_slice, self, "line_records", start, end), pure=True)
+            else:
+                body_lines = []
+            boxes = tables = None
+            if box_lines:
+                first, after = bisect_left(box_lines, start + 1), bisect_left(box_lines, end + 1)
+                if first < after:
+                    boxes = new_lazy(partial(_slice, self, "checkboxes", first, after), pure=True)
+            if table_lines:
+                first, after = bisect_left(table_lines, start + 1), bisect_left(table_lines, end + 1)
+                if first < after:
+                    tables = new_lazy(partial(_slice, self, "tables", first, after), pure=True)
+            rec = new_object(Record)
+            rec.type, rec.loc = "Heading", new_tuple(Loc, (path, number, None))
+            rec.fields = {"text": title, "title": title, "level": level, "line": number, "body": body,
+                          "lines": body_lines, "children": [], "checkboxes": boxes or [], "tables": tables or []}
             records.append(rec)
             while parents and parents[-1][0] >= level:
                 parents.pop()

@@ -471,6 +471,16 @@ class _TaskList:
             "title": new_lstr(title, new_loc(self.path, i + 1, title_column))}
         return made
 
+    def _headed(self, fields: LazyFields, k: int) -> dict:
+        """The fields its head gives, kept in the task's own fields: a task's id, number, story,
+        markers and title are read by gate after gate."""
+        made = self._head(k)
+        if fields.kept is None:
+            fields.kept = made.copy()
+        else:
+            fields.kept.update(made)
+        return made
+
     def _paths(self, fields: LazyFields, k: int):
         loc = self._loc(k)
         return fields.keep("paths", [new_lstr(p, loc) for p in task_paths(self._body(k))])
@@ -494,14 +504,14 @@ class _TaskList:
     # How each of a task's fields is made (values.LazyFields): TASK's fields, in the order
     # `inspect` has always shown them.
     makers = {
-        "id": lambda tasks, fields, k: tasks._head(k)["id"],
-        "number": lambda tasks, fields, k: tasks._head(k)["number"],
+        "id": lambda tasks, fields, k: tasks._headed(fields, k)["id"],
+        "number": lambda tasks, fields, k: tasks._headed(fields, k)["number"],
         "done": lambda tasks, fields, k: found[1] != " " if len(found := tasks.found[k]) == 3 else found[3],  # hot
-        "cancelled": lambda tasks, fields, k: tasks._head(k)["cancelled"],
+        "cancelled": lambda tasks, fields, k: tasks._headed(fields, k)["cancelled"],
         "mark": lambda tasks, fields, k: fields.keep("mark", new_lstr(tasks.found[k][1], tasks._loc(k))),
-        "parallel": lambda tasks, fields, k: tasks._head(k)["parallel"],
-        "story": lambda tasks, fields, k: tasks._head(k)["story"],
-        "title": lambda tasks, fields, k: tasks._head(k)["title"],
+        "parallel": lambda tasks, fields, k: tasks._headed(fields, k)["parallel"],
+        "story": lambda tasks, fields, k: tasks._headed(fields, k)["story"],
+        "title": lambda tasks, fields, k: tasks._headed(fields, k)["title"],
         "text": lambda tasks, fields, k: fields.keep("text", new_lstr(tasks.lines[tasks.found[k][0]], tasks._loc(k))),
         "paths": lambda tasks, fields, k: tasks._paths(fields, k),
         "depends_on": lambda tasks, fields, k: tasks._depends_on(fields, k),

@@ -198,6 +198,43 @@ def test_the_loader_reads_through_the_repo_once(tmp_path):
     assert load_markdown(repo, "specs/./001-a/spec.md") is doc
 
 
+# A file read by both markdown() and lines() is made into Line records once: whichever is read
+# first, each gives what it gives read alone (its own code and comment flags), located alike.
+SHARED_LINES = {
+    "plain.md": "# Spec\n\ntext\n",
+    "code.md": "# Plan\n\n```text\nsrc/\n```\n<!-- a\nnote -->\nafter\n",
+    "newline.md": "\n",
+    "empty.md": "",
+}
+
+
+def _line_view(records) -> list:
+    return [(r.loc, dict(r.fields), r["text"].loc) for r in records]
+
+
+@pytest.mark.parametrize("name", sorted(SHARED_LINES))
+@pytest.mark.parametrize("markdown_first", [True, False])
+def test_markdown_and_lines_read_the_same_file_as_each_alone(tmp_path, name, markdown_first):
+    from policylint.loaders.files import lines
+
+    (tmp_path / name).write_text(SHARED_LINES[name], encoding="utf-8")
+    alone_md = _line_view(load_markdown(Repo(tmp_path), name)["lines"])
+    alone_lines = _line_view(lines(Repo(tmp_path), name))
+    repo = Repo(tmp_path)
+    if markdown_first:
+        both_md, both_lines = load_markdown(repo, name)["lines"], lines(repo, name)
+    else:
+        both_lines = lines(repo, name)
+        both_md = load_markdown(repo, name)["lines"]
+    assert _line_view(both_md) == alone_md and _line_view(both_lines) == alone_lines
+    assert lines(repo, name) is both_lines
+    if name == "newline.md":  # one empty line to Markdown, none to lines()
+        assert len(alone_md) == 1 and alone_lines == []
+    if name == "code.md":  # the text of a line in code is the same object for both
+        assert [line["in_code"] for line in both_md][2:5] == [True] * 3
+        assert both_md[3]["text"] is both_lines[3]["text"] and both_md[0] is both_lines[0]
+
+
 def test_a_missing_file_or_a_path_outside_the_root_is_an_artifact_error(tmp_path):
     repo = Repo(tmp_path)
     with pytest.raises(ArtifactMissing):
