@@ -28,6 +28,9 @@ not) only when its own file was evaluated.
 """
 from __future__ import annotations
 
+import operator
+import os
+
 from .diagnostics import Diagnostic, Span
 from .structs import field, struct
 
@@ -263,14 +266,26 @@ class Configuration:
 
 def gate_index(packs) -> dict:
     """gate id -> GateInfo for every gate of the packs and the packs they use, the gates each
-    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included."""
+    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included. A run asks
+    three times for the same packs (the selection, inline waivers, the configuration): the
+    last index is kept with the packs it was made of (alive, so no other object takes their
+    ids) and the folder it was made in, and a copy given each time."""
+    global _last_index
+    packs, here = list(packs), os.getcwd()  # where a gate is declared is shown from the current folder
+    last = _last_index
+    if last is not None and last[1] == here and len(last[0]) == len(packs) and all(map(operator.is_, last[0], packs)):
+        return dict(last[2])
     from .gates import declared_gates
 
     out = {}
     for gid, pack, lifecycle, _stage, gate in declared_gates(packs, uses=True):
         where = getattr(pack, "display_path", None) or pack.ast.path
         out[gid] = GateInfo(where, gate.span.line, gate.severity, gate.unwaivable, lifecycle)
-    return out
+    _last_index = (packs, here, out)
+    return dict(out)
+
+
+_last_index = None  # (packs, the current folder, their index): gate_index's last answer
 
 
 def _unknown(pattern: Pattern, ids: list, packs) -> Diagnostic:
