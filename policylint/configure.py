@@ -134,8 +134,6 @@ class Configuration:
     def apply(self, run, baseline=None) -> None:
         """Grade, waive, baseline and select `run`'s results in place; notes go to run.notices.
         `baseline`: (entries by fingerprint, the file as shown) or None."""
-        from . import baseline as baselines
-
         index = gate_index(run.loaded_packs)
         reported = [r for r in run.results if self._reported(r, index)]
         for result in run.results:
@@ -147,6 +145,8 @@ class Configuration:
             if result.status in FAILING:
                 self._waive(result)
         if baseline is not None:
+            from . import baseline as baselines
+
             known, shown = baseline
             baselines.apply(run, known, shown, lambda r: _baseline_waiver(r, shown),
                             judged=lambda e: self._entry_judged(run, index, e))
