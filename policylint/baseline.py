@@ -7,10 +7,10 @@ moving text around does not break the baseline.
 """
 from __future__ import annotations
 
+from .config import BASELINE_NAME as DEFAULT_NAME
 from .diagnostics import Diagnostic
 from .errors import PolicylintError
 
-DEFAULT_NAME = ".policylint-baseline.json"
 FORMAT_VERSION = 1
 
 

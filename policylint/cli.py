@@ -520,7 +520,7 @@ def _empty_run(args):
 def _baseline_path(args, config, explicit=None):
     """--baseline/--output as typed (the user's choice), else the configured or default file,
     which must lie inside the root: a symlink out is refused before it is read or written (a str)."""
-    from .baseline import DEFAULT_NAME
+    from .config import BASELINE_NAME as DEFAULT_NAME  # baseline.py is imported only when there is one
     from .diagnostics import Diagnostic, Span
     from .errors import PolicylintError
     from .fsutil import inside
@@ -539,7 +539,6 @@ def _baseline_path(args, config, explicit=None):
 
 def _read_baseline(args, config):
     """(entries by fingerprint, the file as shown), or None when there is no baseline."""
-    from . import baseline
     from .packs import display
 
     path = _baseline_path(args, config, args.baseline)
@@ -547,6 +546,8 @@ def _read_baseline(args, config):
         if args.baseline or config.baseline:
             raise UsageError(f"baseline `{display(path)}` not found; write it with `policylint baseline`")
         return None
+    from . import baseline
+
     shown = display(path)
     return baseline.read(path, shown), shown
 

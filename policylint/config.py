@@ -14,6 +14,7 @@ from .structs import field, struct
 
 YAML_NAME = ".policylint.yaml"
 YAML_NAMES = (YAML_NAME, ".policylint.yml")  # read alike, as pre-commit reads either
+BASELINE_NAME = ".policylint-baseline.json"  # the baseline file when the configuration names none
 SCHEMA = os.path.join(os.path.dirname(__file__), "schemas", "config.schema.json")
 # Paths here are strings joined by os.path (a root given as a Path works as well): pathlib would
 # bring urllib.parse and ipaddress into every run (~18M instructions of check FILE's start-up).

@@ -28,7 +28,8 @@ not) only when its own file was evaluated.
 """
 from __future__ import annotations
 
-import fnmatch
+import operator
+import os
 
 from .diagnostics import Diagnostic, Span
 from .structs import field, struct
@@ -39,7 +40,9 @@ FAILING = ("fail", "error")
 
 def gate_match(gate_id: str, pattern: str) -> bool:
     """A pattern matches the id itself, or any id it is a dotted prefix of (`speckit.draft`)."""
-    return fnmatch.fnmatchcase(gate_id, pattern) or gate_id.startswith(pattern.rstrip(".") + ".")
+    from fnmatch import fnmatchcase  # here: a run that selects, ignores and waives nothing never loads it
+
+    return fnmatchcase(gate_id, pattern) or gate_id.startswith(pattern.rstrip(".") + ".")
 
 
 @struct
@@ -131,8 +134,6 @@ class Configuration:
     def apply(self, run, baseline=None) -> None:
         """Grade, waive, baseline and select `run`'s results in place; notes go to run.notices.
         `baseline`: (entries by fingerprint, the file as shown) or None."""
-        from . import baseline as baselines
-
         index = gate_index(run.loaded_packs)
         reported = [r for r in run.results if self._reported(r, index)]
         for result in run.results:
@@ -144,6 +145,8 @@ class Configuration:
             if result.status in FAILING:
                 self._waive(result)
         if baseline is not None:
+            from . import baseline as baselines
+
             known, shown = baseline
             baselines.apply(run, known, shown, lambda r: _baseline_waiver(r, shown),
                             judged=lambda e: self._entry_judged(run, index, e))
@@ -263,14 +266,26 @@ class Configuration:
 
 def gate_index(packs) -> dict:
     """gate id -> GateInfo for every gate of the packs and the packs they use, the gates each
-    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included."""
+    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included. A run asks
+    three times for the same packs (the selection, inline waivers, the configuration): the
+    last index is kept with the packs it was made of (alive, so no other object takes their
+    ids) and the folder it was made in, and a copy given each time."""
+    global _last_index
+    packs, here = list(packs), os.getcwd()  # where a gate is declared is shown from the current folder
+    last = _last_index
+    if last is not None and last[1] == here and len(last[0]) == len(packs) and all(map(operator.is_, last[0], packs)):
+        return dict(last[2])
     from .gates import declared_gates
 
     out = {}
     for gid, pack, lifecycle, _stage, gate in declared_gates(packs, uses=True):
         where = getattr(pack, "display_path", None) or pack.ast.path
         out[gid] = GateInfo(where, gate.span.line, gate.severity, gate.unwaivable, lifecycle)
-    return out
+    _last_index = (packs, here, out)
+    return dict(out)
+
+
+_last_index = None  # (packs, the current folder, their index): gate_index's last answer
 
 
 def _unknown(pattern: Pattern, ids: list, packs) -> Diagnostic:
@@ -301,7 +316,11 @@ def _reaches(waiver, result) -> bool:
 
 
 def _subject_match(pattern: str | None, subject: str) -> bool:
-    return pattern is None or fnmatch.fnmatchcase(subject, pattern) or subject == pattern.rstrip("/")
+    if pattern is None:
+        return True
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(subject, pattern) or subject == pattern.rstrip("/")
 
 
 def expired_waivers(config) -> list:

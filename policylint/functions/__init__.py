@@ -5,7 +5,7 @@ types calls without running them.
 """
 from __future__ import annotations
 
-import importlib
+from ..fastpath import named
 
 FUNCTIONS = {
     "count": "policylint.functions.collections:count",
@@ -46,5 +46,4 @@ FUNCTIONS = {
 
 
 def get(name: str):
-    module, attr = FUNCTIONS[name].split(":")
-    return getattr(importlib.import_module(module), attr)
+    return named(FUNCTIONS[name])

@@ -6,7 +6,7 @@ calls and field accesses without running anything.
 """
 from __future__ import annotations
 
-import importlib
+from ..fastpath import named
 
 LOADERS = {
     "exists": "policylint.loaders.files:exists",
@@ -42,5 +42,4 @@ VALUE_LOADERS = ("git",)
 
 def get(name: str):
     """The loader's function (with `.signature` attached by `@loader`)."""
-    module, attr = LOADERS[name].split(":")
-    return getattr(importlib.import_module(module), attr)
+    return named(LOADERS[name])

@@ -250,3 +250,47 @@ class Pack(Node):
     path: str
     source: str = field(default="", repr=False)
     detect: str | None = None  # a glob: the pack applies by default where it matches
+
+
+# ---- spans made when first read ------------------------------------------------------------
+class _Positioned:
+    """A node's span (or another of its Span fields) as an attribute. A tree the pack cache loads
+    (serial.py) holds the field as `(positions, number, path)` (span_at), and the Span is made
+    on its first read: a run reads a few hundred of a pack's ~1,500 spans (where an expression
+    may fail), and making the others cost `check FILE` ~4M instructions. A parsed tree holds
+    Spans; either way the field is where the class's other fields are, in the instance's dict."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        try:
+            value = obj.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(self.name) from None
+        if type(value) is tuple:
+            value = obj.__dict__[self.name] = span_at(*value)
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.name] = value
+
+
+def span_at(positions: list, number: int, path: str) -> Span:
+    """The Span of `path` that is the `number`th in `positions` (line, column, end line and end
+    column, four numbers a span)."""
+    line, column, end_line, end_column = positions[4 * number:4 * number + 4]
+    span = object.__new__(Span)  # frozen: filled through its __dict__, as unpickling did
+    span.__dict__.update(path=path, line=line, column=column, end_line=end_line, end_column=end_column)
+    return span
+
+
+# the Span fields a cached tree leaves unmade: node -> its fields (set after @struct read the annotations)
+POSITIONED = {Node: ("span",), Field: ("name_span",), Call: ("func_span",), Binary: ("op_span",)}
+for _cls, _names in POSITIONED.items():
+    for _name in _names:
+        setattr(_cls, _name, _Positioned(_name))

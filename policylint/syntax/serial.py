@@ -12,6 +12,7 @@ numbers: as JSON numbers, four a node, they were half the cost of reading the en
 from __future__ import annotations
 
 import sys
+from itertools import count
 
 from ..diagnostics import Span
 from ..fastpath import gc_paused, new_object
@@ -75,7 +76,8 @@ def _position(span, path: str, positions) -> None:
 
 def load(data, path: str) -> ast.Pack | None:
     """The tree `dump` made, its spans and its `path` in `path`; None when `data` is not one
-    (a damaged or foreign entry is a miss, never an error)."""
+    (a damaged or foreign entry is a miss, never an error). The spans of nodes (and their other
+    Span fields that ast.POSITIONED names) are made when first read."""
     try:
         with gc_paused():  # many objects, no cycles: collecting as the heap grows costs a sixth for nothing
             table, (positions, tree) = data
@@ -84,10 +86,12 @@ def load(data, path: str) -> ast.Pack | None:
                 cls = CLASSES[name]
                 if names != [f.name for f in cls.__struct_fields__]:
                     return None
-                builders.append((cls, tuple(names[1:]), len(names)))
-            spans = _spans(bytes.fromhex(positions))
-            pack = _loader(builders, path, spans)(tree)
-            if next(spans, None) is not None:
+                later = {n for c in cls.__mro__ for n in ast.POSITIONED.get(c, ())}
+                builders.append((cls, tuple((n, n in later) for n in names[1:]), len(names)))
+            numbers = _numbers(bytes.fromhex(positions))
+            counter = count()
+            pack = _loader(builders, path, numbers, counter)(tree)
+            if next(counter) * 4 != len(numbers):
                 return None
     except Exception:  # anything unexpected in an entry is a miss: the pack is parsed again
         return None
@@ -97,25 +101,24 @@ def load(data, path: str) -> ast.Pack | None:
     return pack
 
 
-def _spans(data: bytes):
-    """The positions `dump` wrote (little-endian 32-bit numbers), four at a time."""
+def _numbers(data: bytes) -> list:
+    """The positions `dump` wrote (little-endian 32-bit numbers), four a span."""
     if len(data) % 16:
         raise ValueError("positions cut short")
     if sys.byteorder == "little":
-        numbers = memoryview(data).cast("I").tolist()
-    else:
-        from array import array
+        return memoryview(data).cast("I").tolist()
+    from array import array
 
-        numbers = array("I", data)
-        numbers.byteswap()
-    every = iter(numbers)
-    return zip(every, every, every, every)
+    numbers = array("I", data)
+    numbers.byteswap()
+    return numbers.tolist()
 
 
-def _loader(builders: list, path: str, spans):
+def _loader(builders: list, path: str, numbers: list, counter):
     """A function turning one tagged list back into its value (plain values inside are taken
-    as they are); written for speed, as a warm run loads every pack it checks this way."""
-    new = new_object
+    as they are); written for speed, as a warm run loads every pack it checks this way. A node's
+    span, and a Span field that ast.POSITIONED names, is left as (numbers, its number, path)."""
+    new = new_object  # a span's number past the positions' end makes `load` refuse the tree
 
     def node(v, type=type, list=list, next=next):
         tag = v[0]
@@ -125,25 +128,25 @@ def _loader(builders: list, path: str, spans):
             cls, names, size = builders[tag]
             if len(v) != size:
                 raise ValueError("wrong field count")
-            line, column, end_line, end_column = next(spans)
-            span = new(Span)  # frozen: filled through its __dict__, as unpickling did
-            span.__dict__.update(path=path, line=line, column=column, end_line=end_line, end_column=end_column)
             obj = new(cls)
             fields = obj.__dict__
-            fields["span"] = span
+            fields["span"] = (numbers, next(counter), path)  # made when read: ast._Positioned
             i = 1
-            for name in names:
+            for name, positioned in names:
                 x = v[i]
-                fields[name] = node(x) if type(x) is list else x
+                if type(x) is list:
+                    fields[name] = (numbers, next(counter), path) if positioned and x == _BARE_SPAN else node(x)
+                else:
+                    fields[name] = x
                 i += 1
             return obj
         if tag == LIST:
             return [node(x) if type(x) is list else x for x in v[1:]]
         if tag == SPAN and len(v) == 1:
-            line, column, end_line, end_column = next(spans)
-            span = new(Span)
-            span.__dict__.update(path=path, line=line, column=column, end_line=end_line, end_column=end_column)
-            return span
+            number = next(counter)
+            if 4 * number >= len(numbers):
+                raise ValueError("positions cut short")
+            return ast.span_at(numbers, number, path)
         if tag == TUPLE:
             return tuple([node(x) if type(x) is list else x for x in v[1:]])
         if tag == DATE and len(v) == 2:
@@ -153,3 +156,6 @@ def _loader(builders: list, path: str, spans):
         raise ValueError("unknown tag")
 
     return node
+
+
+_BARE_SPAN = [SPAN]

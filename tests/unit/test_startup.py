@@ -24,7 +24,8 @@ NOT_IMPORTED = ("lark", "rich", "jsonschema", "yaml", "pygls", "argparse", "gett
                 "hashlib", "email", "tempfile", "shutil", "subprocess", "dataclasses", "inspect", "typing",
                 "importlib.metadata", "policylint.syntax.parse", "policylint.check", "policylint.results",
                 "policylint.commands",
-                "datetime", "contextlib", "pathlib", "urllib.parse", "ipaddress")
+                "datetime", "contextlib", "pathlib", "urllib.parse", "ipaddress", "fnmatch",
+                "policylint.baseline")
 
 
 @pytest.mark.parametrize("argv", [
