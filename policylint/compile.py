@@ -227,8 +227,12 @@ class Compiler:
     # closure that catches them rather than by a wrapper around it.
 
     def expr(self, node):
-        fn = getattr(self, "compile_" + type(node).__name__)(node)
-        if self.loops and type(node) in _HOISTED:
+        kind = type(node)
+        method = _COMPILERS.get(kind)
+        if method is None:  # each node class's method found once a process, not once a node
+            method = _COMPILERS[kind] = getattr(Compiler, "compile_" + kind.__name__)
+        fn = method(self, node)
+        if self.loops and kind in _HOISTED:
             fn = self._hoist(node, fn)
         node.fn = fn
         return fn
@@ -334,7 +338,7 @@ class Compiler:
         return run
 
     def compile_Field(self, node: ast.Field):
-        obj, name, span = self.expr(node.obj), node.name, node.span
+        obj, name, at = self.expr(node.obj), node.name, node
         field = ops.field
 
         def read(value, env):
@@ -363,7 +367,7 @@ class Compiler:
                     values = env.vars
                     return read(values[var] if var in values else env.get(var), env)
                 except EvaluationError as exc:
-                    raise _located(exc, span) from None
+                    raise _located(exc, at) from None
 
             return run_named
 
@@ -371,22 +375,22 @@ class Compiler:
             try:
                 return read(obj(env), env)
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         return run
 
     def compile_Index(self, node: ast.Index):
-        obj, key, span = self.expr(node.obj), self.expr(node.key), node.span
+        obj, key, at = self.expr(node.obj), self.expr(node.key), node
         index = ops.index
 
         def run(env):
             try:
-                value, at = obj(env), key(env)
-                if type(value) is list and type(at) is int:
-                    return value[at] if -len(value) <= at < len(value) else None
-                return index(value, at)
+                value, position = obj(env), key(env)
+                if type(value) is list and type(position) is int:
+                    return value[position] if -len(value) <= position < len(value) else None
+                return index(value, position)
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         return run
 
@@ -394,7 +398,7 @@ class Compiler:
         target = self.resolve(node.func)
         args = [self.expr(a) for a in node.args]
         if target is None and node.func == "first" and len(node.args) == 1 and isinstance(node.args[0], ast.Where):
-            return _locating(node.args[0].first, node.span)  # the filter stops at its first element
+            return _locating(node.args[0].first, node)  # the filter stops at its first element
         if target is not None:
             node.calls_def = target[0]  # for _loops: whether a def's body walks anything
             return self._call_def(node, args, *target)
@@ -407,7 +411,7 @@ class Compiler:
         result per arguments (`has_section(plan, "X")`, then `section(plan, "X")`): its body
         reads only its arguments, its home and the repository, none of which changes then.
         A result found again is charged the steps it took, as if computed again."""
-        params, span = definition.params, node.span
+        params, at = definition.params, node
         memoized = None  # whether the def walks anything, decided on the first call
 
         def call_def(env):
@@ -433,12 +437,12 @@ class Compiler:
                 budget.memo[key] = (result, before - budget.left, values)  # the values keep their ids taken
                 return result
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         return call_def
 
     def _call_builtin(self, node: ast.Call, args: list):
-        name, span = node.func, node.span
+        name, at = node.func, node
         short = name.rpartition(".")[2]
         fn = None  # the built-in, looked up on first call
         plain = False  # it takes only its arguments (no repository, no stages)
@@ -463,7 +467,7 @@ class Compiler:
                     raise EvaluationError(f"`{short}` reads a lifecycle's stages: call it inside a lifecycle")
                 return fn(runtime.stages, *values)
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         # One or two arguments (`lower(x)`, `count(xs)`, `startswith(a, b)`): no list made,
         # once `call` has looked the built-in up and found it plain.
@@ -486,7 +490,7 @@ class Compiler:
                         budget.exceeded()
                     return fn(value)
                 except EvaluationError as exc:
-                    raise _located(exc, span) from None
+                    raise _located(exc, at) from None
 
             return call_one
         if len(args) == 2:
@@ -513,7 +517,7 @@ class Compiler:
                         budget.exceeded()
                     return fn(a, b)
                 except EvaluationError as exc:
-                    raise _located(exc, span) from None
+                    raise _located(exc, at) from None
 
             return call_two
         return call
@@ -527,7 +531,7 @@ class Compiler:
 
             return run_not
 
-        span = node.span
+        at = node
 
         def neg(env):
             value = operand(env)
@@ -536,7 +540,7 @@ class Compiler:
             try:
                 return ops.arith("-", 0, value)
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         return neg
 
@@ -561,10 +565,10 @@ class Compiler:
 
             return run_or
         if op in ("==", "!=", "matches"):
-            return self._compare(op, left, right, node.span)
-        return _locating(self._operator(op, left, right), node.span)
+            return self._compare(op, left, right, node)
+        return _locating(self._operator(op, left, right), node)
 
-    def _compare(self, op: str, left, right, span):
+    def _compare(self, op: str, left, right, at):
         """`==`, `!=` and `matches`, the operators quantifier bodies use most, written out."""
         equal = ops.equal
         if op == "matches":
@@ -577,7 +581,7 @@ class Compiler:
                         return regex.test(value)
                     return matches(value, regex)
                 except EvaluationError as exc:
-                    raise _located(exc, span) from None
+                    raise _located(exc, at) from None
 
             return run_matches
         negate = op == "!="
@@ -592,7 +596,7 @@ class Compiler:
                     return (a != b) if negate else (a == b)
                 return (not equal(a, b)) if negate else equal(a, b)
             except EvaluationError as exc:
-                raise _located(exc, span) from None
+                raise _located(exc, at) from None
 
         return run_equal
 
@@ -765,21 +769,23 @@ def _spend(env, value):
     return value
 
 
-def _located(exc: EvaluationError, span) -> EvaluationError:
-    """The error, pointing at the expression that failed: the innermost one that knows it (an
-    operator, a field, an index or a call), so a gate's error names the part of the gate."""
+def _located(exc: EvaluationError, at) -> EvaluationError:
+    """The error, pointing at the expression `at` (its node) that failed: the innermost one that
+    knows it (an operator, a field, an index or a call), so a gate's error names the part of the
+    gate. The node's span is read here, on failure: a tree from the pack cache makes a span when
+    it is first read (ast._Positioned), and most expressions never fail."""
     if exc.span is None:
-        exc.span = span
+        exc.span = at.span
     return exc
 
 
-def _locating(fn, span):
-    """`fn`, its EvaluationErrors located at `span` (unless an inner expression located them)."""
+def _locating(fn, at):
+    """`fn`, its EvaluationErrors located at the node `at` (unless an inner expression located them)."""
     def run(env):
         try:
             return fn(env)
         except EvaluationError as exc:
-            raise _located(exc, span) from None
+            raise _located(exc, at) from None
 
     return run
 
@@ -819,6 +825,7 @@ class _HoistKey:
     __slots__ = ()
 
 
+_COMPILERS: dict = {}  # node class -> Compiler.compile_<class>
 _HOISTED = (ast.Call, ast.Where, ast.Quantified)  # worth computing once: more than a look-up
 
 

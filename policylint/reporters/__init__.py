@@ -5,7 +5,7 @@ error that lists these names.
 """
 from __future__ import annotations
 
-import importlib
+from ..fastpath import named
 
 FORMATS = {
     "text": "policylint.reporters.text:render",
@@ -20,8 +20,7 @@ FORMATS = {
 
 
 def get(name: str):
-    module, attr = FORMATS[name].split(":")
-    render = getattr(importlib.import_module(module), attr)
+    render = named(FORMATS[name])
 
     def noted(run, out, options):
         """The format noted on the run's results cache, which keeps json's pieces for the next run."""
