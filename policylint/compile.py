@@ -848,12 +848,17 @@ def _hoisted(key, fn):
     return run
 
 
+_SPAN_FIELDS = frozenset(name for names in ast.POSITIONED.values() for name in names)
+
+
 def _children(node):
     """The expressions directly inside an expression node."""
     if isinstance(node, ast.Template):
         return [p for p in node.parts if isinstance(p, ast.Node)]
     out = []
     for f in type(node).__struct_fields__:
+        if f.name in _SPAN_FIELDS:  # positions, not expressions (and made when first read)
+            continue
         value = getattr(node, f.name)
         if isinstance(value, ast.Node):
             out.append(value)
@@ -902,7 +907,8 @@ def _loops(node, seen: set) -> bool:
         seen.add(id(definition))
         if _loops(definition.body, seen):
             return True
-    return any(_loops(getattr(node, f.name), seen) for f in type(node).__struct_fields__ if f.name != "span")
+    return any(_loops(getattr(node, f.name), seen) for f in type(node).__struct_fields__
+               if f.name not in _SPAN_FIELDS)
 
 
 def _text_regex(node, var: str, bound: list, in_def: bool = False):
