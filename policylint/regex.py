@@ -37,14 +37,17 @@ def _options():
     return options
 
 
+_REGEXP_SLOTS = ("_pattern", "_regexp")  # all a pattern object of google-re2 1.1 (and since) holds
+
+
 def _made(re2, source: str):
     """`re2.compile(source, _options())`: the same pattern object, built as its `__init__`
     builds it, without the binding's Python layer around it (options copied field by field
     into a new Options and an LRU cache, for every pattern: ~40% of what compiling a pack's
     regexes costs a run); `re2.compile` itself for a binding made otherwise."""
     regexp_class, engine_class = getattr(re2, "_Regexp", None), getattr(getattr(re2, "_re2", None), "RE2", None)
-    if regexp_class is None or engine_class is None or "_regexp" not in getattr(regexp_class, "__slots__", ()):
-        return re2.compile(source, _options())
+    if regexp_class is None or engine_class is None or getattr(regexp_class, "__slots__", ()) != _REGEXP_SLOTS:
+        return re2.compile(source, _options())  # a binding whose pattern holds more than we would set
     engine = engine_class(source.encode("utf-8"), _options())
     if not engine.ok():
         raise re2.error(engine.error())

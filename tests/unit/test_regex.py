@@ -86,3 +86,26 @@ def test_a_literal_pattern_is_tested_as_re2_tests_it(pattern):
         expected = compiled.search(text) is not None
         assert found(pattern, text) == expected, (pattern, text)
         assert found(RegexValue(pattern), text) == expected, (pattern, text)
+
+
+def test_a_pattern_is_built_as_re2_compile_builds_it_or_by_re2_compile():
+    """regex._made builds RE2's pattern object without the binding's Python layer: the same
+    object, the same answers and errors; a binding whose pattern object holds more than the two
+    fields it sets gets re2.compile's own."""
+    import types
+
+    import re2
+
+    from policylint import regex
+
+    made = regex._made(re2, "(?i)ab+c")
+    assert type(made) is type(re2.compile("x")) and made.pattern == "(?i)ab+c"
+    assert made.search("xxABBCx").group(0) == "ABBC" and made.search("ac") is None
+    with pytest.raises(re2.error):
+        regex._made(re2, "(")
+
+    class Larger:
+        __slots__ = ("_pattern", "_regexp", "_groups")
+
+    other = types.SimpleNamespace(_Regexp=Larger, _re2=re2._re2, compile=lambda source, options: ("compiled", source))
+    assert regex._made(other, "a+") == ("compiled", "a+")
