@@ -29,7 +29,6 @@ not) only when its own file was evaluated.
 from __future__ import annotations
 
 import operator
-import os
 
 from .diagnostics import Diagnostic, Span
 from .structs import field, struct
@@ -81,6 +80,7 @@ class Configuration:
         self.waivers: list = list(waivers)
         self.patterns: list = list(patterns)  # Pattern, for check_gates
         self._notes: dict = {}  # (path, line, code) -> Notice
+        self._index = None  # (packs, gate_index of them): see index_of
 
     @classmethod
     def from_config(cls, config, select=(), ignore=()) -> "Configuration":
@@ -100,12 +100,21 @@ class Configuration:
         """More waivers (inline ones, from comments beside the findings): see the module doc."""
         self.waivers.extend(waivers)
 
+    def index_of(self, packs) -> dict:
+        """gate_index(packs), made once for the packs a run judges: the selection, the inline
+        waivers and the grading all ask for the same packs' (kept alive with it, read only)."""
+        packs = list(packs)
+        kept = self._index
+        if kept is None or len(kept[0]) != len(packs) or not all(map(operator.is_, kept[0], packs)):
+            kept = self._index = (packs, gate_index(packs))
+        return kept[1]
+
     # -- before the run ------------------------------------------------------------------------
     def check_gates(self, packs) -> None:
         """Every pattern and waiver names a gate of the packs in the run, or PL312 (exit 2)."""
         from .errors import PolicylintError
 
-        ids = sorted(gate_index(packs))
+        ids = sorted(self.index_of(packs))
         problems = []
         for pattern in self.patterns:
             if not any(gate_match(gid, pattern.text) for gid in ids):
@@ -134,7 +143,7 @@ class Configuration:
     def apply(self, run, baseline=None) -> None:
         """Grade, waive, baseline and select `run`'s results in place; notes go to run.notices.
         `baseline`: (entries by fingerprint, the file as shown) or None."""
-        index = gate_index(run.loaded_packs)
+        index = self.index_of(run.loaded_packs)
         reported = [r for r in run.results if self._reported(r, index)]
         for result in run.results:
             self._grade(result, index)
@@ -266,26 +275,14 @@ class Configuration:
 
 def gate_index(packs) -> dict:
     """gate id -> GateInfo for every gate of the packs and the packs they use, the gates each
-    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included. A run asks
-    three times for the same packs (the selection, inline waivers, the configuration): the
-    last index is kept with the packs it was made of (alive, so no other object takes their
-    ids) and the folder it was made in, and a copy given each time."""
-    global _last_index
-    packs, here = list(packs), os.getcwd()  # where a gate is declared is shown from the current folder
-    last = _last_index
-    if last is not None and last[1] == here and len(last[0]) == len(packs) and all(map(operator.is_, last[0], packs)):
-        return dict(last[2])
+    lifecycle has without declaring them (`<pack>.<lifecycle>.claims`) included."""
     from .gates import declared_gates
 
     out = {}
     for gid, pack, lifecycle, _stage, gate in declared_gates(packs, uses=True):
         where = getattr(pack, "display_path", None) or pack.ast.path
         out[gid] = GateInfo(where, gate.span.line, gate.severity, gate.unwaivable, lifecycle)
-    _last_index = (packs, here, out)
-    return dict(out)
-
-
-_last_index = None  # (packs, the current folder, their index): gate_index's last answer
+    return out
 
 
 def _unknown(pattern: Pattern, ids: list, packs) -> Diagnostic:

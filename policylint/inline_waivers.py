@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from .configure import gate_index, gate_match
+from .configure import gate_match
 from .errors import ArtifactError
 from .patterns import lazy
 from .structs import field, struct
@@ -219,7 +219,7 @@ def wire(repo, configuration):
         collector.rest(run.results)
         for result in run.results:
             waive(result)
-        index = gate_index(run.loaded_packs)
+        index = configuration.index_of(run.loaded_packs)
         unknown = unknown_gates(collector.found.waivers, index)
         for waiver, hint in unknown:
             repo.notice(waiver.path, waiver.line, "PL312",
