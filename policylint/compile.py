@@ -1017,10 +1017,7 @@ def explained_elements(node: ast.Quantified, env, holding_only: bool) -> tuple:
             items = ops.items_of(domain.fn(env))
             lines = _candidates(regex, items, env)
             if lines is not None:
-                budget = env.runtime.budget
-                budget.left -= len(items)
-                if budget.left < 0:
-                    budget.exceeded()
+                _spend(env, items)  # each element a step, as quantifier_elements charges them
                 elements = []
                 for i in lines:
                     inner = env.child({var: items[i]})

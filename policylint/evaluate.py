@@ -125,7 +125,7 @@ class Engine:
         self.globals: dict = {}  # pack key -> its global Env
         self._explainers: dict = {}
         self._plain_titles: dict = {}  # id(gate) -> its title's text, False when it interpolates
-        self._blocks: dict = {}  # id(a block's body), or (id(part), stage) -> _Block: worked out once a run
+        self._blocks: dict = {}  # id(a block's body) -> _Block: worked out once a run
         self.plan = None
 
     def run(self, packs) -> Run:
@@ -228,10 +228,11 @@ class Engine:
         genv = self.globals[pack.key]
         parts = self.plan.parts[lifecycle_id]
         # worked out once for all its subjects: each part's scope (its global scope, the home
-        # its defs run in, its lets), and each stage's gates (those not turned off)
+        # its defs run in, its lets), and each stage's gates (those not turned off), each with
+        # its part's explainer and the lets of its part's block of the stage
         homes = [(part, self.globals[part.pack.key], home_key(part.pack.key, part.node), self._block(part.node.body).lets)
                  for part in parts]
-        schedule = [(stage.name, [(part, planned, self._explainer(part.pack))
+        schedule = [(stage.name, [(part, planned, self._explainer(part.pack), self._block(part.stage(stage.name).body).lets)
                                   for part, planned in self.plan.stage_gates(lifecycle_id, stage.name)
                                   if planned.gate.severity != "off"])
                     for stage in node.stages]
@@ -265,16 +266,13 @@ class Engine:
     def _subject(self, node, prepared: tuple, subject_value, sid: str, lifecycle_id: str, names: list) -> None:
         homes, schedule = prepared  # _lifecycle's, for all its subjects
         envs = {}  # each part's scope for this subject: the subject, the part's lets, its defs' home
-        first = None
         for part, global_env, home, lets in homes:
-            env = Env(global_env, self.runtime, {node.name: subject_value}, lets)
+            env = envs[id(part)] = Env(global_env, self.runtime, {node.name: subject_value}, lets)
             self.runtime.homes[home] = env
-            envs[id(part)] = env
-            first = first or env
         self.runtime.stages = (names, node.aliases)  # what `furthest(…)` reads in this subject
         subject = Subject(sid, lifecycle_id, names)
         self.subjects.append(subject)
-        required = self._claims(node, first, subject, names, lifecycle_id)
+        required = self._claims(node, envs[id(homes[0][0])], subject, names, lifecycle_id)
         self._stages(node, schedule, envs, subject, required)
 
     def _claims(self, node, env, subject: Subject, names: list, lifecycle_id: str) -> int:
@@ -341,7 +339,7 @@ class Engine:
             skipped = i > required and blocked
             if skipped:
                 not_required = _not_required(subject, stage)
-            for part, planned, explainer in gates:
+            for part, planned, explainer, stage_lets in gates:
                 gate = planned.gate
                 if skipped:
                     result = Result(planned.id, subject.id, stage, "skipped", gate.severity, "",
@@ -350,8 +348,7 @@ class Engine:
                 else:
                     senv = stage_envs.get(id(part))
                     if senv is None:
-                        senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime, None,
-                                                          self._stage_lets(part, stage))
+                        senv = stage_envs[id(part)] = Env(envs[id(part)], self.runtime, None, stage_lets)
                     result = self._gate(gate, planned.id, senv, envs[id(part)], explainer, subject.id, stage)
                     result.lifecycle = subject.lifecycle
                 stage_results.append(result)
@@ -392,13 +389,6 @@ class Engine:
             from .fix import edit_for
 
             result.fix = edit_for(fixing, env, gate_id)
-
-    def _stage_lets(self, part, stage: str) -> dict:
-        key = (id(part), stage)
-        found = self._blocks.get(key)
-        if found is None:
-            found = self._blocks[key] = self._block(part.stage(stage).body)
-        return found.lets
 
     def _block(self, body: list) -> "_Block":
         found = self._blocks.get(id(body))
