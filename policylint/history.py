@@ -344,6 +344,7 @@ class _Carry:
 
     def store_entries(self, repo) -> None:
         """Nothing to store as the evaluations end: a commit's point is kept by the history."""
+
     def reused(self, entry_id: str):
         kept = self.kept.get(entry_id)
         if kept is None or not self._same(kept[0]):
