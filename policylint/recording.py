@@ -454,6 +454,7 @@ class TrackingRepo(RecordingRepo):
         super().__init__(root, base)
         self.digests: dict = {}  # path -> (size, mtime_ns, content digest) as the run read it
         self.globbed: dict = {}  # ("glob", segments, dirs_only) -> its answer as results.py keeps it
+        self.listed: dict = {}  # folder -> Repo.listing's memo entry as first made (forget_under drops that)
 
     def glob(self, pattern, dirs_only: bool = False):
         """The glob's matches, and (the first time a run) its answer as the results cache keeps
@@ -488,6 +489,8 @@ class TrackingRepo(RecordingRepo):
         _reads, kind = self._depend(key)
         if kind not in _MEMO_KINDS:
             self._trace(value, key)
+        elif kind == "listing":
+            self.listed.setdefault(key[1], value)
 
     # What a run asks again (a load another gate made, a file read already) costs one mark in
     # the reading frame, as the recorder's frame around it would have given it, not a frame.

@@ -333,6 +333,11 @@ class ResultsCache:
         if key == "today":  # the date the gates were given, though the clock may have passed midnight since
             hit = dict.get(getattr(self.repo, "_memo", None) or {}, ("today",))
             return str(hit[1]) if isinstance(hit, tuple) and hit[0] == "ok" else _UNSET
+        if key[:2] == "l:":  # a folder as Repo.listing first listed it: its real path, its entries
+            hit = (getattr(self.repo, "listed", None) or {}).get(key[2:])
+            if not (isinstance(hit, tuple) and hit[0] == "ok"):
+                return _UNSET
+            return [hit[2], sorted([e.name, e.is_link, e.is_dir, e.is_file] for e in hit[1].values())]
         looked = getattr(self.repo, "looked", None)
         if key[:2] != "p:" or looked is None:
             return _UNSET

@@ -565,3 +565,35 @@ def test_a_lazy_field_that_may_read_is_traced_and_a_pure_one_is_not(tmp_path):
     assert record.get("notes") == "notes\n"
     assert ("path", "notes.md") in repo.frames.pop()
     assert ("path", "notes.md") in repo.depends[key]
+
+
+OPENSPEC_SAMPLE = ROOT / "rules" / "openspec" / "tests" / "modulus" / "repo"
+
+
+def test_a_folder_the_run_listed_is_kept_as_the_file_system_answers_it(capsys, tmp_path, monkeypatch, evaluations):
+    """OpenSpec's loaders list folders (Repo.listing), and forget_under drops a subject's listings
+    once its gates are done: the results cache keeps each folder as the run first listed it, which
+    is what the file system answers when the next run asks, so nothing unchanged is evaluated
+    again, and a new change is."""
+    from policylint import results
+
+    root = tmp_path / "repo"
+    shutil.copytree(OPENSPEC_SAMPLE, root)
+    stored = {}
+    real_store = results.ResultsCache.store_entries
+
+    def keep(self, repo):
+        real_store(self, repo)
+        stored.update({key: answer for key, answer in self._observations.items() if key[:2] == "l:"})
+
+    monkeypatch.setattr(results.ResultsCache, "store_entries", keep)
+    first = _run(capsys, root, "--pack", "openspec", "-f", "json")
+    assert stored and all(stored[key] == results._answer(str(root), key) for key in stored)
+    evaluations.clear()
+    assert _run(capsys, root, "--pack", "openspec", "-f", "json") == first
+    assert evaluations == []
+    added = root / "openspec" / "changes" / "add-audit-log"
+    shutil.copytree(root / "openspec" / "changes" / "add-host-sdk", added)
+    cached = _run(capsys, root, "--pack", "openspec", "-f", "json")
+    assert "openspec/changes/add-audit-log" in evaluations
+    assert cached == _run(capsys, root, "--pack", "openspec", "-f", "json", "--no-cache")
