@@ -257,7 +257,7 @@ class Engine:
                     if not named and self.memory is not None:  # more than its id: what the list gave
                         self.repo.frames[-1].add(listed)
                     self._subject(node, (homes, schedule), subject_value, sid, lifecycle_id, names)
-            if not self.keep_loads:
+            if not self.keep_loads and not entry.reused:  # a kept entry's subject loaded nothing
                 self.repo.forget_under(sid)
                 self._let_go += 1
                 if self._let_go % 64 == 0:  # the let-go loads' cycles (records, lazy fields, scopes):
