@@ -13,15 +13,18 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   run, evaluate.Engine._shared_value) counts with what that read, and one it did not, not at all;
 - the report the last run printed, for the same command line and baseline, and the same day
   (an expiring waiver's verdict is the date's);
-- the report's pieces, for the last command that printed json alone: each entry's items in
-  the report's `results` and `subjects` lists (after the configuration, as bytes), what they
-  count in the summary, whether they fail the run, and its loads' notices (Piece). A run after
-  an edit takes an unchanged entry's piece instead of its verdicts (no results restored,
-  configured or rendered again) and writes it in its place among what it evaluated (Kept,
-  Run.kept, reporters/json.py). Only when the configuration judges each result by itself
-  (configure.Configuration._local: no configured waiver, no baseline, no unwaivable gate left
-  out or regraded) and no waiver comment can reach the entry (no file it read holds one, no
-  result points at a file it did not read); else its verdicts are restored, as always.
+- the report's pieces, for the last command that printed json alone and the last that
+  printed text alone: each entry's items in the json report's `results` and `subjects` lists
+  (after the configuration, as bytes), or its subject's block of the text report (its rows,
+  for a run of one pack without --statistics: a header tallies each of several packs); what
+  they count in the summary, whether they fail the run, and its loads' notices (Piece). A run
+  after an edit takes an unchanged entry's piece instead of its verdicts (no results
+  restored, configured or rendered again) and writes it in its place among what it evaluated
+  (Kept, Run.kept, reporters/json.py and text.py). Only when the configuration judges each
+  result by itself (configure.Configuration._local: no configured waiver, no baseline, no
+  unwaivable gate left out or regraded) and no waiver comment can reach the entry (no file it
+  read holds one, no result points at a file it did not read); else its verdicts are
+  restored, as always.
 
 A run checks each input once. What read nothing that changed is not evaluated again; when
 nothing changed at all, the stored report is printed as it was. The lifecycles' subjects are
@@ -105,7 +108,7 @@ class ResultsCache:
         self.pieces: dict = {}  # entry id -> Piece used in place of its verdicts
         self._shown: dict = {}  # bucket -> (header, body) as loaded
         self.made: dict = {}  # entry id -> (Subject or None, [Result], notices) made or restored this run
-        self.formats: list = []  # what reporters.get rendered (the report's pieces are json's)
+        self.formats: list = []  # (name, options) of each format reporters.get rendered (json's and text's pieces)
         self._kept_marked = False  # the kept files holding a waiver mark (read_by), once asked
         self.groups: dict = {}  # entry id -> its made results' Group in the report (arrange), or None
         self.run = None
@@ -153,10 +156,9 @@ class ResultsCache:
         command are kept (module doc: the report's pieces), else None: its verdicts are then
         restored or made. The entry's payload stays where it is, read only if its bucket is
         written again."""
-        if self._showing is None:
-            kept = self.kept.get("pieces") if self.kept is not None else None
-            self._showing = bool(self.printed is not None and isinstance(kept, list) and len(kept) == 2
-                                 and kept[0] == self.printed and isinstance(kept[1], dict) and self.valid())
+        if self._showing is None:  # which pieces are this command's: json's or text's (shapes checked by _manifest)
+            self._showing = next((kind for kind in _PIECES if self.valid() and self.printed is not None
+                                  and (self.kept.get(_PIECES[kind]) or [None])[0] == self.printed), False)
         observed = self._unchanged(entry_id) if self._showing else None
         if observed is None:
             return None
@@ -197,12 +199,12 @@ class ResultsCache:
     def _piece(self, entry_id: str):
         bucket = _bucket(entry_id)
         if bucket not in self._shown:
-            name = self.kept["pieces"][1].get(bucket)
+            name = self.kept[_PIECES[self._showing]][1].get(bucket)
             data = self.store.get_bytes("pieces", name) if isinstance(name, str) else None
             self._shown[bucket] = _pieces_of(data) if data is not None else ({}, b"")
         header, body = self._shown[bucket]
         row = header.get(entry_id)
-        return Piece.from_row(row, body) if row is not None else None
+        return Piece.from_row(row, body, self._showing) if row is not None else None
 
     def output(self, options_key: str):
         """(its UTF-8 bytes, exit code) the same command printed, when nothing it read changed."""
@@ -386,38 +388,55 @@ class ResultsCache:
             self.store.put_bytes("output", name, text)
             outputs[options_key] = [name, code]
             printed |= outside
-        shown = self._save_pieces(entries, output, observations)
-        if shown is None and not self._evaluated and self.kept is not None:
-            shown = self.kept.get("pieces")  # nothing was evaluated: the kept pieces are still the entries'
+        made = self._save_pieces(entries, output, observations)  # (its kind, [printed key, names]) or None
+        shown = {}
+        for kind, key in _PIECES.items():  # each report's pieces, json's and text's
+            if made is not None and made[0] == kind:
+                shown[key] = made[1]
+            elif not self._evaluated and self.kept is not None:
+                shown[key] = self.kept.get(key)  # nothing was evaluated: the kept pieces are still the entries'
         self.store.put("manifest", self.run_key, {
-            "pieces": shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
+            **shown, "written": written, "observations": {k: v for k, v in observations.items() if v is not None},
             "entries": entries, "payloads": names, "payload_key": payload_key,
             "outputs": outputs, "marked": sorted(self._marked(entries, observations)),
             "printed": sorted(printed)})
 
     def _save_pieces(self, entries: dict, output, observations: dict):
-        """[the printed key, {bucket: name}] of the report's pieces of `entries` for the command
-        that printed `output`, stored; None when this run's report cannot be made from pieces:
-        not json alone, or a configuration that does more than grade each result by itself
-        (configure.Configuration.local)."""
+        """(json or text, [the printed key, {bucket: name}]) of the report's pieces of `entries`
+        for the command that printed `output`, stored; None when this run's report cannot be
+        made from pieces: not json or text alone, a configuration that does more than grade
+        each result by itself (configure.Configuration.local), or a text report whose blocks
+        are not each subject's own (--statistics; more than one pack: a header tallies each)."""
         run = self.run
-        if (output is None or run is None or self.formats != ["json"] or output[0] != self.printed
+        kind = _pieces_kind(self.formats, run)
+        if (output is None or run is None or kind is None or output[0] != self.printed
                 or not getattr(run, "configured_locally", False)):
             return None
-        from .reporters.json import Items
+        reported = {id(r) for r in run.results}
+        if kind == "json":
+            from .reporters.json import Items
 
-        items, reported = Items(), {id(r) for r in run.results}
+            items = Items()
+        else:
+            options, owned = self.formats[0][1], {}
+            for r in run.results:  # a subject's block shows the results the run has for it: its entry's alone
+                owned[r.subject, r.lifecycle] = owned.get((r.subject, r.lifecycle), 0) + 1
         unmarked = self.repo.unmarked if self.repo is not None else set()
         clean = _Clean(unmarked, observations)
-        old = self.kept.get("pieces") if self.kept is not None else None
-        old_names = old[1] if isinstance(old, list) and len(old) == 2 and old[0] == self.printed else {}
+        old = self.kept.get(_PIECES[kind]) if self.kept is not None else None
+        old_names = old[1] if old is not None and old[0] == self.printed else {}
         by_bucket: dict = {}
         for entry_id, keys in entries.items():
             piece = self.pieces.get(entry_id)
-            if piece is None and entry_id in self.made:
+            if piece is None and entry_id in self.made and kind == "json":
                 span = getattr(self.groups.get(entry_id), "span", None)
                 written = output[1][span[0]:span[1]] if span is not None else None  # as the report wrote them
                 piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items, written)
+            elif piece is None and entry_id in self.made:
+                made = self.made[entry_id]
+                mine = (made[0].id, made[0].lifecycle) if made[0] is not None else None
+                if mine is not None and owned.get(mine, 0) == sum(1 for r in made[1] if id(r) in reported):
+                    piece = Piece.made_text(made, keys, clean, reported, run, options)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
         names = {}
@@ -431,10 +450,26 @@ class ResultsCache:
             names[bucket] = content_key(data)
             if names[bucket] != old_names.get(bucket):
                 self.store.put_bytes("pieces", names[bucket], data, digest=names[bucket])
-        return [self.printed, names]
+        return kind, [self.printed, names]
+
+
+def _pieces_kind(formats: list, run) -> str | None:
+    """Which report's pieces a run that printed `formats` ([(name, options)]) keeps: "json",
+    "text" (one pack, no --statistics), or None."""
+    if len(formats) != 1:
+        return None
+    name, options = formats[0]
+    if name == "json":
+        return "json"
+    if name == "text" and not getattr(options, "statistics", False):
+        packs = getattr(run, "loaded_packs", ())
+        if len(packs) == 1 and not getattr(packs[0], "uses", ()):
+            return "text"
+    return None
 
 
 _UNSET = object()
+_PIECES = {"json": "pieces", "text": "text_pieces"}  # the manifest's key of each report's pieces
 
 
 def _json(value) -> str:
@@ -456,11 +491,12 @@ def _manifest(value):
             or not isinstance(value.get("entries"), dict)
             or not isinstance(value.get("payloads"), dict) or not isinstance(value.get("outputs"), dict)):
         return None
-    shown = value.get("pieces")
-    if shown is not None and not (isinstance(shown, list) and len(shown) == 2 and isinstance(shown[0], str)
-                                  and isinstance(shown[1], dict)
-                                  and all(isinstance(n, str) for n in shown[1].values())):
-        return None
+    for key in _PIECES.values():
+        shown = value.get(key)
+        if shown is not None and not (isinstance(shown, list) and len(shown) == 2 and isinstance(shown[0], str)
+                                      and isinstance(shown[1], dict)
+                                      and all(isinstance(n, str) for n in shown[1].values())):
+            return None
     for optional in ("printed", "marked"):
         listed = value.get(optional, [])
         if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
@@ -499,82 +535,147 @@ class Group:
 
 
 class KeptSubject:
-    """A kept entry's subject in the run's order, and its report item's text (UTF-8)."""
+    """A kept entry's subject in the run's order, and its report item's text (UTF-8); for the
+    text report, `rows`: its block as reporters/text.py made it (`text` then holds them as JSON)."""
 
-    __slots__ = ("id", "lifecycle", "text")
+    __slots__ = ("id", "lifecycle", "text", "rows")
 
-    def __init__(self, sid: str, lifecycle: str, text: bytes):
-        self.id, self.lifecycle, self.text = sid, lifecycle, text
+    def __init__(self, sid: str, lifecycle: str, text: bytes, rows=None):
+        self.id, self.lifecycle, self.text, self.rows = sid, lifecycle, text, rows
 
 
 class Piece:
-    """What one entry adds to the json report of a command: its results' items (after the
-    configuration; in the json list's layout), its subject's item, what they count in the
-    summary, whether they fail the run (at fail_on error, warning) and its loads' notices."""
+    """What one entry adds to the report of a command: for json, its results' items (after the
+    configuration; in the json list's layout) and its subject's item; for text, its subject's
+    block (KeptSubject.rows) and `tally`: [its results that block the run, those that fail
+    without blocking, whether a warning blocks]; what they count in the summary, whether they
+    fail the run (at fail_on error, warning) and its loads' notices."""
 
-    __slots__ = ("results", "subject", "counts", "blocking", "notices")
+    __slots__ = ("results", "subject", "counts", "blocking", "notices", "tally")
 
-    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list):
+    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, tally=None):
         self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
+        self.tally = tally
 
     @classmethod
     def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items, written=None):
-        """The piece of an entry this run evaluated or restored, or None when a waiver comment
-        could reach it (a file it read holds one, or a result points at a file it did not
-        read, where one may be written): it is then judged with the whole run, as always.
-        `unmarked`: the files known to hold no waiver mark (or to be missing); `written`: its
-        results' items as the report wrote them, if it did."""
-        from .inline_waivers import syntax_of
-
+        """The json piece of an entry this run evaluated or restored, or None when a waiver
+        comment could reach it (_reachable). `written`: its results' items as the report wrote
+        them, if it did."""
         subject, results, notices = made
-        reads = {key[2:] for key in keys if key[:2] == "r:"}
-        if not all(path in unmarked for path in reads) or any(e.path not in reads and syntax_of(e.path)
-                                         for r in results for e in r.evidence):
+        if _reachable(keys, results, unmarked):
             return None
         shown = [r for r in results if id(r) in reported]
-        counts = [0] * len(_COUNTED)
-        for r in shown:
-            counts[_COUNT_AT[r.status]] += 1
-        failing = [r for r in shown if r.status in ("fail", "error")]  # no other result fails a run
-        blocking = [any(run.fails(r, "error") for r in failing), any(run.fails(r, "warning") for r in failing)]
         text = written if written is not None else items.results(shown).encode()
         return cls(KeptResults(subject.id if subject is not None else None, text),
                    KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
-                   if subject is not None else None, counts, blocking, list(notices))
+                   if subject is not None else None, *_counted(shown, run), list(notices))
 
     @classmethod
-    def from_row(cls, row, body: bytes):
-        """From its stored row ([start, end, subject, counts, blocking, notices], offsets into
-        the bucket's text, which its signature vouches for); None when its shape is wrong."""
-        if type(row) is not list or len(row) != 6:
+    def made_text(cls, made: tuple, keys, unmarked: set, reported: set, run, options):
+        """The text piece of a subject's entry: its block as the text report makes it with
+        `options` (a repository-wide gate's results are shown together, grouped across entries:
+        None, as when a waiver comment could reach it)."""
+        from .reporters import text
+
+        subject, results, notices = made
+        if subject is None or _reachable(keys, results, unmarked):
             return None
-        start, end, subject, counts, blocking, notices = row
+        shown = [r for r in results if id(r) in reported]
+        fails = text.fails_of(run)
+        rows = text.subject_rows(subject, shown, options.verbose, options.quiet,
+                                 text.lifecycles_without_claims(run), fails)
+        failing = [r for r in shown if r.status in ("fail", "error")]
+        tally = [sum(1 for r in failing if fails(r)), sum(1 for r in failing if not fails(r)),
+                 any(fails(r) and r.severity != "error" for r in failing)]
+        try:
+            rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
+        except UnicodeEncodeError:  # a name that is not UTF-8 (a lone surrogate): made from its verdicts
+            return None
+        return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows),
+                   *_counted(shown, run), list(notices), tally)
+
+    @classmethod
+    def from_row(cls, row, body: bytes, kind: str = "json"):
+        """From its stored row ([start, end, subject, counts, blocking, notices], and for text
+        its tally; offsets into the bucket's text, which its signature vouches for); None when
+        its shape is wrong."""
+        if type(row) is not list or len(row) != (7 if kind == "text" else 6):
+            return None
+        start, end, subject, counts, blocking, notices = row[:6]
         if not (_within(start, end, body) and type(counts) is list and len(counts) == 5
                 and all(type(n) is int and n >= 0 for n in counts) and type(blocking) is list and len(blocking) == 2
                 and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))):
+            return None
+        tally = row[6] if kind == "text" else None
+        if tally is not None and not (type(tally) is list and len(tally) == 3 and type(tally[0]) is int
+                                      and type(tally[1]) is int and min(tally[:2]) >= 0 and type(tally[2]) is bool):
             return None
         kept_subject = None
         if subject is not None:
             if not (type(subject) is list and len(subject) == 4 and type(subject[0]) is str
                     and type(subject[1]) is str and _within(subject[2], subject[3], body)):
                 return None
-            kept_subject = KeptSubject(subject[0], subject[1], body[subject[2]:subject[3]])
+            text = body[subject[2]:subject[3]]
+            rows = _rows(text) if kind == "text" else None
+            if kind == "text" and rows is None:
+                return None
+            kept_subject = KeptSubject(subject[0], subject[1], text, rows)
+        elif kind == "text":
+            return None
         return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
-                   counts, blocking, notices)
+                   counts, blocking, notices, tally)
+
+
+def _reachable(keys, results: list, unmarked) -> bool:
+    """Whether a waiver comment could reach an entry's results: a file it read holds one, or a
+    result points at a file it did not read, where one may be written. Its piece is then not
+    kept: it is judged with the whole run, as always. `unmarked`: the files known to hold no
+    waiver mark (or to be missing)."""
+    from .inline_waivers import syntax_of
+
+    reads = {key[2:] for key in keys if key[:2] == "r:"}
+    return not all(path in unmarked for path in reads) or any(e.path not in reads and syntax_of(e.path)
+                                                              for r in results for e in r.evidence)
+
+
+def _counted(shown: list, run) -> tuple:
+    """(what the results count in the summary, [whether one fails the run at fail_on error, at warning])."""
+    counts = [0] * len(_COUNTED)
+    for r in shown:
+        counts[_COUNT_AT[r.status]] += 1
+    failing = [r for r in shown if r.status in ("fail", "error")]  # no other result fails a run
+    return counts, [any(run.fails(r, "error") for r in failing), any(run.fails(r, "warning") for r in failing)]
+
+
+def _rows(text) -> list | None:
+    """A text piece's rows, stored as JSON: [[text, style], …] each; None when that is not what it holds."""
+    try:
+        rows = json.loads(bytes(text).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if type(rows) is not list or not all(
+            type(row) is list and all(type(part) is list and len(part) == 2 and type(part[0]) is str
+                                      and type(part[1]) is str for part in row) for row in rows):
+        return None
+    return [[(part[0], part[1]) for part in row] for row in rows]
 
 
 class Kept:
     """The results cache's part of a run (Run.kept): its results and subjects in report order,
     kept pieces (KeptResults, KeptSubject) among them, and the pieces' summary and failures."""
 
-    __slots__ = ("results", "subjects", "counts", "blocking")
+    __slots__ = ("results", "subjects", "counts", "blocking", "tally")
 
     def __init__(self, results: list, subjects: list, pieces):
         self.results, self.subjects = results, subjects
-        self.counts, self.blocking = [0] * len(_COUNTED), [False, False]
+        self.counts, self.blocking, self.tally = [0] * len(_COUNTED), [False, False], (0, 0, False)
         for piece in pieces:
             self.counts = [a + b for a, b in zip(self.counts, piece.counts)]
             self.blocking = [a or b for a, b in zip(self.blocking, piece.blocking)]
+            if piece.tally is not None:  # a text piece: what the summary line counts of it
+                self.tally = (self.tally[0] + piece.tally[0], self.tally[1] + piece.tally[1],
+                              self.tally[2] or piece.tally[2])
 
     def count(self, summary: dict) -> None:
         for status, n in zip(_COUNTED, self.counts):
@@ -621,7 +722,7 @@ def _pieces_data(pieces: dict) -> bytes:
             texts.append(piece.subject.text)
             at += len(piece.subject.text)
         header[entry_id] = [start, start + len(piece.results.text), subject, piece.counts, piece.blocking,
-                            piece.notices]
+                            piece.notices] + ([piece.tally] if piece.tally is not None else [])
     return b"".join([_json(header).encode(), b"\n", *texts])
 
 

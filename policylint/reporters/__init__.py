@@ -23,10 +23,10 @@ def get(name: str):
     render = named(FORMATS[name])
 
     def noted(run, out, options):
-        """The format noted on the run's results cache, which keeps json's pieces for the next run."""
+        """The format noted on the run's results cache, which keeps json's or text's pieces for the next run."""
         formats = getattr(getattr(run, "memory", None), "formats", None)
         if formats is not None:
-            formats.append(name)
+            formats.append((name, options))
         return render(run, out, options)
 
     return noted

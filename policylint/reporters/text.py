@@ -27,16 +27,16 @@ def lines(run, options) -> list:
     if getattr(options, "statistics", False):
         out.extend(_statistics(run.results))
     elif len(packs) <= 1:
-        out.extend(_block(run.results, run.subjects, verbose, quiet, unclaimed, _fails(run)))
+        out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run)))
     else:
         for pack in packs:
             results = [r for r in run.results if _section(r) == pack]
             subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
             if quiet and not any(r.status in ("fail", "error") for r in results):
                 continue
-            out.append(_pack_header(pack, results, subjects, _fails(run)))
+            out.append(_pack_header(pack, results, subjects, fails_of(run)))
             out.append([])
-            out.extend(_block(results, subjects, verbose, quiet, unclaimed, _fails(run)))
+            out.extend(_block(results, subjects, verbose, quiet, unclaimed, fails_of(run)))
     if out and out[-1]:
         out.append([])
 
@@ -48,6 +48,13 @@ def lines(run, options) -> list:
 
     out.append(_summary(run))
     return out
+
+
+def _subjects(run) -> list:
+    """The run's subjects in order, among them those whose blocks the results cache kept (a run
+    of one pack, which is the only one it keeps them for: results.ResultsCache._save_pieces)."""
+    kept = getattr(run, "kept", None)
+    return run.subjects if kept is None else kept.subjects
 
 
 def _pack_of(dotted: str) -> str:
@@ -76,7 +83,7 @@ def _pack_order(run) -> list:
     return [name for name in order if name in seen] + sorted(seen - set(order))
 
 
-def _fails(run):
+def fails_of(run):
     """Whether a result fails this run (under `fail_on: warning` a warning does too): every
     verdict the report prints, ✓ included, agrees with the exit code."""
     return getattr(run, "fails", lambda r: r.blocking())
@@ -146,19 +153,11 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
            fails=lambda r: r.blocking()) -> list:
     """Repository-wide results, then one block per subject (quiet: only those that fail)."""
     out: list = []
-
-    def show(result) -> bool:
-        if quiet:
-            return result.status in ("fail", "error")
-        if result.status == "waived" and _baselined(result):
-            return verbose  # known failures: counted, listed with -v
-        return verbose or result.status in ("fail", "error", "waived")
-
     by_subject: dict = {}
     for result in results:
         by_subject.setdefault(result.subject, []).append(result)
 
-    repo_wide = [r for r in by_subject.get(None, []) if show(r)]
+    repo_wide = [r for r in by_subject.get(None, []) if _shown(r, verbose, quiet)]
     if repo_wide:
         out.append([("repository", "bold")])
         out.extend(_results_lines(repo_wide))
@@ -166,16 +165,11 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
     baselined = 0 if verbose or quiet else sum(1 for r in results if r.status == "waived" and _baselined(r))
 
     for subject in subjects:
-        mine = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
-        shown = [r for r in mine if show(r)]
-        if quiet and not shown:
-            continue
-        stages = stage_words(subject, subject.lifecycle not in unclaimed)
-        ok = "" if not subject.earned or any(fails(r) for r in mine) else "  ✓"
-        out.append([(subject.id, "bold"), (f"  {stages}", "dim"), (ok, "green")])
-        out.extend(_results_lines(shown))
-        if shown:
-            out.append([])
+        rows = getattr(subject, "rows", None)  # a subject the results cache kept the block of (results.KeptSubject)
+        if rows is None:
+            mine = [r for r in by_subject.get(subject.id, []) if r.lifecycle == subject.lifecycle]
+            rows = subject_rows(subject, mine, verbose, quiet, unclaimed, fails)
+        out.extend(rows)
     if subjects and out and out[-1]:
         out.append([])
     if baselined:
@@ -183,6 +177,29 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
                      "(-v lists them)", "dim")])
         out.append([])
     return out
+
+
+def subject_rows(subject, results: list, verbose: bool, quiet: bool, unclaimed, fails) -> list:
+    """One subject's block: its line, then the results it shows (and a blank row after them);
+    none when quiet and nothing fails. The results cache keeps these rows (its text pieces)."""
+    shown = [r for r in results if _shown(r, verbose, quiet)]
+    if quiet and not shown:
+        return []
+    stages = stage_words(subject, subject.lifecycle not in unclaimed)
+    ok = "" if not subject.earned or any(fails(r) for r in results) else "  ✓"
+    rows = [[(subject.id, "bold"), (f"  {stages}", "dim"), (ok, "green")]]
+    rows.extend(_results_lines(shown))
+    if shown:
+        rows.append([])
+    return rows
+
+
+def _shown(result, verbose: bool, quiet: bool) -> bool:
+    if quiet:
+        return result.status in ("fail", "error")
+    if result.status == "waived" and _baselined(result):
+        return verbose  # known failures: counted, listed with -v
+    return verbose or result.status in ("fail", "error", "waived")
 
 
 def _baselined(result) -> bool:
@@ -258,14 +275,17 @@ def waiver_text(waiver) -> str:
 def _summary(run) -> list:
     """The verdict agrees with the exit code: under `fail_on: warning` a warning blocks too."""
     counts = run.summary()
-    fails = _fails(run)
-    blocking = sum(1 for r in run.results if fails(r))
-    warnings = sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
-    subjects = len(run.subjects)
+    fails = fails_of(run)
+    kept = getattr(run, "kept", None)
+    kept_blocking, kept_warnings, kept_warnings_block = kept.tally if kept is not None else (0, 0, False)
+    blocking = kept_blocking + sum(1 for r in run.results if fails(r))
+    warnings = kept_warnings + sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
+    subjects = len(_subjects(run))
     parts = [f"{counts['pass']} pass", f"{counts['fail']} fail", f"{counts['error']} error",
              f"{counts['waived']} waived", f"{counts['skipped']} skipped"]
     verdict = ("✗ " + f"{blocking} blocking" if blocking else "✓ no blocking failures")
-    if getattr(run, "fail_on", "error") == "warning" and any(fails(r) and r.severity != "error" for r in run.results):
+    if getattr(run, "fail_on", "error") == "warning" and (kept_warnings_block or any(
+            fails(r) and r.severity != "error" for r in run.results)):
         verdict += " (warnings block: fail_on is warning)"
     if warnings:
         verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"

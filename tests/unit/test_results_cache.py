@@ -285,23 +285,45 @@ SETUPS = {
 }
 
 
+# the report a run prints, whose pieces the next run uses (text: as -q, -v and colour show it too)
+PRINTED = {"json": ("-f", "json"), "text": ("-f", "text"), "text -q": ("-q",), "text -v": ("-v",),
+           "text, colour": ("--color", "always")}
+
+
+@pytest.mark.parametrize("printed", PRINTED)
 @pytest.mark.parametrize("setup", SETUPS)
-def test_after_an_edit_the_report_is_made_of_kept_pieces_as_an_uncached_run_makes_it(capsys, repo, pieces, setup):
+def test_after_an_edit_the_report_is_made_of_kept_pieces_as_an_uncached_run_makes_it(capsys, repo, pieces, setup,
+                                                                                     printed):
     prepare, extra, usable = SETUPS[setup]
     if prepare is not None:
         prepare(repo)
-    args = ("--pack", "speckit", *extra)
-    _warm(capsys, repo, *args)
+    base = ("--pack", "speckit", *extra)
+    args = (*base, *PRINTED[printed])
+    _warm(capsys, repo, *base)
+    _run(capsys, repo, *args)  # the command's pieces kept last
     _edit_task(repo)
     pieces.clear()
-    cached = _run(capsys, repo, "-f", "json", *args)
-    assert cached == _run(capsys, repo, "-f", "json", "--no-cache", *args)
+    cached = _run(capsys, repo, *args)
+    assert cached == _run(capsys, repo, "--no-cache", *args)
     assert bool(pieces) == usable
     if usable:  # every kept entry but the edited spec's (and one an inline waiver is beside)
         assert "s\0speckit.spec\0specs/003-team-invitations" not in pieces
         assert len(pieces) >= 3
-    for fmt in ("text", "sarif"):  # formats the pieces are not made for: made from the verdicts
-        assert _run(capsys, repo, "-f", fmt, *args) == _run(capsys, repo, "-f", fmt, "--no-cache", *args)
+    for fmt in ("json", "text", "sarif"):  # other commands' reports: made from the verdicts
+        assert _run(capsys, repo, "-f", fmt, *base) == _run(capsys, repo, "-f", fmt, "--no-cache", *base)
+
+
+def test_a_text_report_of_several_packs_or_statistics_is_made_from_the_verdicts(capsys, repo, pieces):
+    """A text report's pieces are each subject's block: with several packs a header tallies each
+    pack, and --statistics counts per gate, so neither is made of pieces."""
+    pack = repo / "team.policy"
+    pack.write_text('pack team "t"\ngate readme "A README" { require exists("README.md") }\n', encoding="utf-8")
+    for args in (("--pack", "speckit", "--pack", str(pack)), ("--pack", "speckit", "--statistics")):
+        _run(capsys, repo, *args)
+        _edit_task(repo)
+        pieces.clear()
+        assert _run(capsys, repo, *args) == _run(capsys, repo, "--no-cache", *args)
+        assert not pieces
 
 
 def test_an_unwaivable_gate_left_out_is_still_noted_after_an_edit(capsys, repo, pieces):
@@ -597,3 +619,30 @@ def test_a_folder_the_run_listed_is_kept_as_the_file_system_answers_it(capsys, t
     cached = _run(capsys, root, "--pack", "openspec", "-f", "json")
     assert "openspec/changes/add-audit-log" in evaluations
     assert cached == _run(capsys, root, "--pack", "openspec", "-f", "json", "--no-cache")
+
+
+TEXT_ROWS = [
+    (b'[[["specs/001", "bold"], ["  claims draft", "dim"]], []]', True),
+    (b'[[["specs/001", "bold", "extra"]]]', False),  # a segment is (text, style)
+    (b'[[["specs/001", 1]]]', False),
+    (b'{"rows": []}', False),
+    (b'[[["unterminated', False),
+    (b'\xff\xfe', False),  # not UTF-8
+]
+
+
+@pytest.mark.parametrize("stored, usable", TEXT_ROWS)
+def test_a_text_piece_whose_rows_are_not_rows_is_not_used(stored, usable):
+    """A text piece read back is checked for its shape, rows included: a wrong one is no piece
+    (its entry's verdicts are restored instead), never a report that breaks while printing."""
+    from policylint.results import Piece
+
+    body = b"" + stored
+    row = [0, 0, ["specs/001", "speckit.spec", 0, len(stored)], [1, 0, 0, 0, 0], [False, False], [], [0, 0, False]]
+    piece = Piece.from_row(row, body, "text")
+    assert (piece is not None) == usable
+    if usable:
+        assert piece.subject.rows == [[("specs/001", "bold"), ("  claims draft", "dim")], []]
+        assert piece.tally == [0, 0, False]
+    assert Piece.from_row(row[:6], body, "text") is None  # a text piece has its tally
+    assert Piece.from_row(row[:6] + [[0, -1, False]], body, "text") is None
