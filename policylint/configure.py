@@ -161,15 +161,20 @@ class Configuration:
                             judged=lambda e: self._entry_judged(run, index, e))
         run.results = reported
         run.configured_locally = baseline is None and self._local(index)
+        run.waiver_at = {id(w): at for at, w in enumerate(self.waivers) if not getattr(w, "lines", None)}
+        for at in getattr(getattr(run, "kept", None), "waivers", ()):  # what the kept report pieces waived
+            if 0 <= at < len(self.waivers):
+                self.waivers[at].used = True
         self._report_waivers(run, index)
         run.notices = sorted(list(run.notices) + list(self._notes.values()), key=lambda n: n.sort_key())
 
     def _local(self, index) -> bool:
         """Whether this configuration does to each result what that result alone decides, and
-        notes nothing about the run: no waiver but inline ones (placed beside their findings),
+        notes nothing about the run but which configured waivers waived nothing (each piece
+        says which it used: `Run.waiver_at` their places): no waiver refused or expired in it,
         no unwaivable gate it would deselect or grade (PL309). The results cache then keeps
         each evaluation's report as it is (results.Piece)."""
-        if any(not getattr(w, "lines", None) for w in self.waivers):
+        if any(w.refused or w.expired for w in self.waivers):
             return False
         return not any(info.unwaivable and (not self.selection.wants(gid) or any(gate_match(gid, p) for p in self.severity))
                        for gid, info in index.items())

@@ -20,11 +20,12 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   they count in the summary, whether they fail the run, and its loads' notices (Piece). A run
   after an edit takes an unchanged entry's piece instead of its verdicts (no results
   restored, configured or rendered again) and writes it in its place among what it evaluated
-  (Kept, Run.kept, reporters/json.py and text.py). Only when the configuration judges each
-  result by itself (configure.Configuration._local: no configured waiver, no baseline, no
-  unwaivable gate left out or regraded) and no waiver comment can reach the entry (no file it
-  read holds one, no result points at a file it did not read); else its verdicts are
-  restored, as always.
+  (Kept, Run.kept, reporters/json.py and text.py); a piece says which configured waivers its
+  results used, so a waiver that waives nothing is still found stale. Only when the
+  configuration judges each result by itself (configure.Configuration._local: no baseline, no
+  waiver expired or refused, no unwaivable gate left out or regraded) and no waiver comment
+  can reach the entry (no file it read holds one, no result points at a file it did not read);
+  else its verdicts are restored, as always.
 
 A run checks each input once. What read nothing that changed is not evaluated again; when
 nothing changed at all, the stored report is printed as it was. The lifecycles' subjects are
@@ -53,8 +54,9 @@ from zlib import crc32
 from .cache import content_key, hasher
 
 FOLDER = ".policylint_cache"
-FORMAT = "3"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared
-# inputs; 3: today's date is an input of what asked for it, not a part of the run key)
+FORMAT = "4"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared
+# inputs; 3: today's date is an input of what asked for it, not a part of the run key; 4: a report
+# piece's row ends with what else it says: the configured waivers it used, a text piece's tally)
 BUCKETS = 64  # payloads are kept in this many entries: one edit rewrites one of them
 RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
 _CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
@@ -549,13 +551,15 @@ class Piece:
     configuration; in the json list's layout) and its subject's item; for text, its subject's
     block (KeptSubject.rows) and `tally`: [its results that block the run, those that fail
     without blocking, whether a warning blocks]; what they count in the summary, whether they
-    fail the run (at fail_on error, warning) and its loads' notices."""
+    fail the run (at fail_on error, warning), its loads' notices, and the configured waivers
+    its results used (their places in the configuration: none of them is stale)."""
 
-    __slots__ = ("results", "subject", "counts", "blocking", "notices", "tally")
+    __slots__ = ("results", "subject", "counts", "blocking", "notices", "tally", "waivers")
 
-    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, tally=None):
+    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, tally=None,
+                 waivers=()):
         self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
-        self.tally = tally
+        self.tally, self.waivers = tally, list(waivers)
 
     @classmethod
     def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items, written=None):
@@ -569,7 +573,8 @@ class Piece:
         text = written if written is not None else items.results(shown).encode()
         return cls(KeptResults(subject.id if subject is not None else None, text),
                    KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
-                   if subject is not None else None, *_counted(shown, run), list(notices))
+                   if subject is not None else None, *_counted(shown, run), list(notices),
+                   waivers=_waivers_used(results, run))
 
     @classmethod
     def made_text(cls, made: tuple, keys, unmarked: set, reported: set, run, options):
@@ -593,23 +598,27 @@ class Piece:
         except UnicodeEncodeError:  # a name that is not UTF-8 (a lone surrogate): made from its verdicts
             return None
         return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows),
-                   *_counted(shown, run), list(notices), tally)
+                   *_counted(shown, run), list(notices), tally, _waivers_used(results, run))
 
     @classmethod
     def from_row(cls, row, body: bytes, kind: str = "json"):
-        """From its stored row ([start, end, subject, counts, blocking, notices], and for text
-        its tally; offsets into the bucket's text, which its signature vouches for); None when
-        its shape is wrong."""
-        if type(row) is not list or len(row) != (7 if kind == "text" else 6):
+        """From its stored row ([start, end, subject, counts, blocking, notices, {"waivers": …,
+        and for text "tally": …}], offsets into the bucket's text, which its signature vouches
+        for); None when its shape is wrong."""
+        if type(row) is not list or len(row) != 7:
             return None
-        start, end, subject, counts, blocking, notices = row[:6]
+        start, end, subject, counts, blocking, notices, said = row
         if not (_within(start, end, body) and type(counts) is list and len(counts) == 5
                 and all(type(n) is int and n >= 0 for n in counts) and type(blocking) is list and len(blocking) == 2
-                and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))):
+                and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))
+                and type(said) is dict and set(said) <= {"waivers", "tally"}):
             return None
-        tally = row[6] if kind == "text" else None
-        if tally is not None and not (type(tally) is list and len(tally) == 3 and type(tally[0]) is int
-                                      and type(tally[1]) is int and min(tally[:2]) >= 0 and type(tally[2]) is bool):
+        waivers, tally = said.get("waivers", []), said.get("tally")
+        if not (type(waivers) is list and all(type(at) is int and at >= 0 for at in waivers)):
+            return None
+        if (tally is None) != (kind != "text") or tally is not None and not (
+                type(tally) is list and len(tally) == 3 and type(tally[0]) is int and type(tally[1]) is int
+                and min(tally[:2]) >= 0 and type(tally[2]) is bool):
             return None
         kept_subject = None
         if subject is not None:
@@ -624,7 +633,7 @@ class Piece:
         elif kind == "text":
             return None
         return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
-                   counts, blocking, notices, tally)
+                   counts, blocking, notices, tally, waivers)
 
 
 def _reachable(keys, results: list, unmarked) -> bool:
@@ -637,6 +646,12 @@ def _reachable(keys, results: list, unmarked) -> bool:
     reads = {key[2:] for key in keys if key[:2] == "r:"}
     return not all(path in unmarked for path in reads) or any(e.path not in reads and syntax_of(e.path)
                                                               for r in results for e in r.evidence)
+
+
+def _waivers_used(results: list, run) -> list:
+    """The places of the configured waivers that waived these results (configure: Run.waiver_at)."""
+    at = getattr(run, "waiver_at", None) or {}
+    return sorted({at[id(r.waiver)] for r in results if r.waiver is not None and id(r.waiver) in at})
 
 
 def _counted(shown: list, run) -> tuple:
@@ -665,12 +680,14 @@ class Kept:
     """The results cache's part of a run (Run.kept): its results and subjects in report order,
     kept pieces (KeptResults, KeptSubject) among them, and the pieces' summary and failures."""
 
-    __slots__ = ("results", "subjects", "counts", "blocking", "tally")
+    __slots__ = ("results", "subjects", "counts", "blocking", "tally", "waivers")
 
     def __init__(self, results: list, subjects: list, pieces):
         self.results, self.subjects = results, subjects
         self.counts, self.blocking, self.tally = [0] * len(_COUNTED), [False, False], (0, 0, False)
+        self.waivers: set = set()  # the configured waivers the pieces' results used (configure.apply)
         for piece in pieces:
+            self.waivers.update(piece.waivers)
             self.counts = [a + b for a, b in zip(self.counts, piece.counts)]
             self.blocking = [a or b for a, b in zip(self.blocking, piece.blocking)]
             if piece.tally is not None:  # a text piece: what the summary line counts of it
@@ -721,8 +738,11 @@ def _pieces_data(pieces: dict) -> bytes:
             subject = [piece.subject.id, piece.subject.lifecycle, at, at + len(piece.subject.text)]
             texts.append(piece.subject.text)
             at += len(piece.subject.text)
+        said = {"waivers": piece.waivers} if piece.waivers else {}
+        if piece.tally is not None:
+            said["tally"] = piece.tally
         header[entry_id] = [start, start + len(piece.results.text), subject, piece.counts, piece.blocking,
-                            piece.notices] + ([piece.tally] if piece.tally is not None else [])
+                            piece.notices, said]
     return b"".join([_json(header).encode(), b"\n", *texts])
 
 

@@ -249,6 +249,12 @@ def _config_waiver(root: Path) -> None:
         "    reason: stale, waives nothing\n", encoding="utf-8")
 
 
+def _expired_waiver(root: Path) -> None:
+    (root / ".policylint.yaml").write_text(
+        "waivers:\n  - gate: speckit.implementing.all-done\n    subject: specs/002-invoice-csv-export\n"
+        "    reason: tracked elsewhere\n    expires: 2020-01-01\n", encoding="utf-8")
+
+
 def _inline_waiver(root: Path) -> None:
     path = root / "specs/004-activity-feed/spec.md"
     text = path.read_text(encoding="utf-8")
@@ -276,7 +282,8 @@ UNWAIVABLE = 'pack team "t"\ngate tests "The tests pass" unwaivable { require ex
 # (what is set up before the first run, extra arguments, whether the kept pieces may be used)
 SETUPS = {
     "plain": (None, (), True),
-    "configured waivers": (_config_waiver, (), False),
+    "configured waivers": (_config_waiver, (), True),  # a kept piece says which it used: the other is stale
+    "an expired waiver": (_expired_waiver, (), False),
     "inline waiver": (_inline_waiver, (), True),
     "baseline": (_baseline, (), False),
     "severity": (_severity, ("--fail-on", "warning"), True),
@@ -638,11 +645,14 @@ def test_a_text_piece_whose_rows_are_not_rows_is_not_used(stored, usable):
     from policylint.results import Piece
 
     body = b"" + stored
-    row = [0, 0, ["specs/001", "speckit.spec", 0, len(stored)], [1, 0, 0, 0, 0], [False, False], [], [0, 0, False]]
+    row = [0, 0, ["specs/001", "speckit.spec", 0, len(stored)], [1, 0, 0, 0, 0], [False, False], [],
+           {"tally": [0, 0, False], "waivers": [1]}]
     piece = Piece.from_row(row, body, "text")
     assert (piece is not None) == usable
     if usable:
         assert piece.subject.rows == [[("specs/001", "bold"), ("  claims draft", "dim")], []]
-        assert piece.tally == [0, 0, False]
-    assert Piece.from_row(row[:6], body, "text") is None  # a text piece has its tally
-    assert Piece.from_row(row[:6] + [[0, -1, False]], body, "text") is None
+        assert piece.tally == [0, 0, False] and piece.waivers == [1]
+    for said in ({}, {"tally": [0, -1, False]}, {"tally": [0, 0, False], "waivers": [-1]},
+                 {"tally": [0, 0, False], "other": 1}, [0, 0, False]):  # a text piece has its tally; no other field
+        assert Piece.from_row(row[:6] + [said], body, "text") is None
+    assert Piece.from_row(row[:6], body, "text") is None
