@@ -60,13 +60,16 @@ def read(path: Path, shown: str) -> dict:
                                          "write a new one with `policylint baseline`")) from None
 
 
-def apply(run, known: dict, shown: str, waiver_factory, judged=None) -> None:
+def apply(run, known: dict, shown: str, waiver_factory, judged=None, seen_before=()) -> dict:
     """Failures found in the baseline stop blocking; entries no longer failing become notices,
     but only those `judged(entry)` allows: an entry of a gate or subject the run did not
-    evaluate (a scoped run, another pack) is not fixed, just not looked at."""
+    evaluate (a scoped run, another pack) is not fixed, just not looked at. `seen_before`: the
+    entries results not among the run's still match (the results cache's kept report pieces).
+    Returns each matching result's entries (fingerprints by the result's id)."""
     from .repo import Notice
 
-    seen: set = set()
+    seen: set = set(seen_before)
+    matched: dict = {}
     for result in run.results:
         if result.status not in ("fail", "error") or result.unwaivable:
             continue
@@ -75,6 +78,7 @@ def apply(run, known: dict, shown: str, waiver_factory, judged=None) -> None:
         seen.update(e["fingerprint"] for e in old)
         if not old:
             continue
+        matched[id(result)] = [e["fingerprint"] for e in old]
         if len(old) == len(entries):
             result.status = "waived"
             result.waiver = waiver_factory(result)
@@ -89,3 +93,4 @@ def apply(run, known: dict, shown: str, waiver_factory, judged=None) -> None:
             run.notices.append(Notice(shown, None, "PL306",
                                       f"fixed since the baseline: {where}{entry['gate']}: {entry['message']} "
                                       "(run `policylint baseline` to ratchet)"))
+    return matched

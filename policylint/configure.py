@@ -153,16 +153,19 @@ class Configuration:
         for result in run.results:
             if result.status in FAILING:
                 self._waive(result)
+        kept = getattr(run, "kept", None)  # the results cache's report pieces: what they waived, and matched
+        run.baseline_matched = {}
         if baseline is not None:
             from . import baseline as baselines
 
             known, shown = baseline
-            baselines.apply(run, known, shown, lambda r: _baseline_waiver(r, shown),
-                            judged=lambda e: self._entry_judged(run, index, e))
+            run.baseline_matched = baselines.apply(run, known, shown, lambda r: _baseline_waiver(r, shown),
+                                                   judged=lambda e: self._entry_judged(run, index, e),
+                                                   seen_before=getattr(kept, "baseline", ()))
         run.results = reported
-        run.configured_locally = baseline is None and self._local(index)
+        run.configured_locally = self._local(index)
         run.waiver_at = {id(w): at for at, w in enumerate(self.waivers) if not getattr(w, "lines", None)}
-        for at in getattr(getattr(run, "kept", None), "waivers", ()):  # what the kept report pieces waived
+        for at in getattr(kept, "waivers", ()):
             if 0 <= at < len(self.waivers):
                 self.waivers[at].used = True
         self._report_waivers(run, index)
@@ -170,9 +173,10 @@ class Configuration:
 
     def _local(self, index) -> bool:
         """Whether this configuration does to each result what that result alone decides, and
-        notes nothing about the run but which configured waivers waived nothing (each piece
-        says which it used: `Run.waiver_at` their places): no waiver refused or expired in it,
-        no unwaivable gate it would deselect or grade (PL309). The results cache then keeps
+        notes nothing about the run but which configured waivers waived nothing and which
+        baseline entries no longer fail (each piece says which it used, `Run.waiver_at` their
+        places, and which it matched, `Run.baseline_matched`): no waiver refused or expired in
+        it, no unwaivable gate it would deselect or grade (PL309). The results cache then keeps
         each evaluation's report as it is (results.Piece)."""
         if any(w.refused or w.expired for w in self.waivers):
             return False

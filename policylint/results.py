@@ -21,9 +21,10 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
   after an edit takes an unchanged entry's piece instead of its verdicts (no results
   restored, configured or rendered again) and writes it in its place among what it evaluated
   (Kept, Run.kept, reporters/json.py and text.py); a piece says which configured waivers its
-  results used, so a waiver that waives nothing is still found stale. Only when the
-  configuration judges each result by itself (configure.Configuration._local: no baseline, no
-  waiver expired or refused, no unwaivable gate left out or regraded) and no waiver comment
+  results used and which baseline entries they matched, so a waiver that waives nothing is
+  still found stale and a finding fixed since the baseline noted. Only when the
+  configuration judges each result by itself (configure.Configuration._local: no waiver
+  expired or refused, no unwaivable gate left out or regraded) and no waiver comment
   can reach the entry (no file it read holds one, no result points at a file it did not read);
   else its verdicts are restored, as always.
 
@@ -549,17 +550,18 @@ class KeptSubject:
 class Piece:
     """What one entry adds to the report of a command: for json, its results' items (after the
     configuration; in the json list's layout) and its subject's item; for text, its subject's
-    block (KeptSubject.rows) and `tally`: [its results that block the run, those that fail
-    without blocking, whether a warning blocks]; what they count in the summary, whether they
-    fail the run (at fail_on error, warning), its loads' notices, and the configured waivers
-    its results used (their places in the configuration: none of them is stale)."""
+    block (KeptSubject.rows) and its "tally": [its results that block the run, those that fail
+    without blocking, whether a warning blocks, those the baseline waives]; what they count in
+    the summary, whether they fail the run (at fail_on error, warning), its loads' notices, and
+    in `said` the configured waivers its results used ("waivers", their places in the
+    configuration: none of them is stale) and the baseline entries they matched ("baseline":
+    none of them is fixed)."""
 
-    __slots__ = ("results", "subject", "counts", "blocking", "notices", "tally", "waivers")
+    __slots__ = ("results", "subject", "counts", "blocking", "notices", "said")
 
-    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, tally=None,
-                 waivers=()):
+    def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, said=None):
         self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
-        self.tally, self.waivers = tally, list(waivers)
+        self.said = said or {}  # what else the run needs of it: {"waivers", "baseline", and for text "tally"}
 
     @classmethod
     def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items, written=None):
@@ -574,7 +576,7 @@ class Piece:
         return cls(KeptResults(subject.id if subject is not None else None, text),
                    KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
                    if subject is not None else None, *_counted(shown, run), list(notices),
-                   waivers=_waivers_used(results, run))
+                   said=_said(results, run))
 
     @classmethod
     def made_text(cls, made: tuple, keys, unmarked: set, reported: set, run, options):
@@ -592,13 +594,14 @@ class Piece:
                                  text.lifecycles_without_claims(run), fails)
         failing = [r for r in shown if r.status in ("fail", "error")]
         tally = [sum(1 for r in failing if fails(r)), sum(1 for r in failing if not fails(r)),
-                 any(fails(r) and r.severity != "error" for r in failing)]
+                 any(fails(r) and r.severity != "error" for r in failing),
+                 sum(1 for r in shown if r.status == "waived" and text.is_baselined(r))]
         try:
             rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
         except UnicodeEncodeError:  # a name that is not UTF-8 (a lone surrogate): made from its verdicts
             return None
         return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows),
-                   *_counted(shown, run), list(notices), tally, _waivers_used(results, run))
+                   *_counted(shown, run), list(notices), {**_said(results, run), "tally": tally})
 
     @classmethod
     def from_row(cls, row, body: bytes, kind: str = "json"):
@@ -611,14 +614,15 @@ class Piece:
         if not (_within(start, end, body) and type(counts) is list and len(counts) == 5
                 and all(type(n) is int and n >= 0 for n in counts) and type(blocking) is list and len(blocking) == 2
                 and all(type(b) is bool for b in blocking) and type(notices) is list and all(map(_is_notice, notices))
-                and type(said) is dict and set(said) <= {"waivers", "tally"}):
+                and type(said) is dict and set(said) <= {"waivers", "baseline", "tally"}):
             return None
-        waivers, tally = said.get("waivers", []), said.get("tally")
-        if not (type(waivers) is list and all(type(at) is int and at >= 0 for at in waivers)):
+        waivers, matched, tally = said.get("waivers", []), said.get("baseline", []), said.get("tally")
+        if not (type(waivers) is list and all(type(at) is int and at >= 0 for at in waivers)
+                and type(matched) is list and all(type(fp) is str for fp in matched)):
             return None
         if (tally is None) != (kind != "text") or tally is not None and not (
-                type(tally) is list and len(tally) == 3 and type(tally[0]) is int and type(tally[1]) is int
-                and min(tally[:2]) >= 0 and type(tally[2]) is bool):
+                type(tally) is list and len(tally) == 4 and all(type(tally[i]) is int and tally[i] >= 0 for i in (0, 1, 3))
+                and type(tally[2]) is bool):
             return None
         kept_subject = None
         if subject is not None:
@@ -633,7 +637,7 @@ class Piece:
         elif kind == "text":
             return None
         return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
-                   counts, blocking, notices, tally, waivers)
+                   counts, blocking, notices, said)
 
 
 def _reachable(keys, results: list, unmarked) -> bool:
@@ -648,10 +652,14 @@ def _reachable(keys, results: list, unmarked) -> bool:
                                                               for r in results for e in r.evidence)
 
 
-def _waivers_used(results: list, run) -> list:
-    """The places of the configured waivers that waived these results (configure: Run.waiver_at)."""
-    at = getattr(run, "waiver_at", None) or {}
-    return sorted({at[id(r.waiver)] for r in results if r.waiver is not None and id(r.waiver) in at})
+def _said(results: list, run) -> dict:
+    """What a piece says besides its report: the places of the configured waivers that waived
+    its results (configure: Run.waiver_at) and the baseline entries they matched
+    (Run.baseline_matched), each when there are some."""
+    at, matched = getattr(run, "waiver_at", None) or {}, getattr(run, "baseline_matched", None) or {}
+    said = {"waivers": sorted({at[id(r.waiver)] for r in results if r.waiver is not None and id(r.waiver) in at}),
+            "baseline": sorted({fp for r in results for fp in matched.get(id(r), ())})}
+    return {key: value for key, value in said.items() if value}
 
 
 def _counted(shown: list, run) -> tuple:
@@ -680,19 +688,22 @@ class Kept:
     """The results cache's part of a run (Run.kept): its results and subjects in report order,
     kept pieces (KeptResults, KeptSubject) among them, and the pieces' summary and failures."""
 
-    __slots__ = ("results", "subjects", "counts", "blocking", "tally", "waivers")
+    __slots__ = ("results", "subjects", "counts", "blocking", "tally", "waivers", "baseline")
 
     def __init__(self, results: list, subjects: list, pieces):
         self.results, self.subjects = results, subjects
-        self.counts, self.blocking, self.tally = [0] * len(_COUNTED), [False, False], (0, 0, False)
+        self.counts, self.blocking, self.tally = [0] * len(_COUNTED), [False, False], [0, 0, False, 0]
         self.waivers: set = set()  # the configured waivers the pieces' results used (configure.apply)
+        self.baseline: set = set()  # the baseline entries they matched (baseline.apply)
         for piece in pieces:
-            self.waivers.update(piece.waivers)
             self.counts = [a + b for a, b in zip(self.counts, piece.counts)]
             self.blocking = [a or b for a, b in zip(self.blocking, piece.blocking)]
-            if piece.tally is not None:  # a text piece: what the summary line counts of it
-                self.tally = (self.tally[0] + piece.tally[0], self.tally[1] + piece.tally[1],
-                              self.tally[2] or piece.tally[2])
+            self.waivers.update(piece.said.get("waivers", ()))
+            self.baseline.update(piece.said.get("baseline", ()))
+            tally = piece.said.get("tally")
+            if tally is not None:  # a text piece: what the summary line (and the baseline's line) count of it
+                self.tally = [self.tally[0] + tally[0], self.tally[1] + tally[1], self.tally[2] or tally[2],
+                              self.tally[3] + tally[3]]
 
     def count(self, summary: dict) -> None:
         for status, n in zip(_COUNTED, self.counts):
@@ -738,11 +749,8 @@ def _pieces_data(pieces: dict) -> bytes:
             subject = [piece.subject.id, piece.subject.lifecycle, at, at + len(piece.subject.text)]
             texts.append(piece.subject.text)
             at += len(piece.subject.text)
-        said = {"waivers": piece.waivers} if piece.waivers else {}
-        if piece.tally is not None:
-            said["tally"] = piece.tally
         header[entry_id] = [start, start + len(piece.results.text), subject, piece.counts, piece.blocking,
-                            piece.notices, said]
+                            piece.notices, piece.said]
     return b"".join([_json(header).encode(), b"\n", *texts])
 
 

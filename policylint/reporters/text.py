@@ -27,7 +27,9 @@ def lines(run, options) -> list:
     if getattr(options, "statistics", False):
         out.extend(_statistics(run.results))
     elif len(packs) <= 1:
-        out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run)))
+        kept = getattr(run, "kept", None)
+        out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run),
+                          kept.tally[3] if kept is not None else 0))
     else:
         for pack in packs:
             results = [r for r in run.results if _section(r) == pack]
@@ -150,8 +152,9 @@ def lifecycles_without_claims(run) -> set:
 
 
 def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, unclaimed: frozenset = frozenset(),
-           fails=lambda r: r.blocking()) -> list:
-    """Repository-wide results, then one block per subject (quiet: only those that fail)."""
+           fails=lambda r: r.blocking(), kept_baselined: int = 0) -> list:
+    """Repository-wide results, then one block per subject (quiet: only those that fail);
+    `kept_baselined`: the baseline's waived results among the kept subjects' blocks."""
     out: list = []
     by_subject: dict = {}
     for result in results:
@@ -162,7 +165,8 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
         out.append([("repository", "bold")])
         out.extend(_results_lines(repo_wide))
         out.append([])
-    baselined = 0 if verbose or quiet else sum(1 for r in results if r.status == "waived" and _baselined(r))
+    baselined = 0 if verbose or quiet else kept_baselined + sum(1 for r in results
+                                                                if r.status == "waived" and is_baselined(r))
 
     for subject in subjects:
         rows = getattr(subject, "rows", None)  # a subject the results cache kept the block of (results.KeptSubject)
@@ -197,12 +201,12 @@ def subject_rows(subject, results: list, verbose: bool, quiet: bool, unclaimed, 
 def _shown(result, verbose: bool, quiet: bool) -> bool:
     if quiet:
         return result.status in ("fail", "error")
-    if result.status == "waived" and _baselined(result):
+    if result.status == "waived" and is_baselined(result):
         return verbose  # known failures: counted, listed with -v
     return verbose or result.status in ("fail", "error", "waived")
 
 
-def _baselined(result) -> bool:
+def is_baselined(result) -> bool:
     from ..configure import BASELINE_REASON
 
     return getattr(result.waiver, "reason", None) == BASELINE_REASON
@@ -277,7 +281,7 @@ def _summary(run) -> list:
     counts = run.summary()
     fails = fails_of(run)
     kept = getattr(run, "kept", None)
-    kept_blocking, kept_warnings, kept_warnings_block = kept.tally if kept is not None else (0, 0, False)
+    kept_blocking, kept_warnings, kept_warnings_block, _ = kept.tally if kept is not None else (0, 0, False, 0)
     blocking = kept_blocking + sum(1 for r in run.results if fails(r))
     warnings = kept_warnings + sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
     subjects = len(_subjects(run))

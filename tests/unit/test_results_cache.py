@@ -285,7 +285,7 @@ SETUPS = {
     "configured waivers": (_config_waiver, (), True),  # a kept piece says which it used: the other is stale
     "an expired waiver": (_expired_waiver, (), False),
     "inline waiver": (_inline_waiver, (), True),
-    "baseline": (_baseline, (), False),
+    "baseline": (_baseline, (), True),  # a kept piece says which entries it matched: none of them is fixed
     "severity": (_severity, ("--fail-on", "warning"), True),
     "select": (None, ("--select", "speckit.draft", "--select", "speckit.implementing"), True),
     "erroring subject": (_unknown_stage, (), True),
@@ -331,6 +331,20 @@ def test_a_text_report_of_several_packs_or_statistics_is_made_from_the_verdicts(
         pieces.clear()
         assert _run(capsys, repo, *args) == _run(capsys, repo, "--no-cache", *args)
         assert not pieces
+
+
+@pytest.mark.parametrize("printed", ["json", "text"])
+def test_a_baselined_finding_fixed_beside_kept_pieces_is_noted_fixed_and_no_other(capsys, repo, pieces, printed):
+    """With a baseline, the kept pieces say which of its entries their findings still match, so
+    only the finding an edit fixed is noted fixed (PL306), as an uncached run notes it."""
+    _baseline(repo)
+    _run(capsys, repo, "--pack", "speckit", "-f", printed)
+    spec = repo / "specs/004-activity-feed/spec.md"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("[NEEDS CLARIFICATION:", "(clarified:"), encoding="utf-8")
+    pieces.clear()
+    cached = _run(capsys, repo, "--pack", "speckit", "-f", printed)
+    assert cached == _run(capsys, repo, "--pack", "speckit", "-f", printed, "--no-cache")
+    assert cached[1].count("PL306") == 1 and len(pieces) == 4
 
 
 def test_an_unwaivable_gate_left_out_is_still_noted_after_an_edit(capsys, repo, pieces):
@@ -646,13 +660,14 @@ def test_a_text_piece_whose_rows_are_not_rows_is_not_used(stored, usable):
 
     body = b"" + stored
     row = [0, 0, ["specs/001", "speckit.spec", 0, len(stored)], [1, 0, 0, 0, 0], [False, False], [],
-           {"tally": [0, 0, False], "waivers": [1]}]
+           {"tally": [0, 0, False, 2], "waivers": [1], "baseline": ["0123abcd"]}]
     piece = Piece.from_row(row, body, "text")
     assert (piece is not None) == usable
     if usable:
         assert piece.subject.rows == [[("specs/001", "bold"), ("  claims draft", "dim")], []]
-        assert piece.tally == [0, 0, False] and piece.waivers == [1]
-    for said in ({}, {"tally": [0, -1, False]}, {"tally": [0, 0, False], "waivers": [-1]},
-                 {"tally": [0, 0, False], "other": 1}, [0, 0, False]):  # a text piece has its tally; no other field
+        assert piece.said == {"tally": [0, 0, False, 2], "waivers": [1], "baseline": ["0123abcd"]}
+    for said in ({}, {"tally": [0, -1, False, 0]}, {"tally": [0, 0, False]}, {"tally": [0, 0, False, 0], "waivers": [-1]},
+                 {"tally": [0, 0, False, 0], "baseline": [1]}, {"tally": [0, 0, False, 0], "other": 1},
+                 [0, 0, False, 0]):  # a text piece has its tally; no other field
         assert Piece.from_row(row[:6] + [said], body, "text") is None
     assert Piece.from_row(row[:6], body, "text") is None
