@@ -16,8 +16,8 @@ one *run key* — policylint's version, the packs' checked keys, the params, the
 - the report's pieces, for the last command that printed json alone and the last that
   printed text alone: each entry's items in the json report's `results` and `subjects` lists
   (after the configuration, as bytes), or its subject's block of the text report (its rows,
-  for a run of one pack without --statistics: a header tallies each of several packs); what
-  they count in the summary, whether they fail the run, and its loads' notices (Piece). A run
+  without --statistics, which counts per gate); what they count in the summary (and in its
+  pack's header), whether they fail the run, and its loads' notices (Piece). A run
   after an edit takes an unchanged entry's piece instead of its verdicts (no results
   restored, configured or rendered again) and writes it in its place among what it evaluated
   (Kept, Run.kept, reporters/json.py and text.py); a piece says which configured waivers its
@@ -408,8 +408,8 @@ class ResultsCache:
         """(json or text, [the printed key, {bucket: name}]) of the report's pieces of `entries`
         for the command that printed `output`, stored; None when this run's report cannot be
         made from pieces: not json or text alone, a configuration that does more than grade
-        each result by itself (configure.Configuration.local), or a text report whose blocks
-        are not each subject's own (--statistics; more than one pack: a header tallies each)."""
+        each result by itself (configure.Configuration.local), or a text report whose lines
+        are not each subject's own (--statistics counts per gate)."""
         run = self.run
         kind = _pieces_kind(self.formats, run)
         if (output is None or run is None or kind is None or output[0] != self.printed
@@ -458,17 +458,13 @@ class ResultsCache:
 
 def _pieces_kind(formats: list, run) -> str | None:
     """Which report's pieces a run that printed `formats` ([(name, options)]) keeps: "json",
-    "text" (one pack, no --statistics), or None."""
+    "text" (without --statistics), or None."""
     if len(formats) != 1:
         return None
     name, options = formats[0]
     if name == "json":
         return "json"
-    if name == "text" and not getattr(options, "statistics", False):
-        packs = getattr(run, "loaded_packs", ())
-        if len(packs) == 1 and not getattr(packs[0], "uses", ()):
-            return "text"
-    return None
+    return "text" if name == "text" and not getattr(options, "statistics", False) else None
 
 
 _UNSET = object()
@@ -539,12 +535,16 @@ class Group:
 
 class KeptSubject:
     """A kept entry's subject in the run's order, and its report item's text (UTF-8); for the
-    text report, `rows`: its block as reporters/text.py made it (`text` then holds them as JSON)."""
+    text report, `rows`: its block as reporters/text.py made it (`text` then holds them as JSON),
+    and what its results count (`counts` by status, and Piece's `tally`: a pack's header
+    tallies them)."""
 
-    __slots__ = ("id", "lifecycle", "text", "rows")
+    __slots__ = ("id", "lifecycle", "text", "rows", "counts", "tally")
 
-    def __init__(self, sid: str, lifecycle: str, text: bytes, rows=None):
+    def __init__(self, sid: str, lifecycle: str, text: bytes, rows=None, counts=None, tally=None):
         self.id, self.lifecycle, self.text, self.rows = sid, lifecycle, text, rows
+        self.counts = dict(zip(_COUNTED, counts)) if counts is not None else None
+        self.tally = tally
 
 
 class Piece:
@@ -600,8 +600,9 @@ class Piece:
             rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
         except UnicodeEncodeError:  # a name that is not UTF-8 (a lone surrogate): made from its verdicts
             return None
-        return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows),
-                   *_counted(shown, run), list(notices), {**_said(results, run), "tally": tally})
+        counts, blocking = _counted(shown, run)
+        return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows, counts, tally),
+                   counts, blocking, list(notices), {**_said(results, run), "tally": tally})
 
     @classmethod
     def from_row(cls, row, body: bytes, kind: str = "json"):
@@ -633,7 +634,7 @@ class Piece:
             rows = _rows(text) if kind == "text" else None
             if kind == "text" and rows is None:
                 return None
-            kept_subject = KeptSubject(subject[0], subject[1], text, rows)
+            kept_subject = KeptSubject(subject[0], subject[1], text, rows, counts if rows is not None else None, tally)
         elif kind == "text":
             return None
         return cls(KeptResults(subject[0] if subject is not None else None, body[start:end]), kept_subject,
@@ -1165,7 +1166,10 @@ def _git_state(root: str):
     refs = gitrun.run_git(executable, root, ("for-each-ref", "--format=%(refname) %(objectname) %(*objectname)"),
                           env=gitrun.environment())
     shallow = os.path.exists(os.path.join(root, ".git", "shallow"))
-    return [code, out, refs[0], refs[1], shallow, [os.environ.get(v) for v in _CI_BRANCH_VARIABLES]]
+    # git prints bytes: their digests are what is compared (JSON holds no bytes, and a manifest
+    # that cannot be written keeps nothing of the run)
+    return [code, hasher(out).hexdigest(), refs[0], hasher(refs[1]).hexdigest(), shallow,
+            [os.environ.get(v) for v in _CI_BRANCH_VARIABLES]]
 
 
 def run_key(packs, config, base, budget, params) -> str:

@@ -31,14 +31,18 @@ def lines(run, options) -> list:
         out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run),
                           kept.tally[3] if kept is not None else 0))
     else:
+        everyone = _subjects(run)
         for pack in packs:
             results = [r for r in run.results if _section(r) == pack]
-            subjects = [s for s in run.subjects if _pack_of(s.lifecycle) == pack]
-            if quiet and not any(r.status in ("fail", "error") for r in results):
+            subjects = [s for s in everyone if _pack_of(s.lifecycle) == pack]
+            kept = _kept_blocks(subjects)
+            if quiet and not any(r.status in ("fail", "error") for r in results) \
+                    and not any(s.counts["fail"] or s.counts["error"] for s in kept):
                 continue
             out.append(_pack_header(pack, results, subjects, fails_of(run)))
             out.append([])
-            out.extend(_block(results, subjects, verbose, quiet, unclaimed, fails_of(run)))
+            out.extend(_block(results, subjects, verbose, quiet, unclaimed, fails_of(run),
+                              sum(s.tally[3] for s in kept)))
     if out and out[-1]:
         out.append([])
 
@@ -53,10 +57,14 @@ def lines(run, options) -> list:
 
 
 def _subjects(run) -> list:
-    """The run's subjects in order, among them those whose blocks the results cache kept (a run
-    of one pack, which is the only one it keeps them for: results.ResultsCache._save_pieces)."""
+    """The run's subjects in order, among them those whose blocks the results cache kept."""
     kept = getattr(run, "kept", None)
     return run.subjects if kept is None else kept.subjects
+
+
+def _kept_blocks(subjects: list) -> list:
+    """The subjects whose blocks the results cache kept (results.KeptSubject), with what they count."""
+    return [s for s in subjects if getattr(s, "rows", None) is not None]
 
 
 def _pack_of(dotted: str) -> str:
@@ -81,7 +89,7 @@ def _pack_order(run) -> list:
 
     for pack in run.loaded_packs:
         visit(pack)
-    seen = {_section(r) for r in run.results} | {_pack_of(s.lifecycle) for s in run.subjects}
+    seen = {_section(r) for r in run.results} | {_pack_of(s.lifecycle) for s in _subjects(run)}
     return [name for name in order if name in seen] + sorted(seen - set(order))
 
 
@@ -92,9 +100,11 @@ def fails_of(run):
 
 
 def _pack_header(pack: str, results: list, subjects: list, fails) -> list:
-    blocking = sum(1 for r in results if fails(r))
-    warnings = sum(1 for r in results if r.status in ("fail", "error") and not fails(r))
-    tally = {status: sum(1 for r in results if r.status == status) for status in ("pass", "fail", "error", "skipped")}
+    kept = _kept_blocks(subjects)
+    blocking = sum(1 for r in results if fails(r)) + sum(s.tally[0] for s in kept)
+    warnings = sum(1 for r in results if r.status in ("fail", "error") and not fails(r)) + sum(s.tally[1] for s in kept)
+    tally = {status: sum(1 for r in results if r.status == status) + sum(s.counts[status] for s in kept)
+             for status in ("pass", "fail", "error", "skipped")}
     verdict = f"✗ {blocking} blocking" if blocking else "✓ no blocking failures"
     if warnings:
         verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"

@@ -142,6 +142,23 @@ def test_a_new_commit_or_branch_is_seen(capsys, repo):
     _same_as_uncached(capsys, repo, "--pack", str(repo / "gitfacts.policy"))
 
 
+@needs_git
+def test_a_run_that_asked_git_is_kept_and_a_new_commit_evaluates_what_asked(capsys, repo, evaluations):
+    """git's answers are an input like a file's: an unchanged repository evaluates nothing, a
+    new commit what asked git (here every gate of the pack does)."""
+    (repo / "gitfacts.policy").write_text(GIT_PACK, encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "first")
+    args = ("--pack", str(repo / "gitfacts.policy"))
+    first = _run(capsys, repo, *args)
+    evaluations.clear()
+    assert _run(capsys, repo, *args) == first and evaluations == []
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "second")
+    assert _run(capsys, repo, *args) == _run(capsys, repo, "--no-cache", *args)
+    assert evaluations
+
+
 @pytest.mark.parametrize("damage", ["garbage", "empty", "planted", "swapped"])
 def test_a_damaged_planted_or_swapped_entry_is_a_miss(capsys, repo, damage):
     _warm(capsys, repo, "--pack", "speckit")
@@ -320,17 +337,21 @@ def test_after_an_edit_the_report_is_made_of_kept_pieces_as_an_uncached_run_make
         assert _run(capsys, repo, "-f", fmt, *base) == _run(capsys, repo, "-f", fmt, "--no-cache", *base)
 
 
-def test_a_text_report_of_several_packs_or_statistics_is_made_from_the_verdicts(capsys, repo, pieces):
-    """A text report's pieces are each subject's block: with several packs a header tallies each
-    pack, and --statistics counts per gate, so neither is made of pieces."""
+@pytest.mark.parametrize("printed", [(), ("-q",), ("-v",), ("--statistics",)])
+def test_a_text_report_of_several_packs_is_made_of_pieces_and_statistics_from_the_verdicts(capsys, repo, pieces,
+                                                                                        printed):
+    """Each pack's header tallies its results, the kept subjects' blocks among them (what each
+    piece counts); --statistics counts per gate, so it is made from the verdicts."""
     pack = repo / "team.policy"
-    pack.write_text('pack team "t"\ngate readme "A README" { require exists("README.md") }\n', encoding="utf-8")
-    for args in (("--pack", "speckit", "--pack", str(pack)), ("--pack", "speckit", "--statistics")):
-        _run(capsys, repo, *args)
-        _edit_task(repo)
-        pieces.clear()
-        assert _run(capsys, repo, *args) == _run(capsys, repo, "--no-cache", *args)
-        assert not pieces
+    pack.write_text('pack team "t"\ngate readme "A README" { require exists("README.md") }\n'
+                    'lifecycle spec in dirs("specs/*") {\n  stage draft {\n'
+                    '    gate notes "notes.md" { require exists(spec / "notes.md") }\n  }\n}\n', encoding="utf-8")
+    args = ("--pack", "speckit", "--pack", str(pack), "--pack", "release-train", *printed)
+    _run(capsys, repo, *args)
+    _edit_task(repo)
+    pieces.clear()
+    assert _run(capsys, repo, *args) == _run(capsys, repo, "--no-cache", *args)
+    assert bool(pieces) == ("--statistics" not in printed)
 
 
 @pytest.mark.parametrize("printed", ["json", "text"])
