@@ -228,11 +228,12 @@ class Cache:
 
     def put(self, kind: str, key: str, value) -> None:
         """Store `value` (JSON data) under (kind, key); a value JSON cannot hold, or a folder
-        that cannot be written, leaves the cache as it was."""
+        that cannot be written, leaves the cache as it was. Written as ASCII: a name that is not
+        UTF-8 (a lone surrogate in its text) is kept as its escape and read back the same."""
         import json
 
         try:
-            payload = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+            payload = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
         except (TypeError, ValueError, RecursionError):
             return
         self.put_bytes(kind, key, payload)

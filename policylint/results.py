@@ -472,13 +472,14 @@ _PIECES = {"json": "pieces", "text": "text_pieces"}  # the manifest's key of eac
 
 
 def _json(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """An entry's JSON, ASCII: a name that is not UTF-8 (a lone surrogate) is kept as its escape."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _bucket(entry_id: str, known: dict = {}) -> str:  # noqa: B006 (the ids' buckets, computed once a process)
     bucket = known.get(entry_id)
     if bucket is None:
-        bucket = known[entry_id] = str(crc32(entry_id.encode()) % BUCKETS)
+        bucket = known[entry_id] = str(crc32(entry_id.encode("utf-8", "surrogatepass")) % BUCKETS)
     return bucket
 
 
@@ -572,9 +573,9 @@ class Piece:
         if _reachable(keys, results, unmarked):
             return None
         shown = [r for r in results if id(r) in reported]
-        text = written if written is not None else items.results(shown).encode()
+        text = written if written is not None else items.results(shown).encode("utf-8", "surrogateescape")
         return cls(KeptResults(subject.id if subject is not None else None, text),
-                   KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode())
+                   KeptSubject(subject.id, subject.lifecycle, items.subject(subject).encode("utf-8", "surrogateescape"))
                    if subject is not None else None, *_counted(shown, run), list(notices),
                    said=_said(results, run))
 
@@ -596,10 +597,7 @@ class Piece:
         tally = [sum(1 for r in failing if fails(r)), sum(1 for r in failing if not fails(r)),
                  any(fails(r) and r.severity != "error" for r in failing),
                  sum(1 for r in shown if r.status == "waived" and text.is_baselined(r))]
-        try:
-            rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
-        except UnicodeEncodeError:  # a name that is not UTF-8 (a lone surrogate): made from its verdicts
-            return None
+        rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
         counts, blocking = _counted(shown, run)
         return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows, counts, tally),
                    counts, blocking, list(notices), {**_said(results, run), "tally": tally})

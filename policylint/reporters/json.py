@@ -12,9 +12,22 @@ evidence or a waiver.
 """
 from __future__ import annotations
 
-from json.encoder import encode_basestring as _string  # the C one when present: ensure_ascii=False's escapes
+from json.encoder import encode_basestring as _text, encode_basestring_ascii as _ascii  # the C ones when present
 
 from .. import JSON_SCHEMA_VERSION, __version__
+
+
+def _string(value: str) -> str:
+    """A string's JSON text, non-ASCII characters as they are (ensure_ascii=False's escapes);
+    one that holds a lone surrogate (a file name that is not UTF-8) all escaped, so the report
+    is UTF-8 whatever it names."""
+    text = _text(value)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _ascii(value)
+    return text
 
 
 def evidence(ev) -> dict:

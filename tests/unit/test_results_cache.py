@@ -6,6 +6,7 @@ run reuses what the first kept), changes the repository between or before, and c
 cached run's output, in every format checked, with a `--no-cache` run of the same tree."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -692,3 +693,22 @@ def test_a_text_piece_whose_rows_are_not_rows_is_not_used(stored, usable):
                  [0, 0, False, 0]):  # a text piece has its tally; no other field
         assert Piece.from_row(row[:6] + [said], body, "text") is None
     assert Piece.from_row(row[:6], body, "text") is None
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_subject_whose_name_is_not_utf8_is_kept_and_reported_as_uncached(capsys, repo, fmt):
+    """A spec folder named with bytes that are not UTF-8 (a lone surrogate in Python's text):
+    the cache keeps it as its escape, the json report writes it as `\\udcXX` (UTF-8 whatever it
+    names), and a cached run after an edit prints what an uncached one does."""
+    try:
+        shutil.copytree(os.fsencode(repo / "specs/001-password-reset"),
+                        os.fsencode(repo / "specs") + b"/006-caf\xe9")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    first = _run(capsys, repo, "--pack", "speckit", "-f", fmt)
+    _edit_task(repo)
+    assert _run(capsys, repo, "--pack", "speckit", "-f", fmt) == _run(capsys, repo, "--pack", "speckit", "-f", fmt,
+                                                                      "--no-cache")
+    assert first[0] in (0, 1) and "006-caf\\udce9" in first[1]
+    if fmt == "json":
+        assert "specs/006-caf\udce9" in {s["id"] for s in json.loads(first[1])["subjects"]}
