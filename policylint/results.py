@@ -57,7 +57,8 @@ from .cache import content_key, hasher
 FOLDER = ".policylint_cache"
 FORMAT = "4"  # what an entry's inputs mean (2: a global value's reads are its readers' own, no shared
 # inputs; 3: today's date is an input of what asked for it, not a part of the run key; 4: a report
-# piece's row ends with what else it says: the configured waivers it used, a text piece's tally)
+# piece's row ends with what else it says: the configured waivers it used, the baseline entries
+# it matched, a text piece's tally; git's answers are digests)
 BUCKETS = 64  # payloads are kept in this many entries: one edit rewrites one of them
 RACY_NS = 2_000_000_000  # an mtime this close to the store time does not vouch for the content
 _CI_BRANCH_VARIABLES = ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME",
@@ -411,7 +412,7 @@ class ResultsCache:
         each result by itself (configure.Configuration.local), or a text report whose lines
         are not each subject's own (--statistics counts per gate)."""
         run = self.run
-        kind = _pieces_kind(self.formats, run)
+        kind = _pieces_kind(self.formats)
         if (output is None or run is None or kind is None or output[0] != self.printed
                 or not getattr(run, "configured_locally", False)):
             return None
@@ -456,7 +457,7 @@ class ResultsCache:
         return kind, [self.printed, names]
 
 
-def _pieces_kind(formats: list, run) -> str | None:
+def _pieces_kind(formats: list) -> str | None:
     """Which report's pieces a run that printed `formats` ([(name, options)]) keeps: "json",
     "text" (without --statistics), or None."""
     if len(formats) != 1:
