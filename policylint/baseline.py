@@ -64,8 +64,8 @@ def apply(run, known: dict, shown: str, waiver_factory, judged=None, seen_before
     """Failures found in the baseline stop blocking; entries no longer failing become notices,
     but only those `judged(entry)` allows: an entry of a gate or subject the run did not
     evaluate (a scoped run, another pack) is not fixed, just not looked at. `seen_before`: the
-    entries results not among the run's still match (the results cache's kept report pieces).
-    Returns each matching result's entries (fingerprints by the result's id)."""
+    entries that findings kept outside the run's results still match (the results cache's
+    report pieces). Returns the entries each result matched (fingerprints by the result's id)."""
     from .repo import Notice
 
     seen: set = set(seen_before)

@@ -449,7 +449,7 @@ def cmd_check(args) -> int:
     shown = dict(root_as_given=args.root, verbose=args.verbose, quiet=args.quiet, statistics=args.statistics)
     memory = getattr(run, "memory", None)
     kept = io.BytesIO() if printed is not None and memory is not None else None  # UTF-8: a quarter of a str's size
-    stdout = io.TextIOWrapper(kept, encoding="utf-8", newline="", write_through=True,  # as stdout writes what is not UTF-8
+    stdout = io.TextIOWrapper(kept, encoding="utf-8", newline="", write_through=True,  # as stdout writes non-UTF-8
                               errors=getattr(sys.stdout, "errors", None) or "strict") if kept else sys.stdout
     for fmt, target in outputs:
         if target is None:

@@ -562,8 +562,8 @@ class Piece:
     __slots__ = ("results", "subject", "counts", "blocking", "notices", "said")
 
     def __init__(self, results: KeptResults, subject, counts: list, blocking: list, notices: list, said=None):
-        self.results, self.subject, self.counts, self.blocking, self.notices = results, subject, counts, blocking, notices
-        self.said = said or {}  # what else the run needs of it: {"waivers", "baseline", and for text "tally"}
+        self.results, self.subject, self.counts, self.blocking = results, subject, counts, blocking
+        self.notices, self.said = notices, said or {}  # what else it says: waivers, baseline, text's tally
 
     @classmethod
     def made(cls, made: tuple, keys, unmarked: set, reported: set, run, items, written=None):
@@ -600,8 +600,9 @@ class Piece:
                  sum(1 for r in shown if r.status == "waived" and text.is_baselined(r))]
         rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
         counts, blocking = _counted(shown, run)
-        return cls(KeptResults(subject.id, b""), KeptSubject(subject.id, subject.lifecycle, rows_text, rows, counts, tally),
-                   counts, blocking, list(notices), {**_said(results, run), "tally": tally})
+        block = KeptSubject(subject.id, subject.lifecycle, rows_text, rows, counts, tally)
+        return cls(KeptResults(subject.id, b""), block, counts, blocking, list(notices),
+                   {**_said(results, run), "tally": tally})
 
     @classmethod
     def from_row(cls, row, body: bytes, kind: str = "json"):
@@ -621,8 +622,8 @@ class Piece:
                 and type(matched) is list and all(type(fp) is str for fp in matched)):
             return None
         if (tally is None) != (kind != "text") or tally is not None and not (
-                type(tally) is list and len(tally) == 4 and all(type(tally[i]) is int and tally[i] >= 0 for i in (0, 1, 3))
-                and type(tally[2]) is bool):
+                type(tally) is list and len(tally) == 4 and type(tally[2]) is bool
+                and all(type(tally[i]) is int and tally[i] >= 0 for i in (0, 1, 3))):
             return None
         kept_subject = None
         if subject is not None:
