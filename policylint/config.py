@@ -50,6 +50,8 @@ class Config:
     baseline: str | None = None
     waivers: list = field(default_factory=list)
     lines: dict = field(default_factory=dict)  # JSON pointer -> line
+    digest: str = ""  # of the file as read, and its name: the results cache's key holds it (a waiver
+    # or a severity decides which stage a subject earns, a waiver's place what a verdict says)
 
     def line_of(self, pointer: str) -> int | None:
         while pointer:
@@ -214,7 +216,10 @@ def _load(path: str, is_yaml: bool) -> Config:
     else:
         data, lines = _read_pyproject(text, shown)
     data = _plain_dates(data if data is not None else {})
-    config = Config(path=shown, lines=lines)
+    from .cache import hasher
+
+    digest = hasher(f"{shown}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+    config = Config(path=shown, lines=lines, digest=digest)
     _validate(data, config)
     config.packs = list(data.get("packs", []))
     config.params = dict(data.get("params", {}))

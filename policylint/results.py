@@ -1183,7 +1183,7 @@ def run_key(packs, config, base, budget, params) -> str:
 
     current_date()  # a malformed SOURCE_DATE_EPOCH stops the run before it starts, not once it has printed
     parts = [__version__, FORMAT, repr(base), repr(expired_waivers(config)), repr(budget), json.dumps(params, sort_keys=True, default=str),
-             getattr(config, "digest", None) or "", *sorted(p.key for p in _all_packs(packs))]
+             config.digest, *sorted(p.key for p in _all_packs(packs))]
     return hasher("\0".join(parts).encode()).hexdigest()
 
 

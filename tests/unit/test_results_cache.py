@@ -119,6 +119,27 @@ def test_nothing_changed_prints_the_same_and_keeps_out_of_git(capsys, repo):
     assert (repo / ".policylint_cache" / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
 
 
+CONFIGURATIONS = {  # what a configuration written after a run changes in its verdicts
+    "a waiver lets 004 earn the stage its open question held back":
+        "waivers:\n  - gate: speckit.clarified.no-open-questions\n    subject: specs/004-activity-feed\n"
+        "    reason: asked the team\n",
+    "a severity makes the open question not block the stage": "severity:\n  speckit.clarified.*: warning\n",
+    "a comment only": "# nothing configured yet\n",
+}
+
+
+@pytest.mark.parametrize("written", CONFIGURATIONS)
+def test_a_configuration_written_or_changed_after_a_run_is_seen(capsys, repo, written):
+    """The configuration's waivers and severities decide which stage a subject earns, so the
+    verdicts kept for one configuration are not another's: its file is in the cache's key."""
+    for fmt in ("json", "text"):
+        _run(capsys, repo, "--pack", "speckit", "-f", fmt)
+    (repo / ".policylint.yaml").write_text(CONFIGURATIONS[written], encoding="utf-8")
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
+    (repo / ".policylint.yaml").write_text(CONFIGURATIONS[written] + "# and a second line\n", encoding="utf-8")
+    _same_as_uncached(capsys, repo, "--pack", "speckit")
+
+
 def test_a_changed_pack_is_evaluated_again(capsys, repo):
     pack = repo / "team" / "team.policy"
     pack.parent.mkdir()
