@@ -422,7 +422,10 @@ class ResultsCache:
 
             items = Items()
         else:
+            from .reporters.text import lifecycles_without_claims
+
             options, owned = self.formats[0][1], {}
+            shown_as = (options.verbose, options.quiet, lifecycles_without_claims(run))  # the same for every piece
             for r in run.results:  # a subject's block shows the results the run has for it: its entry's alone
                 owned[r.subject, r.lifecycle] = owned.get((r.subject, r.lifecycle), 0) + 1
         unmarked = self.repo.unmarked if self.repo is not None else set()
@@ -440,7 +443,7 @@ class ResultsCache:
                 made = self.made[entry_id]
                 mine = (made[0].id, made[0].lifecycle) if made[0] is not None else None
                 if mine is not None and owned.get(mine, 0) == sum(1 for r in made[1] if id(r) in reported):
-                    piece = Piece.made_text(made, keys, clean, reported, run, options)
+                    piece = Piece.made_text(made, keys, clean, reported, run, shown_as)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
         names = {}
@@ -538,8 +541,8 @@ class Group:
 class KeptSubject:
     """A kept entry's subject in the run's order, and its report item's text (UTF-8); for the
     text report, `rows`: its block as reporters/text.py made it (`text` then holds them as JSON),
-    and what its results count (`counts` by status, and Piece's `tally`: a pack's header
-    tallies them)."""
+    and what its results count (`counts` by status, and Piece's `tally`: the summary line and a
+    pack's header add them up, reporters/text.py)."""
 
     __slots__ = ("id", "lifecycle", "text", "rows", "counts", "tally")
 
@@ -581,10 +584,11 @@ class Piece:
                    said=_said(results, run))
 
     @classmethod
-    def made_text(cls, made: tuple, keys, unmarked: set, reported: set, run, options):
-        """The text piece of a subject's entry: its block as the text report makes it with
-        `options` (a repository-wide gate's results are shown together, grouped across entries:
-        None, as when a waiver comment could reach it)."""
+    def made_text(cls, made: tuple, keys, unmarked: set, reported: set, run, shown_as: tuple):
+        """The text piece of a subject's entry: its block as the text report makes it
+        (`shown_as`: verbose, quiet, the lifecycles that read no claim; a repository-wide gate's
+        results are shown together, grouped across entries: None, as when a waiver comment could
+        reach it)."""
         from .reporters import text
 
         subject, results, notices = made
@@ -592,8 +596,7 @@ class Piece:
             return None
         shown = [r for r in results if id(r) in reported]
         fails = text.fails_of(run)
-        rows = text.subject_rows(subject, shown, options.verbose, options.quiet,
-                                 text.lifecycles_without_claims(run), fails)
+        rows = text.subject_rows(subject, shown, *shown_as, fails)
         failing = [r for r in shown if r.status in ("fail", "error")]
         tally = [sum(1 for r in failing if fails(r)), sum(1 for r in failing if not fails(r)),
                  any(fails(r) and r.severity != "error" for r in failing),
@@ -689,11 +692,11 @@ class Kept:
     """The results cache's part of a run (Run.kept): its results and subjects in report order,
     kept pieces (KeptResults, KeptSubject) among them, and the pieces' summary and failures."""
 
-    __slots__ = ("results", "subjects", "counts", "blocking", "tally", "waivers", "baseline")
+    __slots__ = ("results", "subjects", "counts", "blocking", "waivers", "baseline")
 
     def __init__(self, results: list, subjects: list, pieces):
         self.results, self.subjects = results, subjects
-        self.counts, self.blocking, self.tally = [0] * len(_COUNTED), [False, False], [0, 0, False, 0]
+        self.counts, self.blocking = [0] * len(_COUNTED), [False, False]
         self.waivers: set = set()  # the configured waivers the pieces' results used (configure.apply)
         self.baseline: set = set()  # the baseline entries they matched (baseline.apply)
         for piece in pieces:
@@ -701,10 +704,6 @@ class Kept:
             self.blocking = [a or b for a, b in zip(self.blocking, piece.blocking)]
             self.waivers.update(piece.said.get("waivers", ()))
             self.baseline.update(piece.said.get("baseline", ()))
-            tally = piece.said.get("tally")
-            if tally is not None:  # a text piece: what the summary line (and the baseline's line) count of it
-                self.tally = [self.tally[0] + tally[0], self.tally[1] + tally[1], self.tally[2] or tally[2],
-                              self.tally[3] + tally[3]]
 
     def count(self, summary: dict) -> None:
         for status, n in zip(_COUNTED, self.counts):

@@ -27,9 +27,7 @@ def lines(run, options) -> list:
     if getattr(options, "statistics", False):
         out.extend(_statistics(run.results))
     elif len(packs) <= 1:
-        kept = getattr(run, "kept", None)
-        out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run),
-                          kept.tally[3] if kept is not None else 0))
+        out.extend(_block(run.results, _subjects(run), verbose, quiet, unclaimed, fails_of(run)))
     else:
         everyone = _subjects(run)
         for pack in packs:
@@ -39,10 +37,9 @@ def lines(run, options) -> list:
             if quiet and not any(r.status in ("fail", "error") for r in results) \
                     and not any(s.counts["fail"] or s.counts["error"] for s in kept):
                 continue
-            out.append(_pack_header(pack, results, subjects, fails_of(run)))
+            out.append(_pack_header(pack, results, subjects, kept, fails_of(run)))
             out.append([])
-            out.extend(_block(results, subjects, verbose, quiet, unclaimed, fails_of(run),
-                              sum(s.tally[3] for s in kept)))
+            out.extend(_block(results, subjects, verbose, quiet, unclaimed, fails_of(run)))
     if out and out[-1]:
         out.append([])
 
@@ -63,7 +60,8 @@ def _subjects(run) -> list:
 
 
 def _kept_blocks(subjects: list) -> list:
-    """The subjects whose blocks the results cache kept (results.KeptSubject), with what they count."""
+    """The subjects whose blocks the results cache kept (results.KeptSubject), with what they count
+    (`counts` by status; `tally`: blocking, failing without blocking, a warning blocking, baselined)."""
     return [s for s in subjects if getattr(s, "rows", None) is not None]
 
 
@@ -99,8 +97,7 @@ def fails_of(run):
     return getattr(run, "fails", lambda r: r.blocking())
 
 
-def _pack_header(pack: str, results: list, subjects: list, fails) -> list:
-    kept = _kept_blocks(subjects)
+def _pack_header(pack: str, results: list, subjects: list, kept: list, fails) -> list:
     blocking = sum(1 for r in results if fails(r)) + sum(s.tally[0] for s in kept)
     warnings = sum(1 for r in results if r.status in ("fail", "error") and not fails(r)) + sum(s.tally[1] for s in kept)
     tally = {status: sum(1 for r in results if r.status == status) + sum(s.counts[status] for s in kept)
@@ -162,9 +159,8 @@ def lifecycles_without_claims(run) -> set:
 
 
 def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, unclaimed: frozenset = frozenset(),
-           fails=lambda r: r.blocking(), kept_baselined: int = 0) -> list:
-    """Repository-wide results, then one block per subject (quiet: only those that fail);
-    `kept_baselined`: the baseline's waived results among the kept subjects' blocks."""
+           fails=lambda r: r.blocking()) -> list:
+    """Repository-wide results, then one block per subject (quiet: only those that fail)."""
     out: list = []
     by_subject: dict = {}
     for result in results:
@@ -175,8 +171,8 @@ def _block(results: list, subjects: list, verbose: bool, quiet: bool = False, un
         out.append([("repository", "bold")])
         out.extend(_results_lines(repo_wide))
         out.append([])
-    baselined = 0 if verbose or quiet else kept_baselined + sum(1 for r in results
-                                                                if r.status == "waived" and is_baselined(r))
+    baselined = 0 if verbose or quiet else sum(s.tally[3] for s in _kept_blocks(subjects)) + sum(
+        1 for r in results if r.status == "waived" and is_baselined(r))
 
     for subject in subjects:
         rows = getattr(subject, "rows", None)  # a subject the results cache kept the block of (results.KeptSubject)
@@ -290,15 +286,16 @@ def _summary(run) -> list:
     """The verdict agrees with the exit code: under `fail_on: warning` a warning blocks too."""
     counts = run.summary()
     fails = fails_of(run)
-    kept = getattr(run, "kept", None)
-    kept_blocking, kept_warnings, kept_warnings_block, _ = kept.tally if kept is not None else (0, 0, False, 0)
-    blocking = kept_blocking + sum(1 for r in run.results if fails(r))
-    warnings = kept_warnings + sum(1 for r in run.results if r.status in ("fail", "error") and not fails(r))
-    subjects = len(_subjects(run))
+    everyone = _subjects(run)
+    kept = _kept_blocks(everyone)
+    blocking = sum(s.tally[0] for s in kept) + sum(1 for r in run.results if fails(r))
+    warnings = sum(s.tally[1] for s in kept) + sum(1 for r in run.results
+                                                   if r.status in ("fail", "error") and not fails(r))
+    subjects = len(everyone)
     parts = [f"{counts['pass']} pass", f"{counts['fail']} fail", f"{counts['error']} error",
              f"{counts['waived']} waived", f"{counts['skipped']} skipped"]
     verdict = ("✗ " + f"{blocking} blocking" if blocking else "✓ no blocking failures")
-    if getattr(run, "fail_on", "error") == "warning" and (kept_warnings_block or any(
+    if getattr(run, "fail_on", "error") == "warning" and (any(s.tally[2] for s in kept) or any(
             fails(r) and r.severity != "error" for r in run.results)):
         verdict += " (warnings block: fail_on is warning)"
     if warnings:
