@@ -2,14 +2,14 @@
 `key: word` files are read with it alone, without importing (and compiling) the whole reader."""
 from __future__ import annotations
 
-import re
+from ..patterns import lazy
 
 # As OpenSpec's `yaml` package reads plain scalars (not YAML 1.1's `yes`, dates and `0777`)
-_CORE_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
-_CORE_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
-_CORE_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
-_CORE_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                         r"|\.nan|\.NaN|\.NAN)\Z")
+_CORE_NULL = lazy(r"(?:~|null|Null|NULL|)\Z")
+_CORE_BOOL = lazy(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_CORE_INT = lazy(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_CORE_FLOAT = lazy(r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                   r"|\.nan|\.NaN|\.NAN)\Z")
 _CORE_SPECIAL = {".inf": "inf", ".Inf": "inf", ".INF": "inf", ".nan": "nan", ".NaN": "nan", ".NAN": "nan"}
 
 

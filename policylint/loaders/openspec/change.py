@@ -5,7 +5,6 @@ delta specs, notes, metadata, nested changes (utils/nested-change.js) and task f
 from __future__ import annotations
 
 import posixpath
-import re
 
 from ...errors import ArtifactError, ArtifactMissing
 from ...fastpath import gc_paused
@@ -16,7 +15,7 @@ from .discovery import any_file_under, discover_specs, find_notes, join, stat_ki
 from .document import document, load_openspec
 from .metadata import Metadata, change_metadata, schema_for_change
 from .records import CHANGE
-from .schemas import BUILTIN, Project, SchemaError
+from .schemas import BUILTIN, Project, SchemaError, without_yaml_suffix
 
 
 @loader("openspec_change", args={"path": STR}, returns=CHANGE,
@@ -183,7 +182,7 @@ def _tasks_state(repo, project: Project, change: str) -> dict:
             tracked = []
         numbering = False
         try:
-            name = re.sub(r"\.ya?ml\Z", "", schema_name if schema_name is not None else schema_for_change(repo, project, change))
+            name = without_yaml_suffix(schema_name if schema_name is not None else schema_for_change(repo, project, change))
             numbering = name == "spec-driven" and project.schema_dir("spec-driven") == BUILTIN
         except SchemaError:
             numbering = False
@@ -206,6 +205,6 @@ def _tasks_state(repo, project: Project, change: str) -> dict:
         for doc in docs:
             tasks.extend(doc.record.get("tasks"))
             numbered.extend(doc.numbered_task_records())
-        return {"schema": new_lstr(re.sub(r"\.ya?ml\Z", "", schema_name), new_loc(change, None)) if loaded is not None else None,
+        return {"schema": new_lstr(without_yaml_suffix(schema_name), new_loc(change, None)) if loaded is not None else None,
                 "task_files": [d.record for d in docs], "tasks_tracked": bool(tracked) and unreadable == 0,
                 "task_numbering": numbering, "tasks": tasks, "numbered_tasks": numbered}

@@ -4,10 +4,9 @@ field is first read, and `openspec(path)`, the record of them.
 from __future__ import annotations
 
 import posixpath
-import re
-
 from ...errors import ArtifactError
 from ...fastpath import gc_paused
+from ...patterns import lazy
 from ...signature import loader
 from ...types import STR
 from ...values import Lazy, Loc, LStr, PathValue, Record, new_lazy_record, new_loc, new_lstr
@@ -18,8 +17,8 @@ from .parsers import BlockReading, SpecReading, fence_mask
 from .records import DOC
 from .validation import TaskReading
 
-_DELTA_PATH = re.compile(r"(?:(.*?)/)?changes/([^/]+)/specs/(.+)/spec\.md\Z")
-_SPEC_PATH = re.compile(r"(?:.*?/)?specs/(.+)/spec\.md\Z")
+_DELTA_PATH = lazy(r"(?:(.*?)/)?changes/([^/]+)/specs/(.+)/spec\.md\Z")
+_SPEC_PATH = lazy(r"(?:.*?/)?specs/(.+)/spec\.md\Z")
 
 
 @loader("openspec", args={"path": STR}, returns=DOC,

@@ -7,14 +7,15 @@ from __future__ import annotations
 import re
 
 from ...errors import ArtifactError
+from ...patterns import lazy
 from ...values import new_loc, new_lstr
 from .discovery import join, stat_kind
 from .jstext import rx_for
 from .schemas import Project, SchemaError
 from .yamlread import YamlError, read_yaml
 
-_KEBAB = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_KEBAB = lazy(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_DATE = lazy(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def _kind(value) -> str:

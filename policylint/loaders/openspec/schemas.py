@@ -3,9 +3,8 @@ types.js, schema.js): the project's and the built-in `spec-driven`.
 """
 from __future__ import annotations
 
-import re
-
 from ...errors import ArtifactError
+from ...patterns import lazy
 from .discovery import join, stat_kind
 from .yamlread import YamlError, read_yaml
 
@@ -16,7 +15,15 @@ _SPEC_DRIVEN = {"artifacts": [{"id": "proposal", "generates": "proposal.md"},
                               {"id": "design", "generates": "design.md"},
                               {"id": "tasks", "generates": "tasks.md"}],
                 "apply": {"tracks": "tasks.md"}}
-_TRANSIENT = re.compile(r"\.fork-staging-|.*\.fork-backup-|\.init-staging-|.*\.init-backup-")
+_TRANSIENT = lazy(r"\.fork-staging-|.*\.fork-backup-|\.init-staging-|.*\.init-backup-")
+_DRIVE = lazy(r"[A-Za-z]:")  # a Windows drive, which no schema name or relative path starts with
+_SEPARATORS = lazy(r"[\\/]+")
+_YAML_SUFFIX = lazy(r"\.ya?ml\Z")
+
+
+def without_yaml_suffix(name: str) -> str:
+    """A schema's name as OpenSpec reads it: `.yaml` or `.yml` at the end left out."""
+    return _YAML_SUFFIX.sub("", name)
 
 
 class SchemaError(Exception):
@@ -51,7 +58,7 @@ class Project:
         return self._listed
 
     def schema_dir(self, name: str):
-        if not name or name in (".", "..") or "/" in name or "\\" in name or re.match(r"[A-Za-z]:", name):
+        if not name or name in (".", "..") or "/" in name or "\\" in name or _DRIVE.match(name):
             return None
         local = join(self.schemas_dir, name)
         if stat_kind(self.repo, join(local, "schema.yaml")) is not None:
@@ -60,7 +67,7 @@ class Project:
 
     def resolve(self, name: str) -> dict:
         """resolveSchema: the schema's artifacts and apply block, or raises SchemaError."""
-        name = re.sub(r"\.ya?ml\Z", "", name)
+        name = without_yaml_suffix(name)
         if name not in self._resolved:
             self._resolved[name] = self._load(name)
         value = self._resolved[name]
@@ -103,7 +110,7 @@ class Project:
         return self._config
 
 
-_SCHEMA_SPEC_DRIVEN = re.compile(r"schema:[ \t]+spec-driven(?:[ \t]+#[^\n]*)?[ \t]*(?:\n|\Z)")
+_SCHEMA_SPEC_DRIVEN = lazy(r"schema:[ \t]+spec-driven(?:[ \t]+#[^\n]*)?[ \t]*(?:\n|\Z)")
 
 
 def _names_only_spec_driven(text: str) -> bool:
@@ -125,8 +132,8 @@ def _names_only_spec_driven(text: str) -> bool:
 def _relative_path_ok(value) -> bool:
     if not isinstance(value, str) or not value:
         return False
-    segments = re.split(r"[\\/]+", value)
-    return not (value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value) or ".." in segments or "\0" in value)
+    segments = _SEPARATORS.split(value)
+    return not (value.startswith(("/", "\\")) or _DRIVE.match(value) or ".." in segments or "\0" in value)
 
 
 def _schema_problem(data) -> str | None:

@@ -1,9 +1,8 @@
 """YAML as OpenSpec reads it (the `yaml` package: YAML 1.2 core schema, unique keys)."""
 from __future__ import annotations
 
-import re
-
 from ...errors import ArtifactError
+from ...patterns import lazy
 from ...values import new_loc, new_lstr
 
 
@@ -11,8 +10,8 @@ class YamlError(Exception):
     pass
 
 
-_PLAIN_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+([A-Za-z0-9_][A-Za-z0-9_./+-]*))?[ \t]*"
-                        r"(?:[ \t]#.*)?\Z")
+_PLAIN_KEY = lazy(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+([A-Za-z0-9_][A-Za-z0-9_./+-]*))?[ \t]*"
+                     r"(?:[ \t]#.*)?\Z")
 
 
 def read_yaml(text: str, path: str):
