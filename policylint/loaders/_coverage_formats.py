@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from ..errors import ArtifactError
+from ..patterns import lazy
 
 KNOWN_FORMATS = ("Cobertura XML, JaCoCo XML, Clover XML, coverage.py JSON, "
                  "istanbul json-summary, LCOV")
@@ -253,7 +254,7 @@ def _optional_count(attrs: dict, name: str):
         return None
 
 
-_CONDITION = re.compile(r"\(\s*(\d+)\s*/\s*(\d+)\s*\)")
+_CONDITION = lazy(r"\(\s*(\d+)\s*/\s*(\d+)\s*\)")
 
 
 class _CoberturaReader:
@@ -524,7 +525,7 @@ class _JsonStream:
     `json`'s C decoder, so memory follows the largest member, not the file.
     """
 
-    _WS = re.compile(r"[ \t\n\r]*")
+    _WS = lazy(r"[ \t\n\r]*")
 
     def __init__(self, source: Source, head: bytes, path: str):
         import codecs
@@ -744,8 +745,8 @@ def _istanbul_entry(entry: dict, name: str, line: int, path: str) -> Counts:
 
 # -- LCOV ---------------------------------------------------------------------------------------
 
-_LCOV_TAG = re.compile(r"([A-Za-z_]+):(.*)")
-_FN = re.compile(r"(\d+)(?:,(-?\d+))?,(.*)")
+_LCOV_TAG = lazy(r"([A-Za-z_]+):(.*)")
+_FN = lazy(r"(\d+)(?:,(-?\d+))?,(.*)")
 
 
 class _Record:

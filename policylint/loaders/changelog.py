@@ -87,6 +87,7 @@ import datetime
 import re
 
 from ..errors import ArtifactError
+from ..patterns import lazy
 from ..fastpath import gc_paused
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, PATH, STR, List, record
@@ -153,16 +154,16 @@ def parse_changelog(text: str, relpath: str) -> Record:
 # -- a version heading -------------------------------------------------------------------
 
 # The first word: `[1.0.0]`, `[1.0.0](url)`, `[1.0.0][ref]`, or a bare `1.0.0` / `v1.0.0`.
-_HEAD = re.compile(
+_HEAD = lazy(
     r"\[(?P<bracketed>[^\[\]]{1,200})\]"
     r"(?:\((?P<url>[^()\s]{0,2000})(?:\s+(?:\"[^\"]*\"|'[^']*'))?\)|\[(?P<ref>[^\[\]]{0,200})\])?"
     r"|(?P<bare>[^\s\[\]()]{1,200})")
-_VERSION_LIKE = re.compile(r"v?\d|unreleased$", re.I)
-_YANKED = re.compile(r"\[\s*yanked\s*\]", re.I)
+_VERSION_LIKE = lazy(r"v?\d|unreleased$", re.I)
+_YANKED = lazy(r"\[\s*yanked\s*\]", re.I)
 _SEPARATORS = " \t-–—/:|,"
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
-_LINK_DEFINITION = re.compile(r" {0,3}\[([^\]]{1,999})\]:[ \t]*<?([^\s>]+)>?")
+_ISO_DATE = lazy(r"\d{4}-\d{2}-\d{2}")
+_CLOSING_HASHES = lazy(r"(?:^|[ \t]+)#+[ \t]*$")
+_LINK_DEFINITION = lazy(r" {0,3}\[([^\]]{1,999})\]:[ \t]*<?([^\s>]+)>?")
 
 
 def _raw_title(line_text: str) -> str:
@@ -207,9 +208,9 @@ def _date_part(rest: str):
 
 # -- entries -----------------------------------------------------------------------------
 
-_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
-_FENCE = re.compile(r"(`{3,}|~{3,})")
-_THEMATIC_BREAK = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_ITEM = lazy(r"([-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+_FENCE = lazy(r"(`{3,}|~{3,})")
+_THEMATIC_BREAK = lazy(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 
 
 class _Item:

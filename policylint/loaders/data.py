@@ -51,6 +51,7 @@ import re
 
 from ..decoding import decode  # strict: invalid bytes are an error; loaders import it from here
 from ..errors import ArtifactError
+from ..patterns import lazy
 from ..fastpath import gc_paused, new_str, new_tuple
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
@@ -485,11 +486,11 @@ def _read_events(loader_class, text: str, path: str, first_line: int, core: bool
 
 # -- JSON ---------------------------------------------------------------------------------
 
-_WS = re.compile(r"[ \t\n\r]*")
+_WS = lazy(r"[ \t\n\r]*")
 _WS_CHARS = " \t\n\r"
-_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # no escapes: most strings, read without scanstring
-_PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_NUMBER = lazy(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_PLAIN_STRING = lazy(r'"([^"\\\x00-\x1f]*)"')  # no escapes: most strings, read without scanstring
+_PLAIN_KEY = lazy(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
 _LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 
 
@@ -700,11 +701,11 @@ def parse_jsonl(text: str, path: str, notice=None):
 
 # -- TOML ---------------------------------------------------------------------------------
 
-_TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_BASIC_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_LITERAL_KEY = re.compile(r"'([^']*)'")
-_HEADER = re.compile(r"\s*(\[\[?)")
+_TOML_POSITION = lazy(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+_BARE_KEY = lazy(r"[A-Za-z0-9_-]+")
+_BASIC_KEY = lazy(r'"((?:[^"\\]|\\.)*)"')
+_LITERAL_KEY = lazy(r"'([^']*)'")
+_HEADER = lazy(r"\s*(\[\[?)")
 
 
 def parse_toml(text: str, path: str, notice=None):
@@ -742,7 +743,7 @@ def parse_toml(text: str, path: str, notice=None):
         return _locate_toml(data, (), Loc(path, 1), lines, path, 0)
 
 
-_TOML_NESTING = re.compile(r"[][{}#\"'\n]")
+_TOML_NESTING = lazy(r"[][{}#\"'\n]")
 
 
 def _toml_too_deep_line(text: str) -> int | None:
@@ -828,11 +829,12 @@ def _toml_keys(line: str, pos: int):
     while True:
         while pos < len(line) and line[pos] in " \t":
             pos += 1
-        m = _BARE_KEY.match(line, pos) or _BASIC_KEY.match(line, pos) or _LITERAL_KEY.match(line, pos)
+        bare = _BARE_KEY.match(line, pos)
+        m = bare or _BASIC_KEY.match(line, pos) or _LITERAL_KEY.match(line, pos)
         if m is None:
             return None, pos
-        key = m.group(1) if m.re is not _BARE_KEY else m.group()
-        if m.re is _BASIC_KEY and "\\" in key:
+        key = m.group() if m is bare else m.group(1)
+        if line[pos] == '"' and "\\" in key:  # a basic key (a bare one has no quote, a literal one is '…')
             import json
 
             try:

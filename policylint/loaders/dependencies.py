@@ -72,6 +72,7 @@ import posixpath
 import re
 
 from ..errors import ArtifactError
+from ..patterns import lazy
 from ..signature import loader
 from ..types import BOOL, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, PathValue, Record
@@ -93,14 +94,14 @@ NPM_SECTIONS = ("dependencies", "devDependencies", "peerDependencies", "optional
 CARGO_SECTIONS = ("dependencies", "dev-dependencies", "dev_dependencies", "build-dependencies", "build_dependencies")
 MANIFESTS = "package.json, pyproject.toml, requirements*.txt (or any *.txt or *.in), go.mod or Cargo.toml"
 _NPM_LOCAL = ("file:", "link:", "portal:", "workspace:")
-_PEP508_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.S)
-_PEP503 = re.compile(r"[-_.]+")
-_URL_OR_PATH = re.compile(r"^(?:\.{1,2}[\\/]|\.$|/|~|[A-Za-z][A-Za-z0-9+.-]*://|file:)")
-_EGG = re.compile(r"#(?:.*&)?egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
-_TRAILING_OPTION = re.compile(r"\s+--?[A-Za-z]")
-_COMMENT = re.compile(r"(?:^|\s)#.*$")
-_GO_BLOCK = re.compile(r"^\s*(require|replace|exclude|retract|tool|godebug|ignore)\s*\(\s*$")
-_GO_INDIRECT = re.compile(r"^\s*indirect\b")
+_PEP508_NAME = lazy(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$", re.S)
+_PEP503 = lazy(r"[-_.]+")
+_URL_OR_PATH = lazy(r"^(?:\.{1,2}[\\/]|\.$|/|~|[A-Za-z][A-Za-z0-9+.-]*://|file:)")
+_EGG = lazy(r"#(?:.*&)?egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_TRAILING_OPTION = lazy(r"\s+--?[A-Za-z]")
+_COMMENT = lazy(r"(?:^|\s)#.*$")
+_GO_BLOCK = lazy(r"^\s*(require|replace|exclude|retract|tool|godebug|ignore)\s*\(\s*$")
+_GO_INDIRECT = lazy(r"^\s*indirect\b")
 
 
 # -- the loaders -----------------------------------------------------------------------------
