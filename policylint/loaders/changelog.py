@@ -87,8 +87,8 @@ import datetime
 import re
 
 from ..errors import ArtifactError
-from ..patterns import lazy
 from ..fastpath import gc_paused
+from ..patterns import lazy
 from ..signature import loader
 from ..types import BOOL, DATE, NUMBER, PATH, STR, List, record
 from ..values import Loc, LStr, Record

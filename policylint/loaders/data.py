@@ -51,8 +51,8 @@ import re
 
 from ..decoding import decode  # strict: invalid bytes are an error; loaders import it from here
 from ..errors import ArtifactError
-from ..patterns import lazy
 from ..fastpath import gc_paused, new_str, new_tuple
+from ..patterns import lazy
 from ..signature import loader
 from ..types import ANY, NUMBER, STR, List, record
 from ..values import Loc, LStr, Record, new_lstr

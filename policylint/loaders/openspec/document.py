@@ -4,6 +4,7 @@ field is first read, and `openspec(path)`, the record of them.
 from __future__ import annotations
 
 import posixpath
+
 from ...errors import ArtifactError
 from ...fastpath import gc_paused
 from ...patterns import lazy
