@@ -434,15 +434,13 @@ class ResultsCache:
         old_names = old[1] if old is not None and old[0] == self.printed else {}
         by_bucket: dict = {}
         for entry_id, keys in entries.items():
-            piece = self.pieces.get(entry_id)
-            if piece is None and entry_id in self.made and kind == "json":
+            piece, made = self.pieces.get(entry_id), self.made.get(entry_id)
+            if piece is None and made is not None and kind == "json":
                 span = getattr(self.groups.get(entry_id), "span", None)
                 written = output[1][span[0]:span[1]] if span is not None else None  # as the report wrote them
-                piece = Piece.made(self.made[entry_id], keys, clean, reported, run, items, written)
-            elif piece is None and entry_id in self.made:
-                made = self.made[entry_id]
-                mine = (made[0].id, made[0].lifecycle) if made[0] is not None else None
-                if mine is not None and owned.get(mine, 0) == sum(1 for r in made[1] if id(r) in reported):
+                piece = Piece.made(made, keys, clean, reported, run, items, written)
+            elif piece is None and made is not None and made[0] is not None:
+                if owned.get((made[0].id, made[0].lifecycle), 0) == sum(1 for r in made[1] if id(r) in reported):
                     piece = Piece.made_text(made, keys, clean, reported, run, shown_as)
             if piece is not None:
                 by_bucket.setdefault(_bucket(entry_id), {})[entry_id] = piece
@@ -597,9 +595,7 @@ class Piece:
         shown = [r for r in results if id(r) in reported]
         fails = text.fails_of(run)
         rows = text.subject_rows(subject, shown, *shown_as, fails)
-        failing = [r for r in shown if r.status in ("fail", "error")]
-        tally = [sum(1 for r in failing if fails(r)), sum(1 for r in failing if not fails(r)),
-                 any(fails(r) and r.severity != "error" for r in failing),
+        tally = [*text.failure_counts(shown, fails),
                  sum(1 for r in shown if r.status == "waived" and text.is_baselined(r))]
         rows_text = _json([[[t, style] for t, style in row] for row in rows]).encode()
         counts, blocking = _counted(shown, run)

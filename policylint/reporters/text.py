@@ -97,9 +97,24 @@ def fails_of(run):
     return getattr(run, "fails", lambda r: r.blocking())
 
 
+def failure_counts(results: list, fails) -> tuple:
+    """(the results that fail the run, those that fail without failing it, whether one of those
+    failing it is no error: a warning under `fail_on: warning`). A text piece keeps them as its
+    tally (results.Piece.made_text)."""
+    failing = [r for r in results if r.status in ("fail", "error")]  # no other result fails a run
+    blocking = [r for r in failing if fails(r)]
+    return len(blocking), len(failing) - len(blocking), any(r.severity != "error" for r in blocking)
+
+
+def _failures(results: list, kept: list, fails) -> tuple:
+    """failure_counts of `results` and of the kept blocks (their tallies) together."""
+    blocking, warnings, warning_blocks = failure_counts(results, fails)
+    return (blocking + sum(s.tally[0] for s in kept), warnings + sum(s.tally[1] for s in kept),
+            warning_blocks or any(s.tally[2] for s in kept))
+
+
 def _pack_header(pack: str, results: list, subjects: list, kept: list, fails) -> list:
-    blocking = sum(1 for r in results if fails(r)) + sum(s.tally[0] for s in kept)
-    warnings = sum(1 for r in results if r.status in ("fail", "error") and not fails(r)) + sum(s.tally[1] for s in kept)
+    blocking, warnings, _ = _failures(results, kept, fails)
     tally = {status: sum(1 for r in results if r.status == status) + sum(s.counts[status] for s in kept)
              for status in ("pass", "fail", "error", "skipped")}
     verdict = f"✗ {blocking} blocking" if blocking else "✓ no blocking failures"
@@ -287,16 +302,12 @@ def _summary(run) -> list:
     counts = run.summary()
     fails = fails_of(run)
     everyone = _subjects(run)
-    kept = _kept_blocks(everyone)
-    blocking = sum(s.tally[0] for s in kept) + sum(1 for r in run.results if fails(r))
-    warnings = sum(s.tally[1] for s in kept) + sum(1 for r in run.results
-                                                   if r.status in ("fail", "error") and not fails(r))
+    blocking, warnings, warning_blocks = _failures(run.results, _kept_blocks(everyone), fails)
     subjects = len(everyone)
     parts = [f"{counts['pass']} pass", f"{counts['fail']} fail", f"{counts['error']} error",
              f"{counts['waived']} waived", f"{counts['skipped']} skipped"]
     verdict = ("✗ " + f"{blocking} blocking" if blocking else "✓ no blocking failures")
-    if getattr(run, "fail_on", "error") == "warning" and (any(s.tally[2] for s in kept) or any(
-            fails(r) and r.severity != "error" for r in run.results)):
+    if getattr(run, "fail_on", "error") == "warning" and warning_blocks:
         verdict += " (warnings block: fail_on is warning)"
     if warnings:
         verdict += f", {warnings} warning{'s' if warnings != 1 else ''}"
